@@ -1,0 +1,39 @@
+//! # lethe-core
+//!
+//! The `no_std`, I/O-free heart of Lethe:
+//!
+//! - [`ring`]: a lock-free many-producer, single-consumer ring of variable-length byte
+//!   records, working on a caller-provided (even `static`) buffer or an owned one.
+//! - [`size`] and [`duration`]: strict parsers for `"100MB"`, `"512KiB"`, `"7d"`, `"1h30m"`.
+//! - [`rotation`]: a pure rotation state machine (size, calendar-aligned time, manual).
+//! - [`naming`]: backup names that format, parse back, are unique and sort in rotation order.
+//! - [`retention`]: which backups to delete under a count, age and total-size policy.
+//!
+//! Nothing here performs I/O or reads a clock: callers supply time as [`civil::UnixTime`].
+//!
+//! # Features
+//!
+//! | feature | effect |
+//! |---|---|
+//! | `alloc` | owned rings ([`ring::Ring::with_capacity`]) and `Vec`-returning helpers |
+//! | `std` | implies `alloc` |
+//! | `portable-atomic` | atomics from the `portable-atomic` crate (targets without CAS) |
+//!
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(
+    missing_docs,
+    clippy::undocumented_unsafe_blocks,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::alloc_instead_of_core
+)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(feature = "std", lethe_loom, test))]
+extern crate std;
+
+pub mod civil;
+mod sync;
