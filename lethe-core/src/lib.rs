@@ -19,6 +19,25 @@
 //! | `std` | implies `alloc` |
 //! | `portable-atomic` | atomics from the `portable-atomic` crate (targets without CAS) |
 //!
+//! # Example
+//!
+//! ```
+//! use lethe_core::ring::{StaticRing, Slot};
+//!
+//! // 64 slots of 8 bytes: a 512-byte ring that needs no allocator.
+//! static RING: StaticRing<64> = StaticRing::new();
+//!
+//! RING.try_write(b"hello").unwrap();
+//! RING.try_write(b"world").unwrap();
+//!
+//! let mut consumer = RING.consumer().expect("only one consumer at a time");
+//! let batch = consumer.read().expect("two committed records");
+//! let records: Vec<&[u8]> = batch.records().collect();
+//! assert_eq!(records, [&b"hello"[..], &b"world"[..]]);
+//! batch.release();
+//! assert!(RING.is_empty());
+//! # let _ = Slot::new();
+//! ```
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -36,4 +55,5 @@ extern crate alloc;
 extern crate std;
 
 pub mod civil;
+pub mod ring;
 mod sync;

@@ -4,8 +4,9 @@
 //! - feature `portable-atomic`: the `portable-atomic` crate;
 //! - otherwise `core::sync::atomic`.
 //!
-//! The non-loom [`UnsafeCell`] mirrors loom's `with`/`with_mut` API (as tokio's
-//! `loom/std/unsafe_cell.rs` does), so the ring is written once for both.
+//! The ring's bytes are plain memory with atomic header words overlaid on them, which loom
+//! cannot model; under loom the ring keeps its headers and per-slot access-tracking cells
+//! in a side table instead (see `ring::loom_model`).
 
 #[cfg(lethe_loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
@@ -23,33 +24,4 @@ pub(crate) fn spin_loop() {
     loom::thread::yield_now();
     #[cfg(not(lethe_loom))]
     core::hint::spin_loop();
-}
-
-#[cfg(lethe_loom)]
-pub(crate) use loom::cell::UnsafeCell;
-
-/// `core::cell::UnsafeCell` with loom's closure-based access API.
-#[cfg(not(lethe_loom))]
-#[derive(Debug)]
-#[repr(transparent)]
-pub(crate) struct UnsafeCell<T: ?Sized>(core::cell::UnsafeCell<T>);
-
-#[cfg(not(lethe_loom))]
-impl<T> UnsafeCell<T> {
-    pub(crate) const fn new(value: T) -> Self {
-        Self(core::cell::UnsafeCell::new(value))
-    }
-}
-
-#[cfg(not(lethe_loom))]
-impl<T: ?Sized> UnsafeCell<T> {
-    #[inline(always)]
-    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-        f(self.0.get())
-    }
-
-    #[inline(always)]
-    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-        f(self.0.get())
-    }
 }
