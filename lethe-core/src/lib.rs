@@ -36,4 +36,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod civil;
+pub mod duration;
+pub mod size;
+mod snippet;
 mod sync;
