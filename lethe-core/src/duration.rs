@@ -440,7 +440,7 @@ impl fmt::Display for HumanDuration {
         if rest == 0 {
             return f.write_str("0s");
         }
-        if rest % WEEK == 0 {
+        if rest.is_multiple_of(WEEK) {
             return write!(f, "{}w", rest / WEEK);
         }
         for &(name, _, nanos) in UNITS.get(1..).unwrap_or(&[]) {
@@ -455,6 +455,7 @@ impl fmt::Display for HumanDuration {
 }
 
 #[cfg(test)]
+#[allow(clippy::std_instead_of_alloc)] // `alloc` is only linked with its feature
 mod tests {
     use super::*;
     use std::string::ToString;
@@ -525,7 +526,7 @@ mod tests {
             ("", Empty, 0),
             (" \t ", Empty, 0),
             ("7d\0", NulByte, 2),
-            ("\07d", NulByte, 0),
+            ("\x007d", NulByte, 0),
             ("-5s", Negative, 0),
             (" -1d", Negative, 1),
             ("h", InvalidNumber, 0),

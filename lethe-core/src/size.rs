@@ -312,12 +312,12 @@ fn fraction_times(digits: &str, mult: u64) -> Option<u64> {
     let mult = u128::from(mult);
     let mut v: u128 = 0;
     for d in digits.bytes().rev() {
-        if v % 10 != 0 {
+        if !v.is_multiple_of(10) {
             return None;
         }
         v = u128::from(d - b'0') * mult + v / 10;
     }
-    if v % 10 != 0 {
+    if !v.is_multiple_of(10) {
         return None;
     }
     u64::try_from(v / 10).ok()
@@ -461,7 +461,7 @@ impl fmt::Display for ByteSize {
         let mut best = (self.0, "B");
         if self.0 != 0 {
             for &(name, mult) in &DISPLAY_UNITS {
-                if self.0 % mult == 0 && self.0 / mult < best.0 {
+                if self.0.is_multiple_of(mult) && self.0 / mult < best.0 {
                     best = (self.0 / mult, name);
                 }
             }
@@ -471,6 +471,7 @@ impl fmt::Display for ByteSize {
 }
 
 #[cfg(test)]
+#[allow(clippy::std_instead_of_alloc)] // `alloc` is only linked with its feature
 mod tests {
     use super::*;
     use std::string::ToString;
