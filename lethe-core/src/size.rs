@@ -385,7 +385,9 @@ impl fmt::Display for SizeError {
             SizeErrorKind::Empty => f.write_str("empty input")?,
             SizeErrorKind::NulByte => write!(f, "NUL byte at offset {pos}")?,
             SizeErrorKind::Negative => write!(f, "negative sign at offset {pos}")?,
-            SizeErrorKind::InvalidNumber => write!(f, "invalid number at offset {pos}")?,
+            SizeErrorKind::InvalidNumber => {
+                write!(f, "invalid number at offset {pos}, found {found}")?;
+            }
             SizeErrorKind::InvalidCharacter => {
                 write!(f, "unexpected character {found} at offset {pos}")?;
             }
@@ -624,6 +626,11 @@ mod tests {
                 "1\n\0",
                 "invalid size \"1\\n\\0\": NUL byte at offset 2 (a NUL byte is never part of \
                  a size)",
+            ),
+            (
+                "MB",
+                "invalid size \"MB\": invalid number at offset 0, found \"M\" (a size starts \
+                 with a number, e.g. \"100MB\")",
             ),
         ];
         for &(input, want) in cases {
