@@ -6,9 +6,14 @@
 //! every file under `fuzz/regressions/<target>/` through the same functions.
 #![allow(dead_code)]
 
+pub mod duration;
+pub mod size;
+
 /// The check for fuzz target `name`, if there is one.
 pub fn by_name(name: &str) -> Option<fn(&[u8])> {
     match name {
+        "duration_parse" => Some(duration::check),
+        "size_parse" => Some(size::check),
         _ => None,
     }
 }

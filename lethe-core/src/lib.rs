@@ -55,5 +55,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod civil;
+pub mod duration;
 pub mod ring;
+pub mod size;
+mod snippet;
 mod sync;
