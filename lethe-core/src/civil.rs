@@ -23,9 +23,15 @@ impl UnixTime {
     /// The Unix epoch.
     pub const EPOCH: UnixTime = UnixTime { secs: 0, nanos: 0 };
     /// 0001-01-01T00:00:00Z, the earliest supported instant.
-    pub const MIN: UnixTime = UnixTime { secs: -62_135_596_800, nanos: 0 };
+    pub const MIN: UnixTime = UnixTime {
+        secs: -62_135_596_800,
+        nanos: 0,
+    };
     /// 9999-12-31T23:59:59.999999999Z, the latest supported instant.
-    pub const MAX: UnixTime = UnixTime { secs: 253_402_300_799, nanos: 999_999_999 };
+    pub const MAX: UnixTime = UnixTime {
+        secs: 253_402_300_799,
+        nanos: 999_999_999,
+    };
 
     /// An instant from seconds and nanoseconds since the epoch.
     ///
@@ -44,7 +50,10 @@ impl UnixTime {
         if secs < Self::MIN.secs {
             Self::MIN
         } else if secs > Self::MAX.secs {
-            UnixTime { secs: Self::MAX.secs, nanos: 0 }
+            UnixTime {
+                secs: Self::MAX.secs,
+                nanos: 0,
+            }
         } else {
             UnixTime { secs, nanos: 0 }
         }
@@ -193,7 +202,9 @@ impl DateTime {
         }
         let days = days_from_civil(self.year as i32, self.month, self.day);
         Some(
-            days * SECS_PER_DAY + self.hour as i64 * 3600 + self.minute as i64 * 60
+            days * SECS_PER_DAY
+                + self.hour as i64 * 3600
+                + self.minute as i64 * 60
                 + self.second as i64
                 - offset.0 as i64,
         )
@@ -289,7 +300,10 @@ mod tests {
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(weekday_from_days(0), Weekday::Thursday);
         // 2026-11-23 is a Monday.
-        assert_eq!(weekday_from_days(days_from_civil(2026, 11, 23)), Weekday::Monday);
+        assert_eq!(
+            weekday_from_days(days_from_civil(2026, 11, 23)),
+            Weekday::Monday
+        );
     }
 
     #[test]
@@ -310,7 +324,10 @@ mod tests {
     fn offsets_shift_the_civil_time() {
         let t = UnixTime::new(1_700_000_000, 0).unwrap(); // 2023-11-14T22:13:20Z
         let utc = DateTime::from_unix(t, UtcOffset::UTC).unwrap();
-        assert_eq!((utc.year, utc.month, utc.day, utc.hour, utc.minute), (2023, 11, 14, 22, 13));
+        assert_eq!(
+            (utc.year, utc.month, utc.day, utc.hour, utc.minute),
+            (2023, 11, 14, 22, 13)
+        );
         let plus2 = UtcOffset::from_seconds(7200).unwrap();
         let local = DateTime::from_unix(t, plus2).unwrap();
         assert_eq!((local.day, local.hour), (15, 0));
@@ -323,8 +340,17 @@ mod tests {
     fn out_of_range_is_none_not_wrapped() {
         assert!(UnixTime::new(i64::MAX, 0).is_none());
         assert!(UnixTime::new(0, 1_000_000_000).is_none());
-        assert!(DateTime::from_unix(UnixTime::MAX, UtcOffset::from_seconds(3600).unwrap()).is_none());
-        let bad = DateTime { year: 2023, month: 2, day: 29, hour: 0, minute: 0, second: 0 };
+        assert!(
+            DateTime::from_unix(UnixTime::MAX, UtcOffset::from_seconds(3600).unwrap()).is_none()
+        );
+        let bad = DateTime {
+            year: 2023,
+            month: 2,
+            day: 29,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        };
         assert_eq!(bad.to_unix_secs(UtcOffset::UTC), None);
     }
 }

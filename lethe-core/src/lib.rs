@@ -36,4 +36,5 @@ extern crate alloc;
 extern crate std;
 
 pub mod civil;
+pub mod rotation;
 mod sync;
