@@ -6,9 +6,12 @@
 //! every file under `fuzz/regressions/<target>/` through the same functions.
 #![allow(dead_code)]
 
+pub mod rotation;
+
 /// The check for fuzz target `name`, if there is one.
 pub fn by_name(name: &str) -> Option<fn(&[u8])> {
     match name {
+        "rotation_machine" => Some(rotation::check),
         _ => None,
     }
 }
