@@ -8,12 +8,14 @@
 
 pub mod duration;
 pub mod size;
+pub mod rotation;
 
 /// The check for fuzz target `name`, if there is one.
 pub fn by_name(name: &str) -> Option<fn(&[u8])> {
     match name {
         "duration_parse" => Some(duration::check),
         "size_parse" => Some(size::check),
+        "rotation_machine" => Some(rotation::check),
         _ => None,
     }
 }

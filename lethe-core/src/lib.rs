@@ -57,6 +57,8 @@ extern crate std;
 pub mod civil;
 pub mod duration;
 pub mod ring;
+pub mod rotation;
 pub mod size;
 mod snippet;
+
 mod sync;
