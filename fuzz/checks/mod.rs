@@ -7,8 +7,8 @@
 #![allow(dead_code)]
 
 pub mod duration;
-pub mod size;
 pub mod rotation;
+pub mod size;
 
 /// The check for fuzz target `name`, if there is one.
 pub fn by_name(name: &str) -> Option<fn(&[u8])> {

@@ -39,8 +39,8 @@ pub const HEADER_LEN: usize = 8;
 pub const ALIGN: usize = 8;
 /// The largest supported ring capacity in bytes (2 GiB).
 pub const MAX_CAPACITY: usize = 1 << 31;
-/// The smallest supported ring capacity in bytes.
-pub const MIN_CAPACITY: usize = 16;
+/// The smallest supported ring capacity in bytes (room for two 8-byte records).
+pub const MIN_CAPACITY: usize = 32;
 
 /// Low bits of a header `state` word: the kind of frame.
 const KIND_MASK: u32 = 0b111;
@@ -280,9 +280,7 @@ impl<const SLOTS: usize> Ring<[Slot; SLOTS]> {
     pub const fn new() -> Self {
         const {
             assert!(
-                SLOTS.is_power_of_two()
-                    && SLOTS * 8 >= MIN_CAPACITY
-                    && SLOTS <= MAX_CAPACITY / 8,
+                SLOTS.is_power_of_two() && SLOTS * 8 >= MIN_CAPACITY && SLOTS <= MAX_CAPACITY / 8,
                 "StaticRing<SLOTS>: SLOTS must be a power of two with 16 B <= 8*SLOTS <= 2 GiB"
             )
         };
@@ -344,7 +342,9 @@ fn check_capacity(bytes: usize) -> Result<(), CapacityError> {
 impl<S: Storage> Ring<S> {
     fn from_storage(storage: S) -> Result<Self, CapacityError> {
         let n = storage.slots().len();
-        let bytes = n.checked_mul(8).ok_or(CapacityError { bytes: usize::MAX })?;
+        let bytes = n
+            .checked_mul(8)
+            .ok_or(CapacityError { bytes: usize::MAX })?;
         check_capacity(bytes)?;
         Ok(Ring {
             tail: CachePadded(AtomicUsize::new(0)),
@@ -364,10 +364,16 @@ impl<S: Storage> Ring<S> {
         self.mask + 1
     }
 
-    /// The largest payload a single record may have: the capacity minus one header.
+    /// The largest payload a single record may have: half the capacity minus one header.
+    ///
+    /// Records are contiguous, so a record that does not fit before the physical end of the
+    /// buffer needs padding in front of it. Capping frames at half the capacity guarantees
+    /// that an *empty* ring accepts any record up to this length wherever its positions
+    /// stand, so [`WriteError::Full`] always means "wait for the consumer", never "this
+    /// record can only be written at some other position".
     #[inline]
     pub fn max_record_len(&self) -> usize {
-        self.capacity() - HEADER_LEN
+        self.capacity() / 2 - HEADER_LEN
     }
 
     /// Bytes claimed and not yet consumed (headers and padding included).
@@ -651,7 +657,8 @@ impl<S: Storage> Ring<S> {
         }
         // Release: everything written into the frame happens-before the consumer's
         // Acquire load that observes this value.
-        self.state(idx).store(frame as u32 | kind, Ordering::Release);
+        self.state(idx)
+            .store(frame as u32 | kind, Ordering::Release);
     }
 
     /// Zeroes `[from, to)` so every header position in it reads 0 until committed again.
@@ -753,7 +760,9 @@ impl<'a, S: Storage> WriteGrant<'a, S> {
         // SAFETY: the grant owns the claimed frame exclusively until commit or drop; the
         // payload is `len` initialized bytes right after the header; the returned borrow is
         // tied to `&mut self`, so it cannot outlive the grant or alias another access.
-        unsafe { core::slice::from_raw_parts_mut(self.ring.byte_ptr(self.idx + HEADER_LEN), self.len) }
+        unsafe {
+            core::slice::from_raw_parts_mut(self.ring.byte_ptr(self.idx + HEADER_LEN), self.len)
+        }
     }
 
     /// Appends `bytes` after what was already appended.
@@ -862,7 +871,9 @@ pub struct Consumer<'a, S: Storage> {
 
 impl<S: Storage> fmt::Debug for Consumer<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Consumer").field("head", &self.head).finish()
+        f.debug_struct("Consumer")
+            .field("head", &self.head)
+            .finish()
     }
 }
 
@@ -875,7 +886,10 @@ impl<'a, S: Storage> Consumer<'a, S> {
     /// Is a committed frame waiting at the head? Cheap: one Acquire load.
     #[inline]
     pub fn has_committed(&self) -> bool {
-        self.ring.state(self.head & self.ring.mask).load(Ordering::Acquire) != 0
+        self.ring
+            .state(self.head & self.ring.mask)
+            .load(Ordering::Acquire)
+            != 0
     }
 
     /// The committed records from the head up to the first uncommitted frame or the

@@ -8,58 +8,80 @@
 use loom::sync::Arc;
 use loom::thread;
 
-use lethe_core::ring::{Ring, WriteError};
+use lethe_core::ring::Ring;
 
 type OwnedRing = Ring<Box<[lethe_core::ring::Slot]>>;
 
-/// Writes `rec`, retrying (with a loom yield) while the ring is full.
-fn write_retry(ring: &OwnedRing, rec: &[u8]) {
-    loop {
-        match ring.try_write(rec) {
-            Ok(()) => return,
-            Err(WriteError::Full { .. }) => thread::yield_now(),
-            Err(e) => panic!("{e}"),
-        }
-    }
+/// Reads with `attempts` non-blocking polls while producers may still be running, then
+/// (after the caller joined them) drains the rest. Returns every record seen, in order.
+///
+/// The polls are bounded instead of spinning until a count is reached: a spin loop makes
+/// loom explore an unbounded number of schedules, while a bounded poll followed by a drain
+/// still covers every interleaving of the consumer's reads with the producers' claims and
+/// commits.
+struct Reader {
+    seen: Vec<Vec<u8>>,
 }
 
-/// Consumes until `expected` records were seen; checks content and per-producer order.
-fn consume(ring: &OwnedRing, expected: usize) -> Vec<Vec<u8>> {
-    let mut c = ring.consumer().unwrap();
-    let mut seen = Vec::new();
-    while seen.len() < expected {
-        match c.read() {
-            Some(batch) => {
-                for r in batch.records() {
-                    seen.push(r.to_vec());
-                }
+impl Reader {
+    fn poll(ring: &OwnedRing, attempts: usize) -> Reader {
+        let mut c = ring.consumer().expect("only consumer");
+        let mut seen = Vec::new();
+        for _ in 0..attempts {
+            if let Some(batch) = c.read() {
+                seen.extend(batch.records().map(<[u8]>::to_vec));
                 batch.release();
             }
-            None => thread::yield_now(),
         }
+        drop(c);
+        Reader { seen }
     }
-    assert!(c.read().is_none(), "no record may be duplicated");
-    seen
+
+    /// Drains whatever is left once every producer has finished.
+    fn drain(mut self, ring: &OwnedRing) -> Vec<Vec<u8>> {
+        let mut c = ring.consumer().expect("only consumer");
+        while let Some(batch) = c.read() {
+            self.seen.extend(batch.records().map(<[u8]>::to_vec));
+            batch.release();
+        }
+        assert!(ring.is_empty(), "a drained ring is empty");
+        self.seen
+    }
 }
 
-fn check_order(seen: &[Vec<u8>], producer: u8, count: u8) {
+/// Checks producer `producer`'s records: untorn, and exactly the indices `expected`, in order.
+fn check_order(seen: &[Vec<u8>], producer: u8, expected: &[u8]) {
     let mine: Vec<u8> = seen
         .iter()
         .filter(|r| r[0] == producer)
         .map(|r| {
-            assert!(r.iter().skip(2).all(|&b| b == producer), "torn record {r:?}");
+            assert!(
+                r.iter().skip(2).all(|&b| b == producer),
+                "torn record {r:?}"
+            );
             r[1]
         })
         .collect();
-    assert_eq!(mine, (0..count).collect::<Vec<_>>(), "producer {producer}");
+    assert_eq!(mine, expected, "producer {producer}");
 }
 
-/// Runs `f` under loom. Producers retry a full ring and the consumer polls an empty one,
-/// each with `yield_now`, so executions are longer than loom's default branch budget.
+/// Runs `f` under loom with a branch budget that fits the CAS retry loops.
+///
+/// Prints how many executions loom explored, so CI logs show the model really ran.
 fn model<F: Fn() + Sync + Send + 'static>(f: F) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let executions = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&executions);
     let mut builder = loom::model::Builder::new();
     builder.max_branches = 100_000;
-    builder.check(f);
+    builder.check(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        f();
+    });
+    println!(
+        "loom explored {} executions",
+        executions.load(Ordering::Relaxed)
+    );
 }
 
 fn record(producer: u8, i: u8, len: usize) -> Vec<u8> {
@@ -68,52 +90,100 @@ fn record(producer: u8, i: u8, len: usize) -> Vec<u8> {
     r
 }
 
-/// Two producers, two records each, on a 64-byte ring with 16-byte frames... plus a 24-byte
-/// frame so the producers wrap with padding.
+/// Writes and consumes one record per entry of `payloads` (single-threaded, before the model's threads start) so the
+/// producers' claims straddle the end of the buffer.
+fn advance(ring: &OwnedRing, payloads: &[usize]) {
+    let mut c = ring.consumer().unwrap();
+    for &len in payloads {
+        ring.try_write(&vec![0; len]).unwrap();
+        c.read().unwrap().release();
+    }
+}
+
+/// Two producers claim across the end of a 64-byte ring whose positions start at 40: one
+/// frame ends exactly at the end or a padding frame fills the gap, depending on who wins.
+/// The consumer reads concurrently. Each record arrives once, untorn.
 #[test]
 fn two_producers_wraparound_with_padding() {
     model(|| {
         let ring = Arc::new(Ring::with_capacity(64).unwrap());
-        let handles: Vec<_> = (1..=2u8)
-            .map(|p| {
+        advance(&ring, &[16, 8]); // 24- and 16-byte frames: positions start at 40
+        let handles: Vec<_> = [(1u8, 8usize), (2, 13)]
+            .into_iter()
+            .map(|(p, len)| {
                 let ring = Arc::clone(&ring);
-                thread::spawn(move || {
-                    write_retry(&ring, &record(p, 0, 8));
-                    write_retry(&ring, &record(p, 1, 12 + p as usize));
-                })
+                // 16- and 24-byte frames: 40+16 leaves 8 bytes (padding), 40+24 = 64 exactly.
+                thread::spawn(move || ring.try_write(&record(p, 0, len)).unwrap())
             })
             .collect();
-        let seen = consume(&ring, 4);
+        let reader = Reader::poll(&ring, 2);
         for h in handles {
             h.join().unwrap();
         }
-        check_order(&seen, 1, 2);
-        check_order(&seen, 2, 2);
+        let seen = reader.drain(&ring);
+        assert_eq!(seen.len(), 2);
+        check_order(&seen, 1, &[0]);
+        check_order(&seen, 2, &[0]);
     });
 }
 
-/// A ring that fills up: producers see `Full`, the consumer frees space, nothing is lost.
+/// A 32-byte ring holds two 16-byte frames; two producers try two records each with
+/// `write_or_drop` while the consumer reads once. Exactly the accepted records come out, in
+/// order, the rejected ones are counted as dropped, and the drained ring accepts writes.
 #[test]
 fn full_ring_then_progress() {
     model(|| {
-        // 32 bytes: exactly two 16-byte frames.
         let ring = Arc::new(Ring::with_capacity(32).unwrap());
         let handles: Vec<_> = (1..=2u8)
             .map(|p| {
                 let ring = Arc::clone(&ring);
                 thread::spawn(move || {
-                    for i in 0..2 {
-                        write_retry(&ring, &record(p, i, 8));
-                    }
+                    (0..2u8)
+                        .filter(|&i| ring.write_or_drop(&record(p, i, 8)))
+                        .collect::<Vec<u8>>()
                 })
             })
             .collect();
-        let seen = consume(&ring, 4);
+        let reader = Reader::poll(&ring, 1);
+        let accepted: Vec<Vec<u8>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let seen = reader.drain(&ring);
+        check_order(&seen, 1, &accepted[0]);
+        check_order(&seen, 2, &accepted[1]);
+        let total = accepted[0].len() + accepted[1].len();
+        assert!(total >= 2, "an empty 32-byte ring takes two 16-byte frames");
+        assert_eq!(
+            ring.dropped(),
+            4 - total,
+            "every rejected record is counted"
+        );
+        ring.try_write(&record(3, 0, 8))
+            .expect("progress after draining");
+    });
+}
+
+/// Two producers write two records each (the second ones wrap) while the consumer polls
+/// twice: per-producer order holds across the wrap and under concurrent consumption.
+#[test]
+fn two_producers_two_records_each() {
+    model(|| {
+        let ring = Arc::new(Ring::with_capacity(128).unwrap());
+        advance(&ring, &[48, 40]); // positions start at 104: the second frame wraps
+        let handles: Vec<_> = (1..=2u8)
+            .map(|p| {
+                let ring = Arc::clone(&ring);
+                thread::spawn(move || {
+                    ring.try_write(&record(p, 0, 8)).unwrap();
+                    ring.try_write(&record(p, 1, 4)).unwrap();
+                })
+            })
+            .collect();
+        let reader = Reader::poll(&ring, 2);
         for h in handles {
             h.join().unwrap();
         }
-        check_order(&seen, 1, 2);
-        check_order(&seen, 2, 2);
+        let seen = reader.drain(&ring);
+        check_order(&seen, 1, &[0, 1]);
+        check_order(&seen, 2, &[0, 1]);
     });
 }
 
@@ -127,17 +197,18 @@ fn abandoned_reservation() {
         let t1 = thread::spawn(move || {
             let g = r1.reserve(16).unwrap();
             drop(g);
-            write_retry(&r1, &record(1, 0, 8));
+            r1.try_write(&record(1, 0, 8)).unwrap();
         });
         let r2 = Arc::clone(&ring);
         let t2 = thread::spawn(move || {
-            write_retry(&r2, &record(2, 0, 8));
+            r2.try_write(&record(2, 0, 8)).unwrap();
         });
-        let seen = consume(&ring, 2);
+        let reader = Reader::poll(&ring, 2);
         t1.join().unwrap();
         t2.join().unwrap();
-        check_order(&seen, 1, 1);
-        check_order(&seen, 2, 1);
+        let seen = reader.drain(&ring);
+        check_order(&seen, 1, &[0]);
+        check_order(&seen, 2, &[0]);
     });
 }
 
@@ -156,12 +227,13 @@ fn shrinking_reservation_races_a_claim() {
         });
         let r2 = Arc::clone(&ring);
         let t2 = thread::spawn(move || {
-            write_retry(&r2, &record(2, 0, 8));
+            r2.try_write(&record(2, 0, 8)).unwrap();
         });
-        let seen = consume(&ring, 2);
+        let reader = Reader::poll(&ring, 2);
         t1.join().unwrap();
         t2.join().unwrap();
-        check_order(&seen, 1, 1);
-        check_order(&seen, 2, 1);
+        let seen = reader.drain(&ring);
+        check_order(&seen, 1, &[0]);
+        check_order(&seen, 2, &[0]);
     });
 }
