@@ -1,0 +1,258 @@
+//! `ring_ops`: single-threaded sequences of ring operations against a `VecDeque` model.
+//!
+//! The input bytes are decoded into a capacity and a sequence of operations: `try_write`,
+//! `write_or_drop`, `reserve` (at most one open reservation, which later operations claim
+//! behind), `push` / `as_mut_slice` writes into it, `commit(len)`, abandoning it, and
+//! `read_up_to` with or without `release`. The model is a queue of the records (and the one
+//! pending reservation) in claim order. After every step the check asserts:
+//!
+//! - every record comes out exactly once, whole, in claim order, with the bytes written;
+//!   unwritten reservation bytes read as zero;
+//! - `read_up_to` returns a non-empty prefix of the committed records before the first
+//!   pending reservation, within its record and byte limits, and `None` only when there is
+//!   no such record;
+//! - `TooLarge` is returned exactly for records longer than `max_record_len`;
+//! - `Full` is returned only when the frame (plus the padding a wrap needs) really exceeds
+//!   the free space, and then the claimed position moves by nothing or by exactly that
+//!   padding; an `Ok` write moves it by the frame (plus padding);
+//! - `used() == claimed - consumed <= capacity` and `dropped()` counts every refused
+//!   `write_or_drop`.
+
+use std::collections::VecDeque;
+
+use lethe_core::ring::{HEADER_LEN, Ring, WriteError, WriteGrant};
+
+type Owned = Ring<Box<[lethe_core::ring::Slot]>>;
+
+#[derive(Debug)]
+enum Entry {
+    Data(Vec<u8>),
+    /// The open reservation's place in claim order.
+    Pending,
+}
+
+struct Input<'a> {
+    data: &'a [u8],
+}
+
+impl Input<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.data.split_first()?;
+        self.data = rest;
+        Some(b)
+    }
+}
+
+fn frame_len(len: usize) -> usize {
+    HEADER_LEN + len.div_ceil(8) * 8
+}
+
+/// The claim a `len`-byte record needs at claimed position `tail`: (frame, padding).
+fn needed(ring: &Owned, len: usize) -> (usize, usize) {
+    let cap = ring.capacity();
+    let frame = frame_len(len);
+    let to_end = cap - ring.claimed_position() % cap;
+    if frame <= to_end {
+        (frame, 0)
+    } else {
+        (frame, to_end)
+    }
+}
+
+/// Checks the outcome of a claim of `len` bytes that returned `result`, given the state
+/// before it.
+fn check_claim<T>(
+    ring: &Owned,
+    len: usize,
+    before_tail: usize,
+    before_used: usize,
+    result: &Result<T, WriteError>,
+    expected: (usize, usize),
+) {
+    let cap = ring.capacity();
+    let (frame, pad) = expected;
+    let free = cap - before_used;
+    let moved = ring.claimed_position().wrapping_sub(before_tail);
+    match result {
+        Err(WriteError::TooLarge { len: l, max }) => {
+            assert_eq!((*l, *max), (len, ring.max_record_len()));
+            assert!(len > ring.max_record_len());
+            assert_eq!(moved, 0, "a refused record claims nothing");
+        }
+        Err(WriteError::Full { .. }) => {
+            assert!(len <= ring.max_record_len(), "{len} fits the size limit");
+            assert!(frame + pad > free, "Full with {free} free for {frame}+{pad}");
+            assert!(
+                moved == 0 || (moved == pad && pad <= free),
+                "Full moved the tail by {moved} (padding {pad}, free {free})"
+            );
+        }
+        Err(e) => panic!("unexpected error {e:?}"),
+        Ok(_) => {
+            assert!(len <= ring.max_record_len());
+            assert_eq!(moved, frame + pad, "an accepted record claims frame + padding");
+        }
+    }
+}
+
+pub fn check(data: &[u8]) {
+    let mut input = Input { data };
+    let Some(first) = input.byte() else { return };
+    let ring: Owned = Ring::with_capacity(32 << (first % 4)).expect("valid capacity");
+    let cap = ring.capacity();
+    let mut consumer = ring.consumer().expect("the only consumer");
+    let mut model: VecDeque<Entry> = VecDeque::new();
+    let mut grant: Option<(WriteGrant<'_, _>, Vec<u8>)> = None;
+    let mut dropped = 0usize;
+    let mut counter = 0u8;
+
+    while let Some(op) = input.byte() {
+        let arg = input.byte().unwrap_or(0) as usize;
+        counter = counter.wrapping_add(1);
+        let record: Vec<u8> = (0..arg % (cap / 2 + 4)).map(|i| counter ^ i as u8).collect();
+        let before_tail = ring.claimed_position();
+        let before_used = ring.used();
+        let expected = needed(&ring, record.len());
+        match op % 8 {
+            0 | 1 => {
+                let r = ring.try_write(&record);
+                check_claim(&ring, record.len(), before_tail, before_used, &r, expected);
+                if r.is_ok() {
+                    model.push_back(Entry::Data(record));
+                }
+            }
+            2 => {
+                let ok = ring.write_or_drop(&record);
+                let r: Result<(), WriteError> = if ok {
+                    Ok(())
+                } else if record.len() > ring.max_record_len() {
+                    Err(WriteError::TooLarge {
+                        len: record.len(),
+                        max: ring.max_record_len(),
+                    })
+                } else {
+                    Err(WriteError::Full { needed: 0, free: 0 })
+                };
+                check_claim(&ring, record.len(), before_tail, before_used, &r, expected);
+                if ok {
+                    model.push_back(Entry::Data(record));
+                } else {
+                    dropped += 1;
+                }
+            }
+            3 if grant.is_none() => {
+                let r = ring.reserve(record.len());
+                check_claim(&ring, record.len(), before_tail, before_used, &r, expected);
+                if let Ok(g) = r {
+                    assert_eq!(g.capacity(), record.len());
+                    model.push_back(Entry::Pending);
+                    grant = Some((g, vec![0; record.len()]));
+                }
+            }
+            3 | 4 => {
+                if let Some((g, shadow)) = grant.as_mut() {
+                    let n = arg % (g.capacity() - g.written() + 2);
+                    let bytes = vec![counter; n];
+                    let at = g.written();
+                    match g.push(&bytes) {
+                        Ok(()) => shadow[at..at + n].copy_from_slice(&bytes),
+                        Err(e) => {
+                            assert!(n > shadow.len() - at, "push refused {n} bytes: {e}");
+                            assert_eq!(g.written(), at, "a refused push appends nothing");
+                        }
+                    }
+                }
+            }
+            5 => {
+                if let Some((g, shadow)) = grant.as_mut() {
+                    let slice = g.as_mut_slice();
+                    assert_eq!(slice, &shadow[..], "reserved bytes read as written or zero");
+                    if let Some(i) = arg.checked_rem(slice.len()) {
+                        slice[i] = counter;
+                        shadow[i] = counter;
+                    }
+                }
+            }
+            6 => {
+                if let Some((g, mut shadow)) = grant.take() {
+                    let pos = model
+                        .iter()
+                        .position(|e| matches!(e, Entry::Pending))
+                        .expect("pending entry");
+                    if arg % 4 == 0 {
+                        drop(g);
+                        model.remove(pos);
+                    } else {
+                        let len = if arg % 4 == 1 { g.written() } else { arg };
+                        let len = len.min(shadow.len());
+                        shadow.truncate(len);
+                        if arg % 4 == 1 {
+                            g.commit_written();
+                        } else {
+                            g.commit(arg);
+                        }
+                        model[pos] = Entry::Data(shadow);
+                    }
+                }
+            }
+            _ => {
+                let max_records = arg % 5;
+                let max_bytes = (arg * 7) % (cap + 1);
+                let available: Vec<&Vec<u8>> = model
+                    .iter()
+                    .map_while(|e| match e {
+                        Entry::Data(d) => Some(d),
+                        Entry::Pending => None,
+                    })
+                    .collect();
+                match consumer.read_up_to(max_records, max_bytes) {
+                    None => assert!(
+                        max_records == 0 || available.is_empty(),
+                        "None with {} records committed",
+                        available.len()
+                    ),
+                    Some(batch) => {
+                        let got: Vec<&[u8]> = batch.records().collect();
+                        let n = got.len();
+                        assert!(n >= 1 && n <= max_records && n <= available.len());
+                        assert_eq!(batch.record_count(), n);
+                        for (g, want) in got.iter().zip(&available) {
+                            assert_eq!(*g, want.as_slice(), "record bytes");
+                        }
+                        let bytes: usize = got.iter().map(|r| r.len()).sum();
+                        assert_eq!(batch.payload_bytes(), bytes);
+                        assert!(n == 1 || bytes <= max_bytes, "batch over the byte limit");
+                        if op & 0x80 == 0 {
+                            batch.release();
+                            model.drain(..n);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(ring.used() <= cap);
+        assert_eq!(ring.used(), ring.claimed_position().wrapping_sub(ring.consumed_position()));
+        assert_eq!(ring.dropped(), dropped);
+    }
+
+    // Abandon any open reservation, then everything committed comes out, once, in order.
+    if let Some((g, _)) = grant.take() {
+        drop(g);
+        model.retain(|e| !matches!(e, Entry::Pending));
+    }
+    let mut rest = Vec::new();
+    while let Some(batch) = consumer.read() {
+        rest.extend(batch.records().map(<[u8]>::to_vec));
+        batch.release();
+    }
+    let want: Vec<Vec<u8>> = model
+        .into_iter()
+        .map(|e| match e {
+            Entry::Data(d) => d,
+            Entry::Pending => unreachable!("the reservation was abandoned"),
+        })
+        .collect();
+    assert_eq!(rest, want, "drained records");
+    assert!(ring.is_empty());
+    assert_eq!(ring.used(), 0);
+}
