@@ -81,7 +81,10 @@ fn check_claim<T>(
         }
         Err(WriteError::Full { .. }) => {
             assert!(len <= ring.max_record_len(), "{len} fits the size limit");
-            assert!(frame + pad > free, "Full with {free} free for {frame}+{pad}");
+            assert!(
+                frame + pad > free,
+                "Full with {free} free for {frame}+{pad}"
+            );
             assert!(
                 moved == 0 || (moved == pad && pad <= free),
                 "Full moved the tail by {moved} (padding {pad}, free {free})"
@@ -90,7 +93,11 @@ fn check_claim<T>(
         Err(e) => panic!("unexpected error {e:?}"),
         Ok(_) => {
             assert!(len <= ring.max_record_len());
-            assert_eq!(moved, frame + pad, "an accepted record claims frame + padding");
+            assert_eq!(
+                moved,
+                frame + pad,
+                "an accepted record claims frame + padding"
+            );
         }
     }
 }
@@ -109,7 +116,9 @@ pub fn check(data: &[u8]) {
     while let Some(op) = input.byte() {
         let arg = input.byte().unwrap_or(0) as usize;
         counter = counter.wrapping_add(1);
-        let record: Vec<u8> = (0..arg % (cap / 2 + 4)).map(|i| counter ^ i as u8).collect();
+        let record: Vec<u8> = (0..arg % (cap / 2 + 4))
+            .map(|i| counter ^ i as u8)
+            .collect();
         let before_tail = ring.claimed_position();
         let before_used = ring.used();
         let expected = needed(&ring, record.len());
@@ -231,7 +240,11 @@ pub fn check(data: &[u8]) {
             }
         }
         assert!(ring.used() <= cap);
-        assert_eq!(ring.used(), ring.claimed_position().wrapping_sub(ring.consumed_position()));
+        assert_eq!(
+            ring.used(),
+            ring.claimed_position()
+                .wrapping_sub(ring.consumed_position())
+        );
         assert_eq!(ring.dropped(), dropped);
     }
 
