@@ -188,7 +188,7 @@ pub fn check(data: &[u8]) {
                         .iter()
                         .position(|e| matches!(e, Entry::Pending))
                         .expect("pending entry");
-                    if arg % 4 == 0 {
+                    if arg.is_multiple_of(4) {
                         drop(g);
                         model.remove(pos);
                     } else {

@@ -74,7 +74,11 @@ pub struct Slot(core::cell::UnsafeCell<[u8; 8]>);
 unsafe impl Sync for Slot {}
 
 impl Slot {
-    /// A zeroed slot.
+    /// A zeroed slot, as a constant for array repeat expressions (`[Slot::ZERO; N]`).
+    ///
+    /// Each use of the constant is a fresh slot, which is exactly what initializing
+    /// storage needs; the slot is never shared through the constant.
+    #[allow(clippy::declare_interior_mutable_const)]
     pub const ZERO: Slot = Slot::new();
 
     /// A zeroed slot, for building `static` storage.
@@ -608,7 +612,7 @@ impl<S: Storage> Ring<S> {
     #[cfg(not(lethe_loom))]
     #[inline]
     fn state(&self, idx: usize) -> &AtomicU32 {
-        debug_assert!(idx % ALIGN == 0 && idx < self.capacity());
+        debug_assert!(idx.is_multiple_of(ALIGN) && idx < self.capacity());
         // SAFETY: `idx` is 8-aligned and inside the buffer, so the pointer is valid and
         // aligned for `u32` for the lifetime of `&self`. Header words are only ever
         // accessed atomically while other threads may access them; the only non-atomic
@@ -646,7 +650,9 @@ impl<S: Storage> Ring<S> {
     /// The caller owns the frame `[idx, idx + frame)` and has finished writing its payload.
     #[inline]
     unsafe fn publish(&self, idx: usize, frame: usize, kind: u32, len: usize) {
-        debug_assert!(frame % ALIGN == 0 && frame >= HEADER_LEN && idx + frame <= self.capacity());
+        debug_assert!(
+            frame.is_multiple_of(ALIGN) && frame >= HEADER_LEN && idx + frame <= self.capacity()
+        );
         debug_assert!(len + HEADER_LEN <= frame);
         if kind == KIND_DATA {
             #[cfg(lethe_loom)]
@@ -669,7 +675,7 @@ impl<S: Storage> Ring<S> {
     /// the range exclusively.
     #[inline]
     unsafe fn zero(&self, from: usize, to: usize) {
-        debug_assert!(from <= to && to <= self.capacity() && from % ALIGN == 0);
+        debug_assert!(from <= to && to <= self.capacity() && from.is_multiple_of(ALIGN));
         #[cfg(lethe_loom)]
         self.model.zero(from, to);
         // SAFETY: in bounds and exclusively owned per the contract.
@@ -819,7 +825,7 @@ impl<'a, S: Storage> WriteGrant<'a, S> {
     /// Tries to return `[idx + keep, idx + frame)` to the ring. Succeeds only while this
     /// grant is the last claim (`tail` is still our end position).
     fn give_back(&self, keep: usize) -> bool {
-        debug_assert!(keep % ALIGN == 0 && keep <= self.frame);
+        debug_assert!(keep.is_multiple_of(ALIGN) && keep <= self.frame);
         if keep == self.frame || self.ring.tail.0.load(Ordering::Relaxed) != self.end {
             return false;
         }
@@ -1100,7 +1106,7 @@ impl<S: Storage> Ring<S> {
     /// As [`Ring::read_len`], and the returned slice must not outlive the consumer's
     /// ownership of the frame.
     #[inline]
-    unsafe fn payload<'g>(&'g self, idx: usize) -> &'g [u8] {
+    unsafe fn payload(&self, idx: usize) -> &[u8] {
         // SAFETY: forwarded contract.
         let len = unsafe { self.read_len(idx) };
         #[cfg(lethe_loom)]

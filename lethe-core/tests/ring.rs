@@ -164,7 +164,7 @@ fn fmt_write_into_grant_and_overflow_is_reported() {
     use std::fmt::Write as _;
     let ring = Ring::with_capacity(128).unwrap();
     let mut g = ring.reserve(8).unwrap();
-    assert!(write!(g, "{}", "123456789").is_err());
+    assert!(write!(g, "{}", 123_456_789).is_err());
     let full = g.push(b"123456789").unwrap_err();
     assert_eq!((full.needed, full.remaining), (9, 8));
     write!(g, "1234").unwrap();

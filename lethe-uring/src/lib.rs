@@ -85,7 +85,7 @@ mod imp {
     use io_uring::{IoUring, opcode};
     use std::io;
 
-    const PROBE_USER_DATA: u64 = 0x4c45_5448_45; // "LETHE"
+    const PROBE_USER_DATA: u64 = 0x004c_4554_4845; // "LETHE"
 
     pub(super) fn probe() -> Result<(), Unavailable> {
         let fail = |step, source| Unavailable { step, source };
