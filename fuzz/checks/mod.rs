@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod duration;
+pub mod naming;
 pub mod ring;
 pub mod rotation;
 pub mod size;
@@ -16,6 +17,7 @@ pub fn by_name(name: &str) -> Option<fn(&[u8])> {
     match name {
         "duration_parse" => Some(duration::check),
         "size_parse" => Some(size::check),
+        "naming_roundtrip" => Some(naming::check),
         "ring_ops" => Some(ring::check),
         "rotation_machine" => Some(rotation::check),
         _ => None,

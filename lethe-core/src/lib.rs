@@ -56,6 +56,8 @@ extern crate std;
 
 pub mod civil;
 pub mod duration;
+pub mod naming;
+pub mod retention;
 pub mod ring;
 pub mod rotation;
 pub mod size;
