@@ -1,0 +1,100 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use lethe_core::duration::parse_duration;
+use lethe_core::retention::RetentionPolicy;
+use lethe_core::rotation::Schedule;
+use lethe_core::size::parse_size;
+use lethe_std::Options;
+
+/// Pipe standard input into FILE, rotated by size and/or time, with old backups removed.
+///
+/// Backups are named `<stem>.<sequence>.<UTC time>Z<ext>` beside FILE, for example
+/// `app.0000000001.20261123T004107Z.log`; only files with such names are ever deleted.
+#[derive(clap::Parser, Debug)]
+#[command(name = "lethe", version)]
+pub(crate) struct Args {
+    /// The active log file. Its directory is created if needed.
+    pub(crate) file: PathBuf,
+
+    /// Rotate before a line would push FILE past SIZE (e.g. 100MB, 512KiB, 1GiB).
+    #[arg(long, value_name = "SIZE", default_value = "100MB")]
+    pub(crate) max_size: String,
+
+    /// Also rotate on calendar boundaries: hourly, daily, weekly (Monday 00:00), or a
+    /// duration such as 30m or 6h, aligned to the epoch. UTC.
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) rotate_every: Option<String>,
+
+    /// Keep at most N backups (0 keeps none).
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub(crate) max_backups: usize,
+
+    /// Delete backups older than DURATION (e.g. 7d, 12h).
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) max_age: Option<String>,
+
+    /// Keep the backups together under SIZE.
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) max_total: Option<String>,
+
+    /// File mode of created log files, in octal.
+    #[arg(long, value_name = "OCTAL", default_value = "640")]
+    pub(crate) mode: String,
+
+    /// Print a summary on stderr at exit: lines, bytes, rotations, removals, errors.
+    #[arg(long)]
+    pub(crate) stats: bool,
+}
+
+impl Args {
+    /// The writer options, or a one-line message naming the bad value and the rule.
+    pub(crate) fn options(&self) -> Result<Options, String> {
+        let max_size = parse_size(&self.max_size).map_err(|e| format!("--max-size: {e}"))?;
+        if max_size == 0 {
+            return Err("--max-size: \"0\" is invalid: the limit must be at least 1 byte".into());
+        }
+        let schedule = match self.rotate_every.as_deref() {
+            None => None,
+            Some(when) => Some(parse_schedule(when).map_err(|e| format!("--rotate-every: {e}"))?),
+        };
+        let mut retention = RetentionPolicy::new().max_count(self.max_backups);
+        if let Some(age) = &self.max_age {
+            let age = parse_duration(age).map_err(|e| format!("--max-age: {e}"))?;
+            retention = retention.max_age(age);
+        }
+        if let Some(total) = &self.max_total {
+            let total = parse_size(total).map_err(|e| format!("--max-total: {e}"))?;
+            retention = retention.max_total_bytes(total);
+        }
+        let mode = u32::from_str_radix(&self.mode, 8)
+            .ok()
+            .filter(|m| *m <= 0o777)
+            .ok_or_else(|| {
+                format!(
+                    "--mode: {:?} is invalid: expected an octal file mode from 0 to 777",
+                    self.mode
+                )
+            })?;
+        Ok(Options::default()
+            .max_size(Some(max_size))
+            .schedule(schedule)
+            .retention(retention)
+            .file_mode(mode))
+    }
+}
+
+fn parse_schedule(when: &str) -> Result<Schedule, String> {
+    match when {
+        "hourly" => Ok(Schedule::HOURLY),
+        "daily" => Schedule::daily(0).map_err(|e| e.to_string()),
+        "weekly" => {
+            Schedule::weekly(lethe_core::civil::Weekday::Monday, 0).map_err(|e| e.to_string())
+        }
+        other => {
+            let d = parse_duration(other).map_err(|e| e.to_string())?;
+            Schedule::every(d).map_err(|e| e.to_string())
+        }
+    }
+}

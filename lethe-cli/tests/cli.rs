@@ -1,0 +1,263 @@
+//! Runs the built `lethe` binary as a real process and checks the files it leaves.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn lethe(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lethe"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn lethe");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        // lethe may exit early on bad usage; a broken pipe is fine then.
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for lethe");
+    feeder.join().unwrap();
+    out
+}
+
+/// Every file in `dir` whose name starts with `stem.` and is not the active file, sorted by
+/// name (which is rotation order), then the active file.
+fn files_in_order(dir: &Path, active: &str) -> Vec<PathBuf> {
+    let stem = active.split('.').next().unwrap();
+    let mut backups: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_str().unwrap();
+            n != active && n.starts_with(&format!("{stem}."))
+        })
+        .collect();
+    backups.sort();
+    backups.push(dir.join(active));
+    backups
+}
+
+fn numbers(from: u64, to: u64) -> Vec<u8> {
+    (from..=to)
+        .map(|i| format!("{i}\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+#[test]
+fn pipes_stdin_into_size_rotated_files_without_losing_or_splitting_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let input = numbers(1, 200_000);
+    let out = lethe(
+        &[
+            "--max-size",
+            "100KB",
+            "--max-backups",
+            "1000",
+            "--stats",
+            log.to_str().unwrap(),
+        ],
+        &input,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("200000 lines"), "{stderr}");
+
+    let files = files_in_order(dir.path(), "app.log");
+    assert!(
+        files.len() > 10,
+        "expected many rotations, got {}",
+        files.len()
+    );
+    let mut joined = Vec::new();
+    for f in &files {
+        let bytes = fs::read(f).unwrap();
+        assert!(
+            bytes.len() <= 100_000,
+            "{} has {} bytes",
+            f.display(),
+            bytes.len()
+        );
+        assert!(
+            bytes.is_empty() || bytes.ends_with(b"\n"),
+            "{} splits a line",
+            f.display()
+        );
+        joined.extend_from_slice(&bytes);
+    }
+    assert_eq!(
+        joined, input,
+        "backups in name order, then the active file, give the input back"
+    );
+}
+
+#[test]
+fn max_backups_keeps_exactly_that_many_and_the_newest_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let input = numbers(1, 50_000);
+    let out = lethe(
+        &[
+            "--max-size",
+            "10KB",
+            "--max-backups",
+            "3",
+            log.to_str().unwrap(),
+        ],
+        &input,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = files_in_order(dir.path(), "app.log");
+    assert_eq!(files.len(), 4, "3 backups and the active file: {files:?}");
+    let joined: Vec<u8> = files.iter().flat_map(|f| fs::read(f).unwrap()).collect();
+    assert!(
+        input.ends_with(&joined),
+        "the kept files hold the newest lines, contiguously"
+    );
+    assert!(
+        joined.len() > 25_000,
+        "3 full backups were kept ({} bytes)",
+        joined.len()
+    );
+}
+
+#[test]
+fn foreign_files_are_never_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    for foreign in ["app.log.bak", "app.log.1", "app.1.log", "other.log"] {
+        fs::write(dir.path().join(foreign), b"keep me\n").unwrap();
+    }
+    let out = lethe(
+        &[
+            "--max-size",
+            "1KB",
+            "--max-backups",
+            "0",
+            log.to_str().unwrap(),
+        ],
+        &numbers(1, 5_000),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for foreign in ["app.log.bak", "app.log.1", "app.1.log", "other.log"] {
+        assert_eq!(
+            fs::read(dir.path().join(foreign)).unwrap(),
+            b"keep me\n",
+            "{foreign}"
+        );
+    }
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "app.1.log",
+            "app.log",
+            "app.log.1",
+            "app.log.bak",
+            "other.log"
+        ]
+    );
+}
+
+#[test]
+fn a_line_longer_than_the_limit_goes_alone_into_its_own_file_and_a_last_partial_line_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let long = format!("{}\n", "x".repeat(5_000));
+    let input = format!("a\nb\n{long}c\nno newline at the end");
+    let out = lethe(
+        &[
+            "--max-size",
+            "1KB",
+            "--max-backups",
+            "10",
+            log.to_str().unwrap(),
+        ],
+        input.as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let contents: Vec<String> = files_in_order(dir.path(), "app.log")
+        .iter()
+        .map(|f| fs::read_to_string(f).unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        ["a\nb\n", long.as_str(), "c\nno newline at the end"]
+    );
+}
+
+#[test]
+fn a_restart_appends_to_the_existing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let path = log.to_str().unwrap();
+    assert!(lethe(&[path], b"first\n").status.success());
+    assert!(lethe(&[path], b"second\n").status.success());
+    assert_eq!(fs::read_to_string(&log).unwrap(), "first\nsecond\n");
+}
+
+#[test]
+fn bad_configuration_exits_2_naming_the_value_and_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let path = log.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--max-size", "10XB", path], "10XB"),
+        (vec!["--max-size", "10MB; rm -rf /", path], "10MB; rm -rf /"),
+        (vec!["--max-size", "0", path], "at least 1 byte"),
+        (vec!["--max-age", "7", path], "\"7\""),
+        (vec!["--rotate-every", "fortnightly", path], "fortnightly"),
+        (vec!["--mode", "999", path], "999"),
+    ] {
+        let out = lethe(&args, b"");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!log.exists(), "nothing is created on bad configuration");
+    }
+    let out = lethe(&[], b"");
+    assert_eq!(out.status.code(), Some(2), "missing FILE is bad usage");
+}
+
+#[test]
+fn an_unusable_path_exits_1_with_the_path_and_the_os_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    fs::write(&blocker, b"").unwrap();
+    let log = blocker.join("app.log");
+    let out = lethe(&[log.to_str().unwrap()], b"x\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(blocker.to_str().unwrap()), "{stderr}");
+    assert!(
+        stderr.contains("Not a directory") || stderr.contains("not a directory"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,104 @@
+//! The error type of file operations: which operation, on which path, and the OS error.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What Lethe was doing when an I/O error happened.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Op {
+    /// Validating the configured path.
+    CheckPath,
+    /// Creating the log directory.
+    CreateDir,
+    /// Opening (or creating) the active file.
+    Open,
+    /// Reading the active file's metadata.
+    Stat,
+    /// Appending a record.
+    Write,
+    /// `fsync` of a file or directory.
+    Sync,
+    /// Renaming the active file to its backup name.
+    Rename,
+    /// Listing the log directory for backups.
+    ScanDir,
+    /// Deleting a backup that retention selected.
+    Remove,
+}
+
+impl Op {
+    /// A short lowercase name of the operation, as used in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::CheckPath => "check path",
+            Op::CreateDir => "create directory",
+            Op::Open => "open",
+            Op::Stat => "stat",
+            Op::Write => "write",
+            Op::Sync => "fsync",
+            Op::Rename => "rename",
+            Op::ScanDir => "scan directory",
+            Op::Remove => "remove",
+        }
+    }
+}
+
+/// An I/O error with the operation and path it happened on.
+#[derive(Debug)]
+pub struct Error {
+    op: Op,
+    path: PathBuf,
+    source: io::Error,
+}
+
+impl Error {
+    pub(crate) fn new(op: Op, path: &Path, source: io::Error) -> Error {
+        Error {
+            op,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// The operation that failed.
+    pub fn op(&self) -> Op {
+        self.op
+    }
+
+    /// The path it failed on.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The underlying OS error.
+    pub fn io_error(&self) -> &io::Error {
+        &self.source
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.op.as_str(),
+            self.path.display(),
+            self.source
+        )
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl From<Error> for io::Error {
+    /// Keeps the OS error's kind; the message names the operation and path.
+    fn from(e: Error) -> io::Error {
+        io::Error::new(e.source.kind(), e)
+    }
+}

@@ -1,0 +1,35 @@
+//! Lethe's file side: log files that rotate by size and time and keep a bounded set of
+//! backups, built on [`lethe_core`]'s rotation state machine, backup naming and retention
+//! planner.
+//!
+//! Today this crate provides [`RotatingFile`], a synchronous, single-owner rotating file:
+//! each [`RotatingFile::write_record`] appends one record with `O_APPEND`, rotating first
+//! when the core's [`Rotator`](lethe_core::rotation::Rotator) says so. Rotation renames the
+//! active file to a unique backup name (never overwriting), opens a fresh file, and applies
+//! retention to the files Lethe named, and only to those.
+//!
+//! ```
+//! use lethe_std::{Options, RotatingFile};
+//! use lethe_core::retention::RetentionPolicy;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let options = Options::default()
+//!     .max_size(Some(1024))
+//!     .retention(RetentionPolicy::new().max_count(2));
+//! let mut log = RotatingFile::open(dir.path().join("app.log"), options)?;
+//! for i in 0..1000 {
+//!     log.write_record(format!("line {i}\n").as_bytes())?;
+//! }
+//! log.sync()?;
+//! assert!(log.stats().rotations >= 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod backups;
+pub mod clock;
+mod error;
+mod rotating_file;
+
+pub use error::{Error, Op};
+pub use rotating_file::{Options, RotatingFile, Stats};

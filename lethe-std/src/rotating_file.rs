@@ -1,0 +1,370 @@
+//! [`RotatingFile`]: a synchronous rotating log file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::path::{Path, PathBuf};
+
+use lethe_core::civil::{UnixTime, UtcOffset};
+use lethe_core::retention::RetentionPolicy;
+use lethe_core::rotation::{Decision, RotationPolicy, Rotator, Schedule};
+
+use crate::backups;
+use crate::clock::{Clock, SystemClock, system_time_to_unix};
+use crate::error::{Error, Op};
+
+/// Configuration of a [`RotatingFile`].
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | [`max_size`](Options::max_size) | `Some(100 MB)` (100 000 000 bytes) | rotate before a record would push a non-empty file past this |
+/// | [`schedule`](Options::schedule) | `None` | also rotate on calendar boundaries |
+/// | [`utc_offset`](Options::utc_offset) | UTC | offset for boundaries and backup names |
+/// | [`retention`](Options::retention) | keep 7 backups | which backups to delete after a rotation |
+/// | [`file_mode`](Options::file_mode) | `0o640` | mode of created log files (before the umask) |
+/// | [`dir_mode`](Options::dir_mode) | `0o750` | mode of created directories (before the umask) |
+/// | [`sync_on_rotate`](Options::sync_on_rotate) | `true` | fsync a finished file, and the directory after renaming it |
+#[derive(Clone, Debug)]
+pub struct Options {
+    max_size: Option<u64>,
+    schedule: Option<Schedule>,
+    offset: UtcOffset,
+    retention: RetentionPolicy,
+    file_mode: u32,
+    dir_mode: u32,
+    sync_on_rotate: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            max_size: Some(100_000_000),
+            schedule: None,
+            offset: UtcOffset::UTC,
+            retention: RetentionPolicy::new().max_count(7),
+            file_mode: 0o640,
+            dir_mode: 0o750,
+            sync_on_rotate: true,
+        }
+    }
+}
+
+impl Options {
+    /// Size limit in bytes (`None`: no size rotation). `Some(0)` is rejected by
+    /// [`RotatingFile::open`].
+    #[must_use]
+    pub fn max_size(mut self, bytes: Option<u64>) -> Options {
+        self.max_size = bytes;
+        self
+    }
+
+    /// Calendar-aligned time rotation (`None`: none).
+    #[must_use]
+    pub fn schedule(mut self, schedule: Option<Schedule>) -> Options {
+        self.schedule = schedule;
+        self
+    }
+
+    /// The UTC offset used for schedule boundaries and backup names.
+    #[must_use]
+    pub fn utc_offset(mut self, offset: UtcOffset) -> Options {
+        self.offset = offset;
+        self
+    }
+
+    /// Which backups to keep.
+    #[must_use]
+    pub fn retention(mut self, policy: RetentionPolicy) -> Options {
+        self.retention = policy;
+        self
+    }
+
+    /// Mode of created log files (the process umask still applies).
+    #[must_use]
+    pub fn file_mode(mut self, mode: u32) -> Options {
+        self.file_mode = mode;
+        self
+    }
+
+    /// Mode of created directories (the process umask still applies).
+    #[must_use]
+    pub fn dir_mode(mut self, mode: u32) -> Options {
+        self.dir_mode = mode;
+        self
+    }
+
+    /// Whether a rotation fsyncs the finished file before renaming it and the directory
+    /// after.
+    #[must_use]
+    pub fn sync_on_rotate(mut self, sync: bool) -> Options {
+        self.sync_on_rotate = sync;
+        self
+    }
+}
+
+/// Counters of what a [`RotatingFile`] did.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Records written.
+    pub records: u64,
+    /// Bytes written.
+    pub bytes: u64,
+    /// Rotations done.
+    pub rotations: u64,
+    /// Backup files deleted by retention.
+    pub backups_removed: u64,
+    /// Errors in work that does not fail a write (retention), reported to the error
+    /// handler.
+    pub errors: u64,
+}
+
+type ErrorHandler = Box<dyn FnMut(&Error) + Send>;
+
+/// A log file that rotates by size and/or time and keeps a bounded set of backups.
+///
+/// Each [`write_record`](RotatingFile::write_record) is one record: it is appended whole to
+/// the active file, after a rotation if the record would push a non-empty file past the
+/// size limit or its timestamp reached the next boundary. A record is never split across
+/// files. Rotation renames the active file to
+/// `<stem>.<sequence>.<time><ext>` (see [`lethe_core::naming`]) with `RENAME_NOREPLACE`, so
+/// a backup is never overwritten, then opens a new active file and applies the retention
+/// policy to the files Lethe named.
+///
+/// Opening an existing file appends to it and resumes its size and period.
+///
+/// This is the synchronous, single-owner writer (`&mut self`); it does no buffering of its
+/// own, so a record is in the kernel when `write_record` returns Ok.
+pub struct RotatingFile<C: Clock = SystemClock> {
+    path: PathBuf,
+    dir: PathBuf,
+    naming: backups::Naming,
+    file: File,
+    rotator: Rotator,
+    options: Options,
+    clock: C,
+    next_sequence: u64,
+    stats: Stats,
+    on_error: Option<ErrorHandler>,
+}
+
+impl RotatingFile<SystemClock> {
+    /// Opens (creating if needed) the active file at `path`, with the system clock.
+    ///
+    /// # Errors
+    ///
+    /// [`Op::CheckPath`] for an empty path, a path without a usable file name, a directory,
+    /// or invalid options (`max_size` of 0); otherwise the operation that failed.
+    pub fn open(path: impl AsRef<Path>, options: Options) -> Result<RotatingFile, Error> {
+        RotatingFile::open_with_clock(path, options, SystemClock)
+    }
+}
+
+impl<C: Clock> RotatingFile<C> {
+    /// Like [`RotatingFile::open`], with the given clock.
+    ///
+    /// # Errors
+    ///
+    /// As [`RotatingFile::open`].
+    pub fn open_with_clock(
+        path: impl AsRef<Path>,
+        options: Options,
+        clock: C,
+    ) -> Result<RotatingFile<C>, Error> {
+        let path = path.as_ref();
+        let invalid = |msg: String| {
+            Error::new(
+                Op::CheckPath,
+                path,
+                io::Error::new(io::ErrorKind::InvalidInput, msg),
+            )
+        };
+        if path.as_os_str().is_empty() {
+            return Err(invalid("the log file path is empty".into()));
+        }
+        let policy = RotationPolicy::new(options.max_size, options.schedule)
+            .map_err(|e| invalid(e.to_string()))?;
+        let file_name = path
+            .file_name()
+            .ok_or_else(|| invalid("the path does not end in a file name".into()))?;
+        let file_name = file_name
+            .to_str()
+            .ok_or_else(|| invalid("the file name is not valid UTF-8".into()))?;
+        let naming = backups::Naming::new(file_name).map_err(invalid)?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        match fs::metadata(&dir) {
+            Ok(m) if !m.is_dir() => {
+                let e = io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    "it exists and is not a directory",
+                );
+                return Err(Error::new(Op::CreateDir, &dir, e));
+            }
+            _ => {}
+        }
+        if !dir.is_dir() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(options.dir_mode)
+                .create(&dir)
+                .map_err(|e| Error::new(Op::CreateDir, &dir, e))?;
+        }
+        if path.is_dir() {
+            return Err(invalid("the path is a directory".into()));
+        }
+        let file = open_append(path, options.file_mode)?;
+        let meta = file.metadata().map_err(|e| Error::new(Op::Stat, path, e))?;
+        let mtime = meta.modified().ok().map(system_time_to_unix);
+        let now = clock.now();
+        let rotator = Rotator::resume(policy, now, options.offset, meta.len(), mtime);
+        let next_sequence = naming.next_sequence(&dir)?;
+        Ok(RotatingFile {
+            path: path.to_path_buf(),
+            dir,
+            naming,
+            file,
+            rotator,
+            options,
+            clock,
+            next_sequence,
+            stats: Stats::default(),
+            on_error: None,
+        })
+    }
+
+    /// Receives errors of work that does not fail a write (deleting backups). Without a
+    /// handler they are only counted in [`Stats::errors`].
+    pub fn set_error_handler(&mut self, handler: impl FnMut(&Error) + Send + 'static) {
+        self.on_error = Some(Box::new(handler));
+    }
+
+    /// The active file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What this writer has done so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Bytes in the active file.
+    pub fn size(&self) -> u64 {
+        self.rotator.size()
+    }
+
+    /// Appends `record` as one record, rotating first if the policy says so.
+    ///
+    /// # Errors
+    ///
+    /// [`Op::Rename`], [`Op::Open`] or [`Op::Sync`] if a due rotation failed (nothing was
+    /// written; the next write retries the rotation), or [`Op::Write`] if the append
+    /// failed (with a full disk, a prefix of the record may have reached the file).
+    pub fn write_record(&mut self, record: &[u8]) -> Result<(), Error> {
+        let now = self.clock.now();
+        let len = record.len() as u64;
+        if let Decision::Rotate(_) = self.rotator.before_write(len, now) {
+            self.rotate_at(now)?;
+        }
+        io::Write::write_all(&mut self.file, record)
+            .map_err(|e| Error::new(Op::Write, &self.path, e))?;
+        self.rotator.wrote(len);
+        self.stats.records += 1;
+        self.stats.bytes += len;
+        Ok(())
+    }
+
+    /// Rotates now, even if no trigger is due (an empty active file is rotated too).
+    ///
+    /// # Errors
+    ///
+    /// As the rotation in [`write_record`](RotatingFile::write_record).
+    pub fn rotate(&mut self) -> Result<(), Error> {
+        let now = self.clock.now();
+        self.rotate_at(now)
+    }
+
+    /// Flushes the active file's data and metadata to disk (`fsync`).
+    ///
+    /// # Errors
+    ///
+    /// [`Op::Sync`] with the OS error.
+    pub fn sync(&mut self) -> Result<(), Error> {
+        self.file
+            .sync_all()
+            .map_err(|e| Error::new(Op::Sync, &self.path, e))
+    }
+
+    fn rotate_at(&mut self, now: UnixTime) -> Result<(), Error> {
+        if self.options.sync_on_rotate {
+            self.sync()?;
+        }
+        let backup = self
+            .naming
+            .backup_path(&self.dir, self.next_sequence, now, self.options.offset)
+            .map_err(|msg| Error::new(Op::Rename, &self.path, io::Error::other(msg)))?;
+        rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            &self.path,
+            rustix::fs::CWD,
+            &backup,
+            rustix::fs::RenameFlags::NOREPLACE,
+        )
+        .map_err(|e| Error::new(Op::Rename, &backup, e.into()))?;
+        self.next_sequence += 1;
+        // The old descriptor now refers to the backup; it is closed when replaced.
+        self.file = open_append(&self.path, self.options.file_mode)?;
+        if self.options.sync_on_rotate {
+            sync_dir(&self.dir)?;
+        }
+        self.rotator.rotated(now, self.options.offset);
+        self.stats.rotations += 1;
+        self.apply_retention(now);
+        Ok(())
+    }
+
+    /// Deletes the backups the retention policy selects. Failures go to the error handler.
+    fn apply_retention(&mut self, now: UnixTime) {
+        let mut errors = Vec::new();
+        let removed =
+            self.naming
+                .apply_retention(&self.dir, &self.options.retention, now, &mut errors);
+        self.stats.backups_removed += removed;
+        for e in errors {
+            self.stats.errors += 1;
+            if let Some(handler) = self.on_error.as_mut() {
+                handler(&e);
+            }
+        }
+    }
+}
+
+impl<C: Clock> io::Write for RotatingFile<C> {
+    /// Writes all of `buf` as one record (see [`RotatingFile::write_record`]).
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_record(buf)?;
+        Ok(buf.len())
+    }
+
+    /// Nothing to do: records are not buffered. Use [`RotatingFile::sync`] for durability.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn open_append(path: &Path, mode: u32) -> Result<File, Error> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| Error::new(Op::Open, path, e))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::new(Op::Sync, dir, e))
+}

@@ -1,0 +1,260 @@
+//! The rotating file against the real file system: bytes in files, names, retention,
+//! and failures (full disk, removed directory) that are reported, never panics.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use lethe_core::civil::UtcOffset;
+use lethe_core::retention::RetentionPolicy;
+use lethe_core::rotation::Schedule;
+use lethe_std::clock::ManualClock;
+use lethe_std::{Op, Options, RotatingFile};
+
+/// 2026-11-23T00:00:00Z.
+const MIDNIGHT: i64 = 1_795_392_000;
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn daily_rotation_at_midnight_names_the_backup_after_its_rotation_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(MIDNIGHT - 10);
+    let options = Options::default()
+        .max_size(None)
+        .schedule(Some(Schedule::daily(0).unwrap()));
+    let mut log =
+        RotatingFile::open_with_clock(dir.path().join("app.log"), options, clock.clone()).unwrap();
+    log.write_record(b"late on the 22nd\n").unwrap();
+    clock.advance(10);
+    log.write_record(b"first on the 23rd\n").unwrap();
+    assert_eq!(
+        names(dir.path()),
+        ["app.0000000001.20261123T000000Z.log", "app.log"]
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.0000000001.20261123T000000Z.log")).unwrap(),
+        "late on the 22nd\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.log")).unwrap(),
+        "first on the 23rd\n"
+    );
+}
+
+#[test]
+fn local_time_names_carry_the_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(MIDNIGHT);
+    let options = Options::default().utc_offset(UtcOffset::from_seconds(-5 * 3600).unwrap());
+    let mut log =
+        RotatingFile::open_with_clock(dir.path().join("app.log"), options, clock).unwrap();
+    log.write_record(b"x\n").unwrap();
+    log.rotate().unwrap();
+    assert_eq!(
+        names(dir.path()),
+        ["app.0000000001.20261122T190000-0500.log", "app.log"]
+    );
+}
+
+#[test]
+fn rotations_in_the_same_second_never_overwrite_a_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(MIDNIGHT);
+    let mut log =
+        RotatingFile::open_with_clock(dir.path().join("app.log"), Options::default(), clock)
+            .unwrap();
+    for i in 0..3 {
+        log.write_record(format!("segment {i}\n").as_bytes())
+            .unwrap();
+        log.rotate().unwrap();
+    }
+    let all = names(dir.path());
+    assert_eq!(all.len(), 4, "{all:?}");
+    for (i, name) in all[..3].iter().enumerate() {
+        assert_eq!(
+            fs::read_to_string(dir.path().join(name)).unwrap(),
+            format!("segment {i}\n"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_restart_continues_the_sequence_and_the_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let clock = ManualClock::new(MIDNIGHT);
+    let options = Options::default().max_size(Some(10));
+    {
+        let mut log = RotatingFile::open_with_clock(&path, options.clone(), clock.clone()).unwrap();
+        log.write_record(b"12345678\n").unwrap();
+        log.rotate().unwrap();
+        log.write_record(b"abcdefgh\n").unwrap();
+    }
+    let mut log = RotatingFile::open_with_clock(&path, options, clock).unwrap();
+    assert_eq!(log.size(), 9, "resumed from the existing file");
+    log.write_record(b"next\n").unwrap(); // 9 + 5 > 10: rotates first
+    assert_eq!(
+        names(dir.path()),
+        [
+            "app.0000000001.20261123T000000Z.log",
+            "app.0000000002.20261123T000000Z.log",
+            "app.log"
+        ]
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.0000000002.20261123T000000Z.log")).unwrap(),
+        "abcdefgh\n"
+    );
+}
+
+#[test]
+fn retention_keeps_the_newest_and_never_touches_foreign_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for foreign in [
+        "app.log.bak",
+        "app.0000000001.20261123T000000Z.log.bak",
+        "notes.txt",
+    ] {
+        fs::write(dir.path().join(foreign), b"foreign").unwrap();
+    }
+    let clock = ManualClock::new(MIDNIGHT);
+    let options = Options::default().retention(RetentionPolicy::new().max_count(2));
+    let mut log =
+        RotatingFile::open_with_clock(dir.path().join("app.log"), options, clock.clone()).unwrap();
+    for i in 0..5 {
+        log.write_record(format!("{i}\n").as_bytes()).unwrap();
+        clock.advance(1);
+        log.rotate().unwrap();
+    }
+    assert_eq!(log.stats().backups_removed, 3);
+    assert_eq!(
+        names(dir.path()),
+        [
+            "app.0000000001.20261123T000000Z.log.bak",
+            "app.0000000004.20261123T000004Z.log",
+            "app.0000000005.20261123T000005Z.log",
+            "app.log",
+            "app.log.bak",
+            "notes.txt"
+        ]
+    );
+}
+
+#[test]
+fn invalid_paths_and_options_are_rejected_with_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = RotatingFile::open("", Options::default()).err().unwrap();
+    assert_eq!(err.op(), Op::CheckPath);
+    assert!(err.to_string().contains("empty"), "{err}");
+    let err = RotatingFile::open(dir.path(), Options::default())
+        .err()
+        .unwrap();
+    assert_eq!(err.op(), Op::CheckPath);
+    let err = RotatingFile::open(
+        dir.path().join("a.log"),
+        Options::default().max_size(Some(0)),
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("at least 1 byte"), "{err}");
+    let long = "x".repeat(201);
+    let err = RotatingFile::open(dir.path().join(long), Options::default())
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("201 bytes"), "{err}");
+}
+
+#[test]
+fn a_removed_directory_is_reported_at_rotation_and_the_writer_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let mut log = RotatingFile::open(logs.join("app.log"), Options::default()).unwrap();
+    log.write_record(b"before\n").unwrap();
+    fs::remove_dir_all(&logs).unwrap();
+    let err = log.rotate().unwrap_err();
+    assert!(matches!(err.op(), Op::Rename | Op::Sync), "{err}");
+    assert!(err.to_string().contains("logs"), "{err}");
+    // Once the directory is back, rotation works again.
+    fs::create_dir_all(&logs).unwrap();
+    fs::write(logs.join("app.log"), b"").unwrap();
+    log.rotate().unwrap();
+    log.write_record(b"after\n").unwrap();
+    assert_eq!(fs::read_to_string(logs.join("app.log")).unwrap(), "after\n");
+}
+
+/// Mounts a 64 KiB tmpfs, or prints a visible SKIP and returns `None` if this process may
+/// not mount (not root, or no CAP_SYS_ADMIN in a container).
+fn small_tmpfs(dir: &Path) -> Option<()> {
+    let out = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(dir)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Some(()),
+        Ok(o) => {
+            println!(
+                "SKIP: cannot mount a small tmpfs: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            eprintln!(
+                "SKIP: cannot mount a small tmpfs: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            None
+        }
+        Err(e) => {
+            println!("SKIP: cannot run mount: {e}");
+            eprintln!("SKIP: cannot run mount: {e}");
+            None
+        }
+    }
+}
+
+struct Unmount<'a>(&'a Path);
+impl Drop for Unmount<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_reported_and_writing_resumes_when_space_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(()) = small_tmpfs(dir.path()) else {
+        return;
+    };
+    let _unmount = Unmount(dir.path());
+    fs::write(dir.path().join("ballast"), vec![0u8; 60 * 1024]).unwrap_or(());
+    let mut log = RotatingFile::open(
+        dir.path().join("app.log"),
+        Options::default().max_size(None),
+    )
+    .unwrap();
+    let record = [b'x'; 1000];
+    let mut written = 0u64;
+    let err = loop {
+        match log.write_record(&record) {
+            Ok(()) => written += 1,
+            Err(e) => break e,
+        }
+        assert!(written < 1000, "a 64 KiB file system never filled up");
+    };
+    assert_eq!(err.op(), Op::Write);
+    assert_eq!(err.io_error().raw_os_error(), Some(28), "ENOSPC: {err}");
+    // Still alive; space comes back; the next write succeeds.
+    fs::remove_file(dir.path().join("ballast")).unwrap();
+    log.write_record(b"after the disk was full\n").unwrap();
+    log.sync().unwrap();
+    let contents = fs::read(dir.path().join("app.log")).unwrap();
+    assert!(contents.ends_with(b"after the disk was full\n"));
+    assert!(contents.len() as u64 >= written * 1000);
+}
