@@ -31,5 +31,12 @@ pub mod clock;
 mod error;
 mod rotating_file;
 
+/// io_uring availability (feature `uring`): [`probe`](uring::probe) tells whether this
+/// process may use io_uring, and why not. The writer does not submit through io_uring yet.
+#[cfg(feature = "uring")]
+pub mod uring {
+    pub use lethe_uring::{Unavailable, probe};
+}
+
 pub use error::{Error, Op};
 pub use rotating_file::{Options, RotatingFile, Stats};
