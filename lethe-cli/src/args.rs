@@ -39,6 +39,20 @@ pub(crate) struct Args {
     #[arg(long, value_name = "SIZE")]
     pub(crate) max_total: Option<String>,
 
+    /// Gzip each backup in the background (crash-safe; the raw segment is removed once its
+    /// .gz is complete and synced).
+    #[arg(long)]
+    pub(crate) compress: bool,
+
+    /// gzip level for --compress, 0 (fastest) to 9 (smallest).
+    #[arg(long, value_name = "LEVEL", default_value_t = 6)]
+    pub(crate) compress_level: u32,
+
+    /// Write a sha256sum-compatible .sha256 sidecar for each backup (of the .gz with
+    /// --compress); `sha256sum -c` verifies them in the log directory.
+    #[arg(long)]
+    pub(crate) checksum: bool,
+
     /// File mode of created log files, in octal.
     #[arg(long, value_name = "OCTAL", default_value = "640")]
     pub(crate) mode: String,
@@ -77,7 +91,15 @@ impl Args {
                     self.mode
                 )
             })?;
+        if self.compress_level > 9 {
+            return Err(format!(
+                "--compress-level: {} is invalid: it must be 0 to 9",
+                self.compress_level
+            ));
+        }
         Ok(Options::default()
+            .compress(self.compress.then_some(self.compress_level))
+            .checksum(self.checksum)
             .max_size(Some(max_size))
             .schedule(schedule)
             .retention(retention)

@@ -8,6 +8,14 @@
 
 mod args;
 
+/// Writes one line to stderr, ignoring failure: a closed or full stderr must never turn
+/// into a panic (which `eprintln!` would do).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 use std::io::{self, BufRead, Write as _};
 use std::process::ExitCode;
 
@@ -20,40 +28,47 @@ fn main() -> ExitCode {
     let options = match args.options() {
         Ok(o) => o,
         Err(msg) => {
-            eprintln!("lethe: {msg}");
+            say!("lethe: {msg}");
             return ExitCode::from(2);
         }
     };
     let mut file = match RotatingFile::open(&args.file, options) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("lethe: {e}");
+            say!("lethe: {e}");
             return ExitCode::from(1);
         }
     };
+    file.set_error_handler(|e| say!("lethe: {e}"));
     let report = pipe(io::stdin().lock(), &mut file);
-    if let Err(e) = file.sync() {
-        eprintln!("lethe: {e}");
-        return ExitCode::from(1);
-    }
-    let stats = file.stats();
+    // Flush, then wait for compression, checksums and retention to finish.
+    let stats = match file.close() {
+        Ok(stats) => stats,
+        Err(e) => {
+            say!("lethe: {e}");
+            return ExitCode::from(1);
+        }
+    };
     if args.stats {
-        eprintln!(
-            "lethe: {} lines, {} bytes, {} rotations, {} backups removed, {} lines lost, {} errors",
+        say!(
+            "lethe: {} lines, {} bytes, {} rotations, {} compressed, {} checksums, \
+             {} backups removed, {} lines lost, {} errors",
             report.lines,
             report.bytes,
             stats.rotations,
+            stats.compressions,
+            stats.checksums,
             stats.backups_removed,
             report.lost,
             stats.errors
         );
     }
     if let Some(e) = report.read_error {
-        eprintln!("lethe: reading standard input: {e}");
+        say!("lethe: reading standard input: {e}");
         return ExitCode::from(1);
     }
     if report.lost > 0 {
-        eprintln!("lethe: {} lines could not be written", report.lost);
+        say!("lethe: {} lines could not be written", report.lost);
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS

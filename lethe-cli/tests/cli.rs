@@ -261,3 +261,66 @@ fn an_unusable_path_exits_1_with_the_path_and_the_os_error() {
         "{stderr}"
     );
 }
+
+fn gunzip(path: &Path) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn compress_and_checksum_give_back_the_input_with_valid_gzip_and_sidecars() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let input = numbers(1, 200_000);
+    let out = lethe(
+        &[
+            "--max-size",
+            "100KB",
+            "--max-backups",
+            "1000",
+            "--compress",
+            "--checksum",
+            log.to_str().unwrap(),
+        ],
+        &input,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let gz: Vec<&String> = names.iter().filter(|n| n.ends_with(".log.gz")).collect();
+    assert!(gz.len() > 10, "{names:?}");
+    assert_eq!(
+        names.len(),
+        2 * gz.len() + 1,
+        "only .gz, sidecars and the active file: {names:?}"
+    );
+    let check = Command::new("sh")
+        .args(["-c", "gzip -t *.log.gz && sha256sum -c --quiet *.sha256"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let mut joined = Vec::new();
+    for g in &gz {
+        let bytes = gunzip(&dir.path().join(g));
+        assert!(bytes.len() <= 100_000);
+        joined.extend(bytes);
+    }
+    joined.extend(fs::read(&log).unwrap());
+    assert_eq!(joined, input);
+}

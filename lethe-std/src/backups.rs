@@ -63,6 +63,15 @@ impl Naming {
             .map_err(|e| Error::new(Op::ScanDir, dir, io::Error::other(e.to_string())))
     }
 
+    /// The path of the file `name` names in `dir`.
+    pub(crate) fn path_of(&self, dir: &Path, name: BackupName) -> Result<PathBuf, Error> {
+        let text = self
+            .pattern()
+            .format(&name)
+            .map_err(|e| Error::new(Op::CheckPath, dir, io::Error::other(e.to_string())))?;
+        Ok(dir.join(text.as_str()))
+    }
+
     /// The path of the raw backup with `sequence`, closed at `time`.
     pub(crate) fn backup_path(
         &self,
@@ -81,13 +90,15 @@ impl Naming {
         Ok(dir.join(text.as_str()))
     }
 
-    /// Applies `policy` to the backups in `dir`. Returns the number of files deleted;
-    /// failures are pushed to `errors` (a file already gone is not a failure).
+    /// Applies `policy` to the backups in `dir`, leaving alone the backups for which
+    /// `busy(sequence)` is true. Returns the number of files deleted; failures are pushed
+    /// to `errors` (a file already gone is not a failure).
     pub(crate) fn apply_retention(
         &self,
         dir: &Path,
         policy: &RetentionPolicy,
         now: UnixTime,
+        busy: &dyn Fn(u64) -> bool,
         errors: &mut Vec<Error>,
     ) -> u64 {
         if policy.is_keep_all() {
@@ -103,6 +114,9 @@ impl Naming {
         let pattern = self.pattern();
         let mut removed = 0;
         policy.plan(&mut entries, now, |entry| {
+            if busy(entry.name.sequence) {
+                return; // being compressed or hashed: the sweep after that job deletes it
+            }
             let Ok(text) = pattern.format(&entry.name) else {
                 return; // it parsed, so it formats; nothing to delete otherwise
             };

@@ -24,8 +24,15 @@ pub enum Op {
     Rename,
     /// Listing the log directory for backups.
     ScanDir,
-    /// Deleting a backup that retention selected.
+    /// Deleting a file (a backup that retention selected, a finished segment after its
+    /// compression, or a leftover temporary).
     Remove,
+    /// Reading a finished segment to compress or hash it.
+    Read,
+    /// Checking that a `.gz` decompresses (CRC and length).
+    Verify,
+    /// Starting a background worker thread.
+    Spawn,
 }
 
 impl Op {
@@ -41,6 +48,9 @@ impl Op {
             Op::Rename => "rename",
             Op::ScanDir => "scan directory",
             Op::Remove => "remove",
+            Op::Read => "read",
+            Op::Verify => "verify",
+            Op::Spawn => "start worker for",
         }
     }
 }

@@ -26,10 +26,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod archive;
 mod backups;
 pub mod clock;
 mod error;
 mod rotating_file;
+mod workers;
 
 /// io_uring availability (feature `uring`): [`probe`](uring::probe) tells whether this
 /// process may use io_uring, and why not. The writer does not submit through io_uring yet.

@@ -5,13 +5,19 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use lethe_core::civil::{UnixTime, UtcOffset};
+use lethe_core::naming::{BackupName, Form};
 use lethe_core::retention::RetentionPolicy;
 use lethe_core::rotation::{Decision, RotationPolicy, Rotator, Schedule};
 
+use crate::archive::{self, Job, Settings};
 use crate::backups;
 use crate::clock::{Clock, SystemClock, system_time_to_unix};
 use crate::error::{Error, Op};
+use crate::workers::{Pool, Shared};
 
 /// Configuration of a [`RotatingFile`].
 ///
@@ -24,8 +30,16 @@ use crate::error::{Error, Op};
 /// | [`file_mode`](Options::file_mode) | `0o640` | mode of created log files (before the umask) |
 /// | [`dir_mode`](Options::dir_mode) | `0o750` | mode of created directories (before the umask) |
 /// | [`sync_on_rotate`](Options::sync_on_rotate) | `true` | fsync a finished file, and the directory after renaming it |
+/// | [`compress`](Options::compress) | `None` | gzip level (0–9) for finished segments, in the background |
+/// | [`checksum`](Options::checksum) | `false` | write a `sha256sum` sidecar for each backup, in the background |
+/// | [`workers`](Options::workers) | 1 | background threads for compression and checksums |
+/// | [`queue`](Options::queue) | 64 | jobs that may wait for a worker; beyond that the rotating thread runs the job itself |
 #[derive(Clone, Debug)]
 pub struct Options {
+    compress: Option<u32>,
+    checksum: bool,
+    workers: usize,
+    queue: usize,
     max_size: Option<u64>,
     schedule: Option<Schedule>,
     offset: UtcOffset,
@@ -38,6 +52,10 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
+            compress: None,
+            checksum: false,
+            workers: 1,
+            queue: 64,
             max_size: Some(100_000_000),
             schedule: None,
             offset: UtcOffset::UTC,
@@ -93,6 +111,38 @@ impl Options {
         self
     }
 
+    /// Compress each finished segment with gzip at `level` (0 to 9; 6 is zlib's default),
+    /// in the background, crash-safely (see the crate docs). `None`: keep segments raw.
+    #[must_use]
+    pub fn compress(mut self, level: Option<u32>) -> Options {
+        self.compress = level;
+        self
+    }
+
+    /// Write a `sha256sum`-compatible sidecar for each backup (of the `.gz` when
+    /// compressing), in the background.
+    #[must_use]
+    pub fn checksum(mut self, on: bool) -> Options {
+        self.checksum = on;
+        self
+    }
+
+    /// Number of background worker threads (at least 1).
+    #[must_use]
+    pub fn workers(mut self, threads: usize) -> Options {
+        self.workers = threads;
+        self
+    }
+
+    /// How many jobs may wait for a worker. When the queue is full, the thread that
+    /// rotated runs the job itself (counted in [`Stats::inline_jobs`]); a job is never
+    /// dropped.
+    #[must_use]
+    pub fn queue(mut self, jobs: usize) -> Options {
+        self.queue = jobs;
+        self
+    }
+
     /// Whether a rotation fsyncs the finished file before renaming it and the directory
     /// after.
     #[must_use]
@@ -113,12 +163,18 @@ pub struct Stats {
     pub rotations: u64,
     /// Backup files deleted by retention.
     pub backups_removed: u64,
-    /// Errors in work that does not fail a write (retention), reported to the error
-    /// handler.
+    /// Segments compressed.
+    pub compressions: u64,
+    /// Checksum sidecars written.
+    pub checksums: u64,
+    /// Background jobs (compression, checksum) that failed; each is also in `errors`.
+    pub jobs_failed: u64,
+    /// Background jobs run on the rotating thread because the queue was full.
+    pub inline_jobs: u64,
+    /// Errors in work that does not fail a write (retention, background jobs, recovery),
+    /// reported to the error handler.
     pub errors: u64,
 }
-
-type ErrorHandler = Box<dyn FnMut(&Error) + Send>;
 
 /// A log file that rotates by size and/or time and keeps a bounded set of backups.
 ///
@@ -134,17 +190,16 @@ type ErrorHandler = Box<dyn FnMut(&Error) + Send>;
 ///
 /// This is the synchronous, single-owner writer (`&mut self`); it does no buffering of its
 /// own, so a record is in the kernel when `write_record` returns Ok.
-pub struct RotatingFile<C: Clock = SystemClock> {
+pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     path: PathBuf,
-    dir: PathBuf,
-    naming: backups::Naming,
     file: File,
     rotator: Rotator,
     options: Options,
-    clock: C,
+    clock: Arc<C>,
     next_sequence: u64,
     stats: Stats,
-    on_error: Option<ErrorHandler>,
+    shared: Arc<Shared>,
+    pool: Pool,
 }
 
 impl RotatingFile<SystemClock> {
@@ -159,7 +214,7 @@ impl RotatingFile<SystemClock> {
     }
 }
 
-impl<C: Clock> RotatingFile<C> {
+impl<C: Clock + 'static> RotatingFile<C> {
     /// Like [`RotatingFile::open`], with the given clock.
     ///
     /// # Errors
@@ -183,6 +238,16 @@ impl<C: Clock> RotatingFile<C> {
         }
         let policy = RotationPolicy::new(options.max_size, options.schedule)
             .map_err(|e| invalid(e.to_string()))?;
+        if let Some(level) = options.compress.filter(|l| *l > 9) {
+            return Err(invalid(format!(
+                "compress level {level} is invalid: it must be 0 to 9"
+            )));
+        }
+        if options.workers == 0 {
+            return Err(invalid(
+                "workers 0 is invalid: at least one worker thread is needed".into(),
+            ));
+        }
         let file_name = path
             .file_name()
             .ok_or_else(|| invalid("the path does not end in a file name".into()))?;
@@ -220,24 +285,46 @@ impl<C: Clock> RotatingFile<C> {
         let now = clock.now();
         let rotator = Rotator::resume(policy, now, options.offset, meta.len(), mtime);
         let next_sequence = naming.next_sequence(&dir)?;
-        Ok(RotatingFile {
-            path: path.to_path_buf(),
+        let clock = Arc::new(clock);
+        let settings = Settings {
+            compress: options.compress,
+            checksum: options.checksum,
+            file_mode: options.file_mode,
+        };
+        let mut errors = Vec::new();
+        let recovery = archive::recover(&dir, &naming, &settings, &mut errors)?;
+        let shared = Arc::new(Shared::new(
             dir,
             naming,
+            settings,
+            options.retention,
+            Arc::clone(&clock) as Arc<dyn Clock>,
+        ));
+        for e in errors {
+            shared.report(e);
+        }
+        let pool = Pool::start(Arc::clone(&shared), options.workers, options.queue)?;
+        for job in recovery.jobs {
+            pool.submit(job);
+        }
+        Ok(RotatingFile {
+            path: path.to_path_buf(),
             file,
             rotator,
             options,
             clock,
             next_sequence,
             stats: Stats::default(),
-            on_error: None,
+            shared,
+            pool,
         })
     }
 
-    /// Receives errors of work that does not fail a write (deleting backups). Without a
-    /// handler they are only counted in [`Stats::errors`].
+    /// Receives errors of work that does not fail a write: recovery at open, background
+    /// compression and checksums, retention. Errors that happened before a handler was set
+    /// (up to 1 000) are delivered to it first; all are counted in [`Stats::errors`].
     pub fn set_error_handler(&mut self, handler: impl FnMut(&Error) + Send + 'static) {
-        self.on_error = Some(Box::new(handler));
+        self.shared.set_error_handler(Box::new(handler));
     }
 
     /// The active file's path.
@@ -247,7 +334,32 @@ impl<C: Clock> RotatingFile<C> {
 
     /// What this writer has done so far.
     pub fn stats(&self) -> Stats {
-        self.stats
+        let c = &self.shared.counters;
+        Stats {
+            backups_removed: c.backups_removed.load(Ordering::Relaxed),
+            compressions: c.compressions.load(Ordering::Relaxed),
+            checksums: c.checksums.load(Ordering::Relaxed),
+            jobs_failed: c.jobs_failed.load(Ordering::Relaxed),
+            inline_jobs: c.inline_jobs.load(Ordering::Relaxed),
+            errors: c.errors.load(Ordering::Relaxed),
+            ..self.stats
+        }
+    }
+
+    /// Syncs the active file, waits for every background job (compression, checksums,
+    /// retention) to finish, and returns the final counters.
+    ///
+    /// Dropping a `RotatingFile` also waits for the background jobs, but cannot report a
+    /// failed `fsync`.
+    ///
+    /// # Errors
+    ///
+    /// [`Op::Sync`] if the final `fsync` failed; the background jobs were still waited
+    /// for.
+    pub fn close(mut self) -> Result<Stats, Error> {
+        let synced = self.sync();
+        self.pool.finish();
+        synced.map(|()| self.stats())
     }
 
     /// Bytes in the active file.
@@ -302,8 +414,14 @@ impl<C: Clock> RotatingFile<C> {
             self.sync()?;
         }
         let backup = self
+            .shared
             .naming
-            .backup_path(&self.dir, self.next_sequence, now, self.options.offset)
+            .backup_path(
+                &self.shared.dir,
+                self.next_sequence,
+                now,
+                self.options.offset,
+            )
             .map_err(|msg| Error::new(Op::Rename, &self.path, io::Error::other(msg)))?;
         rustix::fs::renameat_with(
             rustix::fs::CWD,
@@ -313,35 +431,32 @@ impl<C: Clock> RotatingFile<C> {
             rustix::fs::RenameFlags::NOREPLACE,
         )
         .map_err(|e| Error::new(Op::Rename, &backup, e.into()))?;
+        let name = BackupName {
+            sequence: self.next_sequence,
+            time: UnixTime::from_secs_clamped(now.secs()),
+            offset: self.options.offset,
+            form: Form::Raw,
+        };
         self.next_sequence += 1;
-        // The old descriptor now refers to the backup; it is closed when replaced.
+        // The old descriptor now refers to the backup; it is closed when replaced, before
+        // any background job reads the backup.
         self.file = open_append(&self.path, self.options.file_mode)?;
         if self.options.sync_on_rotate {
-            sync_dir(&self.dir)?;
+            sync_dir(&self.shared.dir)?;
         }
         self.rotator.rotated(now, self.options.offset);
         self.stats.rotations += 1;
-        self.apply_retention(now);
-        Ok(())
-    }
-
-    /// Deletes the backups the retention policy selects. Failures go to the error handler.
-    fn apply_retention(&mut self, now: UnixTime) {
-        let mut errors = Vec::new();
-        let removed =
-            self.naming
-                .apply_retention(&self.dir, &self.options.retention, now, &mut errors);
-        self.stats.backups_removed += removed;
-        for e in errors {
-            self.stats.errors += 1;
-            if let Some(handler) = self.on_error.as_mut() {
-                handler(&e);
-            }
+        if self.options.compress.is_some() {
+            self.pool.submit(Job::Compress(name));
+        } else if self.options.checksum {
+            self.pool.submit(Job::ChecksumRaw(name));
         }
+        self.shared.sweep();
+        Ok(())
     }
 }
 
-impl<C: Clock> io::Write for RotatingFile<C> {
+impl<C: Clock + 'static> io::Write for RotatingFile<C> {
     /// Writes all of `buf` as one record (see [`RotatingFile::write_record`]).
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.write_record(buf)?;

@@ -1,0 +1,228 @@
+//! The background worker pool that compresses and checksums finished segments, and sweeps
+//! retention after each job, so a writer never waits for either.
+//!
+//! The queue is bounded. A job is never skipped: when the queue is full (or the pool is
+//! shutting down) the submitting thread runs the job itself, and [`Stats::inline_jobs`]
+//! counts it. Dropping the pool waits for every queued job.
+//!
+//! [`Stats::inline_jobs`]: crate::Stats::inline_jobs
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+use lethe_core::retention::RetentionPolicy;
+
+use crate::archive::{self, Job, Settings};
+use crate::backups::Naming;
+use crate::clock::Clock;
+use crate::error::Error;
+
+pub(crate) type ErrorHandler = Box<dyn FnMut(&Error) + Send>;
+
+/// Counters shared by the writer and the workers.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) backups_removed: AtomicU64,
+    pub(crate) errors: AtomicU64,
+    pub(crate) compressions: AtomicU64,
+    pub(crate) checksums: AtomicU64,
+    pub(crate) jobs_failed: AtomicU64,
+    pub(crate) inline_jobs: AtomicU64,
+}
+
+/// Everything a job needs, shared by the writer and the workers.
+pub(crate) struct Shared {
+    pub(crate) dir: PathBuf,
+    pub(crate) naming: Naming,
+    pub(crate) settings: Settings,
+    pub(crate) retention: RetentionPolicy,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) counters: Counters,
+    in_flight: Mutex<HashSet<u64>>,
+    on_error: Mutex<Reporting>,
+}
+
+/// Where errors go: the handler, or a bounded backlog until one is set.
+#[derive(Default)]
+struct Reporting {
+    handler: Option<ErrorHandler>,
+    backlog: Vec<Error>,
+}
+
+/// Errors kept for a handler that is not set yet; more are only counted.
+const BACKLOG: usize = 1000;
+
+impl Shared {
+    pub(crate) fn new(
+        dir: PathBuf,
+        naming: Naming,
+        settings: Settings,
+        retention: RetentionPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Shared {
+        Shared {
+            dir,
+            naming,
+            settings,
+            retention,
+            clock,
+            counters: Counters::default(),
+            in_flight: Mutex::new(HashSet::new()),
+            on_error: Mutex::new(Reporting::default()),
+        }
+    }
+
+    /// Installs the error handler and hands it the errors reported so far.
+    pub(crate) fn set_error_handler(&self, mut handler: ErrorHandler) {
+        let mut r = self.on_error.lock().unwrap_or_else(PoisonError::into_inner);
+        for e in r.backlog.drain(..) {
+            handler(&e);
+        }
+        r.handler = Some(handler);
+    }
+
+    /// Counts `e` and hands it to the error handler, or keeps it for one.
+    pub(crate) fn report(&self, e: Error) {
+        self.counters.errors.fetch_add(1, Ordering::Relaxed);
+        let mut guard = self.on_error.lock().unwrap_or_else(PoisonError::into_inner);
+        let r = &mut *guard;
+        match r.handler.as_mut() {
+            Some(handler) => handler(&e),
+            None if r.backlog.len() < BACKLOG => r.backlog.push(e),
+            None => {}
+        }
+    }
+
+    fn is_busy(&self, sequence: u64) -> bool {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&sequence)
+    }
+
+    /// Applies retention, leaving alone the backups that a job is working on.
+    pub(crate) fn sweep(&self) {
+        if self.retention.is_keep_all() {
+            return;
+        }
+        let mut errors = Vec::new();
+        let removed = self.naming.apply_retention(
+            &self.dir,
+            &self.retention,
+            self.clock.now(),
+            &|seq| self.is_busy(seq),
+            &mut errors,
+        );
+        self.counters
+            .backups_removed
+            .fetch_add(removed, Ordering::Relaxed);
+        for e in errors {
+            self.report(e);
+        }
+    }
+
+    /// Runs `job`, records the outcome, then sweeps retention.
+    fn process(&self, job: Job) {
+        match archive::run(job, &self.dir, &self.naming, &self.settings) {
+            Ok(done) => {
+                if done.compressed {
+                    self.counters.compressions.fetch_add(1, Ordering::Relaxed);
+                }
+                self.counters
+                    .checksums
+                    .fetch_add(u64::from(done.checksums), Ordering::Relaxed);
+            }
+            Err(e) => {
+                self.counters.jobs_failed.fetch_add(1, Ordering::Relaxed);
+                self.report(e);
+            }
+        }
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&job.sequence());
+        self.sweep();
+    }
+}
+
+/// A fixed set of worker threads fed through a bounded queue.
+pub(crate) struct Pool {
+    tx: Option<SyncSender<Job>>,
+    handles: Vec<JoinHandle<()>>,
+    shared: Arc<Shared>,
+}
+
+impl Pool {
+    /// Starts `threads` workers (at least one) with room for `queue` waiting jobs.
+    pub(crate) fn start(shared: Arc<Shared>, threads: usize, queue: usize) -> Result<Pool, Error> {
+        let (tx, rx) = mpsc::sync_channel::<Job>(queue);
+        let rx = Arc::new(Mutex::new(rx));
+        let mut handles = Vec::new();
+        for i in 0..threads.max(1) {
+            let dir = shared.dir.clone();
+            let (rx, shared) = (Arc::clone(&rx), Arc::clone(&shared));
+            let handle = std::thread::Builder::new()
+                .name(format!("lethe-worker-{i}"))
+                .spawn(move || work(&rx, &shared))
+                .map_err(|e| Error::new(crate::Op::Spawn, &dir, e))?;
+            handles.push(handle);
+        }
+        Ok(Pool {
+            tx: Some(tx),
+            handles,
+            shared,
+        })
+    }
+
+    /// Queues `job`, or runs it on this thread if the queue is full.
+    pub(crate) fn submit(&self, job: Job) {
+        self.shared
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(job.sequence());
+        let rejected = match &self.tx {
+            Some(tx) => match tx.try_send(job) {
+                Ok(()) => None,
+                Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => Some(job),
+            },
+            None => Some(job),
+        };
+        if let Some(job) = rejected {
+            self.shared
+                .counters
+                .inline_jobs
+                .fetch_add(1, Ordering::Relaxed);
+            self.shared.process(job);
+        }
+    }
+
+    /// Waits for every queued job to finish.
+    pub(crate) fn finish(&mut self) {
+        drop(self.tx.take());
+        for h in self.handles.drain(..) {
+            // A worker that panicked has already lost its job; there is nothing to add.
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn work(rx: &Mutex<Receiver<Job>>, shared: &Shared) {
+    loop {
+        let job = match rx.lock().unwrap_or_else(PoisonError::into_inner).recv() {
+            Ok(job) => job,
+            Err(_) => return, // the pool is finishing and the queue is empty
+        };
+        shared.process(job);
+    }
+}
