@@ -41,4 +41,4 @@ pub mod uring {
 }
 
 pub use error::{Error, Op};
-pub use rotating_file::{Options, RotatingFile, Stats};
+pub use rotating_file::{BatchError, MAX_BATCH, Options, RotatingFile, Stats};

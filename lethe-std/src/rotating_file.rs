@@ -152,6 +152,37 @@ impl Options {
     }
 }
 
+/// The most records [`RotatingFile::write_batch`] passes to one `writev`.
+pub const MAX_BATCH: usize = 64;
+
+/// How far a failed [`RotatingFile::write_batch`] got.
+#[derive(Debug)]
+pub struct BatchError {
+    /// Records written completely.
+    pub written: usize,
+    /// Bytes of the next record that reached the file. Pass them as `resume` when
+    /// retrying from that record, so nothing is written twice.
+    pub partial: usize,
+    /// What failed.
+    pub error: Error,
+}
+
+impl std::fmt::Display for BatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (after {} records and {} bytes of the next)",
+            self.error, self.written, self.partial
+        )
+    }
+}
+
+impl std::error::Error for BatchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// Counters of what a [`RotatingFile`] did.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -375,17 +406,109 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// written; the next write retries the rotation), or [`Op::Write`] if the append
     /// failed (with a full disk, a prefix of the record may have reached the file).
     pub fn write_record(&mut self, record: &[u8]) -> Result<(), Error> {
+        self.write_batch(&[record], 0).map_err(|e| e.error)
+    }
+
+    /// Writes `records` in order, each as one record (never split across files), with
+    /// one `writev` per run of records between rotations (at most [`MAX_BATCH`] records
+    /// per call). `resume` bytes of `records[0]` were already written by an earlier call
+    /// that failed part-way ([`BatchError::partial`]); they are not written again.
+    ///
+    /// # Errors
+    ///
+    /// [`BatchError`]: how far the batch got, and the error (a failed rotation or write).
+    pub fn write_batch(&mut self, records: &[&[u8]], resume: usize) -> Result<(), BatchError> {
         let now = self.clock.now();
-        let len = record.len() as u64;
-        if let Decision::Rotate(_) = self.rotator.before_write(len, now) {
-            self.rotate_at(now)?;
+        let mut done = 0usize; // records fully written
+        let mut partial = resume.min(records.first().map_or(0, |r| r.len()));
+        while done < records.len() {
+            // Plan a run on a copy of the rotator; commit it as bytes reach the file.
+            let mut plan = self.rotator;
+            let mut end = done;
+            while end < records.len() && end - done < MAX_BATCH {
+                let len = records[end].len() as u64;
+                let continuing = end == done && partial > 0;
+                if !continuing && matches!(plan.before_write(len, now), Decision::Rotate(_)) {
+                    if end > done {
+                        break; // write the run first, rotate on the next pass
+                    }
+                    if let Err(error) = self.rotate_at(now) {
+                        return Err(BatchError {
+                            written: done,
+                            partial: 0,
+                            error,
+                        });
+                    }
+                    plan = self.rotator;
+                }
+                plan.wrote(len - if continuing { partial as u64 } else { 0 });
+                end += 1;
+            }
+            let mut slices = [io::IoSlice::new(&[]); MAX_BATCH];
+            for (slot, r) in slices.iter_mut().zip(&records[done..end]) {
+                *slot = io::IoSlice::new(r);
+            }
+            slices[0] = io::IoSlice::new(&records[done][partial..]);
+            let mut remaining = &mut slices[..end - done];
+            let mut written_total = 0usize;
+            let total: usize = remaining.iter().map(|s| s.len()).sum();
+            while written_total < total {
+                match io::Write::write_vectored(&mut self.file, remaining) {
+                    Ok(0) => {
+                        let e = io::Error::new(io::ErrorKind::WriteZero, "write returned 0");
+                        return Err(self.batch_failed(records, done, partial, written_total, e));
+                    }
+                    Ok(n) => {
+                        written_total += n;
+                        io::IoSlice::advance_slices(&mut remaining, n);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        return Err(self.batch_failed(records, done, partial, written_total, e));
+                    }
+                }
+            }
+            self.rotator = plan;
+            for r in &records[done..end] {
+                self.stats.records += 1;
+                self.stats.bytes += r.len() as u64;
+            }
+            self.stats.bytes -= partial as u64;
+            done = end;
+            partial = 0;
         }
-        io::Write::write_all(&mut self.file, record)
-            .map_err(|e| Error::new(Op::Write, &self.path, e))?;
-        self.rotator.wrote(len);
-        self.stats.records += 1;
-        self.stats.bytes += len;
         Ok(())
+    }
+
+    /// Accounts for the `written` bytes of a failed run that starts at record `done`
+    /// (`partial` bytes of which were written before) and describes the progress.
+    fn batch_failed(
+        &mut self,
+        records: &[&[u8]],
+        mut done: usize,
+        mut partial: usize,
+        mut written: usize,
+        e: io::Error,
+    ) -> BatchError {
+        while written > 0 && done < records.len() {
+            let left = records[done].len() - partial;
+            let n = written.min(left);
+            self.rotator.wrote(n as u64);
+            self.stats.bytes += n as u64;
+            written -= n;
+            if n == left {
+                self.stats.records += 1;
+                done += 1;
+                partial = 0;
+            } else {
+                partial += n;
+            }
+        }
+        BatchError {
+            written: done,
+            partial,
+            error: Error::new(Op::Write, &self.path, e),
+        }
     }
 
     /// Rotates now, even if no trigger is due (an empty active file is rotated too).

@@ -258,3 +258,31 @@ fn a_full_disk_is_reported_and_writing_resumes_when_space_returns() {
     assert!(contents.ends_with(b"after the disk was full\n"));
     assert!(contents.len() as u64 >= written * 1000);
 }
+
+#[test]
+fn write_batch_rotates_between_records_and_never_splits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(MIDNIGHT);
+    let options = Options::default()
+        .max_size(Some(10))
+        .retention(RetentionPolicy::new());
+    let mut log =
+        RotatingFile::open_with_clock(dir.path().join("app.log"), options, clock).unwrap();
+    let records: Vec<Vec<u8>> = (0..200)
+        .map(|i| format!("r{i:03}\n").into_bytes())
+        .collect();
+    let slices: Vec<&[u8]> = records.iter().map(|r| r.as_slice()).collect();
+    log.write_batch(&slices, 0).unwrap();
+    assert_eq!(log.stats().records, 200);
+    assert_eq!(log.stats().bytes, 1000);
+    let all = names(dir.path());
+    assert_eq!(all.len(), 100, "two 5-byte records per 10-byte file");
+    let mut joined = Vec::new();
+    for n in &all[..99] {
+        let b = fs::read(dir.path().join(n)).unwrap();
+        assert_eq!(b.len(), 10, "{n}");
+        joined.extend(b);
+    }
+    joined.extend(fs::read(dir.path().join("app.log")).unwrap());
+    assert_eq!(joined, records.concat());
+}
