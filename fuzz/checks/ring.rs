@@ -10,7 +10,7 @@
 //!   unwritten reservation bytes read as zero;
 //! - `read_up_to` returns a non-empty prefix of the committed records before the first
 //!   pending reservation, within its record and byte limits, and `None` only when there is
-//!   no such record;
+//!   no such record; `release_records(k)` frees exactly the first `k`;
 //! - `TooLarge` is returned exactly for records longer than `max_record_len`;
 //! - `Full` is returned only when the frame (plus the padding a wrap needs) really exceeds
 //!   the free space, and then the claimed position moves by nothing or by exactly that
@@ -234,6 +234,10 @@ pub fn check(data: &[u8]) {
                         if op & 0x80 == 0 {
                             batch.release();
                             model.drain(..n);
+                        } else if op & 0x40 != 0 {
+                            let k = arg % (n + 1);
+                            batch.release_records(k);
+                            model.drain(..k);
                         }
                     }
                 }

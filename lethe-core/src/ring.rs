@@ -1039,6 +1039,32 @@ impl<'c, S: Storage> ReadGrant<'c, S> {
     pub fn release(self) {
         release(self.ring, self.head, self.start, self.end);
     }
+
+    /// Frees the space of the first `n` records (and of any padding between them) and
+    /// keeps the rest in the ring, to be read again. `n` is clamped to
+    /// [`record_count`](ReadGrant::record_count); `release_records(0)` keeps everything.
+    ///
+    /// For a consumer whose output accepted only part of a batch (a short write).
+    pub fn release_records(self, n: usize) {
+        let n = n.min(self.records);
+        if n == self.records {
+            return self.release();
+        }
+        let mut idx = self.start;
+        let mut left = n;
+        while left > 0 {
+            // The states of this batch's frames were loaded with Acquire by `read_up_to`;
+            // coherence makes this later load return the same committed value.
+            let state = self.ring.state(idx).load(Ordering::Relaxed);
+            if state & KIND_MASK == KIND_DATA {
+                left -= 1;
+            }
+            idx += (state & !KIND_MASK) as usize;
+        }
+        if idx > self.start {
+            release(self.ring, self.head, self.start, idx);
+        }
+    }
 }
 
 /// Iterator over the records of a [`ReadGrant`].

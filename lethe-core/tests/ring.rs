@@ -263,3 +263,25 @@ fn many_producers_exactly_once_in_order() {
     assert!(c.read().is_none());
     assert_eq!(next.values().sum::<u64>(), PRODUCERS as u64 * PER);
 }
+
+#[test]
+fn release_records_frees_a_prefix_and_keeps_the_rest() {
+    let ring = Ring::with_capacity(256).unwrap();
+    for i in 0..5u8 {
+        ring.try_write(&[i; 10]).unwrap();
+    }
+    let mut c = ring.consumer().unwrap();
+    let used = ring.used();
+    let batch = c.read().unwrap();
+    assert_eq!(batch.record_count(), 5);
+    batch.release_records(2);
+    assert_eq!(ring.used(), used - 2 * 24);
+    let batch = c.read().unwrap();
+    let rest: Vec<Vec<u8>> = batch.records().map(<[u8]>::to_vec).collect();
+    assert_eq!(rest, vec![vec![2; 10], vec![3; 10], vec![4; 10]]);
+    batch.release_records(0);
+    let batch = c.read().unwrap();
+    assert_eq!(batch.record_count(), 3);
+    batch.release_records(99);
+    assert!(ring.is_empty());
+}
