@@ -32,6 +32,7 @@ pub mod clock;
 mod error;
 mod rotating_file;
 mod workers;
+mod writer;
 
 /// io_uring availability (feature `uring`): [`probe`](uring::probe) tells whether this
 /// process may use io_uring, and why not. The writer does not submit through io_uring yet.
@@ -42,3 +43,4 @@ pub mod uring {
 
 pub use error::{Error, Op};
 pub use rotating_file::{BatchError, MAX_BATCH, Options, RotatingFile, Stats};
+pub use writer::{Backpressure, Metrics, Writer, WriterOptions};

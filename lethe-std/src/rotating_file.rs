@@ -358,6 +358,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
         self.shared.set_error_handler(Box::new(handler));
     }
 
+    /// Counts `e` and hands it to the error handler (or keeps it for one).
+    pub(crate) fn report_error(&self, e: Error) {
+        self.shared.report(e);
+    }
+
     /// The active file's path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -1,0 +1,799 @@
+//! [`Writer`]: the shared, non-blocking rotating log writer.
+//!
+//! Any number of threads write through clones of one [`Writer`]. Each `write` is one
+//! record: it is copied into lethe-core's lock-free ring (one CAS, one copy, no lock, no
+//! syscall), and a single consumer thread takes the committed records in batches and
+//! appends them to the [`RotatingFile`] with one `writev` per batch, rotating between
+//! records as its policy says. Compression, checksums and retention run on the file's
+//! background workers, so no writer ever waits for them.
+//!
+//! # Guarantees
+//!
+//! - **Records**: a record is never split across files, never interleaved with another,
+//!   never duplicated. Records of one thread reach the file in the order that thread wrote
+//!   them, with one exception: [`Backpressure::Sync`] (see there).
+//! - **Nothing is lost silently**: a `write` that returns `Ok` reaches the file, unless
+//!   [`Backpressure::Drop`] dropped it, which [`Metrics::dropped`] counts. If the file
+//!   cannot be written (a full disk), the consumer keeps the records in the ring, reports
+//!   the error, and retries with exponential backoff and jitter; producers then see a full
+//!   ring and their policy applies. Records still unwritten when the writer is closed
+//!   after [`WriterOptions::close_timeout`] of failures are counted in
+//!   [`Metrics::lost_at_close`] and reported.
+//! - **Durability**: [`Writer::flush`] returns once everything written before it is in
+//!   the file (the kernel's page cache); [`Writer::sync`] also `fsync`s it. Closing, or
+//!   dropping the last handle, writes everything out and waits for background work.
+//! - **Hot path**: no lock, no allocation, no syscall. Producers wake a sleeping consumer
+//!   only when the ring is at least half full; otherwise the consumer finds the records
+//!   by polling (spin, then yield, then timed parks of up to
+//!   [`WriterOptions::max_idle`]), so a write after a pause costs no futex wake.
+
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+use lethe_core::ring::{Ring, Slot, WriteError, WriteGrant};
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Op};
+use crate::rotating_file::{MAX_BATCH, Options, RotatingFile, Stats};
+
+type OwnedRing = Ring<Box<[Slot]>>;
+
+/// What a write does when the ring is full.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backpressure {
+    /// Wait for the consumer to make room (spinning briefly, then sleeping on a condition
+    /// variable). Nothing is lost; a writer may wait as long as the disk is slow or full.
+    #[default]
+    Block,
+    /// Drop the new record and count it ([`Metrics::dropped`]). The writer never waits.
+    Drop,
+    /// Write the record directly to the file, on the caller's thread, under the file's
+    /// lock. Nothing is lost and the writer never waits for the ring, but **ordering**:
+    /// such a record can reach the file before records that are still in the ring,
+    /// including earlier records of the same thread.
+    Sync,
+}
+
+/// Configuration of a [`Writer`]: the file's [`Options`] plus the buffer's.
+///
+/// | setting | default |
+/// |---|---|
+/// | [`file`](WriterOptions::file) | [`Options::default`] |
+/// | [`buffer`](WriterOptions::buffer) | 1 MiB (records up to 512 KiB − 8 go through it) |
+/// | [`backpressure`](WriterOptions::backpressure) | [`Backpressure::Block`] |
+/// | [`max_record_len`](WriterOptions::max_record_len) | 16 MiB |
+/// | [`max_idle`](WriterOptions::max_idle) | 2 ms |
+/// | [`close_timeout`](WriterOptions::close_timeout) | 5 s |
+#[derive(Clone, Debug)]
+pub struct WriterOptions {
+    file: Options,
+    buffer: usize,
+    backpressure: Backpressure,
+    max_record_len: usize,
+    max_idle: Duration,
+    close_timeout: Duration,
+}
+
+impl Default for WriterOptions {
+    fn default() -> WriterOptions {
+        WriterOptions {
+            file: Options::default(),
+            buffer: 1 << 20,
+            backpressure: Backpressure::Block,
+            max_record_len: 16 << 20,
+            max_idle: Duration::from_millis(2),
+            close_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl WriterOptions {
+    /// The rotating file's options.
+    #[must_use]
+    pub fn file(mut self, options: Options) -> WriterOptions {
+        self.file = options;
+        self
+    }
+
+    /// Ring capacity in bytes: a power of two from 32 B to 2 GiB.
+    #[must_use]
+    pub fn buffer(mut self, bytes: usize) -> WriterOptions {
+        self.buffer = bytes;
+        self
+    }
+
+    /// What a write does when the ring is full.
+    #[must_use]
+    pub fn backpressure(mut self, policy: Backpressure) -> WriterOptions {
+        self.backpressure = policy;
+        self
+    }
+
+    /// The longest record accepted; longer writes fail with `InvalidInput`. Records longer
+    /// than the ring's limit (half the buffer) but within this one are written directly,
+    /// after the ring has been flushed, so their order is kept.
+    #[must_use]
+    pub fn max_record_len(mut self, bytes: usize) -> WriterOptions {
+        self.max_record_len = bytes;
+        self
+    }
+
+    /// The longest the idle consumer sleeps before looking at the ring again, which bounds
+    /// how long a record waits in the ring when the writer is quiet.
+    #[must_use]
+    pub fn max_idle(mut self, idle: Duration) -> WriterOptions {
+        self.max_idle = idle;
+        self
+    }
+
+    /// How long closing keeps retrying a failing file before giving up on the records
+    /// left (counted in [`Metrics::lost_at_close`]).
+    #[must_use]
+    pub fn close_timeout(mut self, timeout: Duration) -> WriterOptions {
+        self.close_timeout = timeout;
+        self
+    }
+}
+
+/// A snapshot of a [`Writer`]'s counters. Reading them takes no lock.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// Records accepted (`Ok` writes that were not dropped).
+    pub writes: u64,
+    /// Bytes accepted (for reservations, the reserved length).
+    pub bytes: u64,
+    /// Records dropped by [`Backpressure::Drop`].
+    pub dropped: u64,
+    /// Records written directly to the file ([`Backpressure::Sync`] and records longer
+    /// than the ring's limit).
+    pub direct_writes: u64,
+    /// Times a writer had to wait for room ([`Backpressure::Block`]).
+    pub blocked: u64,
+    /// Failed attempts to write a batch to the file (each is reported, then retried).
+    pub write_errors: u64,
+    /// Records that could not be written before close gave up.
+    pub lost_at_close: u64,
+    /// Bytes in the ring now (headers and padding included).
+    pub buffer_used: u64,
+    /// Ring capacity in bytes.
+    pub buffer_capacity: u64,
+    /// The rotating file's counters (rotations, compressions, ...), as of the last batch.
+    pub file: Stats,
+}
+
+/// State shared by the handles and the consumer thread.
+struct Core<C: Clock + 'static> {
+    ring: OwnedRing,
+    file: Mutex<RotatingFile<C>>,
+    backpressure: Backpressure,
+    max_record_len: usize,
+    max_idle: Duration,
+    close_timeout: Duration,
+    closed: AtomicBool,
+    /// The consumer announced it is about to park.
+    parked: AtomicBool,
+    /// Producers and flushers waiting on `progress`.
+    waiting: AtomicU64,
+    progress_lock: Mutex<()>,
+    progress: Condvar,
+    /// Set while the consumer cannot write (a failing file); cleared by a success.
+    failing: Mutex<Option<(io::ErrorKind, String)>>,
+    stats: Mutex<Stats>,
+    writes: AtomicU64,
+    bytes: AtomicU64,
+    direct_writes: AtomicU64,
+    blocked: AtomicU64,
+    write_errors: AtomicU64,
+    lost_at_close: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The shared, non-blocking rotating log writer. Cheap to clone; all clones write to the
+/// same file. See the [module docs](self) for the guarantees.
+///
+/// ```
+/// use std::io::Write as _;
+/// use lethe_std::{Options, Writer, WriterOptions};
+///
+/// let dir = tempfile::tempdir()?;
+/// let log = Writer::open(dir.path().join("app.log"), WriterOptions::default())?;
+/// let handles: Vec<_> = (0..4)
+///     .map(|t| {
+///         let mut log = log.clone();
+///         std::thread::spawn(move || {
+///             for i in 0..1000 {
+///                 writeln!(log, "thread {t} line {i}").unwrap();
+///             }
+///         })
+///     })
+///     .collect();
+/// for h in handles {
+///     h.join().unwrap();
+/// }
+/// log.close()?;
+/// let text = std::fs::read_to_string(dir.path().join("app.log"))?;
+/// assert_eq!(text.lines().count(), 4000);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Writer<C: Clock + 'static = SystemClock> {
+    handle: Arc<Handle<C>>,
+}
+
+impl<C: Clock + 'static> Clone for Writer<C> {
+    fn clone(&self) -> Self {
+        Writer {
+            handle: Arc::clone(&self.handle),
+        }
+    }
+}
+
+/// Owns the consumer thread; dropping the last one shuts the writer down.
+struct Handle<C: Clock + 'static> {
+    core: Arc<Core<C>>,
+    consumer: Mutex<Option<JoinHandle<()>>>,
+    thread: Thread,
+}
+
+impl Writer<SystemClock> {
+    /// Opens the rotating file at `path` and starts the consumer thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`RotatingFile::open`], and [`Op::CheckPath`] for an invalid buffer size.
+    pub fn open(path: impl AsRef<Path>, options: WriterOptions) -> Result<Writer, Error> {
+        Writer::open_with_clock(path, options, SystemClock)
+    }
+}
+
+impl<C: Clock + 'static> Writer<C> {
+    /// Like [`Writer::open`], with the given clock.
+    ///
+    /// # Errors
+    ///
+    /// As [`Writer::open`].
+    pub fn open_with_clock(
+        path: impl AsRef<Path>,
+        options: WriterOptions,
+        clock: C,
+    ) -> Result<Writer<C>, Error> {
+        let path = path.as_ref();
+        let ring = Ring::with_capacity(options.buffer).map_err(|e| {
+            Error::new(
+                Op::CheckPath,
+                path,
+                io::Error::new(io::ErrorKind::InvalidInput, format!("buffer: {e}")),
+            )
+        })?;
+        let file = RotatingFile::open_with_clock(path, options.file, clock)?;
+        let stats = file.stats();
+        let core = Arc::new(Core {
+            ring,
+            file: Mutex::new(file),
+            backpressure: options.backpressure,
+            max_record_len: options.max_record_len,
+            max_idle: options.max_idle,
+            close_timeout: options.close_timeout,
+            closed: AtomicBool::new(false),
+            parked: AtomicBool::new(false),
+            waiting: AtomicU64::new(0),
+            progress_lock: Mutex::new(()),
+            progress: Condvar::new(),
+            failing: Mutex::new(None),
+            stats: Mutex::new(stats),
+            writes: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            direct_writes: AtomicU64::new(0),
+            blocked: AtomicU64::new(0),
+            write_errors: AtomicU64::new(0),
+            lost_at_close: AtomicU64::new(0),
+        });
+        let consumer_core = Arc::clone(&core);
+        let join = std::thread::Builder::new()
+            .name("lethe-consumer".into())
+            .spawn(move || consume(&consumer_core))
+            .map_err(|e| Error::new(Op::Spawn, path, e))?;
+        let thread = join.thread().clone();
+        Ok(Writer {
+            handle: Arc::new(Handle {
+                core,
+                consumer: Mutex::new(Some(join)),
+                thread,
+            }),
+        })
+    }
+
+    fn core(&self) -> &Core<C> {
+        &self.handle.core
+    }
+
+    /// Writes `record` as one record.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if it is longer than [`WriterOptions::max_record_len`] (naming both
+    /// lengths); `BrokenPipe` after the writer was closed; with [`Backpressure::Sync`] or
+    /// an oversized record, the direct write's error.
+    pub fn write_record(&self, record: &[u8]) -> io::Result<()> {
+        let core = self.core();
+        if record.len() > core.max_record_len {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a record of {} bytes is longer than max_record_len ({} bytes)",
+                    record.len(),
+                    core.max_record_len
+                ),
+            ));
+        }
+        if core.closed.load(Ordering::Relaxed) {
+            return Err(closed());
+        }
+        if record.len() > core.ring.max_record_len() {
+            // Keep this thread's order: everything it wrote before is in the file first.
+            self.flush()?;
+            return self.write_direct(record);
+        }
+        let mut spins = 0u32;
+        loop {
+            match core.ring.try_write(record) {
+                Ok(()) => {
+                    core.accepted(record.len());
+                    self.wake_if_urgent();
+                    return Ok(());
+                }
+                Err(WriteError::Full { .. }) => match core.backpressure {
+                    Backpressure::Drop => {
+                        core.ring.add_dropped(1);
+                        return Ok(());
+                    }
+                    Backpressure::Sync => return self.write_direct(record),
+                    Backpressure::Block => {
+                        spins += 1;
+                        self.wait_for_room(spins)?;
+                    }
+                },
+                Err(e) => {
+                    return Err(io::Error::new(io::ErrorKind::InvalidInput, e.to_string()));
+                }
+            }
+        }
+    }
+
+    /// Reserves room for a record of up to `len` bytes in the ring, to be formatted in
+    /// place and committed with [`WriteGrant::commit`] (zero copy). Dropping the grant
+    /// without committing writes nothing.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `len` exceeds the ring's record limit (half the buffer);
+    /// `WouldBlock` if the ring is full under [`Backpressure::Drop`] or
+    /// [`Backpressure::Sync`] (the drop is counted); `BrokenPipe` after close.
+    pub fn reserve(&self, len: usize) -> io::Result<WriteGrant<'_, Box<[Slot]>>> {
+        let core = self.core();
+        let mut spins = 0u32;
+        loop {
+            if core.closed.load(Ordering::Relaxed) {
+                return Err(closed());
+            }
+            match core.ring.reserve(len) {
+                Ok(grant) => {
+                    core.accepted(len);
+                    return Ok(grant);
+                }
+                Err(WriteError::Full { .. }) if core.backpressure == Backpressure::Block => {
+                    spins += 1;
+                    self.wait_for_room(spins)?;
+                }
+                Err(e @ WriteError::Full { .. }) => {
+                    core.ring.add_dropped(1);
+                    return Err(io::Error::new(io::ErrorKind::WouldBlock, e.to_string()));
+                }
+                Err(e) => {
+                    return Err(io::Error::new(io::ErrorKind::InvalidInput, e.to_string()));
+                }
+            }
+        }
+    }
+
+    /// Returns once every record written (by any thread) before the call is in the file.
+    ///
+    /// # Errors
+    ///
+    /// The file's error if the consumer cannot write it right now (the records stay
+    /// buffered and are retried); `BrokenPipe` if the writer was closed.
+    pub fn flush(&self) -> io::Result<()> {
+        let core = self.core();
+        let target = core.ring.claimed_position();
+        let mut first = true;
+        loop {
+            // Wrapping distance: has the consumer passed `target`?
+            let consumed = core.ring.consumed_position();
+            if (consumed.wrapping_sub(target) as isize) >= 0 {
+                return Ok(());
+            }
+            if !first {
+                if let Some((kind, msg)) = lock(&core.failing).clone() {
+                    return Err(io::Error::new(kind, msg));
+                }
+                if core.closed.load(Ordering::Relaxed) && self.handle_consumer_gone() {
+                    return Err(closed());
+                }
+            }
+            first = false;
+            self.handle.thread.unpark();
+            core.wait_progress(Duration::from_millis(10));
+        }
+    }
+
+    /// [`flush`](Writer::flush), then `fsync` the active file.
+    ///
+    /// # Errors
+    ///
+    /// As [`flush`](Writer::flush), or the `fsync` error. After a failed `fsync` do not
+    /// assume the data is on disk: Linux reports such an error once.
+    pub fn sync(&self) -> io::Result<()> {
+        self.flush()?;
+        lock(&self.core().file).sync().map_err(io::Error::from)
+    }
+
+    /// Rotates the file now, after the records already in the ring are written.
+    ///
+    /// # Errors
+    ///
+    /// As [`flush`](Writer::flush), or the rotation's error.
+    pub fn rotate(&self) -> io::Result<()> {
+        self.flush()?;
+        lock(&self.core().file).rotate().map_err(io::Error::from)
+    }
+
+    /// Receives errors that do not fail a write: the consumer's write failures (before
+    /// each retry), background compression and checksums, retention, recovery.
+    pub fn set_error_handler(&self, handler: impl FnMut(&Error) + Send + 'static) {
+        lock(&self.core().file).set_error_handler(handler);
+    }
+
+    /// A snapshot of the counters.
+    pub fn metrics(&self) -> Metrics {
+        let core = self.core();
+        Metrics {
+            writes: core.writes.load(Ordering::Relaxed),
+            bytes: core.bytes.load(Ordering::Relaxed),
+            dropped: core.ring.dropped() as u64,
+            direct_writes: core.direct_writes.load(Ordering::Relaxed),
+            blocked: core.blocked.load(Ordering::Relaxed),
+            write_errors: core.write_errors.load(Ordering::Relaxed),
+            lost_at_close: core.lost_at_close.load(Ordering::Relaxed),
+            buffer_used: core.ring.used() as u64,
+            buffer_capacity: core.ring.capacity() as u64,
+            file: *lock(&core.stats),
+        }
+    }
+
+    /// Closes this handle. The last handle to close (or drop) writes every buffered record
+    /// out, waits for background work, and `fsync`s the file.
+    ///
+    /// # Errors
+    ///
+    /// For the last handle: the final `fsync`'s error, or `Other` if records were lost
+    /// because the file kept failing for [`WriterOptions::close_timeout`]. For other
+    /// handles: as [`flush`](Writer::flush).
+    pub fn close(self) -> io::Result<()> {
+        match Arc::try_unwrap(self.handle) {
+            Ok(handle) => handle.shutdown(),
+            Err(handle) => Writer { handle }.flush(),
+        }
+    }
+
+    fn write_direct(&self, record: &[u8]) -> io::Result<()> {
+        let core = self.core();
+        lock(&core.file).write_record(record)?;
+        core.direct_writes.fetch_add(1, Ordering::Relaxed);
+        core.accepted(record.len());
+        Ok(())
+    }
+
+    /// Wakes the consumer if it sleeps and the ring is at least half full: at most one
+    /// wake per batch, and none on the hot path of a quiet writer.
+    #[inline]
+    fn wake_if_urgent(&self) {
+        let core = self.core();
+        if core.parked.load(Ordering::Relaxed)
+            && core.ring.used() * 2 >= core.ring.capacity()
+            && core.parked.swap(false, Ordering::AcqRel)
+        {
+            self.handle.thread.unpark();
+        }
+    }
+
+    /// One round of waiting for room in a full ring.
+    fn wait_for_room(&self, spins: u32) -> io::Result<()> {
+        let core = self.core();
+        if core.closed.load(Ordering::Relaxed) {
+            return Err(closed());
+        }
+        if spins < 64 {
+            std::hint::spin_loop();
+            return Ok(());
+        }
+        if spins == 64 {
+            core.blocked.fetch_add(1, Ordering::Relaxed);
+        }
+        self.handle.thread.unpark();
+        core.wait_progress(Duration::from_millis(1));
+        Ok(())
+    }
+
+    fn handle_consumer_gone(&self) -> bool {
+        lock(&self.handle.consumer).is_none()
+    }
+}
+
+impl<C: Clock + 'static> io::Write for Writer<C> {
+    /// Writes all of `buf` as one record (see [`Writer::write_record`]).
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_record(buf)?;
+        Ok(buf.len())
+    }
+
+    /// See [`Writer::flush`].
+    fn flush(&mut self) -> io::Result<()> {
+        Writer::flush(self)
+    }
+
+    /// Formats the whole of `args` into **one** record, so `write!`/`writeln!` from many
+    /// threads never interleave fragments. Up to 512 bytes are formatted on the stack
+    /// (no allocation); longer output is formatted into a temporary `Vec`.
+    fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> io::Result<()> {
+        if let Some(s) = args.as_str() {
+            return self.write_record(s.as_bytes());
+        }
+        let mut stack = StackBuf {
+            buf: [0; 512],
+            len: 0,
+        };
+        if std::fmt::Write::write_fmt(&mut stack, args).is_ok() {
+            return self.write_record(&stack.buf[..stack.len]);
+        }
+        let mut heap = Vec::with_capacity(1024);
+        io::Write::write_fmt(&mut heap, args)?;
+        self.write_record(&heap)
+    }
+}
+
+/// A fixed stack buffer for formatting one record.
+struct StackBuf {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl std::fmt::Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(std::fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl<C: Clock + 'static> Core<C> {
+    #[inline]
+    fn accepted(&self, len: usize) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(len as u64, Ordering::Relaxed);
+    }
+
+    fn wait_progress(&self, timeout: Duration) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let guard = lock(&self.progress_lock);
+        let _ = self
+            .progress
+            .wait_timeout(guard, timeout)
+            .unwrap_or_else(PoisonError::into_inner);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn notify_progress(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            let _guard = lock(&self.progress_lock);
+            self.progress.notify_all();
+        }
+    }
+}
+
+impl<C: Clock + 'static> Handle<C> {
+    fn stop_consumer(&self) {
+        self.core.closed.store(true, Ordering::SeqCst);
+        self.thread.unpark();
+        if let Some(join) = lock(&self.consumer).take() {
+            // The consumer does not panic (every error is reported and handled); if it
+            // did, its records are counted in `lost_at_close` below.
+            let _ = join.join();
+        }
+    }
+
+    fn shutdown(self) -> io::Result<()> {
+        self.stop_consumer();
+        let lost = self.core.lost_at_close.load(Ordering::Relaxed);
+        let synced = lock(&self.core.file).sync().map_err(io::Error::from);
+        // Drop `self` now: the consumer is joined, so this is the last `Core`, and dropping
+        // it waits for the background workers.
+        drop(self);
+        synced?;
+        if lost > 0 {
+            return Err(io::Error::other(format!(
+                "{lost} records could not be written before close gave up"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl<C: Clock + 'static> Drop for Handle<C> {
+    fn drop(&mut self) {
+        self.stop_consumer();
+    }
+}
+
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the log writer is closed")
+}
+
+/// The consumer thread: batches from the ring into the file.
+fn consume<C: Clock + 'static>(core: &Core<C>) {
+    let Some(mut consumer) = core.ring.consumer() else {
+        return; // unreachable: the ring is created for this thread alone
+    };
+    let mut resume = 0usize;
+    let mut idle = 0u32;
+    let mut backoff = Backoff::new();
+    let mut closing_since: Option<Instant> = None;
+    loop {
+        let Some(batch) = consumer.read_up_to(MAX_BATCH, usize::MAX) else {
+            if core.closed.load(Ordering::SeqCst) && !consumer.has_committed() {
+                if core.ring.is_empty() {
+                    break;
+                }
+                // A reservation is still open somewhere; give it until the close timeout.
+                let since = *closing_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= core.close_timeout {
+                    give_up(core, &mut consumer);
+                    break;
+                }
+                std::thread::yield_now();
+                continue;
+            }
+            idle_wait(core, &mut idle);
+            continue;
+        };
+        idle = 0;
+        let mut records: [&[u8]; MAX_BATCH] = [&[]; MAX_BATCH];
+        let mut n = 0;
+        for r in batch.records() {
+            records[n] = r;
+            n += 1;
+        }
+        let failure = {
+            let mut file = lock(&core.file);
+            let r = file.write_batch(&records[..n], resume);
+            *lock(&core.stats) = file.stats();
+            match r {
+                Ok(()) => None,
+                Err(e) => {
+                    let info = (
+                        e.written,
+                        e.partial,
+                        e.error.io_error().kind(),
+                        e.to_string(),
+                    );
+                    file.report_error(e.error);
+                    Some(info)
+                }
+            }
+        };
+        match failure {
+            None => {
+                batch.release();
+                resume = 0;
+                backoff.reset();
+                if lock(&core.failing).take().is_some() {
+                    closing_since = None;
+                }
+            }
+            Some((written, partial, kind, message)) => {
+                core.write_errors.fetch_add(1, Ordering::Relaxed);
+                *lock(&core.failing) = Some((kind, message));
+                batch.release_records(written);
+                resume = partial;
+                if core.closed.load(Ordering::SeqCst) {
+                    let since = *closing_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= core.close_timeout {
+                        give_up(core, &mut consumer);
+                        break;
+                    }
+                }
+                backoff.sleep();
+            }
+        }
+        core.notify_progress();
+    }
+    core.notify_progress();
+}
+
+/// Counts and discards what is left in the ring after close gave up on a failing file.
+fn give_up(core: &Core<impl Clock>, consumer: &mut lethe_core::ring::Consumer<'_, Box<[Slot]>>) {
+    let mut lost = 0u64;
+    while let Some(batch) = consumer.read() {
+        lost += batch.record_count() as u64;
+        batch.release();
+    }
+    core.lost_at_close.fetch_add(lost, Ordering::Relaxed);
+    let file = lock(&core.file);
+    let path = file.path().to_path_buf();
+    file.report_error(Error::new(
+        Op::Write,
+        &path,
+        io::Error::other(format!(
+            "closing: gave up after {:?} of write failures; {lost} records lost",
+            core.close_timeout
+        )),
+    ));
+}
+
+/// Adaptive idle: spin, then yield, then park with a growing timeout up to `max_idle`.
+fn idle_wait<C: Clock + 'static>(core: &Core<C>, idle: &mut u32) {
+    *idle = idle.saturating_add(1);
+    match *idle {
+        0..=64 => std::hint::spin_loop(),
+        65..=128 => std::thread::yield_now(),
+        n => {
+            let step = n - 128;
+            let timeout = Duration::from_micros(50u64 << step.min(16)).min(core.max_idle);
+            core.parked.store(true, Ordering::SeqCst);
+            if core.ring.is_empty() && !core.closed.load(Ordering::SeqCst) {
+                std::thread::park_timeout(timeout);
+            }
+            core.parked.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Exponential backoff with jitter for retrying a failing file: 10 ms doubling to 1 s.
+struct Backoff {
+    attempt: u32,
+    seed: u64,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9e37_79b9_7f4a_7c15, |d| d.as_nanos() as u64)
+            | 1;
+        Backoff { attempt: 0, seed }
+    }
+
+    fn reset(&mut self) {
+        self.attempt = 0;
+    }
+
+    fn sleep(&mut self) {
+        let base = Duration::from_millis(10u64 << self.attempt.min(7)).min(Duration::from_secs(1));
+        self.attempt = self.attempt.saturating_add(1);
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        // Full jitter in [base/2, base].
+        let half = base.as_micros() as u64 / 2;
+        let jitter = Duration::from_micros(half + self.seed % (half + 1));
+        std::thread::sleep(jitter);
+    }
+}

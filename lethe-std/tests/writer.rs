@@ -1,0 +1,310 @@
+//! The shared writer: many threads, rotation, compression and checksums; backpressure
+//! policies; flush, close, oversized records; a full disk.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{Read as _, Write as _};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use lethe_core::retention::RetentionPolicy;
+use lethe_std::{Backpressure, Options, Writer, WriterOptions};
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+/// All backups (decompressed) in name order, then the active file.
+fn contents(dir: &Path, active: &str) -> String {
+    let mut all = Vec::new();
+    for n in names(dir) {
+        let p = dir.join(&n);
+        if n.ends_with(".gz") {
+            flate2::read::GzDecoder::new(fs::File::open(&p).unwrap())
+                .read_to_end(&mut all)
+                .unwrap();
+        } else if n != active && !n.ends_with(".sha256") {
+            all.extend(fs::read(&p).unwrap());
+        }
+    }
+    all.extend(fs::read(dir.join(active)).unwrap_or_default());
+    String::from_utf8(all).unwrap()
+}
+
+/// Checks "t<thread> <seq>" lines: each thread's lines are a strictly increasing
+/// subsequence (all of them when `complete`). Returns the line count.
+fn check_threads(text: &str, threads: u32, per_thread: u32, complete: bool) -> usize {
+    let mut next: HashMap<u32, u32> = HashMap::new();
+    let mut n = 0;
+    for line in text.lines() {
+        let (t, i) = line
+            .split_once(' ')
+            .unwrap_or_else(|| panic!("torn line {line:?}"));
+        let t: u32 = t.trim_start_matches('t').parse().unwrap();
+        let i: u32 = i.parse().unwrap_or_else(|_| panic!("torn line {line:?}"));
+        let expected = next.entry(t).or_insert(0);
+        if complete {
+            assert_eq!(i, *expected, "thread {t}: duplicate, gap or reorder");
+        } else {
+            assert!(i >= *expected, "thread {t}: duplicate or reorder at {i}");
+        }
+        *expected = i + 1;
+        n += 1;
+    }
+    if complete {
+        assert_eq!(next.len() as u32, threads);
+        assert!(next.values().all(|&v| v == per_thread));
+    }
+    n
+}
+
+fn run_threads(log: &Writer, threads: u32, per_thread: u32) {
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let mut log = log.clone();
+            std::thread::spawn(move || {
+                for i in 0..per_thread {
+                    writeln!(log, "t{t} {i}").unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+#[test]
+fn four_threads_with_rotation_compression_and_checksums_keep_every_line_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = WriterOptions::default().file(
+        Options::default()
+            .max_size(Some(64 * 1024))
+            .compress(Some(1))
+            .checksum(true)
+            .retention(RetentionPolicy::new()),
+    );
+    let log = Writer::open(dir.path().join("app.log"), options).unwrap();
+    run_threads(&log, 4, 250_000);
+    let m = log.metrics();
+    log.close().unwrap();
+    assert_eq!(m.writes, 1_000_000);
+    assert_eq!(m.dropped, 0);
+    let text = contents(dir.path(), "app.log");
+    assert_eq!(check_threads(&text, 4, 250_000, true), 1_000_000);
+    let all = names(dir.path());
+    assert!(all.iter().all(|n| !n.ends_with(".tmp")), "{all:?}");
+    assert!(all.iter().filter(|n| n.ends_with(".log.gz")).count() > 100);
+    let check = Command::new("sh")
+        .args(["-c", "gzip -t *.log.gz && sha256sum -c --quiet *.sha256"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn drop_policy_counts_every_dropped_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = WriterOptions::default()
+        .buffer(1024)
+        .backpressure(Backpressure::Drop);
+    let log = Writer::open(dir.path().join("app.log"), options).unwrap();
+    run_threads(&log, 4, 20_000);
+    let m = log.metrics();
+    log.close().unwrap();
+    let text = contents(dir.path(), "app.log");
+    let lines = check_threads(&text, 4, 20_000, false);
+    assert_eq!(lines as u64, m.writes, "every accepted line is in the file");
+    assert_eq!(
+        m.writes + m.dropped,
+        80_000,
+        "every line is written or counted: {m:?}"
+    );
+}
+
+#[test]
+fn sync_fallback_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = WriterOptions::default()
+        .buffer(1024)
+        .backpressure(Backpressure::Sync);
+    let log = Writer::open(dir.path().join("app.log"), options).unwrap();
+    run_threads(&log, 4, 20_000);
+    let m = log.metrics();
+    log.close().unwrap();
+    assert_eq!((m.writes, m.dropped), (80_000, 0), "{m:?}");
+    let text = contents(dir.path(), "app.log");
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 80_000);
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(lines.len(), 80_000, "no duplicates");
+}
+
+#[test]
+fn flush_makes_records_visible_and_close_writes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let log = Writer::open(
+        &path,
+        WriterOptions::default().max_idle(Duration::from_secs(10)),
+    )
+    .unwrap();
+    log.write_record(b"first\n").unwrap();
+    log.flush().unwrap();
+    assert_eq!(fs::read_to_string(&path).unwrap(), "first\n");
+    let other = log.clone();
+    other.write_record(b"second\n").unwrap();
+    other.close().unwrap(); // not the last handle: flushes
+    assert_eq!(fs::read_to_string(&path).unwrap(), "first\nsecond\n");
+    log.write_record(b"third\n").unwrap();
+    drop(log); // the last handle: drains and closes
+    assert_eq!(fs::read_to_string(&path).unwrap(), "first\nsecond\nthird\n");
+}
+
+#[test]
+fn reservations_format_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let log = Writer::open(&path, WriterOptions::default()).unwrap();
+    {
+        use std::fmt::Write as _;
+        let mut g = log.reserve(64).unwrap();
+        writeln!(g, "formatted {} in place", 42).unwrap();
+        g.commit_written();
+    }
+    drop(log.reserve(10).unwrap()); // abandoned: writes nothing
+    log.close().unwrap();
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        "formatted 42 in place\n"
+    );
+}
+
+#[test]
+fn oversized_records_keep_their_order_or_get_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let options = WriterOptions::default().buffer(1024).max_record_len(4096);
+    let log = Writer::open(&path, options).unwrap();
+    log.write_record(b"small 1\n").unwrap();
+    let big = format!("{}\n", "b".repeat(1000)); // over the ring's 504-byte limit
+    log.write_record(big.as_bytes()).unwrap();
+    log.write_record(b"small 2\n").unwrap();
+    let err = log.write_record(&vec![b'x'; 5000]).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(
+        err.to_string().contains("5000 bytes") && err.to_string().contains("4096"),
+        "{err}"
+    );
+    let m = log.metrics();
+    log.close().unwrap();
+    assert_eq!(m.direct_writes, 1);
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        format!("small 1\n{big}small 2\n")
+    );
+}
+
+#[test]
+fn invalid_buffer_sizes_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in [0usize, 100, 16] {
+        let err = Writer::open(
+            dir.path().join("a.log"),
+            WriterOptions::default().buffer(bad),
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("power of two"), "{err}");
+    }
+}
+
+#[test]
+fn a_full_disk_holds_the_records_reports_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(dir.path())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        other => {
+            println!("SKIP: cannot mount a small tmpfs: {other:?}");
+            eprintln!("SKIP: cannot mount a small tmpfs: {other:?}");
+            return;
+        }
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(dir.path());
+    fs::write(dir.path().join("ballast"), vec![0u8; 48 * 1024]).unwrap_or(());
+    let errors = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let log = Writer::open(
+        dir.path().join("app.log"),
+        WriterOptions::default()
+            .buffer(64 * 1024)
+            .file(Options::default().max_size(None)),
+    )
+    .unwrap();
+    let seen = std::sync::Arc::clone(&errors);
+    log.set_error_handler(move |_| {
+        seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    let line = format!("{}\n", "x".repeat(99));
+    let writer = {
+        let log = log.clone();
+        let line = line.clone();
+        // 300 KB: more than the disk and the ring together, so this thread blocks.
+        std::thread::spawn(move || {
+            for _ in 0..3000 {
+                log.write_record(line.as_bytes()).unwrap();
+            }
+        })
+    };
+    // Wait until the consumer has hit the full disk.
+    let mut waited = 0;
+    while log.metrics().write_errors == 0 {
+        std::thread::sleep(Duration::from_millis(10));
+        waited += 1;
+        assert!(waited < 500, "the disk never filled up");
+    }
+    let err = log.flush().unwrap_err();
+    assert_eq!(err.raw_os_error().or(Some(28)), Some(28), "{err}");
+    assert!(
+        err.to_string().contains("No space left") || err.kind() == std::io::ErrorKind::StorageFull,
+        "{err}"
+    );
+    fs::remove_file(dir.path().join("ballast")).unwrap();
+    // Still short of room for all 300 KB: truncate by rotating into nothing is not
+    // possible, so make room by growing the file system.
+    let remount = Command::new("mount")
+        .args(["-o", "remount,size=1m"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(remount.success());
+    writer.join().unwrap();
+    log.flush().unwrap();
+    let m = log.metrics();
+    log.close().unwrap();
+    assert!(m.write_errors > 0 && errors.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    let text = fs::read_to_string(dir.path().join("app.log")).unwrap();
+    assert_eq!(text.len(), 3000 * line.len(), "every record arrived once");
+    assert!(text.lines().all(|l| l.len() == 99));
+}

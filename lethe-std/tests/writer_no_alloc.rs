@@ -1,0 +1,82 @@
+//! The writer's hot path allocates nothing: `write_record`, `writeln!` of a line that fits
+//! the 512-byte stack buffer, and `reserve` + commit. A counting global allocator counts
+//! the allocations of the calling thread only (the consumer and worker threads may
+//! allocate on their error paths; they are not the caller's hot path).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::Write as _;
+
+use lethe_std::{Writer, WriterOptions};
+
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn note() {
+    // `try_with`: the thread-local may be gone while a thread exits.
+    let _ = COUNTING.try_with(|on| {
+        if on.get() {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        }
+    });
+}
+
+// SAFETY: every method forwards to `System` unchanged; the counter does not touch memory
+// handed out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations(f: impl FnOnce()) -> u64 {
+    ALLOCATIONS.with(|n| n.set(0));
+    COUNTING.with(|on| on.set(true));
+    f();
+    COUNTING.with(|on| on.set(false));
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn writer_hot_path_allocates_nothing() {
+    assert_eq!(allocations(|| drop(std::hint::black_box(vec![1u8; 8]))), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Writer::open(dir.path().join("app.log"), WriterOptions::default()).unwrap();
+    let mut line = [b'x'; 100];
+    line[99] = b'\n';
+    let n = allocations(|| {
+        for i in 0..20_000u32 {
+            log.write_record(&line).unwrap();
+            writeln!(log, "request {i} served in {} us", i % 977).unwrap();
+            let mut g = log.reserve(32).unwrap();
+            g.push(b"reserved\n").unwrap();
+            g.commit_written();
+        }
+    });
+    assert_eq!(n, 0, "the hot path allocated {n} times");
+    let m = log.metrics();
+    log.close().unwrap();
+    assert_eq!(m.writes, 60_000);
+    let text = std::fs::read_to_string(dir.path().join("app.log")).unwrap();
+    assert_eq!(text.lines().count(), 60_000);
+}
