@@ -1,31 +1,4 @@
 //! [`Writer`]: the shared, non-blocking rotating log writer.
-//!
-//! Any number of threads write through clones of one [`Writer`]. Each `write` is one
-//! record: it is copied into lethe-core's lock-free ring (one CAS, one copy, no lock, no
-//! syscall), and a single consumer thread takes the committed records in batches and
-//! appends them to the [`RotatingFile`] with one `writev` per batch, rotating between
-//! records as its policy says. Compression, checksums and retention run on the file's
-//! background workers, so no writer ever waits for them.
-//!
-//! # Guarantees
-//!
-//! - **Records**: a record is never split across files, never interleaved with another,
-//!   never duplicated. Records of one thread reach the file in the order that thread wrote
-//!   them, with one exception: [`Backpressure::Sync`] (see there).
-//! - **Nothing is lost silently**: a `write` that returns `Ok` reaches the file, unless
-//!   [`Backpressure::Drop`] dropped it, which [`Metrics::dropped`] counts. If the file
-//!   cannot be written (a full disk), the consumer keeps the records in the ring, reports
-//!   the error, and retries with exponential backoff and jitter; producers then see a full
-//!   ring and their policy applies. Records still unwritten when the writer is closed
-//!   after [`WriterOptions::close_timeout`] of failures are counted in
-//!   [`Metrics::lost_at_close`] and reported.
-//! - **Durability**: [`Writer::flush`] returns once everything written before it is in
-//!   the file (the kernel's page cache); [`Writer::sync`] also `fsync`s it. Closing, or
-//!   dropping the last handle, writes everything out and waits for background work.
-//! - **Hot path**: no lock, no allocation, no syscall. Producers wake a sleeping consumer
-//!   only when the ring is at least half full; otherwise the consumer finds the records
-//!   by polling (spin, then yield, then timed parks of up to
-//!   [`WriterOptions::max_idle`]), so a write after a pause costs no futex wake.
 
 use std::io;
 use std::path::Path;
@@ -197,11 +170,42 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// The shared, non-blocking rotating log writer. Cheap to clone; all clones write to the
-/// same file. See the [module docs](self) for the guarantees.
+/// same file.
+///
+/// Any number of threads write through clones of one [`Writer`]. Each `write` is one
+/// record: it is copied into lethe-core's lock-free ring (one CAS, one copy, no lock, no
+/// syscall), and a single consumer thread takes the committed records in batches and
+/// appends them to the [`RotatingFile`] with one `writev` per batch, rotating between
+/// records as its policy says. Compression, checksums and retention run on the file's
+/// background workers, so no writer ever waits for them.
+///
+/// # Guarantees
+///
+/// - **Records**: each `write` call, and each whole `write!`/`writeln!` (formatted on
+///   the stack, then written once), is one record. A record is never split across files,
+///   never interleaved with another,
+///   never duplicated. Records of one thread reach the file in the order that thread wrote
+///   them, with one exception: [`Backpressure::Sync`] (see there).
+/// - **Nothing is lost silently**: a `write` that returns `Ok` reaches the file, unless
+///   [`Backpressure::Drop`] dropped it, which [`Metrics::dropped`] counts. If the file
+///   cannot be written (a full disk), the consumer keeps the records in the ring, reports
+///   the error, and retries with exponential backoff and jitter; producers then see a full
+///   ring and their policy applies. Records still unwritten when the writer is closed
+///   after [`WriterOptions::close_timeout`] of failures are counted in
+///   [`Metrics::lost_at_close`] and reported.
+/// - **Durability**: [`Writer::flush`] returns once everything written before it is in
+///   the file (the kernel's page cache); [`Writer::sync`] also `fsync`s it. Closing, or
+///   dropping the last handle, writes everything out and waits for background work.
+/// - **Hot path**: no lock, no allocation, no syscall. Producers wake a sleeping consumer
+///   only when the ring is at least half full; otherwise the consumer finds the records
+///   by polling (spin, then yield, then timed parks of up to
+///   [`WriterOptions::max_idle`]), so a write after a pause costs no futex wake.
+///
+/// # Examples
 ///
 /// ```
 /// use std::io::Write as _;
-/// use lethe_std::{Options, Writer, WriterOptions};
+/// use lethe_std::{Writer, WriterOptions};
 ///
 /// let dir = tempfile::tempdir()?;
 /// let log = Writer::open(dir.path().join("app.log"), WriterOptions::default())?;
