@@ -6,7 +6,7 @@ use lethe_core::duration::parse_duration;
 use lethe_core::retention::RetentionPolicy;
 use lethe_core::rotation::Schedule;
 use lethe_core::size::parse_size;
-use lethe_std::Options;
+use lethe_std::{Backpressure, Options, WriterOptions};
 
 /// Pipe standard input into FILE, rotated by size and/or time, with old backups removed.
 ///
@@ -53,6 +53,16 @@ pub(crate) struct Args {
     #[arg(long)]
     pub(crate) checksum: bool,
 
+    /// Ring buffer capacity between reading and writing: a power of two (e.g. 1MiB,
+    /// 64KiB). Lines longer than half of it are written directly, in order.
+    #[arg(long, value_name = "SIZE", default_value = "1MiB")]
+    pub(crate) buffer: String,
+
+    /// What to do when the buffer is full: block (wait, lose nothing) or drop (count the
+    /// dropped lines; --stats reports them).
+    #[arg(long, value_name = "POLICY", default_value = "block")]
+    pub(crate) on_full: String,
+
     /// File mode of created log files, in octal.
     #[arg(long, value_name = "OCTAL", default_value = "640")]
     pub(crate) mode: String,
@@ -64,7 +74,7 @@ pub(crate) struct Args {
 
 impl Args {
     /// The writer options, or a one-line message naming the bad value and the rule.
-    pub(crate) fn options(&self) -> Result<Options, String> {
+    pub(crate) fn options(&self) -> Result<WriterOptions, String> {
         let max_size = parse_size(&self.max_size).map_err(|e| format!("--max-size: {e}"))?;
         if max_size == 0 {
             return Err("--max-size: \"0\" is invalid: the limit must be at least 1 byte".into());
@@ -97,13 +107,38 @@ impl Args {
                 self.compress_level
             ));
         }
-        Ok(Options::default()
+        let buffer = parse_size(&self.buffer).map_err(|e| format!("--buffer: {e}"))?;
+        let buffer = usize::try_from(buffer)
+            .ok()
+            .filter(|b| b.is_power_of_two() && (32..=1 << 31).contains(b))
+            .ok_or_else(|| {
+                format!(
+                    "--buffer: {:?} is invalid: it must be a power of two from 32B to 2GiB",
+                    self.buffer
+                )
+            })?;
+        let backpressure = match self.on_full.as_str() {
+            "block" => Backpressure::Block,
+            "drop" => Backpressure::Drop,
+            other => {
+                return Err(format!(
+                    "--on-full: {other:?} is invalid: expected block or drop"
+                ));
+            }
+        };
+        let file = Options::default()
             .compress(self.compress.then_some(self.compress_level))
             .checksum(self.checksum)
             .max_size(Some(max_size))
             .schedule(schedule)
             .retention(retention)
-            .file_mode(mode))
+            .file_mode(mode);
+        Ok(WriterOptions::default()
+            .file(file)
+            .buffer(buffer)
+            .backpressure(backpressure)
+            // The whole line is in memory already; never refuse one for its length.
+            .max_record_len(usize::MAX))
     }
 }
 

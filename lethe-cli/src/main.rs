@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use lethe_std::RotatingFile;
+use lethe_std::Writer;
 
 fn main() -> ExitCode {
     let args = args::Args::parse();
@@ -32,35 +32,37 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut file = match RotatingFile::open(&args.file, options) {
-        Ok(f) => f,
+    let log = match Writer::open(&args.file, options) {
+        Ok(w) => w,
         Err(e) => {
             say!("lethe: {e}");
             return ExitCode::from(1);
         }
     };
-    file.set_error_handler(|e| say!("lethe: {e}"));
-    let report = pipe(io::stdin().lock(), &mut file);
-    // Flush, then wait for compression, checksums and retention to finish.
-    let stats = match file.close() {
-        Ok(stats) => stats,
+    log.set_error_handler(rate_limited_report());
+    let report = pipe(io::stdin().lock(), &log);
+    // Write everything out, then wait for compression, checksums and retention.
+    let metrics = match log.close() {
+        Ok(m) => m,
         Err(e) => {
             say!("lethe: {e}");
             return ExitCode::from(1);
         }
     };
     if args.stats {
+        let f = metrics.file;
         say!(
             "lethe: {} lines, {} bytes, {} rotations, {} compressed, {} checksums, \
-             {} backups removed, {} lines lost, {} errors",
+             {} backups removed, {} dropped, {} lines lost, {} errors",
             report.lines,
             report.bytes,
-            stats.rotations,
-            stats.compressions,
-            stats.checksums,
-            stats.backups_removed,
+            f.rotations,
+            f.compressions,
+            f.checksums,
+            f.backups_removed,
+            metrics.dropped,
             report.lost,
-            stats.errors
+            f.errors
         );
     }
     if let Some(e) = report.read_error {
@@ -82,14 +84,30 @@ struct Report {
     read_error: Option<io::Error>,
 }
 
-/// Copies `input` into `file`, one line (newline included) per record. A final line
-/// without a newline is written as it is. Write errors are reported on stderr, at most
-/// once per second of input so a full disk does not flood it, and counted; the copy goes
-/// on with the next line.
-fn pipe<R: BufRead, C: lethe_std::clock::Clock>(
-    mut input: R,
-    file: &mut RotatingFile<C>,
-) -> Report {
+/// An error handler that prints at most one error per second on stderr and says how many
+/// it held back, so a full disk does not flood the terminal (or a full stderr).
+fn rate_limited_report() -> impl FnMut(&lethe_std::Error) + Send + 'static {
+    let mut last: Option<std::time::Instant> = None;
+    let mut held = 0u64;
+    move |e| {
+        if last.is_some_and(|t| t.elapsed().as_secs() < 1) {
+            held += 1;
+            return;
+        }
+        if held > 0 {
+            say!("lethe: {e} ({held} similar errors not shown)");
+        } else {
+            say!("lethe: {e}");
+        }
+        held = 0;
+        last = Some(std::time::Instant::now());
+    }
+}
+
+/// Copies `input` into `log`, one line (newline included) per record. A final line
+/// without a newline is written as it is. A line the writer refuses is reported and
+/// counted; the copy goes on with the next line.
+fn pipe<R: BufRead>(mut input: R, log: &Writer) -> Report {
     let mut line = Vec::with_capacity(64 * 1024);
     let mut report = Report {
         lines: 0,
@@ -97,8 +115,6 @@ fn pipe<R: BufRead, C: lethe_std::clock::Clock>(
         lost: 0,
         read_error: None,
     };
-    let mut last_report: Option<std::time::Instant> = None;
-    let mut unreported = 0u64;
     loop {
         line.clear();
         match input.read_until(b'\n', &mut line) {
@@ -106,16 +122,9 @@ fn pipe<R: BufRead, C: lethe_std::clock::Clock>(
             Ok(n) => {
                 report.lines += 1;
                 report.bytes += n as u64;
-                if let Err(e) = file.write_record(&line) {
+                if let Err(e) = log.write_record(&line) {
                     report.lost += 1;
-                    unreported += 1;
-                    let due = last_report.is_none_or(|t| t.elapsed().as_secs() >= 1);
-                    if due {
-                        let mut err = io::stderr().lock();
-                        let _ = writeln!(err, "lethe: {e} ({unreported} lines lost)");
-                        last_report = Some(std::time::Instant::now());
-                        unreported = 0;
-                    }
+                    say!("lethe: line {}: {e}", report.lines);
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -233,6 +233,9 @@ fn bad_configuration_exits_2_naming_the_value_and_the_rule() {
         (vec!["--max-age", "7", path], "\"7\""),
         (vec!["--rotate-every", "fortnightly", path], "fortnightly"),
         (vec!["--mode", "999", path], "999"),
+        (vec!["--buffer", "1000", path], "power of two"),
+        (vec!["--on-full", "explode", path], "explode"),
+        (vec!["--compress-level", "12", path], "0 to 9"),
     ] {
         let out = lethe(&args, b"");
         let stderr = String::from_utf8_lossy(&out.stderr);

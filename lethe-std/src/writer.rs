@@ -466,7 +466,10 @@ impl<C: Clock + 'static> Writer<C> {
 
     /// A snapshot of the counters.
     pub fn metrics(&self) -> Metrics {
-        let core = self.core();
+        Writer::snapshot(self.core())
+    }
+
+    fn snapshot(core: &Core<C>) -> Metrics {
         Metrics {
             writes: core.writes.load(Ordering::Relaxed),
             bytes: core.bytes.load(Ordering::Relaxed),
@@ -481,18 +484,23 @@ impl<C: Clock + 'static> Writer<C> {
         }
     }
 
-    /// Closes this handle. The last handle to close (or drop) writes every buffered record
-    /// out, waits for background work, and `fsync`s the file.
+    /// Closes this handle and returns the final counters. The last handle to close (or
+    /// drop) writes every buffered record out, `fsync`s the file and waits for the
+    /// background work (compression, checksums, retention).
     ///
     /// # Errors
     ///
     /// For the last handle: the final `fsync`'s error, or `Other` if records were lost
     /// because the file kept failing for [`WriterOptions::close_timeout`]. For other
     /// handles: as [`flush`](Writer::flush).
-    pub fn close(self) -> io::Result<()> {
+    pub fn close(self) -> io::Result<Metrics> {
         match Arc::try_unwrap(self.handle) {
             Ok(handle) => handle.shutdown(),
-            Err(handle) => Writer { handle }.flush(),
+            Err(handle) => {
+                let w = Writer { handle };
+                w.flush()?;
+                Ok(w.metrics())
+            }
         }
     }
 
@@ -624,20 +632,30 @@ impl<C: Clock + 'static> Handle<C> {
         }
     }
 
-    fn shutdown(self) -> io::Result<()> {
+    fn shutdown(self) -> io::Result<Metrics> {
         self.stop_consumer();
-        let lost = self.core.lost_at_close.load(Ordering::Relaxed);
-        let synced = lock(&self.core.file).sync().map_err(io::Error::from);
-        // Drop `self` now: the consumer is joined, so this is the last `Core`, and dropping
-        // it waits for the background workers.
-        drop(self);
-        synced?;
+        let core = Arc::clone(&self.core);
+        drop(self); // the consumer is joined: `core` is now the last reference
+        let lost = core.lost_at_close.load(Ordering::Relaxed);
+        let mut metrics = Writer::<C>::snapshot(&core);
+        let closed = match Arc::try_unwrap(core) {
+            Ok(core) => {
+                let file = core
+                    .file
+                    .into_inner()
+                    .unwrap_or_else(PoisonError::into_inner);
+                file.close().map(|stats| metrics.file = stats)
+            }
+            // Unreachable (no other owner exists); dropping `core` waits for the workers.
+            Err(core) => lock(&core.file).sync(),
+        };
+        closed?;
         if lost > 0 {
             return Err(io::Error::other(format!(
                 "{lost} records could not be written before close gave up"
             )));
         }
-        Ok(())
+        Ok(metrics)
     }
 }
 
