@@ -244,6 +244,9 @@ pub struct Ring<S: Storage> {
     /// consumed bytes); producers load it with Acquire before writing into freed space.
     /// Invariant: `head <= tail` and `tail - head <= capacity` (modulo wrapping).
     head: CachePadded<AtomicUsize>,
+    /// A recent value of `head`, shared by the producers (Agrona's head cache). Always at
+    /// most the real `head`; a claim that does not fit by it reloads the real one.
+    head_cache: CachePadded<AtomicUsize>,
     /// Records dropped by [`Ring::write_or_drop`] or reported with [`Ring::add_dropped`].
     dropped: AtomicUsize,
     /// Set while a [`Consumer`] exists.
@@ -291,6 +294,7 @@ impl<const SLOTS: usize> Ring<[Slot; SLOTS]> {
         Ring {
             tail: CachePadded(AtomicUsize::new(0)),
             head: CachePadded(AtomicUsize::new(0)),
+            head_cache: CachePadded(AtomicUsize::new(0)),
             dropped: AtomicUsize::new(0),
             consumer_taken: AtomicBool::new(false),
             mask: SLOTS * 8 - 1,
@@ -353,6 +357,7 @@ impl<S: Storage> Ring<S> {
         Ok(Ring {
             tail: CachePadded(AtomicUsize::new(0)),
             head: CachePadded(AtomicUsize::new(0)),
+            head_cache: CachePadded(AtomicUsize::new(0)),
             dropped: AtomicUsize::new(0),
             consumer_taken: AtomicBool::new(false),
             mask: bytes - 1,
@@ -519,14 +524,22 @@ impl<S: Storage> Ring<S> {
             _ => return Err(WriteError::TooLarge { len, max }),
         };
         let mut tail = self.tail.0.load(Ordering::Relaxed);
+        // Start from the producers' cached copy of `head`, so an uncontended claim does not
+        // touch the cache line the consumer writes on every release. Acquire pairs with the
+        // Release store in `refresh_head`, which carries the consumer's zeroing along.
+        let mut head = self.head_cache.0.load(Ordering::Acquire);
+        let mut fresh = false;
         loop {
-            // Acquire: the consumer zeroed the bytes below `head` before publishing it, and
-            // this producer is about to reuse them.
-            let head = self.head.0.load(Ordering::Acquire);
             let used = tail.wrapping_sub(head);
             if used > cap {
+                if !fresh {
+                    head = self.refresh_head();
+                    fresh = true;
+                    continue;
+                }
                 // `tail` is stale (the consumer passed it); reload and retry.
                 tail = self.tail.0.load(Ordering::Relaxed);
+                head = self.refresh_head();
                 crate::sync::spin_loop();
                 continue;
             }
@@ -538,6 +551,12 @@ impl<S: Storage> Ring<S> {
             } else {
                 (to_end + frame, to_end)
             };
+            if claim > free && !fresh {
+                // The cached head may be behind: look at the real one before giving up.
+                head = self.refresh_head();
+                fresh = true;
+                continue;
+            }
             if claim > free {
                 if pad == 0 || pad > free {
                     return Err(WriteError::Full {
@@ -592,6 +611,19 @@ impl<S: Storage> Ring<S> {
                 }
             }
         }
+    }
+
+    /// Loads the consumer's `head` and publishes it to the other producers' cache.
+    #[inline]
+    fn refresh_head(&self) -> usize {
+        // Acquire: the consumer zeroed the bytes below `head` before publishing it, and
+        // this producer is about to reuse them.
+        let head = self.head.0.load(Ordering::Acquire);
+        // Release: a producer that Acquires this cached value sees the zeroing too. The
+        // cache may briefly go backwards when two producers race here; any value is at
+        // most the real head, which only makes a claim check the real head again.
+        self.head_cache.0.store(head, Ordering::Release);
+        head
     }
 
     /// Pointer to byte `idx` of the buffer.

@@ -116,9 +116,10 @@ impl WriterOptions {
 /// A snapshot of a [`Writer`]'s counters. Reading them takes no lock.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Metrics {
-    /// Records accepted (`Ok` writes that were not dropped).
+    /// Records that reached the file (through the ring or directly). After `close`, every
+    /// `Ok` write that was not dropped.
     pub writes: u64,
-    /// Bytes accepted (for reservations, the reserved length).
+    /// Bytes that reached the file.
     pub bytes: u64,
     /// Records dropped by [`Backpressure::Drop`].
     pub dropped: u64,
@@ -147,23 +148,33 @@ struct Core<C: Clock + 'static> {
     max_record_len: usize,
     max_idle: Duration,
     close_timeout: Duration,
-    closed: AtomicBool,
+    /// Set once by close; read on every write, so it has a cache line of its own.
+    closed: Padded<AtomicBool>,
     /// The consumer announced it is about to park.
-    parked: AtomicBool,
-    /// Producers and flushers waiting on `progress`.
+    parked: Padded<AtomicBool>,
+    /// Flushers waiting on `progress`: woken after every batch.
     waiting: AtomicU64,
+    /// Producers waiting for room: woken once the ring is at most half full, so a fast
+    /// producer sleeps once per half ring rather than once per batch.
+    waiting_room: AtomicU64,
     progress_lock: Mutex<()>,
     progress: Condvar,
     /// Set while the consumer cannot write (a failing file); cleared by a success.
     failing: Mutex<Option<(io::ErrorKind, String)>>,
     stats: Mutex<Stats>,
-    writes: AtomicU64,
+    /// Records and bytes that reached the file: counted by the consumer per batch and by
+    /// direct writers, never on the ring's hot path.
+    writes: Padded<AtomicU64>,
     bytes: AtomicU64,
     direct_writes: AtomicU64,
     blocked: AtomicU64,
     write_errors: AtomicU64,
     lost_at_close: AtomicU64,
 }
+
+/// Keeps a value on its own cache line (128 bytes covers adjacent-line prefetch).
+#[repr(align(128))]
+struct Padded<T>(T);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -285,14 +296,15 @@ impl<C: Clock + 'static> Writer<C> {
             max_record_len: options.max_record_len,
             max_idle: options.max_idle,
             close_timeout: options.close_timeout,
-            closed: AtomicBool::new(false),
-            parked: AtomicBool::new(false),
+            closed: Padded(AtomicBool::new(false)),
+            parked: Padded(AtomicBool::new(false)),
             waiting: AtomicU64::new(0),
+            waiting_room: AtomicU64::new(0),
             progress_lock: Mutex::new(()),
             progress: Condvar::new(),
             failing: Mutex::new(None),
             stats: Mutex::new(stats),
-            writes: AtomicU64::new(0),
+            writes: Padded(AtomicU64::new(0)),
             bytes: AtomicU64::new(0),
             direct_writes: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
@@ -337,7 +349,7 @@ impl<C: Clock + 'static> Writer<C> {
                 ),
             ));
         }
-        if core.closed.load(Ordering::Relaxed) {
+        if core.closed.0.load(Ordering::Relaxed) {
             return Err(closed());
         }
         if record.len() > core.ring.max_record_len() {
@@ -349,7 +361,6 @@ impl<C: Clock + 'static> Writer<C> {
         loop {
             match core.ring.try_write(record) {
                 Ok(()) => {
-                    core.accepted(record.len());
                     self.wake_if_urgent();
                     return Ok(());
                 }
@@ -384,14 +395,11 @@ impl<C: Clock + 'static> Writer<C> {
         let core = self.core();
         let mut spins = 0u32;
         loop {
-            if core.closed.load(Ordering::Relaxed) {
+            if core.closed.0.load(Ordering::Relaxed) {
                 return Err(closed());
             }
             match core.ring.reserve(len) {
-                Ok(grant) => {
-                    core.accepted(len);
-                    return Ok(grant);
-                }
+                Ok(grant) => return Ok(grant),
                 Err(WriteError::Full { .. }) if core.backpressure == Backpressure::Block => {
                     spins += 1;
                     self.wait_for_room(spins)?;
@@ -427,13 +435,13 @@ impl<C: Clock + 'static> Writer<C> {
                 if let Some((kind, msg)) = lock(&core.failing).clone() {
                     return Err(io::Error::new(kind, msg));
                 }
-                if core.closed.load(Ordering::Relaxed) && self.handle_consumer_gone() {
+                if core.closed.0.load(Ordering::Relaxed) && self.handle_consumer_gone() {
                     return Err(closed());
                 }
             }
             first = false;
             self.handle.thread.unpark();
-            core.wait_progress(Duration::from_millis(10));
+            core.wait_progress(&core.waiting, Duration::from_millis(10));
         }
     }
 
@@ -471,7 +479,7 @@ impl<C: Clock + 'static> Writer<C> {
 
     fn snapshot(core: &Core<C>) -> Metrics {
         Metrics {
-            writes: core.writes.load(Ordering::Relaxed),
+            writes: core.writes.0.load(Ordering::Relaxed),
             bytes: core.bytes.load(Ordering::Relaxed),
             dropped: core.ring.dropped() as u64,
             direct_writes: core.direct_writes.load(Ordering::Relaxed),
@@ -508,7 +516,7 @@ impl<C: Clock + 'static> Writer<C> {
         let core = self.core();
         lock(&core.file).write_record(record)?;
         core.direct_writes.fetch_add(1, Ordering::Relaxed);
-        core.accepted(record.len());
+        core.delivered(1, record.len() as u64);
         Ok(())
     }
 
@@ -517,9 +525,9 @@ impl<C: Clock + 'static> Writer<C> {
     #[inline]
     fn wake_if_urgent(&self) {
         let core = self.core();
-        if core.parked.load(Ordering::Relaxed)
+        if core.parked.0.load(Ordering::Relaxed)
             && core.ring.used() * 2 >= core.ring.capacity()
-            && core.parked.swap(false, Ordering::AcqRel)
+            && core.parked.0.swap(false, Ordering::AcqRel)
         {
             self.handle.thread.unpark();
         }
@@ -528,7 +536,7 @@ impl<C: Clock + 'static> Writer<C> {
     /// One round of waiting for room in a full ring.
     fn wait_for_room(&self, spins: u32) -> io::Result<()> {
         let core = self.core();
-        if core.closed.load(Ordering::Relaxed) {
+        if core.closed.0.load(Ordering::Relaxed) {
             return Err(closed());
         }
         if spins < 64 {
@@ -538,8 +546,12 @@ impl<C: Clock + 'static> Writer<C> {
         if spins == 64 {
             core.blocked.fetch_add(1, Ordering::Relaxed);
         }
+        if spins < 96 {
+            std::thread::yield_now();
+            return Ok(());
+        }
         self.handle.thread.unpark();
-        core.wait_progress(Duration::from_millis(1));
+        core.wait_progress(&core.waiting_room, Duration::from_millis(1));
         Ok(())
     }
 
@@ -597,24 +609,27 @@ impl std::fmt::Write for StackBuf {
 }
 
 impl<C: Clock + 'static> Core<C> {
-    #[inline]
-    fn accepted(&self, len: usize) {
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(len as u64, Ordering::Relaxed);
+    /// Counts records that reached the file.
+    fn delivered(&self, records: u64, bytes: u64) {
+        self.writes.0.fetch_add(records, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
-    fn wait_progress(&self, timeout: Duration) {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
+    fn wait_progress(&self, counter: &AtomicU64, timeout: Duration) {
+        counter.fetch_add(1, Ordering::SeqCst);
         let guard = lock(&self.progress_lock);
         let _ = self
             .progress
             .wait_timeout(guard, timeout)
             .unwrap_or_else(PoisonError::into_inner);
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        counter.fetch_sub(1, Ordering::SeqCst);
     }
 
     fn notify_progress(&self) {
-        if self.waiting.load(Ordering::SeqCst) > 0 {
+        let room_wanted = self.waiting_room.load(Ordering::SeqCst) > 0
+            && (self.ring.used() * 2 <= self.ring.capacity()
+                || self.closed.0.load(Ordering::Relaxed));
+        if self.waiting.load(Ordering::SeqCst) > 0 || room_wanted {
             let _guard = lock(&self.progress_lock);
             self.progress.notify_all();
         }
@@ -623,7 +638,7 @@ impl<C: Clock + 'static> Core<C> {
 
 impl<C: Clock + 'static> Handle<C> {
     fn stop_consumer(&self) {
-        self.core.closed.store(true, Ordering::SeqCst);
+        self.core.closed.0.store(true, Ordering::SeqCst);
         self.thread.unpark();
         if let Some(join) = lock(&self.consumer).take() {
             // The consumer does not panic (every error is reported and handled); if it
@@ -680,7 +695,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
     let mut closing_since: Option<Instant> = None;
     loop {
         let Some(batch) = consumer.read_up_to(MAX_BATCH, usize::MAX) else {
-            if core.closed.load(Ordering::SeqCst) && !consumer.has_committed() {
+            if core.closed.0.load(Ordering::SeqCst) && !consumer.has_committed() {
                 if core.ring.is_empty() {
                     break;
                 }
@@ -723,6 +738,8 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
         };
         match failure {
             None => {
+                let bytes: usize = records[..n].iter().map(|r| r.len()).sum();
+                core.delivered(n as u64, (bytes - resume) as u64);
                 batch.release();
                 resume = 0;
                 backoff.reset();
@@ -733,9 +750,11 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
             Some((written, partial, kind, message)) => {
                 core.write_errors.fetch_add(1, Ordering::Relaxed);
                 *lock(&core.failing) = Some((kind, message));
+                let done: usize = records[..written].iter().map(|r| r.len()).sum();
+                core.delivered(written as u64, (done + partial - resume) as u64);
                 batch.release_records(written);
                 resume = partial;
-                if core.closed.load(Ordering::SeqCst) {
+                if core.closed.0.load(Ordering::SeqCst) {
                     let since = *closing_since.get_or_insert_with(Instant::now);
                     if since.elapsed() >= core.close_timeout {
                         give_up(core, &mut consumer);
@@ -770,20 +789,23 @@ fn give_up(core: &Core<impl Clock>, consumer: &mut lethe_core::ring::Consumer<'_
     ));
 }
 
+const SPIN: u32 = 64;
+const YIELD: u32 = 64;
+
 /// Adaptive idle: spin, then yield, then park with a growing timeout up to `max_idle`.
 fn idle_wait<C: Clock + 'static>(core: &Core<C>, idle: &mut u32) {
     *idle = idle.saturating_add(1);
     match *idle {
-        0..=64 => std::hint::spin_loop(),
-        65..=128 => std::thread::yield_now(),
+        0..=SPIN => std::hint::spin_loop(),
+        n if n <= SPIN + YIELD => std::thread::yield_now(),
         n => {
-            let step = n - 128;
+            let step = n - SPIN - YIELD;
             let timeout = Duration::from_micros(50u64 << step.min(16)).min(core.max_idle);
-            core.parked.store(true, Ordering::SeqCst);
-            if core.ring.is_empty() && !core.closed.load(Ordering::SeqCst) {
+            core.parked.0.store(true, Ordering::SeqCst);
+            if core.ring.is_empty() && !core.closed.0.load(Ordering::SeqCst) {
                 std::thread::park_timeout(timeout);
             }
-            core.parked.store(false, Ordering::SeqCst);
+            core.parked.0.store(false, Ordering::SeqCst);
         }
     }
 }

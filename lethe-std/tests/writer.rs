@@ -92,8 +92,7 @@ fn four_threads_with_rotation_compression_and_checksums_keep_every_line_once_in_
     );
     let log = Writer::open(dir.path().join("app.log"), options).unwrap();
     run_threads(&log, 4, 250_000);
-    let m = log.metrics();
-    log.close().unwrap();
+    let m = log.close().unwrap();
     assert_eq!(m.writes, 1_000_000);
     assert_eq!(m.dropped, 0);
     let text = contents(dir.path(), "app.log");
@@ -121,8 +120,7 @@ fn drop_policy_counts_every_dropped_record() {
         .backpressure(Backpressure::Drop);
     let log = Writer::open(dir.path().join("app.log"), options).unwrap();
     run_threads(&log, 4, 20_000);
-    let m = log.metrics();
-    log.close().unwrap();
+    let m = log.close().unwrap();
     let text = contents(dir.path(), "app.log");
     let lines = check_threads(&text, 4, 20_000, false);
     assert_eq!(lines as u64, m.writes, "every accepted line is in the file");
@@ -141,8 +139,7 @@ fn sync_fallback_loses_nothing() {
         .backpressure(Backpressure::Sync);
     let log = Writer::open(dir.path().join("app.log"), options).unwrap();
     run_threads(&log, 4, 20_000);
-    let m = log.metrics();
-    log.close().unwrap();
+    let m = log.close().unwrap();
     assert_eq!((m.writes, m.dropped), (80_000, 0), "{m:?}");
     let text = contents(dir.path(), "app.log");
     let mut lines: Vec<&str> = text.lines().collect();
@@ -208,8 +205,7 @@ fn oversized_records_keep_their_order_or_get_an_error() {
         err.to_string().contains("5000 bytes") && err.to_string().contains("4096"),
         "{err}"
     );
-    let m = log.metrics();
-    log.close().unwrap();
+    let m = log.close().unwrap();
     assert_eq!(m.direct_writes, 1);
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
@@ -301,8 +297,7 @@ fn a_full_disk_holds_the_records_reports_and_recovers() {
     assert!(remount.success());
     writer.join().unwrap();
     log.flush().unwrap();
-    let m = log.metrics();
-    log.close().unwrap();
+    let m = log.close().unwrap();
     assert!(m.write_errors > 0 && errors.load(std::sync::atomic::Ordering::Relaxed) > 0);
     let text = fs::read_to_string(dir.path().join("app.log")).unwrap();
     assert_eq!(text.len(), 3000 * line.len(), "every record arrived once");

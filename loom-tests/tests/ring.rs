@@ -187,6 +187,36 @@ fn two_producers_two_records_each() {
     });
 }
 
+/// The producers' head cache must carry the consumer's zeroing. The ring holds 16-, 16-
+/// and 32-byte frames; the consumer frees the first. Producer A wants 32 bytes: it reloads
+/// the real head, publishes it to the cache, and still finds no room. Producer B then
+/// trusts the cached head and writes into the freed bytes without ever loading `head`
+/// itself. Only the cache's Release/Acquire orders B's writes after the consumer's zeroing
+/// (loom reports a race on those slots if the cache is Relaxed).
+#[test]
+fn head_cache_carries_the_consumers_zeroing() {
+    model(|| {
+        let ring = Arc::new(Ring::with_capacity(64).unwrap());
+        ring.try_write(&record(7, 0, 8)).unwrap(); // frame 16 at [0, 16)
+        ring.try_write(&record(7, 1, 8)).unwrap(); // frame 16 at [16, 32)
+        ring.try_write(&record(7, 2, 24)).unwrap(); // frame 32 at [32, 64)
+        let ra = Arc::clone(&ring);
+        let a = thread::spawn(move || ra.try_write(&record(1, 0, 24)).is_ok());
+        let rb = Arc::clone(&ring);
+        let b = thread::spawn(move || rb.try_write(&record(2, 0, 8)).is_ok());
+        let mut c = ring.consumer().unwrap();
+        let first = c.read_up_to(1, usize::MAX).unwrap();
+        let r0: Vec<u8> = first.records().next().unwrap().to_vec();
+        first.release();
+        drop(c);
+        let (a_ok, b_ok) = (a.join().unwrap(), b.join().unwrap());
+        assert!(!a_ok, "32 bytes never fit in the 16 freed");
+        let seen = Reader { seen: vec![r0] }.drain(&ring);
+        check_order(&seen, 7, &[0, 1, 2]);
+        check_order(&seen, 2, if b_ok { &[0] } else { &[] });
+    });
+}
+
 /// One producer abandons its reservation (drop without commit) while another writes: the
 /// consumer still receives every committed record and is never wedged.
 #[test]
