@@ -6,7 +6,7 @@ use lethe_core::duration::parse_duration;
 use lethe_core::retention::RetentionPolicy;
 use lethe_core::rotation::Schedule;
 use lethe_core::size::parse_size;
-use lethe_std::{Backpressure, Options, WriterOptions};
+use lethe_std::{Backpressure, Fsync, Options, WriterOptions};
 
 /// Pipe standard input into FILE, rotated by size and/or time, with old backups removed.
 ///
@@ -52,6 +52,13 @@ pub(crate) struct Args {
     /// --compress); `sha256sum -c` verifies them in the log directory.
     #[arg(long)]
     pub(crate) checksum: bool,
+
+    /// Durability: never (leave it to the kernel), rotate (fsync each finished file and the
+    /// directory; the default), a size such as 1MB (fsync after that many bytes), or a
+    /// duration such as 5s (fsync at most that long after a write). A value that parses
+    /// as a duration is one: "5m" is five minutes.
+    #[arg(long, value_name = "POLICY", default_value = "rotate")]
+    pub(crate) fsync: String,
 
     /// Ring buffer capacity between reading and writing: a power of two (e.g. 1MiB,
     /// 64KiB). Lines longer than half of it are written directly, in order.
@@ -126,7 +133,28 @@ impl Args {
                 ));
             }
         };
+        let (sync_on_rotate, fsync) = match self.fsync.as_str() {
+            "never" => (false, Fsync::Never),
+            "rotate" => (true, Fsync::Never),
+            other => match (parse_duration(other), parse_size(other)) {
+                (Ok(d), _) => (true, Fsync::Every(d)),
+                (_, Ok(0)) => {
+                    return Err(format!(
+                        "--fsync: {other:?} is invalid: a size must be at least 1 byte"
+                    ));
+                }
+                (_, Ok(n)) => (true, Fsync::EveryBytes(n)),
+                (Err(_), Err(_)) => {
+                    return Err(format!(
+                        "--fsync: {other:?} is invalid: expected never, rotate, a size \
+                         (1MB) or a duration (5s)"
+                    ));
+                }
+            },
+        };
         let file = Options::default()
+            .sync_on_rotate(sync_on_rotate)
+            .fsync(fsync)
             .compress(self.compress.then_some(self.compress_level))
             .checksum(self.checksum)
             .max_size(Some(max_size))

@@ -212,6 +212,45 @@ fn a_line_longer_than_the_limit_goes_alone_into_its_own_file_and_a_last_partial_
 }
 
 #[test]
+fn every_fsync_policy_keeps_all_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, policy) in ["never", "rotate", "64KB", "1s"].into_iter().enumerate() {
+        let log = dir.path().join(format!("p{i}.log"));
+        let input = numbers(1, 20_000);
+        let out = lethe(
+            &[
+                "--fsync",
+                policy,
+                "--max-size",
+                "50KB",
+                log.to_str().unwrap(),
+            ],
+            &input,
+        );
+        assert!(
+            out.status.success(),
+            "{policy}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut names: Vec<PathBuf> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with(&format!("p{i}."))
+            })
+            .collect();
+        names.sort();
+        // Backups sort before the active file ("p0.0000000001..." < "p0.log").
+        let joined: Vec<u8> = names.iter().flat_map(|p| fs::read(p).unwrap()).collect();
+        assert_eq!(joined.len(), input.len(), "{policy}");
+    }
+}
+
+#[test]
 fn a_restart_appends_to_the_existing_file() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
@@ -235,6 +274,7 @@ fn bad_configuration_exits_2_naming_the_value_and_the_rule() {
         (vec!["--mode", "999", path], "999"),
         (vec!["--buffer", "1000", path], "power of two"),
         (vec!["--on-full", "explode", path], "explode"),
+        (vec!["--fsync", "sometimes", path], "sometimes"),
         (vec!["--compress-level", "12", path], "0 to 9"),
     ] {
         let out = lethe(&args, b"");

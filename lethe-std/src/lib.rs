@@ -42,5 +42,5 @@ pub mod uring {
 }
 
 pub use error::{Error, Op};
-pub use rotating_file::{BatchError, MAX_BATCH, Options, RotatingFile, Stats};
+pub use rotating_file::{BatchError, Fsync, MAX_BATCH, Options, RotatingFile, Stats};
 pub use writer::{Backpressure, Metrics, Writer, WriterOptions};

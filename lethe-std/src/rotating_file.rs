@@ -30,6 +30,7 @@ use crate::workers::{Pool, Shared};
 /// | [`file_mode`](Options::file_mode) | `0o640` | mode of created log files (before the umask) |
 /// | [`dir_mode`](Options::dir_mode) | `0o750` | mode of created directories (before the umask) |
 /// | [`sync_on_rotate`](Options::sync_on_rotate) | `true` | fsync a finished file, and the directory after renaming it |
+/// | [`fsync`](Options::fsync) | [`Fsync::Never`] | when to `fsync` the active file while writing |
 /// | [`compress`](Options::compress) | `None` | gzip level (0–9) for finished segments, in the background |
 /// | [`checksum`](Options::checksum) | `false` | write a `sha256sum` sidecar for each backup, in the background |
 /// | [`workers`](Options::workers) | 1 | background threads for compression and checksums |
@@ -47,6 +48,26 @@ pub struct Options {
     file_mode: u32,
     dir_mode: u32,
     sync_on_rotate: bool,
+    fsync: Fsync,
+}
+
+/// When a [`RotatingFile`] `fsync`s its active file, besides rotation
+/// ([`Options::sync_on_rotate`]) and explicit [`RotatingFile::sync`] calls.
+///
+/// A failed `fsync` is reported (error handler, [`Stats::errors`]) and never retried as if
+/// it could succeed: after such an error Linux may have dropped the dirty pages.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fsync {
+    /// Leave write-back to the kernel.
+    #[default]
+    Never,
+    /// After every `n` bytes written (checked after each batch).
+    EveryBytes(u64),
+    /// When this much time has passed since the last `fsync` (checked after each batch and
+    /// by [`RotatingFile::tick`], which the [`Writer`](crate::Writer)'s consumer calls when
+    /// idle).
+    Every(std::time::Duration),
 }
 
 impl Default for Options {
@@ -63,6 +84,7 @@ impl Default for Options {
             file_mode: 0o640,
             dir_mode: 0o750,
             sync_on_rotate: true,
+            fsync: Fsync::Never,
         }
     }
 }
@@ -143,6 +165,13 @@ impl Options {
         self
     }
 
+    /// When to `fsync` the active file while writing.
+    #[must_use]
+    pub fn fsync(mut self, policy: Fsync) -> Options {
+        self.fsync = policy;
+        self
+    }
+
     /// Whether a rotation fsyncs the finished file before renaming it and the directory
     /// after.
     #[must_use]
@@ -192,6 +221,9 @@ pub struct Stats {
     pub bytes: u64,
     /// Rotations done.
     pub rotations: u64,
+    /// `fsync`s of the active file: explicit, by the [`Fsync`] policy, before each
+    /// rotation (with [`Options::sync_on_rotate`]), and at close.
+    pub syncs: u64,
     /// Backup files deleted by retention.
     pub backups_removed: u64,
     /// Segments compressed.
@@ -231,6 +263,10 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     stats: Stats,
     /// Reused buffer that a run of records is gathered into before its `write`.
     stage: Vec<u8>,
+    /// Bytes written since the last `fsync`.
+    unsynced: u64,
+    /// When the last `fsync` (or the open) happened, by the clock, in seconds.
+    synced_at: UnixTime,
     shared: Arc<Shared>,
     pool: Pool,
 }
@@ -349,6 +385,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
             next_sequence,
             stats: Stats::default(),
             stage: Vec::with_capacity(64 * 1024),
+            unsynced: 0,
+            synced_at: now,
             shared,
             pool,
         })
@@ -476,6 +514,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
                     }
                 }
             }
+            let stage_len = stage.len();
             self.stage = stage;
             self.rotator = plan;
             for r in &records[done..end] {
@@ -483,9 +522,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 self.stats.bytes += r.len() as u64;
             }
             self.stats.bytes -= partial as u64;
+            self.unsynced += stage_len as u64;
             done = end;
             partial = 0;
         }
+        self.tick();
         Ok(())
     }
 
@@ -536,9 +577,35 @@ impl<C: Clock + 'static> RotatingFile<C> {
     ///
     /// [`Op::Sync`] with the OS error.
     pub fn sync(&mut self) -> Result<(), Error> {
+        self.stats.syncs += 1;
+        self.unsynced = 0;
+        self.synced_at = self.clock.now();
         self.file
             .sync_all()
             .map_err(|e| Error::new(Op::Sync, &self.path, e))
+    }
+
+    /// Applies the [`Fsync`] policy: `fsync`s if it is due. A failure is reported to the
+    /// error handler. Call it when idle so an interval policy also covers quiet periods.
+    pub fn tick(&mut self) {
+        let due = match self.options.fsync {
+            Fsync::Never => false,
+            Fsync::EveryBytes(n) => self.unsynced >= n.max(1),
+            Fsync::Every(d) => {
+                self.unsynced > 0
+                    && self
+                        .clock
+                        .now()
+                        .secs()
+                        .saturating_sub(self.synced_at.secs())
+                        >= i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+            }
+        };
+        if due {
+            if let Err(e) = self.sync() {
+                self.shared.report(e);
+            }
+        }
     }
 
     fn rotate_at(&mut self, now: UnixTime) -> Result<(), Error> {
@@ -578,6 +645,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
         }
         self.rotator.rotated(now, self.options.offset);
         self.stats.rotations += 1;
+        self.unsynced = 0;
+        self.synced_at = now;
         if self.options.compress.is_some() {
             self.pool.submit(Job::Compress(name));
         } else if self.options.checksum {

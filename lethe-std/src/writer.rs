@@ -42,6 +42,7 @@ pub enum Backpressure {
 /// | [`max_record_len`](WriterOptions::max_record_len) | 16 MiB |
 /// | [`max_idle`](WriterOptions::max_idle) | 2 ms |
 /// | [`close_timeout`](WriterOptions::close_timeout) | 5 s |
+/// | [`drop_marker`](WriterOptions::drop_marker) | off |
 #[derive(Clone, Debug)]
 pub struct WriterOptions {
     file: Options,
@@ -50,6 +51,7 @@ pub struct WriterOptions {
     max_record_len: usize,
     max_idle: Duration,
     close_timeout: Duration,
+    drop_marker: bool,
 }
 
 impl Default for WriterOptions {
@@ -61,6 +63,7 @@ impl Default for WriterOptions {
             max_record_len: 16 << 20,
             max_idle: Duration::from_millis(2),
             close_timeout: Duration::from_secs(5),
+            drop_marker: false,
         }
     }
 }
@@ -101,6 +104,15 @@ impl WriterOptions {
     #[must_use]
     pub fn max_idle(mut self, idle: Duration) -> WriterOptions {
         self.max_idle = idle;
+        self
+    }
+
+    /// Write a line `lethe: dropped N records` into the log after records were dropped
+    /// ([`Backpressure::Drop`] or [`Writer::reserve`] on a full ring), so a reader of the
+    /// file sees where lines are missing. The counter is always kept either way.
+    #[must_use]
+    pub fn drop_marker(mut self, on: bool) -> WriterOptions {
+        self.drop_marker = on;
         self
     }
 
@@ -148,6 +160,7 @@ struct Core<C: Clock + 'static> {
     max_record_len: usize,
     max_idle: Duration,
     close_timeout: Duration,
+    drop_marker: bool,
     /// Set once by close; read on every write, so it has a cache line of its own.
     closed: Padded<AtomicBool>,
     /// The consumer announced it is about to park.
@@ -296,6 +309,7 @@ impl<C: Clock + 'static> Writer<C> {
             max_record_len: options.max_record_len,
             max_idle: options.max_idle,
             close_timeout: options.close_timeout,
+            drop_marker: options.drop_marker,
             closed: Padded(AtomicBool::new(false)),
             parked: Padded(AtomicBool::new(false)),
             waiting: AtomicU64::new(0),
@@ -693,7 +707,12 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
     let mut idle = 0u32;
     let mut backoff = Backoff::new();
     let mut closing_since: Option<Instant> = None;
+    let mut marked_drops = 0usize;
+    let mut failing = false;
     loop {
+        if core.drop_marker && !failing && resume == 0 {
+            write_drop_marker(core, &mut marked_drops);
+        }
         let Some(batch) = consumer.read_up_to(MAX_BATCH, usize::MAX) else {
             if core.closed.0.load(Ordering::SeqCst) && !consumer.has_committed() {
                 if core.ring.is_empty() {
@@ -742,6 +761,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
                 core.delivered(n as u64, (bytes - resume) as u64);
                 batch.release();
                 resume = 0;
+                failing = false;
                 backoff.reset();
                 if lock(&core.failing).take().is_some() {
                     closing_since = None;
@@ -749,6 +769,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
             }
             Some((written, partial, kind, message)) => {
                 core.write_errors.fetch_add(1, Ordering::Relaxed);
+                failing = true;
                 *lock(&core.failing) = Some((kind, message));
                 let done: usize = records[..written].iter().map(|r| r.len()).sum();
                 core.delivered(written as u64, (done + partial - resume) as u64);
@@ -767,6 +788,26 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
         core.notify_progress();
     }
     core.notify_progress();
+}
+
+/// Writes `lethe: dropped N records` if records were dropped since the last marker.
+fn write_drop_marker<C: Clock + 'static>(core: &Core<C>, marked: &mut usize) {
+    let dropped = core.ring.dropped();
+    if dropped == *marked {
+        return;
+    }
+    let mut line = StackBuf {
+        buf: [0; 512],
+        len: 0,
+    };
+    let n = dropped.wrapping_sub(*marked);
+    if std::fmt::Write::write_fmt(&mut line, format_args!("lethe: dropped {n} records\n")).is_ok()
+        && lock(&core.file).write_record(&line.buf[..line.len]).is_ok()
+    {
+        // A marker that could not be written is retried with the next one; the counter
+        // in the metrics is exact either way.
+        *marked = dropped;
+    }
 }
 
 /// Counts and discards what is left in the ring after close gave up on a failing file.
@@ -801,6 +842,9 @@ fn idle_wait<C: Clock + 'static>(core: &Core<C>, idle: &mut u32) {
         n => {
             let step = n - SPIN - YIELD;
             let timeout = Duration::from_micros(50u64 << step.min(16)).min(core.max_idle);
+            if let Ok(mut file) = core.file.try_lock() {
+                file.tick(); // an interval fsync policy also covers quiet periods
+            }
             core.parked.0.store(true, Ordering::SeqCst);
             if core.ring.is_empty() && !core.closed.0.load(Ordering::SeqCst) {
                 std::thread::park_timeout(timeout);

@@ -303,3 +303,68 @@ fn a_full_disk_holds_the_records_reports_and_recovers() {
     assert_eq!(text.len(), 3000 * line.len(), "every record arrived once");
     assert!(text.lines().all(|l| l.len() == 99));
 }
+
+#[test]
+fn the_drop_marker_says_how_many_records_were_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = WriterOptions::default()
+        .buffer(1024)
+        .backpressure(Backpressure::Drop)
+        .drop_marker(true);
+    let log = Writer::open(dir.path().join("app.log"), options).unwrap();
+    run_threads(&log, 4, 20_000);
+    let m = log.close().unwrap();
+    let text = contents(dir.path(), "app.log");
+    let mut marked = 0u64;
+    let mut lines = 0u64;
+    for line in text.lines() {
+        if let Some(n) = line.strip_prefix("lethe: dropped ") {
+            marked += n.strip_suffix(" records").unwrap().parse::<u64>().unwrap();
+        } else {
+            lines += 1;
+        }
+    }
+    assert_eq!(marked, m.dropped, "the markers add up to the drop counter");
+    assert_eq!(lines + m.dropped, 80_000);
+}
+
+#[test]
+fn a_thousand_rotations_in_the_same_second_make_a_thousand_backups() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = lethe_std::clock::ManualClock::new(1_795_392_000);
+    let options =
+        WriterOptions::default().file(Options::default().retention(RetentionPolicy::new()));
+    let log = Writer::open_with_clock(dir.path().join("app.log"), options, clock).unwrap();
+    for i in 0..1000 {
+        log.write_record(format!("segment {i}\n").as_bytes())
+            .unwrap();
+        log.rotate().unwrap();
+    }
+    log.close().unwrap();
+    let all = names(dir.path());
+    assert_eq!(all.len(), 1001, "1 000 backups and the active file");
+    let text = contents(dir.path(), "app.log");
+    let expected: String = (0..1000).map(|i| format!("segment {i}\n")).collect();
+    assert_eq!(text, expected, "every byte preserved, in order");
+}
+
+#[test]
+fn an_fsync_policy_syncs_without_losing_or_reordering() {
+    let dir = tempfile::tempdir().unwrap();
+    for policy in [
+        lethe_std::Fsync::EveryBytes(4096),
+        lethe_std::Fsync::Every(Duration::from_secs(0)),
+    ] {
+        let path = dir
+            .path()
+            .join(format!("{policy:?}.log").replace(['(', ')'], "_"));
+        let options = WriterOptions::default().file(Options::default().fsync(policy));
+        let log = Writer::open(&path, options).unwrap();
+        run_threads(&log, 2, 5_000);
+        let m = log.close().unwrap();
+        assert_eq!(m.file.errors, 0);
+        assert!(m.file.syncs > 3, "{policy:?} synced {} times", m.file.syncs);
+        let text = fs::read_to_string(&path).unwrap();
+        check_threads(&text, 2, 5_000, true);
+    }
+}
