@@ -601,10 +601,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
                         >= i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
             }
         };
-        if due {
-            if let Err(e) = self.sync() {
-                self.shared.report(e);
-            }
+        if due && let Err(e) = self.sync() {
+            self.shared.report(e);
         }
     }
 
