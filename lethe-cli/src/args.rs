@@ -1,35 +1,45 @@
-//! Command-line arguments.
+//! Command-line arguments, turned into a [`lethe_std::Config`].
+//!
+//! Precedence, lowest first: the preset (`--preset`, default `default`), the TOML file
+//! (`--config`), `LETHE_*` environment variables, then the flags.
 
 use std::path::PathBuf;
 
-use lethe_core::duration::parse_duration;
-use lethe_core::retention::RetentionPolicy;
-use lethe_core::rotation::Schedule;
-use lethe_core::size::parse_size;
-use lethe_std::{Backpressure, Fsync, Options, WriterOptions};
+use lethe_std::{Config, ConfigError, WriterOptions};
 
 /// Pipe standard input into FILE, rotated by size and/or time, with old backups removed.
 ///
 /// Backups are named `<stem>.<sequence>.<UTC time>Z<ext>` beside FILE, for example
 /// `app.0000000001.20261123T004107Z.log`; only files with such names are ever deleted.
+/// Settings come from --preset, then --config, then LETHE_* environment variables (for
+/// example LETHE_MAX_SIZE=10MB), then these flags.
 #[derive(clap::Parser, Debug)]
 #[command(name = "lethe", version)]
 pub(crate) struct Args {
     /// The active log file. Its directory is created if needed.
     pub(crate) file: PathBuf,
 
-    /// Rotate before a line would push FILE past SIZE (e.g. 100MB, 512KiB, 1GiB).
-    #[arg(long, value_name = "SIZE", default_value = "100MB")]
-    pub(crate) max_size: String,
+    /// Start from a preset: default, daily, weekly or development.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub(crate) preset: String,
+
+    /// A TOML file with the same keys as the flags, in snake_case (max_size = "100MB").
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Rotate before a line would push FILE past SIZE (e.g. 100MB, 512KiB, 1GiB), or
+    /// none. Default 100MB.
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) max_size: Option<String>,
 
     /// Also rotate on calendar boundaries: hourly, daily, weekly (Monday 00:00), or a
     /// duration such as 30m or 6h, aligned to the epoch. UTC.
     #[arg(long, value_name = "WHEN")]
     pub(crate) rotate_every: Option<String>,
 
-    /// Keep at most N backups (0 keeps none).
-    #[arg(long, value_name = "N", default_value_t = 7)]
-    pub(crate) max_backups: usize,
+    /// Keep at most N backups (0 keeps none; none keeps all). Default 7.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_backups: Option<String>,
 
     /// Delete backups older than DURATION (e.g. 7d, 12h).
     #[arg(long, value_name = "DURATION")]
@@ -44,9 +54,9 @@ pub(crate) struct Args {
     #[arg(long)]
     pub(crate) compress: bool,
 
-    /// gzip level for --compress, 0 (fastest) to 9 (smallest).
-    #[arg(long, value_name = "LEVEL", default_value_t = 6)]
-    pub(crate) compress_level: u32,
+    /// gzip level for --compress, 0 (fastest) to 9 (smallest). Default 6.
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) compress_level: Option<u32>,
 
     /// Write a sha256sum-compatible .sha256 sidecar for each backup (of the .gz with
     /// --compress); `sha256sum -c` verifies them in the log directory.
@@ -57,22 +67,22 @@ pub(crate) struct Args {
     /// directory; the default), a size such as 1MB (fsync after that many bytes), or a
     /// duration such as 5s (fsync at most that long after a write). A value that parses
     /// as a duration is one: "5m" is five minutes.
-    #[arg(long, value_name = "POLICY", default_value = "rotate")]
-    pub(crate) fsync: String,
+    #[arg(long, value_name = "POLICY")]
+    pub(crate) fsync: Option<String>,
 
     /// Ring buffer capacity between reading and writing: a power of two (e.g. 1MiB,
-    /// 64KiB). Lines longer than half of it are written directly, in order.
-    #[arg(long, value_name = "SIZE", default_value = "1MiB")]
-    pub(crate) buffer: String,
+    /// 64KiB). Lines longer than half of it are written directly, in order. Default 1MiB.
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) buffer: Option<String>,
 
-    /// What to do when the buffer is full: block (wait, lose nothing) or drop (count the
-    /// dropped lines; --stats reports them).
-    #[arg(long, value_name = "POLICY", default_value = "block")]
-    pub(crate) on_full: String,
+    /// What to do when the buffer is full: block (wait, lose nothing; the default), drop
+    /// (count the dropped lines; --stats reports them) or sync (write directly).
+    #[arg(long, value_name = "POLICY")]
+    pub(crate) on_full: Option<String>,
 
-    /// File mode of created log files, in octal.
-    #[arg(long, value_name = "OCTAL", default_value = "640")]
-    pub(crate) mode: String,
+    /// File mode of created log files, in octal. Default 640.
+    #[arg(long, value_name = "OCTAL")]
+    pub(crate) mode: Option<String>,
 
     /// Print a summary on stderr at exit: lines, bytes, rotations, removals, errors.
     #[arg(long)]
@@ -82,104 +92,69 @@ pub(crate) struct Args {
 impl Args {
     /// The writer options, or a one-line message naming the bad value and the rule.
     pub(crate) fn options(&self) -> Result<WriterOptions, String> {
-        let max_size = parse_size(&self.max_size).map_err(|e| format!("--max-size: {e}"))?;
-        if max_size == 0 {
-            return Err("--max-size: \"0\" is invalid: the limit must be at least 1 byte".into());
-        }
-        let schedule = match self.rotate_every.as_deref() {
-            None => None,
-            Some(when) => Some(parse_schedule(when).map_err(|e| format!("--rotate-every: {e}"))?),
-        };
-        let mut retention = RetentionPolicy::new().max_count(self.max_backups);
-        if let Some(age) = &self.max_age {
-            let age = parse_duration(age).map_err(|e| format!("--max-age: {e}"))?;
-            retention = retention.max_age(age);
-        }
-        if let Some(total) = &self.max_total {
-            let total = parse_size(total).map_err(|e| format!("--max-total: {e}"))?;
-            retention = retention.max_total_bytes(total);
-        }
-        let mode = u32::from_str_radix(&self.mode, 8)
-            .ok()
-            .filter(|m| *m <= 0o777)
-            .ok_or_else(|| {
-                format!(
-                    "--mode: {:?} is invalid: expected an octal file mode from 0 to 777",
-                    self.mode
-                )
-            })?;
-        if self.compress_level > 9 {
-            return Err(format!(
-                "--compress-level: {} is invalid: it must be 0 to 9",
-                self.compress_level
-            ));
-        }
-        let buffer = parse_size(&self.buffer).map_err(|e| format!("--buffer: {e}"))?;
-        let buffer = usize::try_from(buffer)
-            .ok()
-            .filter(|b| b.is_power_of_two() && (32..=1 << 31).contains(b))
-            .ok_or_else(|| {
-                format!(
-                    "--buffer: {:?} is invalid: it must be a power of two from 32B to 2GiB",
-                    self.buffer
-                )
-            })?;
-        let backpressure = match self.on_full.as_str() {
-            "block" => Backpressure::Block,
-            "drop" => Backpressure::Drop,
-            other => {
-                return Err(format!(
-                    "--on-full: {other:?} is invalid: expected block or drop"
-                ));
+        let preset = Config::preset(&self.preset).map_err(flag_message)?;
+        let file = match &self.config {
+            None => Config::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("--config: cannot read {}: {e}", path.display()))?;
+                let file = toml::from_str::<Config>(&text).map_err(|e| {
+                    format!("--config {}: {}", path.display(), one_line(&e.to_string()))
+                })?;
+                // Validate the file on its own, so an error names where the value came from.
+                Config::default()
+                    .overlay(file.clone())
+                    .build()
+                    .map_err(|e| format!("--config {}: {e}", path.display()))?;
+                file
             }
         };
-        let (sync_on_rotate, fsync) = match self.fsync.as_str() {
-            "never" => (false, Fsync::Never),
-            "rotate" => (true, Fsync::Never),
-            other => match (parse_duration(other), parse_size(other)) {
-                (Ok(d), _) => (true, Fsync::Every(d)),
-                (_, Ok(0)) => {
-                    return Err(format!(
-                        "--fsync: {other:?} is invalid: a size must be at least 1 byte"
-                    ));
-                }
-                (_, Ok(n)) => (true, Fsync::EveryBytes(n)),
-                (Err(_), Err(_)) => {
-                    return Err(format!(
-                        "--fsync: {other:?} is invalid: expected never, rotate, a size \
-                         (1MB) or a duration (5s)"
-                    ));
-                }
-            },
+        let env = Config::from_env().map_err(|e| format!("LETHE_{}", env_message(&e)))?;
+        Config::default()
+            .overlay(env.clone())
+            .build()
+            .map_err(|e| format!("LETHE_{}", env_message(&e)))?;
+        let flags = Config {
+            max_size: self.max_size.clone(),
+            rotate_every: self.rotate_every.clone(),
+            max_backups: self.max_backups.clone(),
+            max_age: self.max_age.clone(),
+            max_total: self.max_total.clone(),
+            compress: self.compress.then_some(true),
+            compress_level: self.compress_level,
+            checksum: self.checksum.then_some(true),
+            fsync: self.fsync.clone(),
+            buffer: self.buffer.clone(),
+            on_full: self.on_full.clone(),
+            file_mode: self.mode.clone(),
+            workers: None,
         };
-        let file = Options::default()
-            .sync_on_rotate(sync_on_rotate)
-            .fsync(fsync)
-            .compress(self.compress.then_some(self.compress_level))
-            .checksum(self.checksum)
-            .max_size(Some(max_size))
-            .schedule(schedule)
-            .retention(retention)
-            .file_mode(mode);
-        Ok(WriterOptions::default()
-            .file(file)
-            .buffer(buffer)
-            .backpressure(backpressure)
-            // The whole line is in memory already; never refuse one for its length.
-            .max_record_len(usize::MAX))
+        let config = preset.overlay(file).overlay(env).overlay(flags);
+        let options = config.build().map_err(flag_message)?;
+        // The whole line is in memory already; never refuse one for its length.
+        Ok(options.max_record_len(usize::MAX))
     }
 }
 
-fn parse_schedule(when: &str) -> Result<Schedule, String> {
-    match when {
-        "hourly" => Ok(Schedule::HOURLY),
-        "daily" => Schedule::daily(0).map_err(|e| e.to_string()),
-        "weekly" => {
-            Schedule::weekly(lethe_core::civil::Weekday::Monday, 0).map_err(|e| e.to_string())
-        }
-        other => {
-            let d = parse_duration(other).map_err(|e| e.to_string())?;
-            Schedule::every(d).map_err(|e| e.to_string())
-        }
-    }
+/// `--max-size: "10XB" is invalid: ...`: the message with the flag's name.
+fn flag_message(e: ConfigError) -> String {
+    let flag = match e.field() {
+        "file_mode" => "mode".to_owned(),
+        f => f.replace('_', "-"),
+    };
+    format!("--{flag}: {:?} is invalid: {}", e.value(), e.rule())
+}
+
+/// `MAX_SIZE: ...` for an environment variable.
+fn env_message(e: &ConfigError) -> String {
+    format!(
+        "{}: {:?} is invalid: {}",
+        e.field().to_ascii_uppercase(),
+        e.value(),
+        e.rule()
+    )
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -367,3 +367,104 @@ fn compress_and_checksum_give_back_the_input_with_valid_gzip_and_sidecars() {
     joined.extend(fs::read(&log).unwrap());
     assert_eq!(joined, input);
 }
+
+#[test]
+fn a_toml_config_file_sets_defaults_that_flags_and_env_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("lethe.toml");
+    fs::write(
+        &conf,
+        "max_size = \"1KB\"\nmax_backups = \"2\"\ncompress = true\n",
+    )
+    .unwrap();
+    let log = dir.path().join("app.log");
+    let input = numbers(1, 5_000);
+    let out = lethe(
+        &["--config", conf.to_str().unwrap(), log.to_str().unwrap()],
+        &input,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gz = fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_str()
+                .unwrap()
+                .ends_with(".log.gz")
+        })
+        .count();
+    assert_eq!(gz, 2, "the file's max_backups and compress apply");
+
+    // A flag overrides the file.
+    let log2 = dir.path().join("b.log");
+    let out = lethe(
+        &[
+            "--config",
+            conf.to_str().unwrap(),
+            "--max-backups",
+            "none",
+            log2.to_str().unwrap(),
+        ],
+        &input,
+    );
+    assert!(out.status.success());
+    let kept = fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_str()
+                .unwrap()
+                .starts_with("b.")
+        })
+        .count();
+    assert!(kept > 10, "--max-backups none keeps every backup ({kept})");
+
+    // Bad keys and values in the file are named.
+    fs::write(&conf, "max_sise = \"1KB\"\n").unwrap();
+    let out = lethe(
+        &["--config", conf.to_str().unwrap(), log.to_str().unwrap()],
+        b"",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("max_sise"), "{stderr}");
+    fs::write(&conf, "buffer = \"1000\"\n").unwrap();
+    let out = lethe(
+        &["--config", conf.to_str().unwrap(), log.to_str().unwrap()],
+        b"",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("buffer: \"1000\" is invalid"), "{stderr}");
+}
+
+#[test]
+fn environment_variables_configure_and_are_named_when_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lethe"));
+        cmd.arg(&log).stdin(Stdio::null()).stderr(Stdio::piped());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(&[("LETHE_ON_FULL", "explode")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("LETHE_ON_FULL") && stderr.contains("explode"),
+        "{stderr}"
+    );
+    let out = run(&[("LETHE_MAX_SIZE", "1KB")]);
+    assert!(out.status.success());
+}

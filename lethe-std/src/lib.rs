@@ -29,6 +29,7 @@
 mod archive;
 mod backups;
 pub mod clock;
+mod config;
 mod error;
 mod rotating_file;
 mod workers;
@@ -41,6 +42,7 @@ pub mod uring {
     pub use lethe_uring::{Unavailable, probe};
 }
 
+pub use config::{Config, ConfigError};
 pub use error::{Error, Op};
 pub use rotating_file::{BatchError, Fsync, MAX_BATCH, Options, RotatingFile, Stats};
 pub use writer::{Backpressure, Metrics, Writer, WriterOptions};

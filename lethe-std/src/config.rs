@@ -1,0 +1,579 @@
+//! [`Config`]: configuration from strings, presets, environment variables and serde.
+
+use std::fmt;
+
+use lethe_core::civil::Weekday;
+use lethe_core::duration::parse_duration;
+use lethe_core::retention::RetentionPolicy;
+use lethe_core::rotation::Schedule;
+use lethe_core::size::parse_size;
+
+use crate::rotating_file::{Fsync, Options};
+use crate::writer::{Backpressure, WriterOptions};
+
+/// Configuration from strings: presets, environment variables (`LETHE_*`), and, with the
+/// `serde` feature, any serde format (JSON, TOML, ...).
+///
+/// Every field is optional; unset fields keep the value of the preset (or of
+/// [`WriterOptions::default`]). Sizes and durations use lethe-core's strict parsers
+/// (`"100MB"`, `"512KiB"`, `"7d"`, `"1h30m"`). [`Config::build`] validates everything and
+/// fails with a [`ConfigError`] naming the field, the value and the rule.
+///
+/// | field | `LETHE_*` variable | values | default |
+/// |---|---|---|---|
+/// | `max_size` | `LETHE_MAX_SIZE` | a size, or `none` | `100MB` |
+/// | `rotate_every` | `LETHE_ROTATE_EVERY` | `hourly`, `daily`, `weekly`, a duration, or `none` | `none` |
+/// | `max_backups` | `LETHE_MAX_BACKUPS` | a count, or `none` | `7` |
+/// | `max_age` | `LETHE_MAX_AGE` | a duration, or `none` | `none` |
+/// | `max_total` | `LETHE_MAX_TOTAL` | a size, or `none` | `none` |
+/// | `compress` | `LETHE_COMPRESS` | `true`/`false` | `false` |
+/// | `compress_level` | `LETHE_COMPRESS_LEVEL` | 0–9 | `6` |
+/// | `checksum` | `LETHE_CHECKSUM` | `true`/`false` | `false` |
+/// | `fsync` | `LETHE_FSYNC` | `never`, `rotate`, a size, or a duration | `rotate` |
+/// | `buffer` | `LETHE_BUFFER` | a power-of-two size, 32B to 2GiB | `1MiB` |
+/// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync` | `block` |
+/// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
+/// | `workers` | `LETHE_WORKERS` | 1 or more | `1` |
+///
+/// Presets ([`Config::preset`]):
+///
+/// | preset | settings |
+/// |---|---|
+/// | `default` | the defaults above |
+/// | `daily` | rotate daily at 00:00 and at 100MB, keep 14 backups, compress, checksum |
+/// | `weekly` | rotate Mondays at 00:00 and at 1GB, keep 8 backups, compress, checksum |
+/// | `development` | rotate at 10MB, keep 3 backups, no fsync at all, drop when full |
+///
+/// ```
+/// use lethe_std::Config;
+///
+/// let mut config = Config::preset("daily")?;
+/// config.max_backups = Some("30".into());
+/// let options = config.build()?;
+/// # let _ = options;
+/// let err = Config { max_size: Some("10XB".into()), ..Config::default() }.build().unwrap_err();
+/// assert_eq!(err.field(), "max_size");
+/// assert!(err.to_string().contains("10XB"));
+/// # Ok::<(), lethe_std::ConfigError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize, serde::Serialize),
+    serde(default, deny_unknown_fields)
+)]
+pub struct Config {
+    /// Size limit of the active file.
+    pub max_size: Option<String>,
+    /// Calendar-aligned time rotation.
+    pub rotate_every: Option<String>,
+    /// Backups to keep.
+    pub max_backups: Option<String>,
+    /// Delete backups older than this.
+    pub max_age: Option<String>,
+    /// Keep the backups together under this size.
+    pub max_total: Option<String>,
+    /// gzip finished segments.
+    pub compress: Option<bool>,
+    /// gzip level, 0 to 9.
+    pub compress_level: Option<u32>,
+    /// Write `sha256sum` sidecars.
+    pub checksum: Option<bool>,
+    /// Durability policy.
+    pub fsync: Option<String>,
+    /// Ring capacity.
+    pub buffer: Option<String>,
+    /// Backpressure policy.
+    pub on_full: Option<String>,
+    /// Mode of created files, octal.
+    pub file_mode: Option<String>,
+    /// Background worker threads.
+    pub workers: Option<usize>,
+}
+
+/// An invalid configuration value: which field, the value, and the rule it broke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    field: &'static str,
+    value: String,
+    rule: String,
+}
+
+impl ConfigError {
+    fn new(field: &'static str, value: impl Into<String>, rule: impl fmt::Display) -> ConfigError {
+        ConfigError {
+            field,
+            value: value.into(),
+            rule: rule.to_string(),
+        }
+    }
+
+    /// The field (as in [`Config`]; the environment variable is `LETHE_` + its uppercase).
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// The rejected value.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The rule it broke.
+    pub fn rule(&self) -> &str {
+        &self.rule
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {:?} is invalid: {}",
+            self.field, self.value, self.rule
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// A named preset (see the [`Config`] docs).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] for an unknown name.
+    pub fn preset(name: &str) -> Result<Config, ConfigError> {
+        let s = |v: &str| Some(v.to_owned());
+        match name {
+            "default" => Ok(Config::default()),
+            "daily" => Ok(Config {
+                rotate_every: s("daily"),
+                max_size: s("100MB"),
+                max_backups: s("14"),
+                compress: Some(true),
+                checksum: Some(true),
+                ..Config::default()
+            }),
+            "weekly" => Ok(Config {
+                rotate_every: s("weekly"),
+                max_size: s("1GB"),
+                max_backups: s("8"),
+                compress: Some(true),
+                checksum: Some(true),
+                ..Config::default()
+            }),
+            "development" => Ok(Config {
+                max_size: s("10MB"),
+                max_backups: s("3"),
+                fsync: s("never"),
+                on_full: s("drop"),
+                ..Config::default()
+            }),
+            other => Err(ConfigError::new(
+                "preset",
+                other,
+                "expected default, daily, weekly or development",
+            )),
+        }
+    }
+
+    /// This configuration with every field that `over` sets taken from `over`.
+    #[must_use]
+    pub fn overlay(self, over: Config) -> Config {
+        Config {
+            max_size: over.max_size.or(self.max_size),
+            rotate_every: over.rotate_every.or(self.rotate_every),
+            max_backups: over.max_backups.or(self.max_backups),
+            max_age: over.max_age.or(self.max_age),
+            max_total: over.max_total.or(self.max_total),
+            compress: over.compress.or(self.compress),
+            compress_level: over.compress_level.or(self.compress_level),
+            checksum: over.checksum.or(self.checksum),
+            fsync: over.fsync.or(self.fsync),
+            buffer: over.buffer.or(self.buffer),
+            on_full: over.on_full.or(self.on_full),
+            file_mode: over.file_mode.or(self.file_mode),
+            workers: over.workers.or(self.workers),
+        }
+    }
+
+    /// The fields set by `LETHE_*` environment variables (see the [`Config`] docs).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] for a variable that is not valid Unicode, or a boolean or number
+    /// that does not parse.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_vars(|name| std::env::var_os(name))
+    }
+
+    /// Like [`Config::from_env`], reading variables through `get` (for tests).
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::from_env`].
+    pub fn from_vars(
+        get: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<Config, ConfigError> {
+        let text = |field: &'static str| -> Result<Option<String>, ConfigError> {
+            let var = format!("LETHE_{}", field.to_ascii_uppercase());
+            match get(&var) {
+                None => Ok(None),
+                Some(v) => v.into_string().map(Some).map_err(|v| {
+                    ConfigError::new(field, v.to_string_lossy(), "it is not valid UTF-8")
+                }),
+            }
+        };
+        let boolean = |field: &'static str| -> Result<Option<bool>, ConfigError> {
+            text(field)?
+                .map(|v| match v.as_str() {
+                    "true" | "1" | "yes" | "on" => Ok(true),
+                    "false" | "0" | "no" | "off" => Ok(false),
+                    _ => Err(ConfigError::new(field, v, "expected true or false")),
+                })
+                .transpose()
+        };
+        let number = |field: &'static str| -> Result<Option<u64>, ConfigError> {
+            text(field)?
+                .map(|v| {
+                    v.parse::<u64>()
+                        .map_err(|_| ConfigError::new(field, v, "expected a whole number"))
+                })
+                .transpose()
+        };
+        Ok(Config {
+            max_size: text("max_size")?,
+            rotate_every: text("rotate_every")?,
+            max_backups: text("max_backups")?,
+            max_age: text("max_age")?,
+            max_total: text("max_total")?,
+            compress: boolean("compress")?,
+            compress_level: number("compress_level")?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            checksum: boolean("checksum")?,
+            fsync: text("fsync")?,
+            buffer: text("buffer")?,
+            on_full: text("on_full")?,
+            file_mode: text("file_mode")?,
+            workers: number("workers")?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        })
+    }
+
+    /// Validates the configuration and turns it into writer options.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the first invalid field, its value and the rule.
+    pub fn build(&self) -> Result<WriterOptions, ConfigError> {
+        let none = |v: &Option<String>| v.as_deref() == Some("none");
+        let max_size = match &self.max_size {
+            None => Some(100_000_000),
+            Some(_) if none(&self.max_size) => None,
+            Some(v) => match parse_size(v) {
+                Ok(0) => {
+                    return Err(ConfigError::new(
+                        "max_size",
+                        v,
+                        "it must be at least 1 byte",
+                    ));
+                }
+                Ok(n) => Some(n),
+                Err(e) => return Err(ConfigError::new("max_size", v, e)),
+            },
+        };
+        let schedule = match self.rotate_every.as_deref() {
+            None | Some("none") => None,
+            Some(v) => Some(parse_schedule(v).map_err(|e| ConfigError::new("rotate_every", v, e))?),
+        };
+        let mut retention = RetentionPolicy::new();
+        match self.max_backups.as_deref() {
+            None => retention = retention.max_count(7),
+            Some("none") => {}
+            Some(v) => {
+                let n = v.parse::<usize>().map_err(|_| {
+                    ConfigError::new(
+                        "max_backups",
+                        v,
+                        "expected a whole number of backups, or none",
+                    )
+                })?;
+                retention = retention.max_count(n);
+            }
+        }
+        if let Some(v) = self.max_age.as_deref().filter(|v| *v != "none") {
+            let age = parse_duration(v).map_err(|e| ConfigError::new("max_age", v, e))?;
+            retention = retention.max_age(age);
+        }
+        if let Some(v) = self.max_total.as_deref().filter(|v| *v != "none") {
+            let bytes = parse_size(v).map_err(|e| ConfigError::new("max_total", v, e))?;
+            retention = retention.max_total_bytes(bytes);
+        }
+        let level = self.compress_level.unwrap_or(6);
+        if level > 9 {
+            return Err(ConfigError::new(
+                "compress_level",
+                level.to_string(),
+                "it must be 0 to 9",
+            ));
+        }
+        let (sync_on_rotate, fsync) = match self.fsync.as_deref() {
+            None | Some("rotate") => (true, Fsync::Never),
+            Some("never") => (false, Fsync::Never),
+            Some(v) => match (parse_duration(v), parse_size(v)) {
+                (Ok(d), _) => (true, Fsync::Every(d)),
+                (_, Ok(0)) => {
+                    return Err(ConfigError::new(
+                        "fsync",
+                        v,
+                        "a size must be at least 1 byte",
+                    ));
+                }
+                (_, Ok(n)) => (true, Fsync::EveryBytes(n)),
+                (Err(_), Err(_)) => {
+                    return Err(ConfigError::new(
+                        "fsync",
+                        v,
+                        "expected never, rotate, a size (1MB) or a duration (5s)",
+                    ));
+                }
+            },
+        };
+        let buffer = match self.buffer.as_deref() {
+            None => 1 << 20,
+            Some(v) => parse_size(v)
+                .ok()
+                .and_then(|b| usize::try_from(b).ok())
+                .filter(|b| b.is_power_of_two() && (32..=1 << 31).contains(b))
+                .ok_or_else(|| {
+                    ConfigError::new("buffer", v, "it must be a power of two from 32B to 2GiB")
+                })?,
+        };
+        let backpressure = match self.on_full.as_deref() {
+            None | Some("block") => Backpressure::Block,
+            Some("drop") => Backpressure::Drop,
+            Some("sync") => Backpressure::Sync,
+            Some(v) => {
+                return Err(ConfigError::new(
+                    "on_full",
+                    v,
+                    "expected block, drop or sync",
+                ));
+            }
+        };
+        let mode = match self.file_mode.as_deref() {
+            None => 0o640,
+            Some(v) => u32::from_str_radix(v, 8)
+                .ok()
+                .filter(|m| *m <= 0o777)
+                .ok_or_else(|| {
+                    ConfigError::new("file_mode", v, "expected an octal file mode from 0 to 777")
+                })?,
+        };
+        let workers = self.workers.unwrap_or(1);
+        if workers == 0 {
+            return Err(ConfigError::new(
+                "workers",
+                "0",
+                "at least one worker thread is needed",
+            ));
+        }
+        let file = Options::default()
+            .max_size(max_size)
+            .schedule(schedule)
+            .retention(retention)
+            .compress(self.compress.unwrap_or(false).then_some(level))
+            .checksum(self.checksum.unwrap_or(false))
+            .sync_on_rotate(sync_on_rotate)
+            .fsync(fsync)
+            .file_mode(mode)
+            .workers(workers);
+        Ok(WriterOptions::default()
+            .file(file)
+            .buffer(buffer)
+            .backpressure(backpressure))
+    }
+}
+
+/// `hourly`, `daily` (00:00), `weekly` (Monday 00:00), or a duration aligned to the epoch.
+fn parse_schedule(when: &str) -> Result<Schedule, String> {
+    match when {
+        "hourly" => Ok(Schedule::HOURLY),
+        "daily" => Schedule::daily(0).map_err(|e| e.to_string()),
+        "weekly" => Schedule::weekly(Weekday::Monday, 0).map_err(|e| e.to_string()),
+        other => {
+            let d = parse_duration(other)
+                .map_err(|e| format!("expected hourly, daily, weekly or a duration ({e})"))?;
+            Schedule::every(d).map_err(|e| e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(c: Config) -> ConfigError {
+        c.build().unwrap_err()
+    }
+
+    #[test]
+    fn every_preset_builds() {
+        for name in ["default", "daily", "weekly", "development"] {
+            Config::preset(name).unwrap().build().unwrap();
+        }
+        let e = Config::preset("hourly-ish").unwrap_err();
+        assert_eq!(e.field(), "preset");
+    }
+
+    #[test]
+    fn bad_values_name_field_value_and_rule() {
+        let s = |v: &str| Some(v.to_owned());
+        let cases: Vec<(Config, &str, &str, &str)> = vec![
+            (
+                Config {
+                    max_size: s("10XB"),
+                    ..Config::default()
+                },
+                "max_size",
+                "10XB",
+                "unit",
+            ),
+            (
+                Config {
+                    max_size: s("0"),
+                    ..Config::default()
+                },
+                "max_size",
+                "0",
+                "at least 1 byte",
+            ),
+            (
+                Config {
+                    max_size: s("10MB; rm -rf /"),
+                    ..Config::default()
+                },
+                "max_size",
+                "10MB; rm -rf /",
+                "",
+            ),
+            (
+                Config {
+                    rotate_every: s("fortnightly"),
+                    ..Config::default()
+                },
+                "rotate_every",
+                "fortnightly",
+                "expected hourly",
+            ),
+            (
+                Config {
+                    max_backups: s("-1"),
+                    ..Config::default()
+                },
+                "max_backups",
+                "-1",
+                "whole number",
+            ),
+            (
+                Config {
+                    max_age: s("7"),
+                    ..Config::default()
+                },
+                "max_age",
+                "7",
+                "unit",
+            ),
+            (
+                Config {
+                    max_total: s("-5GB"),
+                    ..Config::default()
+                },
+                "max_total",
+                "-5GB",
+                "negative",
+            ),
+            (
+                Config {
+                    compress_level: Some(12),
+                    ..Config::default()
+                },
+                "compress_level",
+                "12",
+                "0 to 9",
+            ),
+            (
+                Config {
+                    fsync: s("sometimes"),
+                    ..Config::default()
+                },
+                "fsync",
+                "sometimes",
+                "expected never",
+            ),
+            (
+                Config {
+                    buffer: s("1000"),
+                    ..Config::default()
+                },
+                "buffer",
+                "1000",
+                "power of two",
+            ),
+            (
+                Config {
+                    on_full: s("explode"),
+                    ..Config::default()
+                },
+                "on_full",
+                "explode",
+                "block, drop or sync",
+            ),
+            (
+                Config {
+                    file_mode: s("999"),
+                    ..Config::default()
+                },
+                "file_mode",
+                "999",
+                "octal",
+            ),
+            (
+                Config {
+                    workers: Some(0),
+                    ..Config::default()
+                },
+                "workers",
+                "0",
+                "at least one",
+            ),
+        ];
+        for (config, field, value, rule) in cases {
+            let e = err(config);
+            assert_eq!((e.field(), e.value()), (field, value), "{e}");
+            assert!(e.rule().contains(rule), "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("{field}: {value:?} is invalid: ")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn environment_variables_overlay_a_preset() {
+        let env = |name: &str| match name {
+            "LETHE_MAX_BACKUPS" => Some("30".into()),
+            "LETHE_COMPRESS" => Some("off".into()),
+            _ => None,
+        };
+        let config = Config::preset("daily")
+            .unwrap()
+            .overlay(Config::from_vars(env).unwrap());
+        assert_eq!(config.max_backups.as_deref(), Some("30"));
+        assert_eq!(config.compress, Some(false));
+        assert_eq!(config.rotate_every.as_deref(), Some("daily"));
+        config.build().unwrap();
+        let bad = |name: &str| (name == "LETHE_CHECKSUM").then(|| "maybe".into());
+        let e = Config::from_vars(bad).unwrap_err();
+        assert_eq!((e.field(), e.value()), ("checksum", "maybe"));
+    }
+}
