@@ -95,16 +95,7 @@ pub(crate) fn run(
                 checksums: 0,
             };
             if settings.checksum {
-                write_sidecar(
-                    dir,
-                    &gz,
-                    &digest,
-                    name,
-                    Form::GzipSha256Tmp,
-                    Form::GzipSha256,
-                    naming,
-                    settings,
-                )?;
+                write_sidecar(dir, naming, name, Form::Gzip, &digest, settings.file_mode)?;
                 done.checksums += 1;
             }
             // A raw sidecar from an earlier checksum-only configuration describes a file
@@ -114,37 +105,14 @@ pub(crate) fn run(
             sync_dir(dir)?;
             Ok(done)
         }
-        Job::ChecksumRaw(name) => {
-            let raw = path_of(name, Form::Raw)?;
-            let digest = hash_file(&raw)?;
-            write_sidecar(
-                dir,
-                &raw,
-                &digest,
-                name,
-                Form::Sha256Tmp,
-                Form::Sha256,
-                naming,
-                settings,
-            )?;
-            Ok(Done {
-                compressed: false,
-                checksums: 1,
-            })
-        }
-        Job::ChecksumGz(name) => {
-            let gz = path_of(name, Form::Gzip)?;
-            let digest = hash_file(&gz)?;
-            write_sidecar(
-                dir,
-                &gz,
-                &digest,
-                name,
-                Form::GzipSha256Tmp,
-                Form::GzipSha256,
-                naming,
-                settings,
-            )?;
+        Job::ChecksumRaw(name) | Job::ChecksumGz(name) => {
+            let form = if matches!(job, Job::ChecksumRaw(_)) {
+                Form::Raw
+            } else {
+                Form::Gzip
+            };
+            let digest = hash_file(&path_of(name, form)?)?;
+            write_sidecar(dir, naming, name, form, &digest, settings.file_mode)?;
             Ok(Done {
                 compressed: false,
                 checksums: 1,
@@ -156,7 +124,6 @@ pub(crate) fn run(
 /// Streams `raw` into a new gzip file `tmp` and syncs it. Returns the SHA-256 of the
 /// compressed bytes.
 fn compress_file(raw: &Path, tmp: &Path, level: u32, mode: u32) -> Result<[u8; 32], Error> {
-    let mut input = File::open(raw).map_err(|e| Error::new(Op::Open, raw, e))?;
     let out = create_exclusive(tmp, mode)?;
     let mut enc = GzEncoder::new(
         HashingWriter {
@@ -165,17 +132,10 @@ fn compress_file(raw: &Path, tmp: &Path, level: u32, mode: u32) -> Result<[u8; 3
         },
         Compression::new(level),
     );
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::new(Op::Read, raw, e)),
-        };
-        enc.write_all(&buf[..n])
-            .map_err(|e| Error::new(Op::Write, tmp, e))?;
-    }
+    read_chunks(raw, |chunk| {
+        enc.write_all(chunk)
+            .map_err(|e| Error::new(Op::Write, tmp, e))
+    })?;
     let hashing = enc.finish().map_err(|e| Error::new(Op::Write, tmp, e))?;
     hashing
         .inner
@@ -184,18 +144,28 @@ fn compress_file(raw: &Path, tmp: &Path, level: u32, mode: u32) -> Result<[u8; 3
     Ok(hashing.hasher.finalize().into())
 }
 
-/// Writes the `sha256sum` line for `artifact` through a temporary and renames it.
-#[allow(clippy::too_many_arguments)]
+/// Writes the `sha256sum` line for the backup's `artifact` form (raw or gzip) through a
+/// temporary and renames it into place.
 fn write_sidecar(
     dir: &Path,
-    artifact: &Path,
-    digest: &[u8; 32],
-    name: BackupName,
-    tmp_form: Form,
-    form: Form,
     naming: &Naming,
-    settings: &Settings,
+    name: BackupName,
+    artifact: Form,
+    digest: &[u8; 32],
+    mode: u32,
 ) -> Result<(), Error> {
+    let (tmp_form, form) = if artifact == Form::Gzip {
+        (Form::GzipSha256Tmp, Form::GzipSha256)
+    } else {
+        (Form::Sha256Tmp, Form::Sha256)
+    };
+    let artifact = naming.path_of(
+        dir,
+        BackupName {
+            form: artifact,
+            ..name
+        },
+    )?;
     let tmp = naming.path_of(
         dir,
         BackupName {
@@ -209,7 +179,7 @@ fn write_sidecar(
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     let line = format!("{}  {file_name}\n", hex(digest));
-    let mut f = create_exclusive(&tmp, settings.file_mode)?;
+    let mut f = create_exclusive(&tmp, mode)?;
     f.write_all(line.as_bytes())
         .map_err(|e| Error::new(Op::Write, &tmp, e))?;
     f.sync_all().map_err(|e| Error::new(Op::Sync, &tmp, e))?;
@@ -218,19 +188,27 @@ fn write_sidecar(
     sync_dir(dir)
 }
 
-/// The SHA-256 of a file's contents.
-fn hash_file(path: &Path) -> Result<[u8; 32], Error> {
+/// Calls `each` with successive chunks of the file at `path`.
+fn read_chunks(path: &Path, mut each: impl FnMut(&[u8]) -> Result<(), Error>) -> Result<(), Error> {
     let mut f = File::open(path).map_err(|e| Error::new(Op::Open, path, e))?;
-    let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => hasher.update(&buf[..n]),
+            Ok(0) => return Ok(()),
+            Ok(n) => each(&buf[..n])?,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(Error::new(Op::Read, path, e)),
         }
     }
+}
+
+/// The SHA-256 of a file's contents.
+fn hash_file(path: &Path) -> Result<[u8; 32], Error> {
+    let mut hasher = Sha256::new();
+    read_chunks(path, |chunk| {
+        hasher.update(chunk);
+        Ok(())
+    })?;
     Ok(hasher.finalize().into())
 }
 
