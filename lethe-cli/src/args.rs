@@ -80,6 +80,11 @@ pub(crate) struct Args {
     #[arg(long, value_name = "POLICY")]
     pub(crate) on_full: Option<String>,
 
+    /// Name backups in local time, with the numeric offset (DST-safe), and align time
+    /// rotation to local boundaries. Default UTC.
+    #[arg(long)]
+    pub(crate) local_time: bool,
+
     /// File mode of created log files, in octal. Default 640.
     #[arg(long, value_name = "OCTAL")]
     pub(crate) mode: Option<String>,
@@ -128,6 +133,7 @@ impl Args {
             on_full: self.on_full.clone(),
             file_mode: self.mode.clone(),
             workers: None,
+            time_zone: self.local_time.then(|| "local".to_owned()),
         };
         let config = preset.overlay(file).overlay(env).overlay(flags);
         let options = config.build().map_err(flag_message)?;

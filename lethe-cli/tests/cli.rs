@@ -468,3 +468,43 @@ fn environment_variables_configure_and_are_named_when_wrong() {
     let out = run(&[("LETHE_MAX_SIZE", "1KB")]);
     assert!(out.status.success());
 }
+
+#[test]
+fn local_time_names_carry_the_numeric_offset() {
+    if !Path::new("/usr/share/zoneinfo/Asia/Kolkata").exists() {
+        println!("SKIP: no time zone database (/usr/share/zoneinfo/Asia/Kolkata)");
+        eprintln!("SKIP: no time zone database (/usr/share/zoneinfo/Asia/Kolkata)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lethe"))
+        .args(["--local-time", "--max-size", "1KB"])
+        .arg(&log)
+        .env("TZ", "Asia/Kolkata")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&numbers(1, 1_000))
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "app.log")
+        .collect();
+    assert!(!names.is_empty());
+    for n in &names {
+        assert!(n.ends_with("+0530.log"), "{n}");
+    }
+}

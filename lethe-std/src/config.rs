@@ -34,6 +34,7 @@ use crate::writer::{Backpressure, WriterOptions};
 /// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync` | `block` |
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
 /// | `workers` | `LETHE_WORKERS` | 1 or more | `1` |
+/// | `time_zone` | `LETHE_TIME_ZONE` | `utc`, `local`, or an IANA name such as `Europe/Paris` | `utc` |
 ///
 /// Presets ([`Config::preset`]):
 ///
@@ -89,6 +90,8 @@ pub struct Config {
     pub file_mode: Option<String>,
     /// Background worker threads.
     pub workers: Option<usize>,
+    /// Time zone of schedule boundaries and backup names.
+    pub time_zone: Option<String>,
 }
 
 /// An invalid configuration value: which field, the value, and the rule it broke.
@@ -194,6 +197,7 @@ impl Config {
             on_full: over.on_full.or(self.on_full),
             file_mode: over.file_mode.or(self.file_mode),
             workers: over.workers.or(self.workers),
+            time_zone: over.time_zone.or(self.time_zone),
         }
     }
 
@@ -255,6 +259,7 @@ impl Config {
             on_full: text("on_full")?,
             file_mode: text("file_mode")?,
             workers: number("workers")?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            time_zone: text("time_zone")?,
         })
     }
 
@@ -376,7 +381,22 @@ impl Config {
                 "at least one worker thread is needed",
             ));
         }
-        let file = Options::default()
+        let mut file = Options::default();
+        match self.time_zone.as_deref() {
+            None | Some("utc" | "UTC") => {}
+            Some("local") => file = file.local_time(),
+            Some(name) => {
+                let tz = jiff::tz::TimeZone::get(name).map_err(|e| {
+                    ConfigError::new(
+                        "time_zone",
+                        name,
+                        format!("expected utc, local or a time zone name ({e})"),
+                    )
+                })?;
+                file = file.time_zone(tz);
+            }
+        }
+        let file = file
             .max_size(max_size)
             .schedule(schedule)
             .retention(retention)

@@ -44,6 +44,7 @@ pub struct Options {
     max_size: Option<u64>,
     schedule: Option<Schedule>,
     offset: UtcOffset,
+    time_zone: Option<jiff::tz::TimeZone>,
     retention: RetentionPolicy,
     file_mode: u32,
     dir_mode: u32,
@@ -80,6 +81,7 @@ impl Default for Options {
             max_size: Some(100_000_000),
             schedule: None,
             offset: UtcOffset::UTC,
+            time_zone: None,
             retention: RetentionPolicy::new().max_count(7),
             file_mode: 0o640,
             dir_mode: 0o750,
@@ -105,11 +107,31 @@ impl Options {
         self
     }
 
-    /// The UTC offset used for schedule boundaries and backup names.
+    /// A fixed UTC offset for schedule boundaries and backup names (replaces any
+    /// [`time_zone`](Options::time_zone)).
     #[must_use]
     pub fn utc_offset(mut self, offset: UtcOffset) -> Options {
         self.offset = offset;
+        self.time_zone = None;
         self
+    }
+
+    /// A time zone (from jiff's time zone database) for schedule boundaries and backup
+    /// names: the offset in force is looked up at every batch and rotation, so a daily
+    /// schedule rotates at each local midnight across DST changes, and each backup name
+    /// carries the offset of its own time (`+0100`, `+0200`), which keeps names
+    /// unambiguous when the wall clock repeats an hour.
+    #[must_use]
+    pub fn time_zone(mut self, tz: jiff::tz::TimeZone) -> Options {
+        self.time_zone = Some(tz);
+        self
+    }
+
+    /// [`time_zone`](Options::time_zone) with the system's local time zone
+    /// (`TZ`, then `/etc/localtime`; UTC if neither is usable).
+    #[must_use]
+    pub fn local_time(self) -> Options {
+        self.time_zone(jiff::tz::TimeZone::system())
     }
 
     /// Which backups to keep.
@@ -263,6 +285,8 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     stats: Stats,
     /// Reused buffer that a run of records is gathered into before its `write`.
     stage: Vec<u8>,
+    /// The UTC offset in force (fixed, or looked up in the time zone).
+    offset: UtcOffset,
     /// Bytes written since the last `fsync`.
     unsynced: u64,
     /// When the last `fsync` (or the open) happened, by the clock, in seconds.
@@ -352,7 +376,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
         let meta = file.metadata().map_err(|e| Error::new(Op::Stat, path, e))?;
         let mtime = meta.modified().ok().map(system_time_to_unix);
         let now = clock.now();
-        let rotator = Rotator::resume(policy, now, options.offset, meta.len(), mtime);
+        let offset = offset_at(&options, now);
+        let rotator = Rotator::resume(policy, now, offset, meta.len(), mtime);
         let next_sequence = naming.next_sequence(&dir)?;
         let clock = Arc::new(clock);
         let settings = Settings {
@@ -385,6 +410,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             next_sequence,
             stats: Stats::default(),
             stage: Vec::with_capacity(64 * 1024),
+            offset,
             unsynced: 0,
             synced_at: now,
             shared,
@@ -397,6 +423,15 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// (up to 1 000) are delivered to it first; all are counted in [`Stats::errors`].
     pub fn set_error_handler(&mut self, handler: impl FnMut(&Error) + Send + 'static) {
         self.shared.set_error_handler(Box::new(handler));
+    }
+
+    /// Follows the time zone: tells the rotator when the offset in force changed (DST).
+    fn refresh_offset(&mut self, now: UnixTime) {
+        let offset = offset_at(&self.options, now);
+        if offset != self.offset {
+            self.offset = offset;
+            self.rotator.offset_changed(now, offset);
+        }
     }
 
     /// Counts `e` and hands it to the error handler (or keeps it for one).
@@ -465,6 +500,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// [`BatchError`]: how far the batch got, and the error (a failed rotation or write).
     pub fn write_batch(&mut self, records: &[&[u8]], resume: usize) -> Result<(), BatchError> {
         let now = self.clock.now();
+        self.refresh_offset(now);
         let mut done = 0usize; // records fully written
         let mut partial = resume.min(records.first().map_or(0, |r| r.len()));
         while done < records.len() {
@@ -568,6 +604,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// As the rotation in [`write_record`](RotatingFile::write_record).
     pub fn rotate(&mut self) -> Result<(), Error> {
         let now = self.clock.now();
+        self.refresh_offset(now);
         self.rotate_at(now)
     }
 
@@ -613,12 +650,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         let backup = self
             .shared
             .naming
-            .backup_path(
-                &self.shared.dir,
-                self.next_sequence,
-                now,
-                self.options.offset,
-            )
+            .backup_path(&self.shared.dir, self.next_sequence, now, self.offset)
             .map_err(|msg| Error::new(Op::Rename, &self.path, io::Error::other(msg)))?;
         rustix::fs::renameat_with(
             rustix::fs::CWD,
@@ -631,7 +663,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         let name = BackupName {
             sequence: self.next_sequence,
             time: UnixTime::from_secs_clamped(now.secs()),
-            offset: self.options.offset,
+            offset: self.offset,
             form: Form::Raw,
         };
         self.next_sequence += 1;
@@ -641,7 +673,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         if self.options.sync_on_rotate {
             sync_dir(&self.shared.dir)?;
         }
-        self.rotator.rotated(now, self.options.offset);
+        self.rotator.rotated(now, self.offset);
         self.stats.rotations += 1;
         self.unsynced = 0;
         self.synced_at = now;
@@ -666,6 +698,17 @@ impl<C: Clock + 'static> io::Write for RotatingFile<C> {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// The UTC offset in force at `now`: the time zone's, or the fixed one.
+fn offset_at(options: &Options, now: UnixTime) -> UtcOffset {
+    let Some(tz) = &options.time_zone else {
+        return options.offset;
+    };
+    jiff::Timestamp::from_second(now.secs())
+        .ok()
+        .and_then(|t| UtcOffset::from_seconds(tz.to_offset(t).seconds()).ok())
+        .unwrap_or(options.offset)
 }
 
 fn open_append(path: &Path, mode: u32) -> Result<File, Error> {

@@ -286,3 +286,83 @@ fn write_batch_rotates_between_records_and_never_splits_one() {
     joined.extend(fs::read(dir.path().join("app.log")).unwrap());
     assert_eq!(joined, records.concat());
 }
+
+/// 2026-11-01T03:00:00Z is 2026-10-31T23:00 in New York (EDT, -0400); DST ends at
+/// 2026-11-01T06:00Z (02:00 EDT becomes 01:00 EST, -0500).
+#[test]
+fn daily_local_rotation_follows_a_dst_change_with_offset_named_backups() {
+    let tz = match jiff::tz::TimeZone::get("America/New_York") {
+        Ok(tz) => tz,
+        Err(e) => {
+            println!("SKIP: no time zone database for America/New_York: {e}");
+            eprintln!("SKIP: no time zone database for America/New_York: {e}");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = 1_793_502_000; // 2026-11-01T03:00:00Z
+    let clock = ManualClock::new(t0);
+    let options = Options::default()
+        .max_size(None)
+        .schedule(Some(Schedule::daily(0).unwrap()))
+        .time_zone(tz);
+    let mut log =
+        RotatingFile::open_with_clock(dir.path().join("app.log"), options, clock.clone()).unwrap();
+    log.write_record(b"oct 31, 23:00 EDT\n").unwrap();
+    clock.set(t0 + 5_400); // 04:30Z = Nov 1 00:30 EDT: local midnight passed
+    log.write_record(b"nov 1, 00:30 EDT\n").unwrap();
+    clock.set(t0 + 4 * 3_600); // 07:00Z = 02:00 EST, after the change: same local day
+    log.write_record(b"nov 1, 02:00 EST\n").unwrap();
+    clock.set(t0 + 26 * 3_600 + 600); // Nov 2 05:10Z = 00:10 EST: the next local midnight
+    log.write_record(b"nov 2, 00:10 EST\n").unwrap();
+    assert_eq!(
+        names(dir.path()),
+        [
+            "app.0000000001.20261101T003000-0400.log",
+            "app.0000000002.20261102T001000-0500.log",
+            "app.log"
+        ],
+        "one rotation per local day, names carry the offset of their time"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.0000000002.20261102T001000-0500.log")).unwrap(),
+        "nov 1, 00:30 EDT\nnov 1, 02:00 EST\n"
+    );
+}
+
+/// The core's documented behaviour: a step back beyond the slack (60 s) re-anchors the
+/// period on the new time without rotating; coming back to the current day is then one
+/// ordinary day change (one rotation, never a burst), and later boundaries still rotate.
+#[test]
+fn a_backward_clock_step_does_not_rotate_or_stall_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(MIDNIGHT + 3_600);
+    let options = Options::default()
+        .max_size(None)
+        .schedule(Some(Schedule::daily(0).unwrap()));
+    let mut log =
+        RotatingFile::open_with_clock(dir.path().join("app.log"), options, clock.clone()).unwrap();
+    log.write_record(b"01:00\n").unwrap();
+    clock.set(MIDNIGHT - 7_200); // stepped back across midnight
+    log.write_record(b"22:00 the day before (clock stepped back)\n")
+        .unwrap();
+    assert_eq!(log.stats().rotations, 0, "a backward step does not rotate");
+    clock.set(MIDNIGHT - 7_100); // time goes on in the re-anchored period
+    log.write_record(b"22:01\n").unwrap();
+    assert_eq!(log.stats().rotations, 0);
+    clock.set(MIDNIGHT + 7_200); // the clock is fixed: one day change
+    log.write_record(b"02:00\n").unwrap();
+    assert_eq!(log.stats().rotations, 1);
+    clock.set(MIDNIGHT + 86_400 + 60); // the next midnight rotates as usual
+    log.write_record(b"next day\n").unwrap();
+    assert_eq!(log.stats().rotations, 2);
+    let all = names(dir.path());
+    let joined: String = all
+        .iter()
+        .map(|n| fs::read_to_string(dir.path().join(n)).unwrap())
+        .collect();
+    assert_eq!(
+        joined, "01:00\n22:00 the day before (clock stepped back)\n22:01\n02:00\nnext day\n",
+        "nothing lost or reordered"
+    );
+}
