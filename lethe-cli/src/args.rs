@@ -134,6 +134,7 @@ impl Args {
             file_mode: self.mode.clone(),
             workers: None,
             time_zone: self.local_time.then(|| "local".to_owned()),
+            confine_to: None,
         };
         let config = preset.overlay(file).overlay(env).overlay(flags);
         let options = config.build().map_err(flag_message)?;

@@ -34,6 +34,7 @@ use crate::writer::{Backpressure, WriterOptions};
 /// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync` | `block` |
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
 /// | `workers` | `LETHE_WORKERS` | 1 or more | `1` |
+/// | `confine_to` | `LETHE_CONFINE_TO` | a directory the log path must resolve inside | none |
 /// | `time_zone` | `LETHE_TIME_ZONE` | `utc`, `local`, or an IANA name such as `Europe/Paris` | `utc` |
 ///
 /// Presets ([`Config::preset`]):
@@ -92,6 +93,8 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Time zone of schedule boundaries and backup names.
     pub time_zone: Option<String>,
+    /// A directory the log file's path must resolve inside.
+    pub confine_to: Option<String>,
 }
 
 /// An invalid configuration value: which field, the value, and the rule it broke.
@@ -198,6 +201,7 @@ impl Config {
             file_mode: over.file_mode.or(self.file_mode),
             workers: over.workers.or(self.workers),
             time_zone: over.time_zone.or(self.time_zone),
+            confine_to: over.confine_to.or(self.confine_to),
         }
     }
 
@@ -260,6 +264,7 @@ impl Config {
             file_mode: text("file_mode")?,
             workers: number("workers")?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             time_zone: text("time_zone")?,
+            confine_to: text("confine_to")?,
         })
     }
 
@@ -395,6 +400,9 @@ impl Config {
                 })?;
                 file = file.time_zone(tz);
             }
+        }
+        if let Some(dir) = &self.confine_to {
+            file = file.confine_to(dir);
         }
         let file = file
             .max_size(max_size)

@@ -44,5 +44,5 @@ pub mod uring {
 
 pub use config::{Config, ConfigError};
 pub use error::{Error, Op};
-pub use rotating_file::{BatchError, Fsync, MAX_BATCH, Options, RotatingFile, Stats};
+pub use rotating_file::{BatchError, Fsync, MAX_BATCH, MAX_PATH_LEN, Options, RotatingFile, Stats};
 pub use writer::{Backpressure, Metrics, Writer, WriterOptions};

@@ -45,6 +45,7 @@ pub struct Options {
     schedule: Option<Schedule>,
     offset: UtcOffset,
     time_zone: Option<jiff::tz::TimeZone>,
+    confine_to: Option<PathBuf>,
     retention: RetentionPolicy,
     file_mode: u32,
     dir_mode: u32,
@@ -82,6 +83,7 @@ impl Default for Options {
             schedule: None,
             offset: UtcOffset::UTC,
             time_zone: None,
+            confine_to: None,
             retention: RetentionPolicy::new().max_count(7),
             file_mode: 0o640,
             dir_mode: 0o750,
@@ -124,6 +126,15 @@ impl Options {
     #[must_use]
     pub fn time_zone(mut self, tz: jiff::tz::TimeZone) -> Options {
         self.time_zone = Some(tz);
+        self
+    }
+
+    /// Refuse to open a log file whose path resolves (following symbolic links, `..`
+    /// and the current directory) outside `dir`. The check runs before any directory is
+    /// created.
+    #[must_use]
+    pub fn confine_to(mut self, dir: impl Into<PathBuf>) -> Options {
+        self.confine_to = Some(dir.into());
         self
     }
 
@@ -329,6 +340,16 @@ impl<C: Clock + 'static> RotatingFile<C> {
         if path.as_os_str().is_empty() {
             return Err(invalid("the log file path is empty".into()));
         }
+        let raw = path.as_os_str().as_encoded_bytes();
+        if raw.contains(&0) {
+            return Err(invalid("the path contains a NUL byte".into()));
+        }
+        if raw.len() > MAX_PATH_LEN {
+            return Err(invalid(format!(
+                "the path is {} bytes long, the limit is {MAX_PATH_LEN} bytes",
+                raw.len()
+            )));
+        }
         let policy = RotationPolicy::new(options.max_size, options.schedule)
             .map_err(|e| invalid(e.to_string()))?;
         if let Some(level) = options.compress.filter(|l| *l > 9) {
@@ -352,6 +373,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        if let Some(root) = &options.confine_to {
+            check_confined(path, root).map_err(|msg| invalid(msg))?;
+        }
         match fs::metadata(&dir) {
             Ok(m) if !m.is_dir() => {
                 let e = io::Error::new(
@@ -697,6 +721,64 @@ impl<C: Clock + 'static> io::Write for RotatingFile<C> {
     /// Nothing to do: records are not buffered. Use [`RotatingFile::sync`] for durability.
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// The longest log file path accepted, in bytes (Linux's `PATH_MAX` minus the NUL).
+pub const MAX_PATH_LEN: usize = 4095;
+
+/// Checks that `path` resolves inside `root`: canonicalizes `root` and the longest
+/// existing ancestor of `path` (which follows symbolic links), and rejects `..` in the
+/// part that does not exist yet.
+fn check_confined(path: &Path, root: &Path) -> Result<(), String> {
+    let root_real = fs::canonicalize(root).map_err(|e| {
+        format!(
+            "confine_to directory {} cannot be resolved: {e}",
+            root.display()
+        )
+    })?;
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| format!("the current directory cannot be resolved: {e}"))?
+            .join(path)
+    };
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    let resolved = loop {
+        match fs::canonicalize(existing) {
+            Ok(real) => break real,
+            Err(_) => {
+                let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else {
+                    return Err(format!("{} cannot be resolved", path.display()));
+                };
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+        }
+    };
+    let mut full = resolved;
+    for name in rest.iter().rev() {
+        if name == ".." {
+            return Err(format!(
+                "{} uses \"..\" below a directory that does not exist yet",
+                path.display()
+            ));
+        }
+        if name != "." {
+            full.push(name);
+        }
+    }
+    if full.starts_with(&root_real) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} resolves to {}, outside {}",
+            path.display(),
+            full.display(),
+            root_real.display()
+        ))
     }
 }
 

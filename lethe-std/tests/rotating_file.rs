@@ -366,3 +366,77 @@ fn a_backward_clock_step_does_not_rotate_or_stall_rotation() {
         "nothing lost or reordered"
     );
 }
+
+#[test]
+fn bad_paths_get_errors_that_name_the_rule() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("plain-file"), b"").unwrap();
+    let long = d
+        .join("x".repeat(200))
+        .join("y".repeat(200))
+        .join("z".repeat(4000));
+    let cases: Vec<(std::path::PathBuf, Op, &str)> = vec![
+        ("".into(), Op::CheckPath, "empty"),
+        (
+            Path::new(OsStr::from_bytes(b"a\0b.log")).to_path_buf(),
+            Op::CheckPath,
+            "NUL",
+        ),
+        (long, Op::CheckPath, "the limit is 4095 bytes"),
+        (d.to_path_buf(), Op::CheckPath, "directory"),
+        (d.join(".."), Op::CheckPath, "file name"),
+        (
+            d.join("plain-file").join("app.log"),
+            Op::CreateDir,
+            "not a directory",
+        ),
+        (
+            d.join(format!("{}.log", "n".repeat(250))),
+            Op::CheckPath,
+            "bytes long",
+        ),
+    ];
+    for (path, op, needle) in cases {
+        let err = RotatingFile::open(&path, Options::default()).err().unwrap();
+        assert_eq!(err.op(), op, "{}: {err}", path.display());
+        assert!(
+            err.to_string().contains(needle),
+            "{}: {err}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn confine_to_rejects_paths_that_resolve_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("logs");
+    let outside = dir.path().join("elsewhere");
+    fs::create_dir_all(&root).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("escape")).unwrap();
+    let options = || Options::default().confine_to(&root);
+    for bad in [
+        root.join("../elsewhere/app.log"),
+        root.join("escape/app.log"),
+        outside.join("app.log"),
+        root.join("new/../../elsewhere/app.log"),
+    ] {
+        let err = RotatingFile::open(&bad, options()).err().unwrap();
+        assert_eq!(err.op(), Op::CheckPath, "{}: {err}", bad.display());
+        assert!(
+            err.to_string().contains("outside") || err.to_string().contains(".."),
+            "{}: {err}",
+            bad.display()
+        );
+    }
+    assert!(
+        !root.join("new").exists(),
+        "nothing was created for a rejected path"
+    );
+    RotatingFile::open(root.join("sub/app.log"), options()).unwrap();
+    RotatingFile::open(root.join("app.log"), options()).unwrap();
+}
