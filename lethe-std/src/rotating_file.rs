@@ -374,7 +374,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             _ => PathBuf::from("."),
         };
         if let Some(root) = &options.confine_to {
-            check_confined(path, root).map_err(|msg| invalid(msg))?;
+            check_confined(path, root).map_err(&invalid)?;
         }
         match fs::metadata(&dir) {
             Ok(m) if !m.is_dir() => {
