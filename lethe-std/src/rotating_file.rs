@@ -31,6 +31,7 @@ use crate::workers::{Pool, Shared};
 /// | [`dir_mode`](Options::dir_mode) | `0o750` | mode of created directories (before the umask) |
 /// | [`sync_on_rotate`](Options::sync_on_rotate) | `true` | fsync a finished file, and the directory after renaming it |
 /// | [`fsync`](Options::fsync) | [`Fsync::Never`] | when to `fsync` the active file while writing |
+/// | [`sweep_every`](Options::sweep_every) | 1 hour | also apply retention periodically (age limits expire without rotations) |
 /// | [`compress`](Options::compress) | `None` | gzip level (0–9) for finished segments, in the background |
 /// | [`checksum`](Options::checksum) | `false` | write a `sha256sum` sidecar for each backup, in the background |
 /// | [`workers`](Options::workers) | 1 | background threads for compression and checksums |
@@ -46,6 +47,7 @@ pub struct Options {
     offset: UtcOffset,
     time_zone: Option<jiff::tz::TimeZone>,
     confine_to: Option<PathBuf>,
+    sweep_every: Option<std::time::Duration>,
     retention: RetentionPolicy,
     file_mode: u32,
     dir_mode: u32,
@@ -84,6 +86,7 @@ impl Default for Options {
             offset: UtcOffset::UTC,
             time_zone: None,
             confine_to: None,
+            sweep_every: Some(std::time::Duration::from_secs(3600)),
             retention: RetentionPolicy::new().max_count(7),
             file_mode: 0o640,
             dir_mode: 0o750,
@@ -126,6 +129,14 @@ impl Options {
     #[must_use]
     pub fn time_zone(mut self, tz: jiff::tz::TimeZone) -> Options {
         self.time_zone = Some(tz);
+        self
+    }
+
+    /// Apply retention this often even without rotations, so `max_age` also expires
+    /// backups of a quiet log (`None`: only after rotations and background jobs).
+    #[must_use]
+    pub fn sweep_every(mut self, interval: Option<std::time::Duration>) -> Options {
+        self.sweep_every = interval;
         self
     }
 
@@ -302,6 +313,8 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     unsynced: u64,
     /// When the last `fsync` (or the open) happened, by the clock, in seconds.
     synced_at: UnixTime,
+    /// When retention last ran from [`RotatingFile::tick`] (or the open).
+    swept_at: UnixTime,
     shared: Arc<Shared>,
     pool: Pool,
 }
@@ -437,6 +450,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             offset,
             unsynced: 0,
             synced_at: now,
+            swept_at: now,
             shared,
             pool,
         })
@@ -646,9 +660,18 @@ impl<C: Clock + 'static> RotatingFile<C> {
             .map_err(|e| Error::new(Op::Sync, &self.path, e))
     }
 
-    /// Applies the [`Fsync`] policy: `fsync`s if it is due. A failure is reported to the
-    /// error handler. Call it when idle so an interval policy also covers quiet periods.
+    /// Periodic work: `fsync`s if the [`Fsync`] policy says it is due, and sweeps
+    /// retention every [`Options::sweep_every`]. Failures go to the error handler. Call it
+    /// when idle so both also cover quiet periods (the [`Writer`](crate::Writer) does).
     pub fn tick(&mut self) {
+        if let Some(every) = self.options.sweep_every {
+            let now = self.clock.now();
+            let elapsed = now.secs().saturating_sub(self.swept_at.secs());
+            if elapsed >= i64::try_from(every.as_secs()).unwrap_or(i64::MAX) {
+                self.swept_at = now;
+                self.shared.sweep();
+            }
+        }
         let due = match self.options.fsync {
             Fsync::Never => false,
             Fsync::EveryBytes(n) => self.unsynced >= n.max(1),

@@ -14,6 +14,7 @@ use crate::error::{Error, Op};
 use crate::rotating_file::{MAX_BATCH, Options, RotatingFile, Stats};
 
 type OwnedRing = Ring<Box<[Slot]>>;
+type MetricsCallback = Box<dyn FnMut(&Metrics) + Send>;
 
 /// What a write does when the ring is full.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -175,6 +176,8 @@ struct Core<C: Clock + 'static> {
     /// Set while the consumer cannot write (a failing file); cleared by a success.
     failing: Mutex<Option<(io::ErrorKind, String)>>,
     stats: Mutex<Stats>,
+    /// The periodic metrics callback: interval, callback, last call.
+    on_metrics: Mutex<Option<(Duration, MetricsCallback, Instant)>>,
     /// Records and bytes that reached the file: counted by the consumer per batch and by
     /// direct writers, never on the ring's hot path.
     writes: Padded<AtomicU64>,
@@ -318,6 +321,7 @@ impl<C: Clock + 'static> Writer<C> {
             progress: Condvar::new(),
             failing: Mutex::new(None),
             stats: Mutex::new(stats),
+            on_metrics: Mutex::new(None),
             writes: Padded(AtomicU64::new(0)),
             bytes: AtomicU64::new(0),
             direct_writes: AtomicU64::new(0),
@@ -484,6 +488,16 @@ impl<C: Clock + 'static> Writer<C> {
     /// each retry), background compression and checksums, retention, recovery.
     pub fn set_error_handler(&self, handler: impl FnMut(&Error) + Send + 'static) {
         lock(&self.core().file).set_error_handler(handler);
+    }
+
+    /// Calls `callback` with a [`Metrics`] snapshot about every `every` (from the consumer
+    /// thread, between batches; never from a writer's thread).
+    pub fn set_metrics_callback(
+        &self,
+        every: Duration,
+        callback: impl FnMut(&Metrics) + Send + 'static,
+    ) {
+        *lock(&self.core().on_metrics) = Some((every, Box::new(callback), Instant::now()));
     }
 
     /// A snapshot of the counters.
@@ -699,6 +713,18 @@ fn closed() -> io::Error {
 }
 
 /// The consumer thread: batches from the ring into the file.
+/// Calls the metrics callback if its interval has passed.
+fn report_metrics<C: Clock + 'static>(core: &Core<C>) {
+    let mut slot = lock(&core.on_metrics);
+    if let Some((every, callback, last)) = slot.as_mut()
+        && last.elapsed() >= *every
+    {
+        *last = Instant::now();
+        let metrics = Writer::<C>::snapshot(core);
+        callback(&metrics);
+    }
+}
+
 fn consume<C: Clock + 'static>(core: &Core<C>) {
     let Some(mut consumer) = core.ring.consumer() else {
         return; // unreachable: the ring is created for this thread alone
@@ -762,6 +788,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
                 batch.release();
                 resume = 0;
                 failing = false;
+                report_metrics(core);
                 backoff.reset();
                 if lock(&core.failing).take().is_some() {
                     closing_since = None;
@@ -843,8 +870,9 @@ fn idle_wait<C: Clock + 'static>(core: &Core<C>, idle: &mut u32) {
             let step = n - SPIN - YIELD;
             let timeout = Duration::from_micros(50u64 << step.min(16)).min(core.max_idle);
             if let Ok(mut file) = core.file.try_lock() {
-                file.tick(); // an interval fsync policy also covers quiet periods
+                file.tick(); // fsync and retention intervals also cover quiet periods
             }
+            report_metrics(core);
             core.parked.0.store(true, Ordering::SeqCst);
             if core.ring.is_empty() && !core.closed.0.load(Ordering::SeqCst) {
                 std::thread::park_timeout(timeout);

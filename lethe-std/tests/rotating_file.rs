@@ -440,3 +440,26 @@ fn confine_to_rejects_paths_that_resolve_outside() {
     RotatingFile::open(root.join("sub/app.log"), options()).unwrap();
     RotatingFile::open(root.join("app.log"), options()).unwrap();
 }
+
+#[test]
+fn a_periodic_sweep_expires_old_backups_without_a_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(MIDNIGHT);
+    let options = Options::default()
+        .retention(RetentionPolicy::new().max_age(std::time::Duration::from_secs(3_600)))
+        .sweep_every(Some(std::time::Duration::from_secs(60)));
+    let mut log =
+        RotatingFile::open_with_clock(dir.path().join("app.log"), options, clock.clone()).unwrap();
+    for _ in 0..3 {
+        log.write_record(b"x\n").unwrap();
+        log.rotate().unwrap();
+    }
+    assert_eq!(names(dir.path()).len(), 4);
+    clock.advance(30);
+    log.tick();
+    assert_eq!(names(dir.path()).len(), 4, "not due yet, and not old yet");
+    clock.advance(2 * 3_600);
+    log.tick();
+    assert_eq!(names(dir.path()), ["app.log"], "expired by the sweep alone");
+    assert_eq!(log.stats().backups_removed, 3);
+}

@@ -368,3 +368,34 @@ fn an_fsync_policy_syncs_without_losing_or_reordering() {
         check_threads(&text, 2, 5_000, true);
     }
 }
+
+#[test]
+fn the_metrics_callback_runs_periodically_off_the_writers_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Writer::open(
+        dir.path().join("app.log"),
+        WriterOptions::default().max_idle(Duration::from_millis(1)),
+    )
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let me = std::thread::current().id();
+    log.set_metrics_callback(Duration::from_millis(5), move |m| {
+        let _ = tx.send((std::thread::current().id() != me, m.writes));
+    });
+    log.write_record(b"hello\n").unwrap();
+    let mut calls = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while calls < 3 {
+        let (other_thread, _) = rx
+            .recv_timeout(deadline - std::time::Instant::now())
+            .unwrap();
+        assert!(other_thread, "called from the consumer thread");
+        calls += 1;
+    }
+    log.flush().unwrap();
+    let (_, writes) = std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(5)).ok())
+        .find(|(_, w)| *w == 1)
+        .expect("a snapshot that counts the write");
+    assert_eq!(writes, 1);
+    log.close().unwrap();
+}
