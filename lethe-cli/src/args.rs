@@ -135,6 +135,7 @@ impl Args {
             workers: None,
             time_zone: self.local_time.then(|| "local".to_owned()),
             confine_to: None,
+            free_space_on_full: None,
         };
         let config = preset.overlay(file).overlay(env).overlay(flags);
         let options = config.build().map_err(flag_message)?;

@@ -34,6 +34,7 @@ use crate::writer::{Backpressure, WriterOptions};
 /// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync` | `block` |
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
 /// | `workers` | `LETHE_WORKERS` | 1 or more | `1` |
+/// | `free_space_on_full` | `LETHE_FREE_SPACE_ON_FULL` | `true`/`false`: on a full disk, delete the oldest backups | `false` |
 /// | `confine_to` | `LETHE_CONFINE_TO` | a directory the log path must resolve inside | none |
 /// | `time_zone` | `LETHE_TIME_ZONE` | `utc`, `local`, or an IANA name such as `Europe/Paris` | `utc` |
 ///
@@ -95,6 +96,8 @@ pub struct Config {
     pub time_zone: Option<String>,
     /// A directory the log file's path must resolve inside.
     pub confine_to: Option<String>,
+    /// On a full disk, delete the oldest backups Lethe produced to make room.
+    pub free_space_on_full: Option<bool>,
 }
 
 /// An invalid configuration value: which field, the value, and the rule it broke.
@@ -202,6 +205,7 @@ impl Config {
             workers: over.workers.or(self.workers),
             time_zone: over.time_zone.or(self.time_zone),
             confine_to: over.confine_to.or(self.confine_to),
+            free_space_on_full: over.free_space_on_full.or(self.free_space_on_full),
         }
     }
 
@@ -265,6 +269,7 @@ impl Config {
             workers: number("workers")?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             time_zone: text("time_zone")?,
             confine_to: text("confine_to")?,
+            free_space_on_full: boolean("free_space_on_full")?,
         })
     }
 
@@ -413,7 +418,8 @@ impl Config {
             .sync_on_rotate(sync_on_rotate)
             .fsync(fsync)
             .file_mode(mode)
-            .workers(workers);
+            .workers(workers)
+            .free_space_on_full(self.free_space_on_full.unwrap_or(false));
         Ok(WriterOptions::default()
             .file(file)
             .buffer(buffer)

@@ -31,6 +31,7 @@ use crate::workers::{Pool, Shared};
 /// | [`dir_mode`](Options::dir_mode) | `0o750` | mode of created directories (before the umask) |
 /// | [`sync_on_rotate`](Options::sync_on_rotate) | `true` | fsync a finished file, and the directory after renaming it |
 /// | [`fsync`](Options::fsync) | [`Fsync::Never`] | when to `fsync` the active file while writing |
+/// | [`free_space_on_full`](Options::free_space_on_full) | `false` | on a full disk, delete the oldest backups Lethe produced to make room |
 /// | [`sweep_every`](Options::sweep_every) | 1 hour | also apply retention periodically (age limits expire without rotations) |
 /// | [`compress`](Options::compress) | `None` | gzip level (0–9) for finished segments, in the background |
 /// | [`checksum`](Options::checksum) | `false` | write a `sha256sum` sidecar for each backup, in the background |
@@ -48,6 +49,7 @@ pub struct Options {
     time_zone: Option<jiff::tz::TimeZone>,
     confine_to: Option<PathBuf>,
     sweep_every: Option<std::time::Duration>,
+    free_space_on_full: bool,
     retention: RetentionPolicy,
     file_mode: u32,
     dir_mode: u32,
@@ -87,6 +89,7 @@ impl Default for Options {
             time_zone: None,
             confine_to: None,
             sweep_every: Some(std::time::Duration::from_secs(3600)),
+            free_space_on_full: false,
             retention: RetentionPolicy::new().max_count(7),
             file_mode: 0o640,
             dir_mode: 0o750,
@@ -129,6 +132,16 @@ impl Options {
     #[must_use]
     pub fn time_zone(mut self, tz: jiff::tz::TimeZone) -> Options {
         self.time_zone = Some(tz);
+        self
+    }
+
+    /// Opt-in: when a write fails because the disk is full, delete the oldest backup that
+    /// Lethe produced (with its sidecars) and retry, one backup at a time, until the write
+    /// succeeds or no backup is left. Each deletion is counted in
+    /// [`Stats::freed_for_space`]. Backups a background job is working on are kept.
+    #[must_use]
+    pub fn free_space_on_full(mut self, on: bool) -> Options {
+        self.free_space_on_full = on;
         self
     }
 
@@ -270,6 +283,8 @@ pub struct Stats {
     pub syncs: u64,
     /// Backup files deleted by retention.
     pub backups_removed: u64,
+    /// Backups deleted to make room on a full disk ([`Options::free_space_on_full`]).
+    pub freed_for_space: u64,
     /// Segments compressed.
     pub compressions: u64,
     /// Checksum sidecars written.
@@ -487,6 +502,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         let c = &self.shared.counters;
         Stats {
             backups_removed: c.backups_removed.load(Ordering::Relaxed),
+            freed_for_space: c.freed_for_space.load(Ordering::Relaxed),
             compressions: c.compressions.load(Ordering::Relaxed),
             checksums: c.checksums.load(Ordering::Relaxed),
             jobs_failed: c.jobs_failed.load(Ordering::Relaxed),
@@ -582,6 +598,10 @@ impl<C: Clock + 'static> RotatingFile<C> {
                     }
                     Ok(n) => written_total += n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e)
+                        if e.kind() == io::ErrorKind::StorageFull
+                            && self.options.free_space_on_full
+                            && self.shared.delete_oldest_backup() => {}
                     Err(e) => {
                         self.stage = stage;
                         return Err(self.batch_failed(records, done, partial, written_total, e));

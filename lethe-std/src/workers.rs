@@ -27,6 +27,7 @@ pub(crate) type ErrorHandler = Box<dyn FnMut(&Error) + Send>;
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) backups_removed: AtomicU64,
+    pub(crate) freed_for_space: AtomicU64,
     pub(crate) errors: AtomicU64,
     pub(crate) compressions: AtomicU64,
     pub(crate) checksums: AtomicU64,
@@ -123,6 +124,43 @@ impl Shared {
         for e in errors {
             self.report(e);
         }
+    }
+
+    /// Deletes the oldest backup Lethe produced (all its files) that no job is working on.
+    /// Returns whether anything was deleted.
+    pub(crate) fn delete_oldest_backup(&self) -> bool {
+        let entries = match self.naming.scan(&self.dir) {
+            Ok(e) => e,
+            Err(e) => {
+                self.report(e);
+                return false;
+            }
+        };
+        let Some(oldest) = entries
+            .iter()
+            .filter(|e| e.name.form.is_backup() && !self.is_busy(e.name.sequence))
+            .map(|e| e.name.sequence)
+            .min()
+        else {
+            return false;
+        };
+        let mut deleted = false;
+        for e in entries.iter().filter(|e| e.name.sequence == oldest) {
+            let Ok(path) = self.naming.path_of(&self.dir, e.name) else {
+                continue;
+            };
+            match std::fs::remove_file(&path) {
+                Ok(()) => deleted = true,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => self.report(Error::new(crate::Op::Remove, &path, err)),
+            }
+        }
+        if deleted {
+            self.counters
+                .freed_for_space
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        deleted
     }
 
     /// Runs `job`, records the outcome, then sweeps retention.

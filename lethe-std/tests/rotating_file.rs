@@ -463,3 +463,44 @@ fn a_periodic_sweep_expires_old_backups_without_a_rotation() {
     assert_eq!(names(dir.path()), ["app.log"], "expired by the sweep alone");
     assert_eq!(log.stats().backups_removed, 3);
 }
+
+#[test]
+fn free_space_on_full_deletes_the_oldest_backups_and_keeps_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(()) = small_tmpfs(dir.path()) else {
+        return;
+    };
+    let _unmount = Unmount(dir.path());
+    fs::write(dir.path().join("foreign.dat"), vec![1u8; 8 * 1024]).unwrap();
+    let options = Options::default()
+        .max_size(Some(8 * 1024))
+        .retention(RetentionPolicy::new())
+        .free_space_on_full(true);
+    let mut log = RotatingFile::open(dir.path().join("app.log"), options).unwrap();
+    let mut last = String::new();
+    for i in 0..5_000 {
+        last = format!("line {i:06} {}\n", "x".repeat(80));
+        log.write_record(last.as_bytes()).unwrap();
+    }
+    let stats = log.stats();
+    assert!(stats.freed_for_space > 10, "{stats:?}");
+    let active = fs::read_to_string(dir.path().join("app.log")).unwrap();
+    assert!(active.ends_with(&last));
+    assert_eq!(
+        fs::read(dir.path().join("foreign.dat")).unwrap().len(),
+        8 * 1024,
+        "foreign file kept"
+    );
+    // What is left is the newest contiguous run of lines.
+    let all = names(dir.path());
+    let joined: String = all
+        .iter()
+        .filter(|n| n.starts_with("app."))
+        .map(|n| fs::read_to_string(dir.path().join(n)).unwrap())
+        .collect();
+    let first: usize = joined[5..11].parse().unwrap();
+    let expected: String = (first..5_000)
+        .map(|i| format!("line {i:06} {}\n", "x".repeat(80)))
+        .collect();
+    assert_eq!(joined, expected);
+}
