@@ -32,6 +32,7 @@ pub mod clock;
 mod config;
 mod error;
 mod rotating_file;
+mod sync_writer;
 mod workers;
 mod writer;
 
@@ -45,4 +46,5 @@ pub mod uring {
 pub use config::{Config, ConfigError};
 pub use error::{Error, Op};
 pub use rotating_file::{BatchError, Fsync, MAX_BATCH, MAX_PATH_LEN, Options, RotatingFile, Stats};
+pub use sync_writer::SyncWriter;
 pub use writer::{Backpressure, Metrics, Writer, WriterOptions};

@@ -19,6 +19,20 @@ use crate::clock::{Clock, SystemClock, system_time_to_unix};
 use crate::error::{Error, Op};
 use crate::workers::{Pool, Shared};
 
+/// The parts of an opened [`RotatingFile`], for the [`SyncWriter`](crate::SyncWriter).
+pub(crate) struct Parts<C: Clock + 'static> {
+    pub(crate) path: PathBuf,
+    pub(crate) file: File,
+    pub(crate) size: u64,
+    pub(crate) period_end: i64,
+    pub(crate) max_size: Option<u64>,
+    pub(crate) schedule: Option<Schedule>,
+    pub(crate) next_sequence: u64,
+    pub(crate) clock: Arc<C>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) pool: Pool,
+}
+
 /// Configuration of a [`RotatingFile`].
 ///
 /// | setting | default | meaning |
@@ -188,6 +202,30 @@ impl Options {
     pub fn dir_mode(mut self, mode: u32) -> Options {
         self.dir_mode = mode;
         self
+    }
+
+    /// The UTC offset in force at `now` under these options.
+    pub(crate) fn offset_at(&self, now: UnixTime) -> UtcOffset {
+        offset_at(self, now)
+    }
+
+    pub(crate) fn sync_on_rotate_enabled(&self) -> bool {
+        self.sync_on_rotate
+    }
+
+    pub(crate) fn file_mode_value(&self) -> u32 {
+        self.file_mode
+    }
+
+    /// The post-processing a finished segment needs under these options.
+    pub(crate) fn job_for(&self, name: BackupName) -> Option<Job> {
+        if self.compress.is_some() {
+            Some(Job::Compress(name))
+        } else if self.checksum {
+            Some(Job::ChecksumRaw(name))
+        } else {
+            None
+        }
     }
 
     /// Compress each finished segment with gzip at `level` (0 to 9; 6 is zlib's default),
@@ -487,6 +525,22 @@ impl<C: Clock + 'static> RotatingFile<C> {
         }
     }
 
+    /// Takes the opened file apart (for the synchronous writer).
+    pub(crate) fn into_parts(self) -> Parts<C> {
+        Parts {
+            path: self.path,
+            file: self.file,
+            size: self.rotator.size(),
+            period_end: self.rotator.period_end_secs(),
+            max_size: self.options.max_size,
+            schedule: self.options.schedule,
+            next_sequence: self.next_sequence,
+            clock: self.clock,
+            shared: self.shared,
+            pool: self.pool,
+        }
+    }
+
     /// Counts `e` and hands it to the error handler (or keeps it for one).
     pub(crate) fn report_error(&self, e: Error) {
         self.shared.report(e);
@@ -744,10 +798,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
         self.stats.rotations += 1;
         self.unsynced = 0;
         self.synced_at = now;
-        if self.options.compress.is_some() {
-            self.pool.submit(Job::Compress(name));
-        } else if self.options.checksum {
-            self.pool.submit(Job::ChecksumRaw(name));
+        if let Some(job) = self.options.job_for(name) {
+            self.pool.submit(job);
         }
         self.shared.sweep();
         Ok(())
@@ -836,7 +888,7 @@ fn offset_at(options: &Options, now: UnixTime) -> UtcOffset {
         .unwrap_or(options.offset)
 }
 
-fn open_append(path: &Path, mode: u32) -> Result<File, Error> {
+pub(crate) fn open_append(path: &Path, mode: u32) -> Result<File, Error> {
     OpenOptions::new()
         .append(true)
         .create(true)

@@ -1,0 +1,352 @@
+//! [`SyncWriter`]: the synchronous mode. Each write is one `O_APPEND` `write` on the
+//! caller's thread, with no lock on the hot path.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use arc_swap::ArcSwap;
+use lethe_core::civil::UnixTime;
+use lethe_core::naming::{BackupName, Form};
+use lethe_core::rotation::{NO_BOUNDARY, Schedule, next_boundary};
+
+use crate::archive::Job;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Op};
+use crate::rotating_file::{Options, RotatingFile};
+use crate::workers::{Pool, Shared};
+
+/// One active file. Writers hold an `Arc` of it while they write, so a rotation never
+/// closes a file under a writer: the rotating thread swaps in a new segment and the old
+/// one is closed, and its post-processing queued, when its last writer lets go.
+struct Segment {
+    file: File,
+    /// Bytes claimed in this file (claimed before written, so it may run ahead).
+    size: AtomicU64,
+    /// End of this segment's time period, in seconds ([`NO_BOUNDARY`] without a schedule).
+    period_end: i64,
+    /// The post-processing job, set when the segment is retired.
+    retired: OnceLock<(Arc<Pool>, Job)>,
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        // The last writer has left the segment: compression may start.
+        if let Some((pool, job)) = self.retired.take() {
+            pool.submit(job);
+        }
+    }
+}
+
+/// The shared, synchronous rotating log writer: `Clone + Send + Sync`, `io::Write`.
+///
+/// Each `write` is one record, written with a single `O_APPEND` `write` call on the
+/// caller's thread, so it is in the kernel when `write` returns, and records of
+/// concurrent writers never interleave. There is no lock on the hot path: the active
+/// file is an atomically swapped `Arc` (DESIGN-NOTES §3), and size accounting is one
+/// atomic add.
+///
+/// Rotation: the writer whose record would push the file past `max_size` (or the first
+/// to see the time boundary) takes the rotation flag, renames the file to its backup name
+/// (`RENAME_NOREPLACE`), opens the new file and swaps it in; the others wait for the swap
+/// (spinning, then yielding) and write into the new file. Writers still holding the old
+/// file finish their record into it (now the backup): a record is never split and never
+/// fails with "file closed". Compression and checksums of the backup start when its last
+/// writer has left it.
+///
+/// Compared with [`Writer`](crate::Writer): every record costs a syscall on the caller's
+/// thread, but nothing is buffered in memory, so a crash of the process loses nothing that
+/// was written. Each thread's records reach the file in its order.
+///
+/// ```
+/// use std::io::Write as _;
+/// use lethe_std::{Options, SyncWriter};
+///
+/// let dir = tempfile::tempdir()?;
+/// let log = SyncWriter::open(dir.path().join("app.log"), Options::default())?;
+/// writeln!(log.clone(), "hello")?;
+/// log.close()?;
+/// assert_eq!(std::fs::read_to_string(dir.path().join("app.log"))?, "hello\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SyncWriter<C: Clock + 'static = SystemClock> {
+    core: Arc<SyncCore<C>>,
+}
+
+impl<C: Clock + 'static> Clone for SyncWriter<C> {
+    fn clone(&self) -> Self {
+        SyncWriter {
+            core: Arc::clone(&self.core),
+        }
+    }
+}
+
+struct SyncCore<C: Clock + 'static> {
+    path: PathBuf,
+    current: ArcSwap<Segment>,
+    /// Held by the one thread that is rotating.
+    rotating: AtomicBool,
+    /// Next backup sequence; only the rotating thread touches it.
+    next_sequence: Mutex<u64>,
+    max_size: Option<u64>,
+    schedule: Option<Schedule>,
+    options: Options,
+    clock: Arc<C>,
+    shared: Arc<Shared>,
+    pool: Arc<Pool>,
+    rotations: AtomicU64,
+    writes: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl SyncWriter<SystemClock> {
+    /// Opens the log file at `path` (validating, recovering and resuming it exactly as
+    /// [`RotatingFile::open`] does).
+    ///
+    /// # Errors
+    ///
+    /// As [`RotatingFile::open`].
+    pub fn open(path: impl AsRef<Path>, options: Options) -> Result<SyncWriter, Error> {
+        SyncWriter::open_with_clock(path, options, SystemClock)
+    }
+}
+
+impl<C: Clock + 'static> SyncWriter<C> {
+    /// Like [`SyncWriter::open`], with the given clock.
+    ///
+    /// # Errors
+    ///
+    /// As [`SyncWriter::open`].
+    pub fn open_with_clock(
+        path: impl AsRef<Path>,
+        options: Options,
+        clock: C,
+    ) -> Result<SyncWriter<C>, Error> {
+        // Validation, directory creation, recovery and the resume state come from the
+        // rotating file; the writer then takes its parts.
+        let file = RotatingFile::open_with_clock(path, options.clone(), clock)?;
+        let parts = file.into_parts();
+        let segment = Segment {
+            file: parts.file,
+            size: AtomicU64::new(parts.size),
+            // The rotator's view: the end of the resumed file's period (`i64::MIN` when a
+            // time rotation is already due, `NO_BOUNDARY` without a schedule).
+            period_end: parts.period_end,
+            retired: OnceLock::new(),
+        };
+        Ok(SyncWriter {
+            core: Arc::new(SyncCore {
+                path: parts.path,
+                current: ArcSwap::from_pointee(segment),
+                rotating: AtomicBool::new(false),
+                next_sequence: Mutex::new(parts.next_sequence),
+                max_size: parts.max_size,
+                schedule: parts.schedule,
+                options,
+                clock: parts.clock,
+                shared: parts.shared,
+                pool: Arc::new(parts.pool),
+                rotations: AtomicU64::new(0),
+                writes: AtomicU64::new(0),
+                bytes: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// Writes `record` as one record.
+    ///
+    /// # Errors
+    ///
+    /// The write's error (with a full disk, a prefix of the record may have reached the
+    /// file), or a failed rotation's.
+    pub fn write_record(&self, record: &[u8]) -> Result<(), Error> {
+        let core = &*self.core;
+        let len = record.len() as u64;
+        let mut spins = 0u32;
+        loop {
+            let segment = core.current.load_full();
+            let due_by_time =
+                core.schedule.is_some() && core.clock.now().secs() >= segment.period_end;
+            let start = segment.size.fetch_add(len, Ordering::Relaxed);
+            let due_by_size = core
+                .max_size
+                .is_some_and(|max| start > 0 && start.saturating_add(len) > max);
+            if !(due_by_time || due_by_size) {
+                io::Write::write_all(&mut &segment.file, record)
+                    .map_err(|e| Error::new(Op::Write, &core.path, e))?;
+                core.writes.fetch_add(1, Ordering::Relaxed);
+                core.bytes.fetch_add(len, Ordering::Relaxed);
+                return Ok(());
+            }
+            // This record belongs to the next file: give the bytes back and rotate, or
+            // wait for whoever is rotating.
+            segment.size.fetch_sub(len, Ordering::Relaxed);
+            if core
+                .rotating
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                let result = if Arc::ptr_eq(&segment, &*core.current.load()) {
+                    core.rotate(&segment)
+                } else {
+                    Ok(()) // someone else rotated meanwhile
+                };
+                core.rotating.store(false, Ordering::Release);
+                result?;
+            } else {
+                spins += 1;
+                if spins < 64 {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+
+    /// Rotates now.
+    ///
+    /// # Errors
+    ///
+    /// The rotation's error.
+    pub fn rotate(&self) -> Result<(), Error> {
+        let core = &*self.core;
+        loop {
+            if core
+                .rotating
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                let segment = core.current.load_full();
+                let result = core.rotate(&segment);
+                core.rotating.store(false, Ordering::Release);
+                return result;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    /// `fsync`s the active file.
+    ///
+    /// # Errors
+    ///
+    /// The `fsync` error.
+    pub fn sync(&self) -> Result<(), Error> {
+        self.core
+            .current
+            .load()
+            .file
+            .sync_all()
+            .map_err(|e| Error::new(Op::Sync, &self.core.path, e))
+    }
+
+    /// Receives errors of background work (compression, checksums, retention, recovery).
+    pub fn set_error_handler(&self, handler: impl FnMut(&Error) + Send + 'static) {
+        self.core.shared.set_error_handler(Box::new(handler));
+    }
+
+    /// Records written, bytes written, rotations done.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let c = &self.core;
+        (
+            c.writes.load(Ordering::Relaxed),
+            c.bytes.load(Ordering::Relaxed),
+            c.rotations.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Closes this handle. The last one `fsync`s the file and waits for background work.
+    ///
+    /// # Errors
+    ///
+    /// The final `fsync`'s error.
+    pub fn close(self) -> Result<(), Error> {
+        let synced = self.sync();
+        if let Ok(core) = Arc::try_unwrap(self.core) {
+            let SyncCore { current, pool, .. } = core;
+            drop(current); // queues the last retired segment's job, if any is pending
+            match Arc::try_unwrap(pool) {
+                Ok(mut pool) => pool.finish(),
+                Err(pool) => drop(pool), // a segment still holds it; its drop finishes it
+            }
+        }
+        synced
+    }
+}
+
+impl<C: Clock + 'static> io::Write for SyncWriter<C> {
+    /// Writes all of `buf` as one record.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_record(buf)?;
+        Ok(buf.len())
+    }
+
+    /// Nothing is buffered.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Formats the whole of `args` into one record (see
+    /// [`Writer`](crate::Writer)'s `write_fmt`).
+    fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> io::Result<()> {
+        match args.as_str() {
+            Some(s) => self.write_record(s.as_bytes()).map_err(io::Error::from),
+            None => {
+                let text = std::fmt::format(args);
+                self.write_record(text.as_bytes()).map_err(io::Error::from)
+            }
+        }
+    }
+}
+
+impl<C: Clock + 'static> SyncCore<C> {
+    /// Renames the active file to its backup name, opens a new one and swaps it in. The
+    /// caller holds the rotation flag and has checked that `old` is still current.
+    fn rotate(&self, old: &Arc<Segment>) -> Result<(), Error> {
+        let now = self.clock.now();
+        let offset = self.options.offset_at(now);
+        let mut next = self
+            .next_sequence
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let name = BackupName {
+            sequence: *next,
+            time: UnixTime::from_secs_clamped(now.secs()),
+            offset,
+            form: Form::Raw,
+        };
+        let backup = self.shared.naming.path_of(&self.shared.dir, name)?;
+        if self.options.sync_on_rotate_enabled() {
+            old.file
+                .sync_all()
+                .map_err(|e| Error::new(Op::Sync, &self.path, e))?;
+        }
+        crate::archive::rename_noreplace(&self.path, &backup)?;
+        *next += 1;
+        drop(next);
+        let file = crate::rotating_file::open_append(&self.path, self.options.file_mode_value())?;
+        if self.options.sync_on_rotate_enabled() {
+            crate::archive::sync_dir(&self.shared.dir)?;
+        }
+        let period_end = match self.schedule {
+            Some(s) => next_boundary(s, now, offset),
+            None => NO_BOUNDARY,
+        };
+        let segment = Arc::new(Segment {
+            file,
+            size: AtomicU64::new(0),
+            period_end,
+            retired: OnceLock::new(),
+        });
+        let retired = self.current.swap(segment);
+        if let Some(job) = self.options.job_for(name) {
+            let _ = retired.retired.set((Arc::clone(&self.pool), job));
+        }
+        drop(retired); // if no writer holds it any more, its job is queued now
+        self.rotations.fetch_add(1, Ordering::Relaxed);
+        self.shared.sweep();
+        Ok(())
+    }
+}
