@@ -40,6 +40,15 @@ fn main() -> ExitCode {
         }
     };
     log.set_error_handler(rate_limited_report());
+    // A file that does not end in a newline holds a torn last line (the previous run was
+    // killed in the middle of a write) or a final line without one: start on a new line,
+    // so the first line of this run is whole.
+    if ends_mid_line(&args.file)
+        && let Err(e) = log.write_record(b"\n")
+    {
+        say!("lethe: {e}");
+        return ExitCode::from(1);
+    }
     let report = pipe(io::stdin().lock(), &log);
     // Write everything out, then wait for compression, checksums and retention.
     let metrics = match log.close() {
@@ -74,6 +83,16 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+/// Does the file at `path` exist and end with something other than a newline?
+fn ends_mid_line(path: &std::path::Path) -> bool {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut last = [0u8; 1];
+    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] != b'\n'
 }
 
 /// What [`pipe`] did.
