@@ -56,6 +56,10 @@ impl Drop for Segment {
 /// fails with "file closed". Compression and checksums of the backup start when its last
 /// writer has left it.
 ///
+/// The rotation protocol (claim, give back, flag, "still current" check, swap) is
+/// model-checked with loom in `loom-tests/tests/sync_rotation.rs`, which restates it with
+/// loom's atomics.
+///
 /// Compared with [`Writer`](crate::Writer): every record costs a syscall on the caller's
 /// thread, but nothing is buffered in memory, so a crash of the process loses nothing that
 /// was written. Each thread's records reach the file in its order.
