@@ -95,6 +95,44 @@ fn latency(dir: &Path, label: &str, file: Options) -> (u64, u64, u64) {
     (p50, p99, p999)
 }
 
+/// The synchronous writer in the same bursts: every call is one `write` syscall.
+fn sync_latency(dir: &Path) -> (u64, u64, u64) {
+    let log = lethe_std::SyncWriter::open(
+        dir.join("sync.log"),
+        Options::default().max_size(Some(64 << 20)),
+    )
+    .expect("open");
+    let line = record(7);
+    let mut samples = Vec::with_capacity(BURST * BURSTS / 10);
+    for _ in 0..BURSTS / 10 {
+        for _ in 0..BURST {
+            let t = Instant::now();
+            log.write_record(black_box(&line)).unwrap();
+            samples.push(t.elapsed().as_nanos() as u64);
+        }
+        let until = Instant::now() + PAUSE;
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+    }
+    log.close().unwrap();
+    samples.sort_unstable();
+    let r = (
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.99),
+        percentile(&samples, 0.999),
+    );
+    println!(
+        "{:<18} median {:>5} ns   p99 {:>6} ns   p99.9 {:>6} ns   ({} writes)",
+        "sync-writer",
+        r.0,
+        r.1,
+        r.2,
+        samples.len()
+    );
+    r
+}
+
 fn sync_all() {
     let _ = Command::new("sync").status();
 }
@@ -198,6 +236,7 @@ fn main() {
             .checksum(true)
             .retention(RetentionPolicy::new().max_count(5)),
     );
+    sync_latency(&dir);
     println!(
         "p99.9 during rotation + gzip / steady state: {:.2}",
         rotating.2 as f64 / steady.2 as f64
