@@ -131,6 +131,7 @@ impl Args {
             fsync: self.fsync.clone(),
             buffer: self.buffer.clone(),
             on_full: self.on_full.clone(),
+            mode: None,
             file_mode: self.mode.clone(),
             workers: None,
             time_zone: self.local_time.then(|| "local".to_owned()),

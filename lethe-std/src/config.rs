@@ -9,7 +9,7 @@ use lethe_core::rotation::Schedule;
 use lethe_core::size::parse_size;
 
 use crate::rotating_file::{Fsync, Options};
-use crate::writer::{Backpressure, WriterOptions};
+use crate::writer::{Backpressure, Mode, WriterOptions};
 
 /// Configuration from strings: presets, environment variables (`LETHE_*`), and, with the
 /// `serde` feature, any serde format (JSON, TOML, ...).
@@ -32,6 +32,7 @@ use crate::writer::{Backpressure, WriterOptions};
 /// | `fsync` | `LETHE_FSYNC` | `never`, `rotate`, a size, or a duration | `rotate` |
 /// | `buffer` | `LETHE_BUFFER` | a power-of-two size, 32B to 2GiB | `1MiB` |
 /// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync` | `block` |
+/// | `mode` | `LETHE_MODE` | `async`, `auto` | `async` |
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
 /// | `workers` | `LETHE_WORKERS` | 1 or more | `1` |
 /// | `free_space_on_full` | `LETHE_FREE_SPACE_ON_FULL` | `true`/`false`: on a full disk, delete the oldest backups | `false` |
@@ -88,6 +89,8 @@ pub struct Config {
     pub buffer: Option<String>,
     /// Backpressure policy.
     pub on_full: Option<String>,
+    /// Writer mode.
+    pub mode: Option<String>,
     /// Mode of created files, octal.
     pub file_mode: Option<String>,
     /// Background worker threads.
@@ -201,6 +204,7 @@ impl Config {
             fsync: over.fsync.or(self.fsync),
             buffer: over.buffer.or(self.buffer),
             on_full: over.on_full.or(self.on_full),
+            mode: over.mode.or(self.mode),
             file_mode: over.file_mode.or(self.file_mode),
             workers: over.workers.or(self.workers),
             time_zone: over.time_zone.or(self.time_zone),
@@ -265,6 +269,7 @@ impl Config {
             fsync: text("fsync")?,
             buffer: text("buffer")?,
             on_full: text("on_full")?,
+            mode: text("mode")?,
             file_mode: text("file_mode")?,
             workers: number("workers")?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             time_zone: text("time_zone")?,
@@ -374,6 +379,11 @@ impl Config {
                 ));
             }
         };
+        let writer_mode = match self.mode.as_deref() {
+            None | Some("async") => Mode::Async,
+            Some("auto") => Mode::Auto,
+            Some(v) => return Err(ConfigError::new("mode", v, "expected async or auto")),
+        };
         let mode = match self.file_mode.as_deref() {
             None => 0o640,
             Some(v) => u32::from_str_radix(v, 8)
@@ -423,7 +433,8 @@ impl Config {
         Ok(WriterOptions::default()
             .file(file)
             .buffer(buffer)
-            .backpressure(backpressure))
+            .backpressure(backpressure)
+            .mode(writer_mode))
     }
 }
 

@@ -47,4 +47,4 @@ pub use config::{Config, ConfigError};
 pub use error::{Error, Op};
 pub use rotating_file::{BatchError, Fsync, MAX_BATCH, MAX_PATH_LEN, Options, RotatingFile, Stats};
 pub use sync_writer::SyncWriter;
-pub use writer::{Backpressure, Metrics, Writer, WriterOptions};
+pub use writer::{Backpressure, Metrics, Mode, Writer, WriterOptions};

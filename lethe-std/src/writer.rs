@@ -33,6 +33,24 @@ pub enum Backpressure {
     Sync,
 }
 
+/// How a [`Writer`] gets records to the file.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Mode {
+    /// Always through the ring and the consumer thread.
+    #[default]
+    Async,
+    /// Start by writing directly (each record one `write` on the caller's thread, under a
+    /// `try_lock` that never waits), and switch to the ring as soon as two writers meet
+    /// (the lock is busy) or a direct write takes longer than
+    /// [`WriterOptions::auto_slow_write`]. Switch back after the ring has been empty for
+    /// [`WriterOptions::auto_idle`]. Each thread's order is kept across switches: a direct
+    /// write first waits until the ring is empty. Switches are counted in
+    /// [`Metrics::mode_switches`]. While writing directly nothing is buffered, so a failed
+    /// write (a full disk) returns its error to the caller instead of being retried.
+    Auto,
+}
+
 /// Configuration of a [`Writer`]: the file's [`Options`] plus the buffer's.
 ///
 /// | setting | default |
@@ -44,6 +62,9 @@ pub enum Backpressure {
 /// | [`max_idle`](WriterOptions::max_idle) | 2 ms |
 /// | [`close_timeout`](WriterOptions::close_timeout) | 5 s |
 /// | [`drop_marker`](WriterOptions::drop_marker) | off |
+/// | [`mode`](WriterOptions::mode) | [`Mode::Async`] |
+/// | [`auto_slow_write`](WriterOptions::auto_slow_write) | 50 µs |
+/// | [`auto_idle`](WriterOptions::auto_idle) | 1 s |
 #[derive(Clone, Debug)]
 pub struct WriterOptions {
     file: Options,
@@ -53,6 +74,9 @@ pub struct WriterOptions {
     max_idle: Duration,
     close_timeout: Duration,
     drop_marker: bool,
+    mode: Mode,
+    auto_slow_write: Duration,
+    auto_idle: Duration,
 }
 
 impl Default for WriterOptions {
@@ -65,6 +89,9 @@ impl Default for WriterOptions {
             max_idle: Duration::from_millis(2),
             close_timeout: Duration::from_secs(5),
             drop_marker: false,
+            mode: Mode::Async,
+            auto_slow_write: Duration::from_micros(50),
+            auto_idle: Duration::from_secs(1),
         }
     }
 }
@@ -117,6 +144,27 @@ impl WriterOptions {
         self
     }
 
+    /// Async (default) or auto (see [`Mode`]).
+    #[must_use]
+    pub fn mode(mut self, mode: Mode) -> WriterOptions {
+        self.mode = mode;
+        self
+    }
+
+    /// In [`Mode::Auto`], a direct write slower than this switches to the ring.
+    #[must_use]
+    pub fn auto_slow_write(mut self, limit: Duration) -> WriterOptions {
+        self.auto_slow_write = limit;
+        self
+    }
+
+    /// In [`Mode::Auto`], how long the ring must stay empty before writing directly again.
+    #[must_use]
+    pub fn auto_idle(mut self, idle: Duration) -> WriterOptions {
+        self.auto_idle = idle;
+        self
+    }
+
     /// How long closing keeps retrying a failing file before giving up on the records
     /// left (counted in [`Metrics::lost_at_close`]).
     #[must_use]
@@ -149,6 +197,10 @@ pub struct Metrics {
     pub buffer_used: u64,
     /// Ring capacity in bytes.
     pub buffer_capacity: u64,
+    /// Whether records currently go directly to the file ([`Mode::Auto`]).
+    pub direct_mode: bool,
+    /// Switches between direct and buffered writing ([`Mode::Auto`]).
+    pub mode_switches: u64,
     /// The rotating file's counters (rotations, compressions, ...), as of the last batch.
     pub file: Stats,
 }
@@ -162,6 +214,12 @@ struct Core<C: Clock + 'static> {
     max_idle: Duration,
     close_timeout: Duration,
     drop_marker: bool,
+    auto: bool,
+    auto_slow_write: Duration,
+    auto_idle: Duration,
+    /// In auto mode: records go directly to the file (true) or through the ring.
+    direct: Padded<AtomicBool>,
+    mode_switches: AtomicU64,
     /// Set once by close; read on every write, so it has a cache line of its own.
     closed: Padded<AtomicBool>,
     /// The consumer announced it is about to park.
@@ -313,6 +371,11 @@ impl<C: Clock + 'static> Writer<C> {
             max_idle: options.max_idle,
             close_timeout: options.close_timeout,
             drop_marker: options.drop_marker,
+            auto: options.mode == Mode::Auto,
+            auto_slow_write: options.auto_slow_write,
+            auto_idle: options.auto_idle,
+            direct: Padded(AtomicBool::new(options.mode == Mode::Auto)),
+            mode_switches: AtomicU64::new(0),
             closed: Padded(AtomicBool::new(false)),
             parked: Padded(AtomicBool::new(false)),
             waiting: AtomicU64::new(0),
@@ -374,6 +437,9 @@ impl<C: Clock + 'static> Writer<C> {
             // Keep this thread's order: everything it wrote before is in the file first.
             self.flush()?;
             return self.write_direct(record);
+        }
+        if core.direct.0.load(Ordering::Relaxed) && self.try_write_direct(record)? {
+            return Ok(());
         }
         let mut spins = 0u32;
         loop {
@@ -516,6 +582,8 @@ impl<C: Clock + 'static> Writer<C> {
             lost_at_close: core.lost_at_close.load(Ordering::Relaxed),
             buffer_used: core.ring.used() as u64,
             buffer_capacity: core.ring.capacity() as u64,
+            direct_mode: core.direct.0.load(Ordering::Relaxed),
+            mode_switches: core.mode_switches.load(Ordering::Relaxed),
             file: *lock(&core.stats),
         }
     }
@@ -538,6 +606,39 @@ impl<C: Clock + 'static> Writer<C> {
                 Ok(w.metrics())
             }
         }
+    }
+
+    /// Auto mode's direct write. Returns `Ok(false)` (after switching to the ring) when
+    /// another writer holds the file; switches after the write if it was slow.
+    fn try_write_direct(&self, record: &[u8]) -> io::Result<bool> {
+        let core = self.core();
+        if !core.ring.is_empty() {
+            // Records of an earlier buffered phase (perhaps this thread's) come first.
+            self.flush()?;
+        }
+        // A few tries ride out the consumer's brief housekeeping (fsync and sweep ticks);
+        // a lock that stays busy means another writer: switch to the ring.
+        let mut file = None;
+        for _ in 0..64 {
+            if let Ok(guard) = core.file.try_lock() {
+                file = Some(guard);
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        let Some(mut file) = file else {
+            core.switch_direct(false);
+            return Ok(false);
+        };
+        let started = Instant::now();
+        file.write_record(record)?;
+        drop(file);
+        core.direct_writes.fetch_add(1, Ordering::Relaxed);
+        core.delivered(1, record.len() as u64);
+        if started.elapsed() > core.auto_slow_write {
+            core.switch_direct(false);
+        }
+        Ok(true)
     }
 
     fn write_direct(&self, record: &[u8]) -> io::Result<()> {
@@ -637,6 +738,13 @@ impl std::fmt::Write for StackBuf {
 }
 
 impl<C: Clock + 'static> Core<C> {
+    /// Auto mode: switches between direct and buffered writing (counted once per change).
+    fn switch_direct(&self, direct: bool) {
+        if self.auto && self.direct.0.swap(direct, Ordering::Relaxed) != direct {
+            self.mode_switches.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Counts records that reached the file.
     fn delivered(&self, records: u64, bytes: u64) {
         self.writes.0.fetch_add(records, Ordering::Relaxed);
@@ -735,6 +843,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
     let mut closing_since: Option<Instant> = None;
     let mut marked_drops = 0usize;
     let mut failing = false;
+    let mut empty_since = Instant::now();
     loop {
         if core.drop_marker && !failing && resume == 0 {
             write_drop_marker(core, &mut marked_drops);
@@ -753,10 +862,18 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
                 std::thread::yield_now();
                 continue;
             }
+            if core.auto
+                && !core.direct.0.load(Ordering::Relaxed)
+                && empty_since.elapsed() >= core.auto_idle
+                && core.ring.is_empty()
+            {
+                core.switch_direct(true);
+            }
             idle_wait(core, &mut idle);
             continue;
         };
         idle = 0;
+        empty_since = Instant::now();
         let mut records: [&[u8]; MAX_BATCH] = [&[]; MAX_BATCH];
         let mut n = 0;
         for r in batch.records() {

@@ -399,3 +399,52 @@ fn the_metrics_callback_runs_periodically_off_the_writers_thread() {
     assert_eq!(writes, 1);
     log.close().unwrap();
 }
+
+#[test]
+fn auto_mode_writes_directly_alone_buffers_under_contention_and_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = WriterOptions::default()
+        .mode(lethe_std::Mode::Auto)
+        // Only contention switches here: a debug build's writes can be slow.
+        .auto_slow_write(Duration::from_secs(1))
+        .auto_idle(Duration::from_millis(20))
+        .max_idle(Duration::from_millis(1));
+    let log = Writer::open(dir.path().join("app.log"), options).unwrap();
+    // Alone: every record goes directly to the file.
+    for i in 0..1_000 {
+        writeln!(log.clone(), "t9 {i}").unwrap();
+    }
+    let m = log.metrics();
+    assert!(m.direct_mode);
+    assert_eq!((m.direct_writes, m.mode_switches), (1_000, 0), "{m:?}");
+    // Four threads meet on the file lock: the writer switches to the ring.
+    run_threads(&log, 4, 50_000);
+    let m = log.metrics();
+    assert!(m.mode_switches >= 1, "{m:?}");
+    // Quiet for longer than auto_idle: back to direct writing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !log.metrics().direct_mode {
+        assert!(std::time::Instant::now() < deadline, "never switched back");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for i in 1_000..2_000 {
+        writeln!(log.clone(), "t9 {i}").unwrap();
+    }
+    let m = log.close().unwrap();
+    assert!(m.mode_switches >= 2, "{m:?}");
+    let text = contents(dir.path(), "app.log");
+    let mut next: HashMap<u32, u32> = HashMap::new();
+    for line in text.lines() {
+        let (t, i) = line.split_once(' ').unwrap();
+        let t: u32 = t[1..].parse().unwrap();
+        let i: u32 = i.parse().unwrap();
+        let e = next.entry(t).or_insert(0);
+        assert_eq!(
+            i, *e,
+            "thread {t}: gap, duplicate or reorder across mode switches"
+        );
+        *e += 1;
+    }
+    assert_eq!(next[&9], 2_000);
+    assert!((0..4).all(|t| next[&t] == 50_000));
+}
