@@ -619,12 +619,16 @@ impl<C: Clock + 'static> Writer<C> {
         // A few tries ride out the consumer's brief housekeeping (fsync and sweep ticks);
         // a lock that stays busy means another writer: switch to the ring.
         let mut file = None;
-        for _ in 0..64 {
+        for attempt in 0..72 {
             if let Ok(guard) = core.file.try_lock() {
                 file = Some(guard);
                 break;
             }
-            std::hint::spin_loop();
+            if attempt < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now(); // the holder may have been preempted
+            }
         }
         let Some(mut file) = file else {
             core.switch_direct(false);
