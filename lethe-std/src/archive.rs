@@ -272,10 +272,12 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
         .map_err(|e| Error::new(Op::Sync, dir, e))
 }
 
-fn remove_if_exists(path: &Path) -> Result<(), Error> {
+/// Deletes `path`; a file that is already gone is not an error. Returns whether this call
+/// deleted it.
+pub(crate) fn remove_if_exists(path: &Path) -> Result<bool, Error> {
     match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(Error::new(Op::Remove, path, e)),
     }
 }
@@ -332,9 +334,9 @@ pub(crate) fn recover(
         for e in group.iter().filter(|e| e.name.form.is_temporary()) {
             let path = naming.path_of(dir, e.name)?;
             match remove_if_exists(&path) {
-                Ok(()) => {
-                    out.temporaries_removed += 1;
-                    touched = true;
+                Ok(removed) => {
+                    out.temporaries_removed += u64::from(removed);
+                    touched |= removed;
                 }
                 Err(err) => errors.push(err),
             }

@@ -5,8 +5,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use lethe_core::civil::{UnixTime, UtcOffset};
-use lethe_core::naming::{BackupName, Form, Pattern, next_sequence};
+use lethe_core::civil::UnixTime;
+use lethe_core::naming::{BackupName, Pattern, next_sequence};
 use lethe_core::retention::{Entry, RetentionPolicy};
 
 use crate::error::{Error, Op};
@@ -72,22 +72,10 @@ impl Naming {
         Ok(dir.join(text.as_str()))
     }
 
-    /// The path of the raw backup with `sequence`, closed at `time`.
-    pub(crate) fn backup_path(
-        &self,
-        dir: &Path,
-        sequence: u64,
-        time: UnixTime,
-        offset: UtcOffset,
-    ) -> Result<PathBuf, String> {
-        let name = BackupName {
-            sequence,
-            time,
-            offset,
-            form: Form::Raw,
-        };
-        let text = self.pattern().format(&name).map_err(|e| e.to_string())?;
-        Ok(dir.join(text.as_str()))
+    /// Deletes the file `name` names in `dir`; one already gone is not an error. Returns
+    /// whether this call deleted it.
+    pub(crate) fn remove(&self, dir: &Path, name: BackupName) -> Result<bool, Error> {
+        crate::archive::remove_if_exists(&self.path_of(dir, name)?)
     }
 
     /// Applies `policy` to the backups in `dir`, leaving alone the backups for which
@@ -111,20 +99,14 @@ impl Naming {
                 return 0;
             }
         };
-        let pattern = self.pattern();
         let mut removed = 0;
         policy.plan(&mut entries, now, |entry| {
             if busy(entry.name.sequence) {
                 return; // being compressed or hashed: the sweep after that job deletes it
             }
-            let Ok(text) = pattern.format(&entry.name) else {
-                return; // it parsed, so it formats; nothing to delete otherwise
-            };
-            let path = dir.join(text.as_str());
-            match fs::remove_file(&path) {
-                Ok(()) => removed += 1,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => errors.push(Error::new(Op::Remove, &path, e)),
+            match self.remove(dir, entry.name) {
+                Ok(deleted) => removed += u64::from(deleted),
+                Err(e) => errors.push(e),
             }
         });
         removed

@@ -5,6 +5,7 @@ use std::fmt;
 use lethe_core::civil::Weekday;
 use lethe_core::duration::parse_duration;
 use lethe_core::retention::RetentionPolicy;
+use lethe_core::ring::{MAX_CAPACITY, MIN_CAPACITY};
 use lethe_core::rotation::Schedule;
 use lethe_core::size::parse_size;
 
@@ -362,9 +363,16 @@ impl Config {
             Some(v) => parse_size(v)
                 .ok()
                 .and_then(|b| usize::try_from(b).ok())
-                .filter(|b| b.is_power_of_two() && (32..=1 << 31).contains(b))
+                .filter(|b| b.is_power_of_two() && (MIN_CAPACITY..=MAX_CAPACITY).contains(b))
                 .ok_or_else(|| {
-                    ConfigError::new("buffer", v, "it must be a power of two from 32B to 2GiB")
+                    ConfigError::new(
+                        "buffer",
+                        v,
+                        format!(
+                            "it must be a power of two from {}B to {}B",
+                            MIN_CAPACITY, MAX_CAPACITY
+                        ),
+                    )
                 })?,
         };
         let backpressure = match self.on_full.as_deref() {

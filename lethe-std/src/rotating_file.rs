@@ -209,14 +209,6 @@ impl Options {
         offset_at(self, now)
     }
 
-    pub(crate) fn sync_on_rotate_enabled(&self) -> bool {
-        self.sync_on_rotate
-    }
-
-    pub(crate) fn file_mode_value(&self) -> u32 {
-        self.file_mode
-    }
-
     /// The post-processing a finished segment needs under these options.
     pub(crate) fn job_for(&self, name: BackupName) -> Option<Job> {
         if self.compress.is_some() {
@@ -765,35 +757,22 @@ impl<C: Clock + 'static> RotatingFile<C> {
     }
 
     fn rotate_at(&mut self, now: UnixTime) -> Result<(), Error> {
-        if self.options.sync_on_rotate {
-            self.sync()?;
-        }
-        let backup = self
-            .shared
-            .naming
-            .backup_path(&self.shared.dir, self.next_sequence, now, self.offset)
-            .map_err(|msg| Error::new(Op::Rename, &self.path, io::Error::other(msg)))?;
-        rustix::fs::renameat_with(
-            rustix::fs::CWD,
+        let (name, file) = retire_active(
             &self.path,
-            rustix::fs::CWD,
-            &backup,
-            rustix::fs::RenameFlags::NOREPLACE,
-        )
-        .map_err(|e| Error::new(Op::Rename, &backup, e.into()))?;
-        let name = BackupName {
-            sequence: self.next_sequence,
-            time: UnixTime::from_secs_clamped(now.secs()),
-            offset: self.offset,
-            form: Form::Raw,
-        };
-        self.next_sequence += 1;
-        // The old descriptor now refers to the backup; it is closed when replaced, before
-        // any background job reads the backup.
-        self.file = open_append(&self.path, self.options.file_mode)?;
+            &self.file,
+            &self.shared,
+            &self.options,
+            self.next_sequence,
+            now,
+            self.offset,
+        )?;
         if self.options.sync_on_rotate {
-            sync_dir(&self.shared.dir)?;
+            self.stats.syncs += 1;
         }
+        self.next_sequence += 1;
+        // The old descriptor refers to the backup now; replacing it closes it before any
+        // background job reads the backup.
+        self.file = file;
         self.rotator.rotated(now, self.offset);
         self.stats.rotations += 1;
         self.unsynced = 0;
@@ -804,6 +783,37 @@ impl<C: Clock + 'static> RotatingFile<C> {
         self.shared.sweep();
         Ok(())
     }
+}
+
+/// The file-system half of a rotation, shared by [`RotatingFile`] and
+/// [`SyncWriter`](crate::SyncWriter): `fsync` the finished file (with `sync_on_rotate`),
+/// rename it to backup `sequence` without ever replacing a file, open a fresh active file,
+/// and `fsync` the directory. Returns the backup's name and the new file.
+pub(crate) fn retire_active(
+    path: &Path,
+    old: &File,
+    shared: &Shared,
+    options: &Options,
+    sequence: u64,
+    now: UnixTime,
+    offset: UtcOffset,
+) -> Result<(BackupName, File), Error> {
+    if options.sync_on_rotate {
+        old.sync_all().map_err(|e| Error::new(Op::Sync, path, e))?;
+    }
+    let name = BackupName {
+        sequence,
+        time: UnixTime::from_secs_clamped(now.secs()),
+        offset,
+        form: Form::Raw,
+    };
+    let backup = shared.naming.path_of(&shared.dir, name)?;
+    archive::rename_noreplace(path, &backup)?;
+    let file = open_append(path, options.file_mode)?;
+    if options.sync_on_rotate {
+        archive::sync_dir(&shared.dir)?;
+    }
+    Ok((name, file))
 }
 
 impl<C: Clock + 'static> io::Write for RotatingFile<C> {
@@ -895,10 +905,4 @@ pub(crate) fn open_append(path: &Path, mode: u32) -> Result<File, Error> {
         .mode(mode)
         .open(path)
         .map_err(|e| Error::new(Op::Open, path, e))
-}
-
-fn sync_dir(dir: &Path) -> Result<(), Error> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::new(Op::Sync, dir, e))
 }

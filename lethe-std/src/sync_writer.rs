@@ -8,14 +8,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use arc_swap::ArcSwap;
-use lethe_core::civil::UnixTime;
-use lethe_core::naming::{BackupName, Form};
 use lethe_core::rotation::{NO_BOUNDARY, Schedule, next_boundary};
 
 use crate::archive::Job;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Op};
-use crate::rotating_file::{Options, RotatingFile};
+use crate::rotating_file::{Options, RotatingFile, retire_active};
 use crate::workers::{Pool, Shared};
 
 /// One active file. Writers hold an `Arc` of it while they write, so a rotation never
@@ -295,13 +293,9 @@ impl<C: Clock + 'static> io::Write for SyncWriter<C> {
     /// Formats the whole of `args` into one record (see
     /// [`Writer`](crate::Writer)'s `write_fmt`).
     fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> io::Result<()> {
-        match args.as_str() {
-            Some(s) => self.write_record(s.as_bytes()).map_err(io::Error::from),
-            None => {
-                let text = std::fmt::format(args);
-                self.write_record(text.as_bytes()).map_err(io::Error::from)
-            }
-        }
+        crate::writer::with_formatted(args, |record| {
+            self.write_record(record).map_err(io::Error::from)
+        })
     }
 }
 
@@ -315,25 +309,17 @@ impl<C: Clock + 'static> SyncCore<C> {
             .next_sequence
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let name = BackupName {
-            sequence: *next,
-            time: UnixTime::from_secs_clamped(now.secs()),
+        let (name, file) = retire_active(
+            &self.path,
+            &old.file,
+            &self.shared,
+            &self.options,
+            *next,
+            now,
             offset,
-            form: Form::Raw,
-        };
-        let backup = self.shared.naming.path_of(&self.shared.dir, name)?;
-        if self.options.sync_on_rotate_enabled() {
-            old.file
-                .sync_all()
-                .map_err(|e| Error::new(Op::Sync, &self.path, e))?;
-        }
-        crate::archive::rename_noreplace(&self.path, &backup)?;
+        )?;
         *next += 1;
         drop(next);
-        let file = crate::rotating_file::open_append(&self.path, self.options.file_mode_value())?;
-        if self.options.sync_on_rotate_enabled() {
-            crate::archive::sync_dir(&self.shared.dir)?;
-        }
         let period_end = match self.schedule {
             Some(s) => next_boundary(s, now, offset),
             None => NO_BOUNDARY,

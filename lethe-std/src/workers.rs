@@ -146,13 +146,9 @@ impl Shared {
         };
         let mut deleted = false;
         for e in entries.iter().filter(|e| e.name.sequence == oldest) {
-            let Ok(path) = self.naming.path_of(&self.dir, e.name) else {
-                continue;
-            };
-            match std::fs::remove_file(&path) {
-                Ok(()) => deleted = true,
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                Err(err) => self.report(Error::new(crate::Op::Remove, &path, err)),
+            match self.naming.remove(&self.dir, e.name) {
+                Ok(removed) => deleted |= removed,
+                Err(err) => self.report(err),
             }
         }
         if deleted {

@@ -709,20 +709,29 @@ impl<C: Clock + 'static> io::Write for Writer<C> {
     /// threads never interleave fragments. Up to 512 bytes are formatted on the stack
     /// (no allocation); longer output is formatted into a temporary `Vec`.
     fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> io::Result<()> {
-        if let Some(s) = args.as_str() {
-            return self.write_record(s.as_bytes());
-        }
-        let mut stack = StackBuf {
-            buf: [0; 512],
-            len: 0,
-        };
-        if std::fmt::Write::write_fmt(&mut stack, args).is_ok() {
-            return self.write_record(&stack.buf[..stack.len]);
-        }
-        let mut heap = Vec::with_capacity(1024);
-        io::Write::write_fmt(&mut heap, args)?;
-        self.write_record(&heap)
+        with_formatted(args, |record| self.write_record(record))
     }
+}
+
+/// Formats `args` and hands the bytes to `write` as one record: on the stack when they
+/// fit in 512 bytes (no allocation), otherwise in a temporary `Vec`.
+pub(crate) fn with_formatted<R>(
+    args: std::fmt::Arguments<'_>,
+    write: impl FnOnce(&[u8]) -> io::Result<R>,
+) -> io::Result<R> {
+    if let Some(s) = args.as_str() {
+        return write(s.as_bytes());
+    }
+    let mut stack = StackBuf {
+        buf: [0; 512],
+        len: 0,
+    };
+    if std::fmt::Write::write_fmt(&mut stack, args).is_ok() {
+        return write(&stack.buf[..stack.len]);
+    }
+    let mut heap = Vec::with_capacity(1024);
+    io::Write::write_fmt(&mut heap, args)?;
+    write(&heap)
 }
 
 /// A fixed stack buffer for formatting one record.
@@ -824,7 +833,6 @@ fn closed() -> io::Error {
     io::Error::new(io::ErrorKind::BrokenPipe, "the log writer is closed")
 }
 
-/// The consumer thread: batches from the ring into the file.
 /// Calls the metrics callback if its interval has passed.
 fn report_metrics<C: Clock + 'static>(core: &Core<C>) {
     let mut slot = lock(&core.on_metrics);
@@ -837,6 +845,7 @@ fn report_metrics<C: Clock + 'static>(core: &Core<C>) {
     }
 }
 
+/// The consumer thread: batches from the ring into the file.
 fn consume<C: Clock + 'static>(core: &Core<C>) {
     let Some(mut consumer) = core.ring.consumer() else {
         return; // unreachable: the ring is created for this thread alone
@@ -908,12 +917,14 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
                 core.delivered(n as u64, (bytes - resume) as u64);
                 batch.release();
                 resume = 0;
-                failing = false;
-                report_metrics(core);
-                backoff.reset();
-                if lock(&core.failing).take().is_some() {
+                if failing {
+                    // The file works again: flush stops reporting the error.
+                    failing = false;
+                    *lock(&core.failing) = None;
+                    backoff.reset();
                     closing_since = None;
                 }
+                report_metrics(core);
             }
             Some((written, partial, kind, message)) => {
                 core.write_errors.fetch_add(1, Ordering::Relaxed);
@@ -944,14 +955,11 @@ fn write_drop_marker<C: Clock + 'static>(core: &Core<C>, marked: &mut usize) {
     if dropped == *marked {
         return;
     }
-    let mut line = StackBuf {
-        buf: [0; 512],
-        len: 0,
-    };
     let n = dropped.wrapping_sub(*marked);
-    if std::fmt::Write::write_fmt(&mut line, format_args!("lethe: dropped {n} records\n")).is_ok()
-        && lock(&core.file).write_record(&line.buf[..line.len]).is_ok()
-    {
+    let marker = with_formatted(format_args!("lethe: dropped {n} records\n"), |line| {
+        lock(&core.file).write_record(line).map_err(io::Error::from)
+    });
+    if marker.is_ok() {
         // A marker that could not be written is retried with the next one; the counter
         // in the metrics is exact either way.
         *marked = dropped;
