@@ -168,7 +168,8 @@ impl<C: Clock + 'static> SyncWriter<C> {
         let len = record.len() as u64;
         let mut spins = 0u32;
         loop {
-            let segment = core.current.load_full();
+            // A guard, not a clone: no shared reference count is touched per write.
+            let segment = core.current.load();
             let due_by_time =
                 core.schedule.is_some() && core.clock.now().secs() >= segment.period_end;
             let start = segment.size.fetch_add(len, Ordering::Relaxed);
