@@ -2,63 +2,17 @@
 //! and start-up recovery of interrupted work.
 
 use std::fs;
-use std::io::Read as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::Command;
 
 use lethe_core::retention::RetentionPolicy;
 use lethe_std::clock::ManualClock;
 use lethe_std::{Options, RotatingFile};
 
+mod support;
+use support::{gunzip, names, segments, sh_in};
+
 const T0: i64 = 1_795_392_000; // 2026-11-23T00:00:00Z
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    v.sort();
-    v
-}
-
-fn gunzip(path: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
-
-fn run_in(dir: &Path, cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Every backup decompressed in name order, then the active file.
-fn reassemble(dir: &Path) -> Vec<u8> {
-    let mut all = Vec::new();
-    for n in names(dir) {
-        let p = dir.join(&n);
-        if n.ends_with(".log.gz") {
-            all.extend(gunzip(&p));
-        } else if n.ends_with(".log") && n != "app.log" {
-            all.extend(fs::read(&p).unwrap());
-        }
-    }
-    all.extend(fs::read(dir.join("app.log")).unwrap());
-    all
-}
 
 #[test]
 fn compressed_backups_are_valid_gzip_with_verifying_sidecars_and_lose_nothing() {
@@ -94,7 +48,7 @@ fn compressed_backups_are_valid_gzip_with_verifying_sidecars_and_lose_nothing() 
         "no raw backup is left: {all:?}"
     );
     for g in &gz {
-        run_in(dir.path(), "gzip", &["-t", g]);
+        sh_in(dir.path(), &format!("gzip -t {g}"));
         let mode = fs::metadata(dir.path().join(g))
             .unwrap()
             .permissions()
@@ -102,10 +56,9 @@ fn compressed_backups_are_valid_gzip_with_verifying_sidecars_and_lose_nothing() 
             & 0o777;
         assert_eq!(mode, 0o660, "{g} has the configured mode, not the umask's");
     }
-    let sum_args: Vec<&str> = sums.iter().map(|s| s.as_str()).collect();
-    let out = run_in(dir.path(), "sha256sum", &[&["-c"], &sum_args[..]].concat());
+    let out = sh_in(dir.path(), "sha256sum -c *.sha256");
     assert_eq!(out.matches(": OK").count(), sums.len(), "{out}");
-    assert_eq!(reassemble(dir.path()), input);
+    assert_eq!(segments(dir.path(), "app.log").concat(), input);
 }
 
 #[test]
@@ -122,7 +75,7 @@ fn checksums_without_compression_cover_the_raw_backups() {
     }
     let stats = log.close().unwrap();
     assert_eq!((stats.checksums, stats.compressions), (3, 0));
-    let out = run_in(dir.path(), "sh", &["-c", "sha256sum -c *.sha256"]);
+    let out = sh_in(dir.path(), "sha256sum -c *.sha256");
     assert_eq!(out.matches(": OK").count(), 3, "{out}");
 }
 
@@ -143,7 +96,7 @@ fn a_queue_with_no_room_runs_jobs_inline_and_loses_none() {
     let expected: Vec<u8> = (0..5_000)
         .flat_map(|i| format!("{i}\n").into_bytes())
         .collect();
-    assert_eq!(reassemble(dir.path()), expected);
+    assert_eq!(segments(dir.path(), "app.log").concat(), expected);
 }
 
 #[test]
@@ -233,11 +186,7 @@ fn recovery_finishes_or_undoes_interrupted_work_and_touches_nothing_foreign() {
         let gz = d.join(format!("app.{s:010}.20261123T000000Z.log.gz"));
         assert_eq!(gunzip(&gz), text.as_bytes());
     }
-    run_in(
-        d,
-        "sh",
-        &["-c", "sha256sum -c *.sha256 && gzip -t *.log.gz"],
-    );
+    sh_in(d, "sha256sum -c *.sha256 && gzip -t *.log.gz");
     for foreign in ["x.tmp", "app.log.gz.tmp", "app.log.bak", "app.1.log.gz.tmp"] {
         assert_eq!(fs::read(d.join(foreign)).unwrap(), b"foreign", "{foreign}");
     }

@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use lethe_core::civil::UtcOffset;
 use lethe_core::retention::RetentionPolicy;
@@ -11,17 +10,11 @@ use lethe_core::rotation::Schedule;
 use lethe_std::clock::ManualClock;
 use lethe_std::{Op, Options, RotatingFile};
 
+mod support;
+use support::{names, small_tmpfs};
+
 /// 2026-11-23T00:00:00Z.
 const MIDNIGHT: i64 = 1_795_392_000;
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    v.sort();
-    v
-}
 
 #[test]
 fn daily_rotation_at_midnight_names_the_backup_after_its_rotation_time() {
@@ -191,48 +184,12 @@ fn a_removed_directory_is_reported_at_rotation_and_the_writer_recovers() {
     assert_eq!(fs::read_to_string(logs.join("app.log")).unwrap(), "after\n");
 }
 
-/// Mounts a 64 KiB tmpfs, or prints a visible SKIP and returns `None` if this process may
-/// not mount (not root, or no CAP_SYS_ADMIN in a container).
-fn small_tmpfs(dir: &Path) -> Option<()> {
-    let out = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-        .arg(dir)
-        .output();
-    match out {
-        Ok(o) if o.status.success() => Some(()),
-        Ok(o) => {
-            println!(
-                "SKIP: cannot mount a small tmpfs: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            eprintln!(
-                "SKIP: cannot mount a small tmpfs: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            None
-        }
-        Err(e) => {
-            println!("SKIP: cannot run mount: {e}");
-            eprintln!("SKIP: cannot run mount: {e}");
-            None
-        }
-    }
-}
-
-struct Unmount<'a>(&'a Path);
-impl Drop for Unmount<'_> {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0).status();
-    }
-}
-
 #[test]
 fn a_full_disk_is_reported_and_writing_resumes_when_space_returns() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(()) = small_tmpfs(dir.path()) else {
+    let Some(_unmount) = small_tmpfs(dir.path()) else {
         return;
     };
-    let _unmount = Unmount(dir.path());
     fs::write(dir.path().join("ballast"), vec![0u8; 60 * 1024]).unwrap_or(());
     let mut log = RotatingFile::open(
         dir.path().join("app.log"),
@@ -467,10 +424,9 @@ fn a_periodic_sweep_expires_old_backups_without_a_rotation() {
 #[test]
 fn free_space_on_full_deletes_the_oldest_backups_and_keeps_writing() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(()) = small_tmpfs(dir.path()) else {
+    let Some(_unmount) = small_tmpfs(dir.path()) else {
         return;
     };
-    let _unmount = Unmount(dir.path());
     fs::write(dir.path().join("foreign.dat"), vec![1u8; 8 * 1024]).unwrap();
     let options = Options::default()
         .max_size(Some(8 * 1024))

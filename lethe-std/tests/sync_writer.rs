@@ -2,42 +2,15 @@
 //! compression after the last writer leaves a segment.
 
 use std::collections::HashMap;
-use std::fs;
-use std::io::{Read as _, Write as _};
-use std::path::Path;
-use std::process::Command;
+use std::io::Write as _;
 
 use lethe_core::retention::RetentionPolicy;
 use lethe_core::rotation::Schedule;
 use lethe_std::clock::ManualClock;
 use lethe_std::{Options, SyncWriter};
 
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    v.sort();
-    v
-}
-
-fn segments(dir: &Path) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    for n in names(dir) {
-        let p = dir.join(&n);
-        if n.ends_with(".gz") {
-            let mut v = Vec::new();
-            flate2::read::GzDecoder::new(fs::File::open(&p).unwrap())
-                .read_to_end(&mut v)
-                .unwrap();
-            out.push(v);
-        } else if n.ends_with(".log") && n != "app.log" {
-            out.push(fs::read(&p).unwrap());
-        }
-    }
-    out.push(fs::read(dir.join("app.log")).unwrap());
-    out
-}
+mod support;
+use support::{names, segments, sh_in};
 
 #[test]
 fn four_threads_rotating_every_64_kib_keep_every_line_once_in_order() {
@@ -65,7 +38,7 @@ fn four_threads_rotating_every_64_kib_keep_every_line_once_in_order() {
     log.close().unwrap();
     assert_eq!(writes, 200_000);
     assert!(rotations > 20);
-    let segs = segments(dir.path());
+    let segs = segments(dir.path(), "app.log");
     let mut next: HashMap<u32, u32> = HashMap::new();
     for seg in &segs {
         assert!(seg.len() <= 64 * 1024, "a segment of {} bytes", seg.len());
@@ -81,15 +54,9 @@ fn four_threads_rotating_every_64_kib_keep_every_line_once_in_order() {
     assert!(next.values().all(|&n| n == 50_000));
     let all = names(dir.path());
     assert!(all.iter().all(|n| !n.ends_with(".tmp")));
-    let check = Command::new("sh")
-        .args(["-c", "gzip -t *.log.gz && sha256sum -c --quiet *.sha256"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
+    sh_in(
+        dir.path(),
+        "gzip -t *.log.gz && sha256sum -c --quiet *.sha256",
     );
 }
 
@@ -120,7 +87,7 @@ fn time_rotation_and_same_second_rotations() {
         "1 time rotation + 100 manual + the active file"
     );
     assert_eq!(all[0], "app.0000000001.20261123T000001Z.log");
-    let joined: Vec<u8> = segments(dir.path()).concat();
+    let joined: Vec<u8> = segments(dir.path(), "app.log").concat();
     let mut expected = String::from("before midnight\nafter midnight\n");
     for i in 0..100 {
         expected.push_str(&format!("manual {i}\n"));

@@ -3,39 +3,15 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{Read as _, Write as _};
-use std::path::Path;
+use std::io::Write as _;
 use std::process::Command;
 use std::time::Duration;
 
 use lethe_core::retention::RetentionPolicy;
 use lethe_std::{Backpressure, Options, Writer, WriterOptions};
 
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    v.sort();
-    v
-}
-
-/// All backups (decompressed) in name order, then the active file.
-fn contents(dir: &Path, active: &str) -> String {
-    let mut all = Vec::new();
-    for n in names(dir) {
-        let p = dir.join(&n);
-        if n.ends_with(".gz") {
-            flate2::read::GzDecoder::new(fs::File::open(&p).unwrap())
-                .read_to_end(&mut all)
-                .unwrap();
-        } else if n != active && !n.ends_with(".sha256") {
-            all.extend(fs::read(&p).unwrap());
-        }
-    }
-    all.extend(fs::read(dir.join(active)).unwrap_or_default());
-    String::from_utf8(all).unwrap()
-}
+mod support;
+use support::{contents, names, sh_in, small_tmpfs};
 
 /// Checks "t<thread> <seq>" lines: each thread's lines are a strictly increasing
 /// subsequence (all of them when `complete`). Returns the line count.
@@ -100,15 +76,9 @@ fn four_threads_with_rotation_compression_and_checksums_keep_every_line_once_in_
     let all = names(dir.path());
     assert!(all.iter().all(|n| !n.ends_with(".tmp")), "{all:?}");
     assert!(all.iter().filter(|n| n.ends_with(".log.gz")).count() > 100);
-    let check = Command::new("sh")
-        .args(["-c", "gzip -t *.log.gz && sha256sum -c --quiet *.sha256"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
+    sh_in(
+        dir.path(),
+        "gzip -t *.log.gz && sha256sum -c --quiet *.sha256",
     );
 }
 
@@ -230,25 +200,9 @@ fn invalid_buffer_sizes_are_rejected() {
 #[test]
 fn a_full_disk_holds_the_records_reports_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-        .arg(dir.path())
-        .output();
-    match out {
-        Ok(o) if o.status.success() => {}
-        other => {
-            println!("SKIP: cannot mount a small tmpfs: {other:?}");
-            eprintln!("SKIP: cannot mount a small tmpfs: {other:?}");
-            return;
-        }
-    }
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _unmount = Unmount(dir.path());
+    let Some(_unmount) = small_tmpfs(dir.path()) else {
+        return;
+    };
     fs::write(dir.path().join("ballast"), vec![0u8; 48 * 1024]).unwrap_or(());
     let errors = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let log = Writer::open(
