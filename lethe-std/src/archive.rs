@@ -66,43 +66,67 @@ pub(crate) struct Done {
     pub(crate) checksums: u32,
 }
 
+/// Which step of a job failed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Compressing (including renaming the `.gz` into place and removing the raw copy).
+    Compress,
+    /// Hashing or writing a sidecar.
+    Checksum,
+}
+
+/// A job that failed: what it had done before, which step failed, and the error.
+#[derive(Debug)]
+pub(crate) struct Failed {
+    pub(crate) done: Done,
+    pub(crate) step: Step,
+    pub(crate) error: Error,
+}
+
 /// Runs `job` in `dir`.
 pub(crate) fn run(
     job: Job,
     dir: &Path,
     naming: &Naming,
     settings: &Settings,
-) -> Result<Done, Error> {
+) -> Result<Done, Failed> {
     let path_of = |name: BackupName, form: Form| -> Result<PathBuf, Error> {
         naming.path_of(dir, BackupName { form, ..name })
     };
+    let mut done = Done::default();
+    let fail = |done: Done, step: Step| move |error: Error| Failed { done, step, error };
     match job {
         Job::Compress(name) => {
-            let raw = path_of(name, Form::Raw)?;
-            let gz = path_of(name, Form::Gzip)?;
-            let tmp = path_of(name, Form::GzipTmp)?;
-            let level = settings.compress.unwrap_or(6);
-            let digest = compress_file(&raw, &tmp, level, settings.file_mode)
-                .and_then(|digest| rename_noreplace(&tmp, &gz).map(|()| digest))
-                .inspect_err(|_| {
-                    // Best effort: recovery at the next start removes it otherwise. The raw
-                    // segment is untouched, so nothing is lost.
-                    let _ = remove_if_exists(&tmp);
-                })?;
-            sync_dir(dir)?;
-            let mut done = Done {
-                compressed: true,
-                checksums: 0,
+            let compress = || -> Result<[u8; 32], Error> {
+                let raw = path_of(name, Form::Raw)?;
+                let gz = path_of(name, Form::Gzip)?;
+                let tmp = path_of(name, Form::GzipTmp)?;
+                let level = settings.compress.unwrap_or(6);
+                let digest = compress_file(&raw, &tmp, level, settings.file_mode)
+                    .and_then(|digest| rename_noreplace(&tmp, &gz).map(|()| digest))
+                    .inspect_err(|_| {
+                        // Best effort: recovery at the next start removes it otherwise. The
+                        // raw segment is untouched, so nothing is lost.
+                        let _ = remove_if_exists(&tmp);
+                    })?;
+                sync_dir(dir)?;
+                Ok(digest)
             };
+            let digest = compress().map_err(fail(done, Step::Compress))?;
+            done.compressed = true;
             if settings.checksum {
-                write_sidecar(dir, naming, name, Form::Gzip, &digest, settings.file_mode)?;
+                write_sidecar(dir, naming, name, Form::Gzip, &digest, settings.file_mode)
+                    .map_err(fail(done, Step::Checksum))?;
                 done.checksums += 1;
             }
-            // A raw sidecar from an earlier checksum-only configuration describes a file
-            // that is about to disappear.
-            remove_if_exists(&path_of(name, Form::Sha256)?)?;
-            remove_if_exists(&raw)?;
-            sync_dir(dir)?;
+            let cleanup = || -> Result<(), Error> {
+                // A raw sidecar from an earlier checksum-only configuration describes a
+                // file that is about to disappear.
+                remove_if_exists(&path_of(name, Form::Sha256)?)?;
+                remove_if_exists(&path_of(name, Form::Raw)?)?;
+                sync_dir(dir)
+            };
+            cleanup().map_err(fail(done, Step::Compress))?;
             Ok(done)
         }
         Job::ChecksumRaw(name) | Job::ChecksumGz(name) => {
@@ -111,12 +135,13 @@ pub(crate) fn run(
             } else {
                 Form::Gzip
             };
-            let digest = hash_file(&path_of(name, form)?)?;
-            write_sidecar(dir, naming, name, form, &digest, settings.file_mode)?;
-            Ok(Done {
-                compressed: false,
-                checksums: 1,
-            })
+            let sidecar = || -> Result<(), Error> {
+                let digest = hash_file(&path_of(name, form)?)?;
+                write_sidecar(dir, naming, name, form, &digest, settings.file_mode)
+            };
+            sidecar().map_err(fail(done, Step::Checksum))?;
+            done.checksums = 1;
+            Ok(done)
         }
     }
 }

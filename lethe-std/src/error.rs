@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What Lethe was doing when an I/O error happened.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -51,6 +52,81 @@ impl Op {
             Op::Read => "read",
             Op::Verify => "verify",
             Op::Spawn => "start worker for",
+        }
+    }
+}
+
+impl Op {
+    /// Every operation, in declaration order (the order of [`ErrorCounts::iter`]).
+    pub const ALL: [Op; 12] = [
+        Op::CheckPath,
+        Op::CreateDir,
+        Op::Open,
+        Op::Stat,
+        Op::Write,
+        Op::Sync,
+        Op::Rename,
+        Op::ScanDir,
+        Op::Remove,
+        Op::Read,
+        Op::Verify,
+        Op::Spawn,
+    ];
+
+    /// This operation's position in [`Op::ALL`].
+    fn index(self) -> usize {
+        match self {
+            Op::CheckPath => 0,
+            Op::CreateDir => 1,
+            Op::Open => 2,
+            Op::Stat => 3,
+            Op::Write => 4,
+            Op::Sync => 5,
+            Op::Rename => 6,
+            Op::ScanDir => 7,
+            Op::Remove => 8,
+            Op::Read => 9,
+            Op::Verify => 10,
+            Op::Spawn => 11,
+        }
+    }
+}
+
+/// Errors counted by the operation that failed (a field of [`Stats`](crate::Stats)).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErrorCounts {
+    counts: [u64; Op::ALL.len()],
+}
+
+impl ErrorCounts {
+    /// Errors of operation `op`.
+    pub fn get(&self, op: Op) -> u64 {
+        self.counts[op.index()]
+    }
+
+    /// Errors of every operation together.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// `(operation, count)` for every operation, including those with no error.
+    pub fn iter(&self) -> impl Iterator<Item = (Op, u64)> + '_ {
+        Op::ALL.iter().map(|&op| (op, self.get(op)))
+    }
+}
+
+/// The lock-free counters behind [`ErrorCounts`].
+#[derive(Debug, Default)]
+pub(crate) struct AtomicErrorCounts([AtomicU64; Op::ALL.len()]);
+
+impl AtomicErrorCounts {
+    pub(crate) fn count(&self, op: Op) {
+        self.0[op.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn load(&self) -> ErrorCounts {
+        ErrorCounts {
+            counts: std::array::from_fn(|i| self.0[i].load(Ordering::Relaxed)),
         }
     }
 }

@@ -31,6 +31,7 @@ mod backups;
 pub mod clock;
 mod config;
 mod error;
+mod events;
 mod rotating_file;
 mod sync_writer;
 mod workers;
@@ -44,7 +45,8 @@ pub mod uring {
 }
 
 pub use config::{Config, ConfigError};
-pub use error::{Error, Op};
+pub use error::{Error, ErrorCounts, Op};
+pub use events::RotateEvent;
 pub use rotating_file::{BatchError, Fsync, MAX_BATCH, MAX_PATH_LEN, Options, RotatingFile, Stats};
 pub use sync_writer::SyncWriter;
 pub use writer::{Backpressure, Metrics, Mode, Writer, WriterOptions};

@@ -16,7 +16,8 @@ use lethe_core::rotation::{Decision, RotationPolicy, Rotator, Schedule};
 use crate::archive::{self, Job, Settings};
 use crate::backups;
 use crate::clock::{Clock, SystemClock, system_time_to_unix};
-use crate::error::{Error, Op};
+use crate::error::{Error, ErrorCounts, Op};
+use crate::events::RotateEvent;
 use crate::workers::{Pool, Shared};
 
 /// The parts of an opened [`RotatingFile`], for the [`SyncWriter`](crate::SyncWriter).
@@ -308,6 +309,8 @@ pub struct Stats {
     pub bytes: u64,
     /// Rotations done.
     pub rotations: u64,
+    /// Bytes in the active file now.
+    pub size: u64,
     /// `fsync`s of the active file: explicit, by the [`Fsync`] policy, before each
     /// rotation (with [`Options::sync_on_rotate`]), and at close.
     pub syncs: u64,
@@ -317,8 +320,12 @@ pub struct Stats {
     pub freed_for_space: u64,
     /// Segments compressed.
     pub compressions: u64,
+    /// Compressions that failed (the raw segment is kept); each is also in `errors`.
+    pub compressions_failed: u64,
     /// Checksum sidecars written.
     pub checksums: u64,
+    /// Checksum sidecars that could not be written; each is also in `errors`.
+    pub checksums_failed: u64,
     /// Background jobs (compression, checksum) that failed; each is also in `errors`.
     pub jobs_failed: u64,
     /// Background jobs run on the rotating thread because the queue was full.
@@ -326,6 +333,10 @@ pub struct Stats {
     /// Errors in work that does not fail a write (retention, background jobs, recovery),
     /// reported to the error handler.
     pub errors: u64,
+    /// Every error by the operation that failed: those reported to the error handler and
+    /// those returned to a caller (a failed write, rotation or `fsync`). A
+    /// [`Writer`](crate::Writer)'s consumer reports its write failures, so each counts once.
+    pub errors_by_op: ErrorCounts,
 }
 
 /// A log file that rotates by size and/or time and keeps a bounded set of backups.
@@ -349,7 +360,6 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     options: Options,
     clock: Arc<C>,
     next_sequence: u64,
-    stats: Stats,
     /// Reused buffer that a run of records is gathered into before its `write`.
     stage: Vec<u8>,
     /// The UTC offset in force (fixed, or looked up in the time zone).
@@ -479,6 +489,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         for e in errors {
             shared.report(e);
         }
+        shared.counters.size.store(meta.len(), Ordering::Relaxed);
         let pool = Pool::start(Arc::clone(&shared), options.workers, options.queue)?;
         for job in recovery.jobs {
             pool.submit(job);
@@ -490,7 +501,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
             options,
             clock,
             next_sequence,
-            stats: Stats::default(),
             stage: Vec::with_capacity(64 * 1024),
             offset,
             unsynced: 0,
@@ -506,6 +516,18 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// (up to 1 000) are delivered to it first; all are counted in [`Stats::errors`].
     pub fn set_error_handler(&mut self, handler: impl FnMut(&Error) + Send + 'static) {
         self.shared.set_error_handler(Box::new(handler));
+    }
+
+    /// Calls `hook` after every rotation, with the backup's path, the active path, the
+    /// sequence number and the finished file's size (see [`RotateEvent`]). Replaces any
+    /// earlier hook.
+    pub fn set_on_rotate(&mut self, hook: impl FnMut(&RotateEvent<'_>) + Send + 'static) {
+        self.shared.set_rotate_hook(Box::new(hook));
+    }
+
+    /// The counters shared with the background workers (for lock-free snapshots).
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     /// Follows the time zone: tells the rotator when the offset in force changed (DST).
@@ -545,17 +567,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
 
     /// What this writer has done so far.
     pub fn stats(&self) -> Stats {
-        let c = &self.shared.counters;
-        Stats {
-            backups_removed: c.backups_removed.load(Ordering::Relaxed),
-            freed_for_space: c.freed_for_space.load(Ordering::Relaxed),
-            compressions: c.compressions.load(Ordering::Relaxed),
-            checksums: c.checksums.load(Ordering::Relaxed),
-            jobs_failed: c.jobs_failed.load(Ordering::Relaxed),
-            inline_jobs: c.inline_jobs.load(Ordering::Relaxed),
-            errors: c.errors.load(Ordering::Relaxed),
-            ..self.stats
-        }
+        self.shared.stats()
     }
 
     /// Syncs the active file, waits for every background job (compression, checksums,
@@ -599,6 +611,16 @@ impl<C: Clock + 'static> RotatingFile<C> {
     ///
     /// [`BatchError`]: how far the batch got, and the error (a failed rotation or write).
     pub fn write_batch(&mut self, records: &[&[u8]], resume: usize) -> Result<(), BatchError> {
+        let result = self.write_runs(records, resume);
+        let c = &self.shared.counters;
+        c.size.store(self.rotator.size(), Ordering::Relaxed);
+        if let Err(e) = &result {
+            c.errors_by_op.count(e.error.op());
+        }
+        result
+    }
+
+    fn write_runs(&mut self, records: &[&[u8]], resume: usize) -> Result<(), BatchError> {
         let now = self.clock.now();
         self.refresh_offset(now);
         let mut done = 0usize; // records fully written
@@ -657,11 +679,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
             let stage_len = stage.len();
             self.stage = stage;
             self.rotator = plan;
-            for r in &records[done..end] {
-                self.stats.records += 1;
-                self.stats.bytes += r.len() as u64;
-            }
-            self.stats.bytes -= partial as u64;
+            let c = &self.shared.counters;
+            c.records.fetch_add((end - done) as u64, Ordering::Relaxed);
+            c.bytes.fetch_add(stage_len as u64, Ordering::Relaxed);
             self.unsynced += stage_len as u64;
             done = end;
             partial = 0;
@@ -684,10 +704,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
             let left = records[done].len() - partial;
             let n = written.min(left);
             self.rotator.wrote(n as u64);
-            self.stats.bytes += n as u64;
+            let c = &self.shared.counters;
+            c.bytes.fetch_add(n as u64, Ordering::Relaxed);
             written -= n;
             if n == left {
-                self.stats.records += 1;
+                c.records.fetch_add(1, Ordering::Relaxed);
                 done += 1;
                 partial = 0;
             } else {
@@ -710,6 +731,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         let now = self.clock.now();
         self.refresh_offset(now);
         self.rotate_at(now)
+            .inspect_err(|e| self.shared.count_error(e.op()))
     }
 
     /// Flushes the active file's data and metadata to disk (`fsync`).
@@ -718,12 +740,13 @@ impl<C: Clock + 'static> RotatingFile<C> {
     ///
     /// [`Op::Sync`] with the OS error.
     pub fn sync(&mut self) -> Result<(), Error> {
-        self.stats.syncs += 1;
+        self.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
         self.unsynced = 0;
         self.synced_at = self.clock.now();
-        self.file
-            .sync_all()
-            .map_err(|e| Error::new(Op::Sync, &self.path, e))
+        self.file.sync_all().map_err(|e| {
+            self.shared.count_error(Op::Sync);
+            Error::new(Op::Sync, &self.path, e)
+        })
     }
 
     /// Periodic work: `fsync`s if the [`Fsync`] policy says it is due, and sweeps
@@ -752,11 +775,12 @@ impl<C: Clock + 'static> RotatingFile<C> {
             }
         };
         if due && let Err(e) = self.sync() {
-            self.shared.report(e);
+            self.shared.report_counted(e);
         }
     }
 
     fn rotate_at(&mut self, now: UnixTime) -> Result<(), Error> {
+        let bytes = self.rotator.size();
         let (name, file) = retire_active(
             &self.path,
             &self.file,
@@ -766,17 +790,27 @@ impl<C: Clock + 'static> RotatingFile<C> {
             now,
             self.offset,
         )?;
+        let c = &self.shared.counters;
         if self.options.sync_on_rotate {
-            self.stats.syncs += 1;
+            c.syncs.fetch_add(1, Ordering::Relaxed);
         }
         self.next_sequence += 1;
         // The old descriptor refers to the backup now; replacing it closes it before any
         // background job reads the backup.
         self.file = file;
         self.rotator.rotated(now, self.offset);
-        self.stats.rotations += 1;
+        c.rotations.fetch_add(1, Ordering::Relaxed);
+        c.size.store(0, Ordering::Relaxed);
         self.unsynced = 0;
         self.synced_at = now;
+        if let Ok(previous) = self.shared.naming.path_of(&self.shared.dir, name) {
+            self.shared.rotated(&RotateEvent {
+                previous: &previous,
+                active: &self.path,
+                sequence: name.sequence,
+                bytes,
+            });
+        }
         if let Some(job) = self.options.job_for(name) {
             self.pool.submit(job);
         }

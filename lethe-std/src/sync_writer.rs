@@ -13,8 +13,10 @@ use lethe_core::rotation::{NO_BOUNDARY, Schedule, next_boundary};
 use crate::archive::Job;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Op};
+use crate::events::RotateEvent;
 use crate::rotating_file::{Options, RotatingFile, retire_active};
 use crate::workers::{Pool, Shared};
+use crate::writer::Metrics;
 
 /// One active file. Writers hold an `Arc` of it while they write, so a rotation never
 /// closes a file under a writer: the rotating thread swaps in a new segment and the old
@@ -25,15 +27,37 @@ struct Segment {
     size: AtomicU64,
     /// End of this segment's time period, in seconds ([`NO_BOUNDARY`] without a schedule).
     period_end: i64,
-    /// The post-processing job, set when the segment is retired.
-    retired: OnceLock<(Arc<Pool>, Job)>,
+    /// Set when the segment is retired: what to do once its last writer has left.
+    retired: OnceLock<Retired>,
+}
+
+/// A retired segment's backup, its `on_rotate` event and its post-processing.
+struct Retired {
+    shared: Arc<Shared>,
+    pool: Arc<Pool>,
+    job: Option<Job>,
+    previous: PathBuf,
+    active: PathBuf,
+    sequence: u64,
 }
 
 impl Drop for Segment {
     fn drop(&mut self) {
-        // The last writer has left the segment: compression may start.
-        if let Some((pool, job)) = self.retired.take() {
-            pool.submit(job);
+        // The last writer has left the segment: its size is final, compression may start.
+        if let Some(r) = self.retired.take() {
+            let bytes = self
+                .file
+                .metadata()
+                .map_or_else(|_| self.size.load(Ordering::Relaxed), |m| m.len());
+            r.shared.rotated(&RotateEvent {
+                previous: &r.previous,
+                active: &r.active,
+                sequence: r.sequence,
+                bytes,
+            });
+            if let Some(job) = r.job {
+                r.pool.submit(job);
+            }
         }
     }
 }
@@ -177,8 +201,10 @@ impl<C: Clock + 'static> SyncWriter<C> {
                 .max_size
                 .is_some_and(|max| start > 0 && start.saturating_add(len) > max);
             if !(due_by_time || due_by_size) {
-                io::Write::write_all(&mut &segment.file, record)
-                    .map_err(|e| Error::new(Op::Write, &core.path, e))?;
+                io::Write::write_all(&mut &segment.file, record).map_err(|e| {
+                    core.shared.count_error(Op::Write);
+                    Error::new(Op::Write, &core.path, e)
+                })?;
                 core.writes.fetch_add(1, Ordering::Relaxed);
                 core.bytes.fetch_add(len, Ordering::Relaxed);
                 return Ok(());
@@ -197,7 +223,7 @@ impl<C: Clock + 'static> SyncWriter<C> {
                     Ok(()) // someone else rotated meanwhile
                 };
                 core.rotating.store(false, Ordering::Release);
-                result?;
+                result.inspect_err(|e| core.shared.count_error(e.op()))?;
             } else {
                 spins += 1;
                 if spins < 64 {
@@ -225,7 +251,7 @@ impl<C: Clock + 'static> SyncWriter<C> {
                 let segment = core.current.load_full();
                 let result = core.rotate(&segment);
                 core.rotating.store(false, Ordering::Release);
-                return result;
+                return result.inspect_err(|e| core.shared.count_error(e.op()));
             }
             std::thread::yield_now();
         }
@@ -237,12 +263,40 @@ impl<C: Clock + 'static> SyncWriter<C> {
     ///
     /// The `fsync` error.
     pub fn sync(&self) -> Result<(), Error> {
-        self.core
-            .current
-            .load()
-            .file
-            .sync_all()
-            .map_err(|e| Error::new(Op::Sync, &self.core.path, e))
+        self.core.current.load().file.sync_all().map_err(|e| {
+            self.core.shared.count_error(Op::Sync);
+            Error::new(Op::Sync, &self.core.path, e)
+        })
+    }
+
+    /// Calls `hook` after every rotation (see [`RotateEvent`]). The hook runs when the
+    /// last writer has left the finished file, so the event's size is final; that is
+    /// usually the rotating writer itself, right after the swap. Replaces any earlier
+    /// hook.
+    pub fn set_on_rotate(&self, hook: impl FnMut(&RotateEvent<'_>) + Send + 'static) {
+        self.core.shared.set_rotate_hook(Box::new(hook));
+    }
+
+    /// A lock-free snapshot of the counters: records, bytes and rotations of this writer,
+    /// the active file's size, and the background work and errors in
+    /// [`Metrics::file`]. Nothing is buffered (`buffer_used` is 0) and every record is
+    /// written directly (`direct_mode`).
+    pub fn metrics(&self) -> Metrics {
+        let c = &self.core;
+        let (writes, bytes, rotations) = self.counts();
+        let mut file = c.shared.stats();
+        file.records = writes;
+        file.bytes = bytes;
+        file.rotations = rotations;
+        file.size = c.current.load().size.load(Ordering::Relaxed);
+        Metrics {
+            writes,
+            bytes,
+            direct_writes: writes,
+            direct_mode: true,
+            file,
+            ..Metrics::default()
+        }
     }
 
     /// Receives errors of background work (compression, checksums, retention, recovery).
@@ -331,11 +385,17 @@ impl<C: Clock + 'static> SyncCore<C> {
             period_end,
             retired: OnceLock::new(),
         });
+        let previous = self.shared.naming.path_of(&self.shared.dir, name)?;
         let retired = self.current.swap(segment);
-        if let Some(job) = self.options.job_for(name) {
-            let _ = retired.retired.set((Arc::clone(&self.pool), job));
-        }
-        drop(retired); // if no writer holds it any more, its job is queued now
+        let _ = retired.retired.set(Retired {
+            shared: Arc::clone(&self.shared),
+            pool: Arc::clone(&self.pool),
+            job: self.options.job_for(name),
+            previous,
+            active: self.path.clone(),
+            sequence: name.sequence,
+        });
+        drop(retired); // if no writer holds it any more, its hook runs and job is queued now
         self.rotations.fetch_add(1, Ordering::Relaxed);
         self.shared.sweep();
         Ok(())

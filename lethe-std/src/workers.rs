@@ -16,10 +16,12 @@ use std::thread::JoinHandle;
 
 use lethe_core::retention::RetentionPolicy;
 
-use crate::archive::{self, Job, Settings};
+use crate::archive::{self, Job, Settings, Step};
 use crate::backups::Naming;
 use crate::clock::Clock;
-use crate::error::Error;
+use crate::error::{AtomicErrorCounts, Error, Op};
+use crate::events::{RotateEvent, RotateHook};
+use crate::rotating_file::Stats;
 
 pub(crate) type ErrorHandler = Box<dyn FnMut(&Error) + Send>;
 
@@ -33,6 +35,17 @@ pub(crate) struct Counters {
     pub(crate) checksums: AtomicU64,
     pub(crate) jobs_failed: AtomicU64,
     pub(crate) inline_jobs: AtomicU64,
+    pub(crate) compressions_failed: AtomicU64,
+    pub(crate) checksums_failed: AtomicU64,
+    /// Every counted error (reported to the handler or returned to a caller), by `Op`.
+    pub(crate) errors_by_op: AtomicErrorCounts,
+    /// The writing side's counters, published by the rotating file as it goes, so that
+    /// a snapshot never takes the lock the writing thread holds.
+    pub(crate) records: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    pub(crate) rotations: AtomicU64,
+    pub(crate) syncs: AtomicU64,
+    pub(crate) size: AtomicU64,
 }
 
 /// Everything a job needs, shared by the writer and the workers.
@@ -45,6 +58,7 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     in_flight: Mutex<HashSet<u64>>,
     on_error: Mutex<Reporting>,
+    on_rotate: Mutex<Option<RotateHook>>,
 }
 
 /// Where errors go: the handler, or a bounded backlog until one is set.
@@ -74,6 +88,7 @@ impl Shared {
             counters: Counters::default(),
             in_flight: Mutex::new(HashSet::new()),
             on_error: Mutex::new(Reporting::default()),
+            on_rotate: Mutex::new(None),
         }
     }
 
@@ -86,9 +101,67 @@ impl Shared {
         r.handler = Some(handler);
     }
 
+    /// Installs the `on_rotate` hook (replacing any earlier one).
+    pub(crate) fn set_rotate_hook(&self, hook: RotateHook) {
+        *self
+            .on_rotate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(hook);
+    }
+
+    /// Calls the `on_rotate` hook, if one is set.
+    pub(crate) fn rotated(&self, event: &RotateEvent<'_>) {
+        if let Some(hook) = self
+            .on_rotate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            hook(event);
+        }
+    }
+
+    /// Counts an error returned to a caller (not reported to the handler).
+    pub(crate) fn count_error(&self, op: Op) {
+        self.counters.errors_by_op.count(op);
+    }
+
+    /// Hands `e`, already counted with [`Shared::count_error`], to the error handler.
+    pub(crate) fn report_counted(&self, e: Error) {
+        self.counters.errors.fetch_add(1, Ordering::Relaxed);
+        self.deliver(e);
+    }
+
+    /// A lock-free snapshot of the counters.
+    pub(crate) fn stats(&self) -> Stats {
+        let c = &self.counters;
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Stats {
+            records: load(&c.records),
+            bytes: load(&c.bytes),
+            rotations: load(&c.rotations),
+            syncs: load(&c.syncs),
+            size: load(&c.size),
+            backups_removed: load(&c.backups_removed),
+            freed_for_space: load(&c.freed_for_space),
+            compressions: load(&c.compressions),
+            compressions_failed: load(&c.compressions_failed),
+            checksums: load(&c.checksums),
+            checksums_failed: load(&c.checksums_failed),
+            jobs_failed: load(&c.jobs_failed),
+            inline_jobs: load(&c.inline_jobs),
+            errors: load(&c.errors),
+            errors_by_op: c.errors_by_op.load(),
+        }
+    }
+
     /// Counts `e` and hands it to the error handler, or keeps it for one.
     pub(crate) fn report(&self, e: Error) {
-        self.counters.errors.fetch_add(1, Ordering::Relaxed);
+        self.counters.errors_by_op.count(e.op());
+        self.report_counted(e);
+    }
+
+    fn deliver(&self, e: Error) {
         let mut guard = self.on_error.lock().unwrap_or_else(PoisonError::into_inner);
         let r = &mut *guard;
         match r.handler.as_mut() {
@@ -161,19 +234,24 @@ impl Shared {
 
     /// Runs `job`, records the outcome, then sweeps retention.
     fn process(&self, job: Job) {
-        match archive::run(job, &self.dir, &self.naming, &self.settings) {
-            Ok(done) => {
-                if done.compressed {
-                    self.counters.compressions.fetch_add(1, Ordering::Relaxed);
-                }
-                self.counters
-                    .checksums
-                    .fetch_add(u64::from(done.checksums), Ordering::Relaxed);
+        let (done, failed) = match archive::run(job, &self.dir, &self.naming, &self.settings) {
+            Ok(done) => (done, None),
+            Err(f) => (f.done, Some((f.step, f.error))),
+        };
+        let c = &self.counters;
+        if done.compressed {
+            c.compressions.fetch_add(1, Ordering::Relaxed);
+        }
+        c.checksums
+            .fetch_add(u64::from(done.checksums), Ordering::Relaxed);
+        if let Some((step, e)) = failed {
+            c.jobs_failed.fetch_add(1, Ordering::Relaxed);
+            match step {
+                Step::Compress => &c.compressions_failed,
+                Step::Checksum => &c.checksums_failed,
             }
-            Err(e) => {
-                self.counters.jobs_failed.fetch_add(1, Ordering::Relaxed);
-                self.report(e);
-            }
+            .fetch_add(1, Ordering::Relaxed);
+            self.report(e);
         }
         self.in_flight
             .lock()

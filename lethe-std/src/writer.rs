@@ -11,7 +11,9 @@ use lethe_core::ring::{Ring, Slot, WriteError, WriteGrant};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Op};
+use crate::events::RotateEvent;
 use crate::rotating_file::{MAX_BATCH, Options, RotatingFile, Stats};
+use crate::workers::Shared;
 
 type OwnedRing = Ring<Box<[Slot]>>;
 type MetricsCallback = Box<dyn FnMut(&Metrics) + Send>;
@@ -174,7 +176,18 @@ impl WriterOptions {
     }
 }
 
-/// A snapshot of a [`Writer`]'s counters. Reading them takes no lock.
+/// A snapshot of a [`Writer`]'s (or [`SyncWriter`](crate::SyncWriter)'s) counters.
+/// Reading them takes no lock: every field is an atomic counter, so [`Writer::metrics`]
+/// never waits for the consumer, even while it writes or rotates.
+///
+/// Where to find what: records and bytes written ([`writes`](Metrics::writes),
+/// [`bytes`](Metrics::bytes)), drops ([`dropped`](Metrics::dropped)), rotations
+/// ([`Stats::rotations`]), compressions and checksums done and failed
+/// ([`Stats::compressions`], [`Stats::compressions_failed`], [`Stats::checksums`],
+/// [`Stats::checksums_failed`]), errors by kind ([`Stats::errors_by_op`]), the active file's
+/// size ([`Stats::size`]), buffer fill ([`buffer_used`](Metrics::buffer_used) of
+/// [`buffer_capacity`](Metrics::buffer_capacity)) and mode
+/// ([`direct_mode`](Metrics::direct_mode)).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Metrics {
     /// Records that reached the file (through the ring or directly). After `close`, every
@@ -201,7 +214,9 @@ pub struct Metrics {
     pub direct_mode: bool,
     /// Switches between direct and buffered writing ([`Mode::Auto`]).
     pub mode_switches: u64,
-    /// The rotating file's counters (rotations, compressions, ...), as of the last batch.
+    /// The rotating file's counters: rotations, current file size, compressions and
+    /// checksums done and failed, errors by operation, ... Read without a lock, so they
+    /// are current even while the consumer is writing.
     pub file: Stats,
 }
 
@@ -233,7 +248,8 @@ struct Core<C: Clock + 'static> {
     progress: Condvar,
     /// Set while the consumer cannot write (a failing file); cleared by a success.
     failing: Mutex<Option<(io::ErrorKind, String)>>,
-    stats: Mutex<Stats>,
+    /// The file's lock-free counters (shared with its background workers).
+    shared: Arc<Shared>,
     /// The periodic metrics callback: interval, callback, last call.
     on_metrics: Mutex<Option<(Duration, MetricsCallback, Instant)>>,
     /// Records and bytes that reached the file: counted by the consumer per batch and by
@@ -362,7 +378,7 @@ impl<C: Clock + 'static> Writer<C> {
             )
         })?;
         let file = RotatingFile::open_with_clock(path, options.file, clock)?;
-        let stats = file.stats();
+        let shared = Arc::clone(file.shared());
         let core = Arc::new(Core {
             ring,
             file: Mutex::new(file),
@@ -383,7 +399,7 @@ impl<C: Clock + 'static> Writer<C> {
             progress_lock: Mutex::new(()),
             progress: Condvar::new(),
             failing: Mutex::new(None),
-            stats: Mutex::new(stats),
+            shared,
             on_metrics: Mutex::new(None),
             writes: Padded(AtomicU64::new(0)),
             bytes: AtomicU64::new(0),
@@ -556,6 +572,13 @@ impl<C: Clock + 'static> Writer<C> {
         lock(&self.core().file).set_error_handler(handler);
     }
 
+    /// Calls `hook` after every rotation, on the thread that rotated (usually the consumer
+    /// thread), with the backup's path, the active path, the sequence number and the
+    /// finished file's size. See [`RotateEvent`]. Replaces any earlier hook.
+    pub fn set_on_rotate(&self, hook: impl FnMut(&RotateEvent<'_>) + Send + 'static) {
+        self.core().shared.set_rotate_hook(Box::new(hook));
+    }
+
     /// Calls `callback` with a [`Metrics`] snapshot about every `every` (from the consumer
     /// thread, between batches; never from a writer's thread).
     pub fn set_metrics_callback(
@@ -584,7 +607,7 @@ impl<C: Clock + 'static> Writer<C> {
             buffer_capacity: core.ring.capacity() as u64,
             direct_mode: core.direct.0.load(Ordering::Relaxed),
             mode_switches: core.mode_switches.load(Ordering::Relaxed),
-            file: *lock(&core.stats),
+            file: core.shared.stats(),
         }
     }
 
@@ -896,7 +919,6 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
         let failure = {
             let mut file = lock(&core.file);
             let r = file.write_batch(&records[..n], resume);
-            *lock(&core.stats) = file.stats();
             match r {
                 Ok(()) => None,
                 Err(e) => {
@@ -906,7 +928,8 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
                         e.error.io_error().kind(),
                         e.to_string(),
                     );
-                    file.report_error(e.error);
+                    // `write_batch` counted it already.
+                    core.shared.report_counted(e.error);
                     Some(info)
                 }
             }

@@ -253,6 +253,11 @@ fn a_full_disk_holds_the_records_reports_and_recovers() {
     log.flush().unwrap();
     let m = log.close().unwrap();
     assert!(m.write_errors > 0 && errors.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    // Every failed attempt is counted once, under the operation that failed.
+    assert_eq!(
+        m.file.errors_by_op.get(lethe_std::Op::Write),
+        m.write_errors
+    );
     let text = fs::read_to_string(dir.path().join("app.log")).unwrap();
     assert_eq!(text.len(), 3000 * line.len(), "every record arrived once");
     assert!(text.lines().all(|l| l.len() == 99));
