@@ -16,7 +16,10 @@
 //!   the free space, and then the claimed position moves by nothing or by exactly that
 //!   padding; an `Ok` write moves it by the frame (plus padding);
 //! - `used() == claimed - consumed <= capacity` and `dropped()` counts every refused
-//!   `write_or_drop`.
+//!   `write_or_drop`;
+//! - `seal` (op byte 0xff): afterwards every claim fails with `Sealed` (or `TooLarge`) and
+//!   claims nothing, the open reservation still commits, every record claimed before comes
+//!   out, and the consumer is `is_finished` exactly when everything was read.
 
 use std::collections::VecDeque;
 
@@ -74,6 +77,17 @@ fn check_claim<T>(
     let free = cap - before_used;
     let moved = ring.claimed_position().wrapping_sub(before_tail);
     match result {
+        Err(WriteError::Sealed) => {
+            assert!(ring.is_sealed(), "Sealed from an open ring");
+            assert!(len <= ring.max_record_len(), "TooLarge comes first");
+            assert_eq!(moved, 0, "a sealed ring claims nothing");
+        }
+        _ if ring.is_sealed() && len <= ring.max_record_len() => {
+            panic!(
+                "a sealed ring accepted or refused otherwise: {:?}",
+                result.as_ref().err()
+            )
+        }
         Err(WriteError::TooLarge { len: l, max }) => {
             assert_eq!((*l, *max), (len, ring.max_record_len()));
             assert!(len > ring.max_record_len());
@@ -122,6 +136,12 @@ pub fn check(data: &[u8]) {
         let before_tail = ring.claimed_position();
         let before_used = ring.used();
         let expected = needed(&ring, record.len());
+        if op == 0xff {
+            let end = ring.seal();
+            assert_eq!(end, ring.claimed_position());
+            assert!(ring.is_sealed());
+            continue;
+        }
         match op % 8 {
             0 | 1 => {
                 let r = ring.try_write(&record);
@@ -134,6 +154,8 @@ pub fn check(data: &[u8]) {
                 let ok = ring.write_or_drop(&record);
                 let r: Result<(), WriteError> = if ok {
                     Ok(())
+                } else if record.len() <= ring.max_record_len() && ring.is_sealed() {
+                    Err(WriteError::Sealed)
                 } else if record.len() > ring.max_record_len() {
                     Err(WriteError::TooLarge {
                         len: record.len(),
@@ -250,6 +272,9 @@ pub fn check(data: &[u8]) {
                 .wrapping_sub(ring.consumed_position())
         );
         assert_eq!(ring.dropped(), dropped);
+        if consumer.is_finished() {
+            assert!(ring.is_sealed() && model.is_empty() && ring.is_empty());
+        }
     }
 
     // Abandon any open reservation, then everything committed comes out, once, in order.
@@ -272,4 +297,5 @@ pub fn check(data: &[u8]) {
     assert_eq!(rest, want, "drained records");
     assert!(ring.is_empty());
     assert_eq!(ring.used(), 0);
+    assert_eq!(consumer.is_finished(), ring.is_sealed());
 }

@@ -48,6 +48,9 @@ const KIND_MASK: u32 = 0b111;
 const KIND_DATA: u32 = 0b001;
 /// A frame the consumer skips: the end of the buffer before a wrap, or an abandoned claim.
 const KIND_PAD: u32 = 0b010;
+/// The bit of `tail` that [`Ring::seal`] sets. Positions are multiples of [`ALIGN`], so
+/// bit 0 of a position is otherwise always clear.
+const SEALED: usize = 1;
 
 /// Rounds `n` up to a multiple of [`ALIGN`], or `None` on overflow.
 #[inline]
@@ -178,6 +181,8 @@ pub enum WriteError {
         /// The largest payload this ring accepts ([`Ring::max_record_len`]).
         max: usize,
     },
+    /// The ring was [sealed](Ring::seal): it accepts no more records.
+    Sealed,
 }
 
 impl fmt::Display for WriteError {
@@ -191,6 +196,7 @@ impl fmt::Display for WriteError {
                 f,
                 "record of {len} bytes is larger than the ring's maximum record size of {max} bytes"
             ),
+            WriteError::Sealed => f.write_str("the ring is sealed and accepts no more records"),
         }
     }
 }
@@ -391,7 +397,7 @@ impl<S: Storage> Ring<S> {
     #[inline]
     pub fn used(&self) -> usize {
         let head = self.head.0.load(Ordering::Relaxed);
-        let tail = self.tail.0.load(Ordering::Relaxed);
+        let tail = self.tail.0.load(Ordering::Relaxed) & !SEALED;
         tail.wrapping_sub(head).min(self.capacity())
     }
 
@@ -404,7 +410,43 @@ impl<S: Storage> Ring<S> {
     /// Total bytes ever claimed (the `tail` position), wrapping at `usize::MAX`.
     #[inline]
     pub fn claimed_position(&self) -> usize {
-        self.tail.0.load(Ordering::Relaxed)
+        self.tail.0.load(Ordering::Relaxed) & !SEALED
+    }
+
+    /// Seals the ring: every claim that has not happened yet fails with
+    /// [`WriteError::Sealed`], while producers that already claimed space still commit
+    /// into it. Returns the final claimed position; the consumer has read everything once
+    /// its position reaches it ([`Consumer::is_finished`]). Sealing twice is harmless.
+    ///
+    /// This is how a writer replaces a ring by a larger one without losing or reordering
+    /// records: publish the new ring, seal the old one, drain the old one completely, then
+    /// read the new one. A producer that gets `Sealed` moves to the new ring, and its
+    /// records there come after all of its records in the old one. A refused producer
+    /// sees everything the sealing thread did before `seal` (the refusal synchronizes
+    /// with it), so it always finds the new ring.
+    ///
+    /// ```
+    /// use lethe_core::ring::{Ring, WriteError};
+    ///
+    /// let ring = Ring::with_capacity(64).unwrap();
+    /// ring.try_write(b"before").unwrap();
+    /// ring.seal();
+    /// assert_eq!(ring.try_write(b"after"), Err(WriteError::Sealed));
+    /// let mut consumer = ring.consumer().unwrap();
+    /// assert!(!consumer.is_finished());
+    /// consumer.read().unwrap().release();
+    /// assert!(consumer.is_finished());
+    /// ```
+    pub fn seal(&self) -> usize {
+        // AcqRel: ordered after every successful claim in `tail`'s modification order, and
+        // a claim that loads the sealed value cannot succeed (its CAS expects a clear bit).
+        self.tail.0.fetch_or(SEALED, Ordering::AcqRel) & !SEALED
+    }
+
+    /// Has [`seal`](Ring::seal) been called?
+    #[inline]
+    pub fn is_sealed(&self) -> bool {
+        self.tail.0.load(Ordering::Acquire) & SEALED != 0
     }
 
     /// Total bytes ever consumed (the `head` position), wrapping at `usize::MAX`.
@@ -575,6 +617,13 @@ impl<S: Storage> Ring<S> {
         let mut head = self.head_cache.0.load(Ordering::Acquire);
         let mut fresh = false;
         loop {
+            if tail & SEALED != 0 {
+                // Acquire: `tail` never changes after the seal, so this load reads the
+                // sealing RMW and synchronizes with it. Whatever the sealer did before
+                // `seal` (publishing a new ring) is visible to the refused producer.
+                let _ = self.tail.0.load(Ordering::Acquire);
+                return Err(WriteError::Sealed);
+            }
             let used = tail.wrapping_sub(head);
             if used > cap {
                 if !fresh {
@@ -964,6 +1013,15 @@ impl<'a, S: Storage> Consumer<'a, S> {
     /// The ring this consumer reads.
     pub fn ring(&self) -> &'a Ring<S> {
         self.ring
+    }
+
+    /// Is the ring sealed and everything claimed in it read and released? Then no record
+    /// can ever appear in it again.
+    #[inline]
+    pub fn is_finished(&self) -> bool {
+        // Acquire: pairs with `seal`'s AcqRel; after it, `tail` never changes again.
+        let tail = self.ring.tail.0.load(Ordering::Acquire);
+        tail & SEALED != 0 && tail & !SEALED == self.head
     }
 
     /// Is a committed frame waiting at the head? Cheap: one Acquire load.

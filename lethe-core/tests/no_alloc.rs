@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use lethe_core::ring::{Ring, StaticRing};
+use lethe_core::ring::{Ring, StaticRing, WriteError};
 
 struct Counting;
 
@@ -111,4 +111,19 @@ fn write_reserve_and_consume_allocate_nothing() {
         }
     });
     assert_eq!(n, 0, "static ring allocated {n} times");
+
+    // Sealing, the refusals after it, and finishing the sealed ring.
+    let sealed = Ring::with_capacity(1024).unwrap();
+    sealed.try_write(&record).unwrap();
+    let mut c = sealed.consumer().unwrap();
+    let n = allocations(|| {
+        sealed.seal();
+        for _ in 0..100 {
+            assert_eq!(sealed.try_write(&record), Err(WriteError::Sealed));
+            assert!(matches!(sealed.reserve(8), Err(WriteError::Sealed)));
+        }
+        c.read().unwrap().release();
+        assert!(c.is_finished());
+    });
+    assert_eq!(n, 0, "sealing allocated {n} times");
 }
