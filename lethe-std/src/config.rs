@@ -32,7 +32,7 @@ use crate::writer::{Backpressure, Mode, WriterOptions};
 /// | `checksum` | `LETHE_CHECKSUM` | `true`/`false` | `false` |
 /// | `fsync` | `LETHE_FSYNC` | `never`, `rotate`, a size, or a duration | `rotate` |
 /// | `buffer` | `LETHE_BUFFER` | a power-of-two size, 32B to 2GiB | `1MiB` |
-/// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync` | `block` |
+/// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync`, `grow` (up to 16 × `buffer`, at most 2GiB) or `grow:SIZE` (up to SIZE) | `block` |
 /// | `mode` | `LETHE_MODE` | `async`, `auto` | `async` |
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
 /// | `workers` | `LETHE_WORKERS` | 1 or more | `1` |
@@ -379,11 +379,30 @@ impl Config {
             None | Some("block") => Backpressure::Block,
             Some("drop") => Backpressure::Drop,
             Some("sync") => Backpressure::Sync,
+            Some("grow") => Backpressure::Grow {
+                max: buffer.saturating_mul(16).min(MAX_CAPACITY),
+            },
+            Some(v) if v.starts_with("grow:") => {
+                let max = parse_size(&v["grow:".len()..])
+                    .ok()
+                    .and_then(|m| usize::try_from(m).ok())
+                    .filter(|m| (buffer..=MAX_CAPACITY).contains(m))
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "on_full",
+                            v,
+                            format!(
+                                "grow:SIZE needs a size from the buffer ({buffer}B) to {MAX_CAPACITY}B"
+                            ),
+                        )
+                    })?;
+                Backpressure::Grow { max }
+            }
             Some(v) => {
                 return Err(ConfigError::new(
                     "on_full",
                     v,
-                    "expected block, drop or sync",
+                    "expected block, drop, sync, grow or grow:SIZE",
                 ));
             }
         };
@@ -578,7 +597,26 @@ mod tests {
                 },
                 "on_full",
                 "explode",
-                "block, drop or sync",
+                "block, drop, sync, grow or grow:SIZE",
+            ),
+            (
+                Config {
+                    buffer: s("64KiB"),
+                    on_full: s("grow:32KiB"),
+                    ..Config::default()
+                },
+                "on_full",
+                "grow:32KiB",
+                "from the buffer (65536B)",
+            ),
+            (
+                Config {
+                    on_full: s("grow:lots"),
+                    ..Config::default()
+                },
+                "on_full",
+                "grow:lots",
+                "grow:SIZE needs a size",
             ),
             (
                 Config {

@@ -7,15 +7,15 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
-use lethe_core::ring::{Ring, Slot, WriteError, WriteGrant};
+use lethe_core::ring::{MAX_CAPACITY, Ring, Slot, WriteError, WriteGrant};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Op};
 use crate::events::RotateEvent;
+use crate::rings::{OwnedRing, Rings};
 use crate::rotating_file::{MAX_BATCH, Options, RotatingFile, Stats};
 use crate::workers::Shared;
 
-type OwnedRing = Ring<Box<[Slot]>>;
 type MetricsCallback = Box<dyn FnMut(&Metrics) + Send>;
 
 /// What a write does when the ring is full.
@@ -33,6 +33,17 @@ pub enum Backpressure {
     /// such a record can reach the file before records that are still in the ring,
     /// including earlier records of the same thread.
     Sync,
+    /// Replace the full ring by one twice as large, up to `max` bytes in all for the
+    /// largest ring (the earlier, smaller rings are kept until the writer is dropped, so
+    /// memory stays below `2 × max`). Nothing is lost and nothing is reordered: the
+    /// consumer drains the old ring completely before it reads the new one, and a
+    /// producer moves to the new ring only once the old one refuses it. Once the cap is
+    /// reached the writer blocks as with [`Backpressure::Block`]. Growths are counted in
+    /// [`Metrics::ring_growths`]. `max` must be at least the buffer and at most 2 GiB.
+    Grow {
+        /// The largest ring, in bytes.
+        max: usize,
+    },
 }
 
 /// How a [`Writer`] gets records to the file.
@@ -214,6 +225,8 @@ pub struct Metrics {
     pub direct_mode: bool,
     /// Switches between direct and buffered writing ([`Mode::Auto`]).
     pub mode_switches: u64,
+    /// Times the ring was replaced by one twice as large ([`Backpressure::Grow`]).
+    pub ring_growths: u64,
     /// The rotating file's counters: rotations, current file size, compressions and
     /// checksums done and failed, errors by operation, ... Read without a lock, so they
     /// are current even while the consumer is writing.
@@ -222,7 +235,7 @@ pub struct Metrics {
 
 /// State shared by the handles and the consumer thread.
 struct Core<C: Clock + 'static> {
-    ring: OwnedRing,
+    ring: Rings,
     file: Mutex<RotatingFile<C>>,
     backpressure: Backpressure,
     max_record_len: usize,
@@ -370,13 +383,27 @@ impl<C: Clock + 'static> Writer<C> {
         clock: C,
     ) -> Result<Writer<C>, Error> {
         let path = path.as_ref();
-        let ring = Ring::with_capacity(options.buffer).map_err(|e| {
+        let invalid = |msg: String| {
             Error::new(
                 Op::CheckPath,
                 path,
-                io::Error::new(io::ErrorKind::InvalidInput, format!("buffer: {e}")),
+                io::Error::new(io::ErrorKind::InvalidInput, msg),
             )
-        })?;
+        };
+        let ring =
+            Ring::with_capacity(options.buffer).map_err(|e| invalid(format!("buffer: {e}")))?;
+        let max = match options.backpressure {
+            Backpressure::Grow { max } if max < ring.capacity() || max > MAX_CAPACITY => {
+                return Err(invalid(format!(
+                    "backpressure grow max of {max} bytes is invalid: it must be at least \
+                     the buffer ({} bytes) and at most {MAX_CAPACITY} bytes",
+                    ring.capacity()
+                )));
+            }
+            Backpressure::Grow { max } => max,
+            _ => ring.capacity(),
+        };
+        let ring = Rings::new(ring, max);
         let file = RotatingFile::open_with_clock(path, options.file, clock)?;
         let shared = Arc::clone(file.shared());
         let core = Arc::new(Core {
@@ -449,32 +476,37 @@ impl<C: Clock + 'static> Writer<C> {
         if core.closed.0.load(Ordering::Relaxed) {
             return Err(closed());
         }
-        if record.len() > core.ring.max_record_len() {
-            // Keep this thread's order: everything it wrote before is in the file first.
-            self.flush()?;
-            return self.write_direct(record);
-        }
         if core.direct.0.load(Ordering::Relaxed) && self.try_write_direct(record)? {
             return Ok(());
         }
         let mut spins = 0u32;
         loop {
-            match core.ring.try_write(record) {
+            let (index, ring) = core.ring.current();
+            match ring.try_write(record) {
                 Ok(()) => {
-                    self.wake_if_urgent();
+                    self.wake_if_urgent(ring);
                     return Ok(());
                 }
                 Err(WriteError::Full { .. }) => match core.backpressure {
                     Backpressure::Drop => {
-                        core.ring.add_dropped(1);
+                        core.ring.first().add_dropped(1);
                         return Ok(());
                     }
                     Backpressure::Sync => return self.write_direct(record),
-                    Backpressure::Block => {
+                    Backpressure::Grow { .. } if core.ring.grow(index) => {}
+                    Backpressure::Block | Backpressure::Grow { .. } => {
                         spins += 1;
                         self.wait_for_room(spins)?;
                     }
                 },
+                // A larger ring was published: retry there.
+                Err(WriteError::Sealed) => {}
+                Err(WriteError::TooLarge { .. }) => {
+                    // Keep this thread's order: everything it wrote before is in the
+                    // file first.
+                    self.flush()?;
+                    return self.write_direct(record);
+                }
                 Err(e) => {
                     return Err(io::Error::new(io::ErrorKind::InvalidInput, e.to_string()));
                 }
@@ -498,14 +530,24 @@ impl<C: Clock + 'static> Writer<C> {
             if core.closed.0.load(Ordering::Relaxed) {
                 return Err(closed());
             }
-            match core.ring.reserve(len) {
+            let (index, ring) = core.ring.current();
+            match ring.reserve(len) {
                 Ok(grant) => return Ok(grant),
-                Err(WriteError::Full { .. }) if core.backpressure == Backpressure::Block => {
+                Err(WriteError::Sealed) => {}
+                Err(WriteError::Full { .. })
+                    if matches!(core.backpressure, Backpressure::Grow { .. })
+                        && core.ring.grow(index) => {}
+                Err(WriteError::Full { .. })
+                    if matches!(
+                        core.backpressure,
+                        Backpressure::Block | Backpressure::Grow { .. }
+                    ) =>
+                {
                     spins += 1;
                     self.wait_for_room(spins)?;
                 }
                 Err(e @ WriteError::Full { .. }) => {
-                    core.ring.add_dropped(1);
+                    core.ring.first().add_dropped(1);
                     return Err(io::Error::new(io::ErrorKind::WouldBlock, e.to_string()));
                 }
                 Err(e) => {
@@ -523,12 +565,17 @@ impl<C: Clock + 'static> Writer<C> {
     /// buffered and are retried); `BrokenPipe` if the writer was closed.
     pub fn flush(&self) -> io::Result<()> {
         let core = self.core();
-        let target = core.ring.claimed_position();
+        let (index, ring) = core.ring.current();
+        let target = ring.claimed_position();
         let mut first = true;
         loop {
-            // Wrapping distance: has the consumer passed `target`?
-            let consumed = core.ring.consumed_position();
-            if (consumed.wrapping_sub(target) as isize) >= 0 {
+            // Has the consumer finished ring `index`, or passed `target` in it (wrapping
+            // distance)?
+            let consuming = core.ring.consuming();
+            if consuming > index
+                || (consuming == index
+                    && (ring.consumed_position().wrapping_sub(target) as isize) >= 0)
+            {
                 return Ok(());
             }
             if !first {
@@ -598,15 +645,16 @@ impl<C: Clock + 'static> Writer<C> {
         Metrics {
             writes: core.writes.0.load(Ordering::Relaxed),
             bytes: core.bytes.load(Ordering::Relaxed),
-            dropped: core.ring.dropped() as u64,
+            dropped: core.ring.first().dropped() as u64,
             direct_writes: core.direct_writes.load(Ordering::Relaxed),
             blocked: core.blocked.load(Ordering::Relaxed),
             write_errors: core.write_errors.load(Ordering::Relaxed),
             lost_at_close: core.lost_at_close.load(Ordering::Relaxed),
             buffer_used: core.ring.used() as u64,
-            buffer_capacity: core.ring.capacity() as u64,
+            buffer_capacity: core.ring.current().1.capacity() as u64,
             direct_mode: core.direct.0.load(Ordering::Relaxed),
             mode_switches: core.mode_switches.load(Ordering::Relaxed),
+            ring_growths: core.ring.growths(),
             file: core.shared.stats(),
         }
     }
@@ -679,10 +727,10 @@ impl<C: Clock + 'static> Writer<C> {
     /// Wakes the consumer if it sleeps and the ring is at least half full: at most one
     /// wake per batch, and none on the hot path of a quiet writer.
     #[inline]
-    fn wake_if_urgent(&self) {
+    fn wake_if_urgent(&self, ring: &OwnedRing) {
         let core = self.core();
         if core.parked.0.load(Ordering::Relaxed)
-            && core.ring.used() * 2 >= core.ring.capacity()
+            && ring.used() * 2 >= ring.capacity()
             && core.parked.0.swap(false, Ordering::AcqRel)
         {
             self.handle.thread.unpark();
@@ -798,9 +846,9 @@ impl<C: Clock + 'static> Core<C> {
     }
 
     fn notify_progress(&self) {
+        let ring = self.ring.at(self.ring.consuming());
         let room_wanted = self.waiting_room.load(Ordering::SeqCst) > 0
-            && (self.ring.used() * 2 <= self.ring.capacity()
-                || self.closed.0.load(Ordering::Relaxed));
+            && (ring.used() * 2 <= ring.capacity() || self.closed.0.load(Ordering::Relaxed));
         if self.waiting.load(Ordering::SeqCst) > 0 || room_wanted {
             let _guard = lock(&self.progress_lock);
             self.progress.notify_all();
@@ -870,7 +918,8 @@ fn report_metrics<C: Clock + 'static>(core: &Core<C>) {
 
 /// The consumer thread: batches from the ring into the file.
 fn consume<C: Clock + 'static>(core: &Core<C>) {
-    let Some(mut consumer) = core.ring.consumer() else {
+    let mut index = 0;
+    let Some(mut consumer) = core.ring.at(index).consumer() else {
         return; // unreachable: the ring is created for this thread alone
     };
     let mut resume = 0usize;
@@ -885,6 +934,17 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
             write_drop_marker(core, &mut marked_drops);
         }
         let Some(batch) = consumer.read_up_to(MAX_BATCH, usize::MAX) else {
+            if consumer.is_finished() {
+                // A larger ring replaced this one and everything in it is written: go on
+                // to the next (Backpressure::Grow).
+                index += 1;
+                let Some(next) = core.ring.at(index).consumer() else {
+                    return; // unreachable: this thread is the only consumer
+                };
+                consumer = next;
+                core.ring.set_consuming(index);
+                continue;
+            }
             if core.closed.0.load(Ordering::SeqCst) && !consumer.has_committed() {
                 if core.ring.is_empty() {
                     break;
@@ -974,7 +1034,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
 
 /// Writes `lethe: dropped N records` if records were dropped since the last marker.
 fn write_drop_marker<C: Clock + 'static>(core: &Core<C>, marked: &mut usize) {
-    let dropped = core.ring.dropped();
+    let dropped = core.ring.first().dropped();
     if dropped == *marked {
         return;
     }
@@ -995,6 +1055,16 @@ fn give_up(core: &Core<impl Clock>, consumer: &mut lethe_core::ring::Consumer<'_
     while let Some(batch) = consumer.read() {
         lost += batch.record_count() as u64;
         batch.release();
+    }
+    // Later rings (Backpressure::Grow), if any.
+    let (current, _) = core.ring.current();
+    for i in core.ring.consuming() + 1..=current {
+        if let Some(mut c) = core.ring.at(i).consumer() {
+            while let Some(batch) = c.read() {
+                lost += batch.record_count() as u64;
+                batch.release();
+            }
+        }
     }
     core.lost_at_close.fetch_add(lost, Ordering::Relaxed);
     let file = lock(&core.file);
