@@ -271,8 +271,9 @@ impl<C: Clock + 'static> SyncWriter<C> {
 
     /// Calls `hook` after every rotation (see [`RotateEvent`]). The hook runs when the
     /// last writer has left the finished file, so the event's size is final; that is
-    /// usually the rotating writer itself, right after the swap. Replaces any earlier
-    /// hook.
+    /// usually the rotating writer itself, right after the swap. A writer still finishing
+    /// a record in an older file can delay that file's event past a later rotation's, so
+    /// events may arrive out of sequence order. Replaces any earlier hook.
     pub fn set_on_rotate(&self, hook: impl FnMut(&RotateEvent<'_>) + Send + 'static) {
         self.core.shared.set_rotate_hook(Box::new(hook));
     }
