@@ -476,6 +476,20 @@ impl<S: Storage> Ring<S> {
     /// longer than [`Ring::max_record_len`]. Nothing is written in either case.
     #[inline]
     pub fn try_write(&self, data: &[u8]) -> Result<(), WriteError> {
+        self.try_write_fill(data).map(|_| ())
+    }
+
+    /// [`try_write`](Ring::try_write), returning how many bytes of the ring were in use
+    /// right after this record's claim, as the claim saw them: an upper bound (the
+    /// consumer may have freed more meanwhile) that costs no extra memory access. A
+    /// producer can use it to decide whether to wake a sleeping consumer without reading
+    /// any line the consumer writes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ring::try_write`].
+    #[inline]
+    pub fn try_write_fill(&self, data: &[u8]) -> Result<usize, WriteError> {
         let claim = self.claim(data.len())?;
         // SAFETY: `claim` gives this producer exclusive ownership of the frame at
         // `claim.idx` (header + `data.len()` payload bytes, within the buffer) until it
@@ -485,7 +499,7 @@ impl<S: Storage> Ring<S> {
             self.publish(claim.idx, claim.frame, KIND_DATA, data.len());
         }
         self.prefetch_next(claim.idx + claim.frame);
-        Ok(())
+        Ok(claim.used)
     }
 
     /// Asks the CPU to fetch, for reading, the cache line at `idx` (wrapped), which the
@@ -697,6 +711,7 @@ impl<S: Storage> Ring<S> {
                         idx: rec_idx,
                         frame,
                         end: tail.wrapping_add(claim),
+                        used: used + claim,
                     });
                 }
                 Err(actual) => {
@@ -817,6 +832,9 @@ struct Claim {
     frame: usize,
     /// The `tail` position just past this claim (used to return unused space).
     end: usize,
+    /// Bytes in use once this claim is counted, as the claim saw them (an upper bound:
+    /// the producers' cached `head` may be behind the consumer's).
+    used: usize,
 }
 
 /// Room for one record, claimed in the ring and written in place.

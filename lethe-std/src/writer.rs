@@ -12,7 +12,7 @@ use lethe_core::ring::{MAX_CAPACITY, Ring, Slot, WriteError, WriteGrant};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Op};
 use crate::events::RotateEvent;
-use crate::rings::{OwnedRing, Rings};
+use crate::rings::Rings;
 use crate::rotating_file::{MAX_BATCH, Options, RotatingFile, Stats};
 use crate::workers::Shared;
 
@@ -482,9 +482,13 @@ impl<C: Clock + 'static> Writer<C> {
         let mut spins = 0u32;
         loop {
             let (index, ring) = core.ring.current();
-            match ring.try_write(record) {
-                Ok(()) => {
-                    self.wake_if_urgent(ring);
+            match ring.try_write_fill(record) {
+                Ok(used) => {
+                    // Only a half-full ring looks at the consumer's `parked` flag: the
+                    // hot path reads no line the consumer writes.
+                    if used * 2 >= ring.capacity() {
+                        self.wake_if_parked();
+                    }
                     return Ok(());
                 }
                 Err(WriteError::Full { .. }) => match core.backpressure {
@@ -724,15 +728,12 @@ impl<C: Clock + 'static> Writer<C> {
         Ok(())
     }
 
-    /// Wakes the consumer if it sleeps and the ring is at least half full: at most one
-    /// wake per batch, and none on the hot path of a quiet writer.
-    #[inline]
-    fn wake_if_urgent(&self, ring: &OwnedRing) {
+    /// Wakes the consumer if it sleeps (the caller saw the ring at least half full): at
+    /// most one wake per batch, and none on the hot path of a quiet writer.
+    #[cold]
+    fn wake_if_parked(&self) {
         let core = self.core();
-        if core.parked.0.load(Ordering::Relaxed)
-            && ring.used() * 2 >= ring.capacity()
-            && core.parked.0.swap(false, Ordering::AcqRel)
-        {
+        if core.parked.0.load(Ordering::Relaxed) && core.parked.0.swap(false, Ordering::AcqRel) {
             self.handle.thread.unpark();
         }
     }
