@@ -38,7 +38,7 @@ pub(crate) struct Args {
     pub(crate) rotate_every: Option<String>,
 
     /// Keep at most N backups (0 keeps none; none keeps all). Default 7.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub(crate) max_backups: Option<String>,
 
     /// Delete backups older than DURATION (e.g. 7d, 12h).
@@ -55,7 +55,7 @@ pub(crate) struct Args {
     pub(crate) compress: bool,
 
     /// gzip level for --compress, 0 (fastest) to 9 (smallest). Default 6.
-    #[arg(long, value_name = "LEVEL")]
+    #[arg(long, value_name = "LEVEL", allow_negative_numbers = true)]
     pub(crate) compress_level: Option<u32>,
 
     /// Write a sha256sum-compatible .sha256 sidecar for each backup (of the .gz with
@@ -166,4 +166,14 @@ fn env_message(e: &ConfigError) -> String {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// clap's error as one line: `invalid value 'x' for '--compress-level <LEVEL>': ...`,
+/// without the usage block.
+pub(crate) fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let text = text.split("\nUsage:").next().unwrap_or(&text);
+    let text = text.split("\nFor more information").next().unwrap_or(text);
+    let text = one_line(text);
+    text.strip_prefix("error: ").unwrap_or(&text).to_owned()
 }
