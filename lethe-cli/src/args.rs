@@ -14,7 +14,17 @@ use lethe_std::{Config, ConfigError, WriterOptions};
 /// Settings come from --preset, then --config, then LETHE_* environment variables (for
 /// example LETHE_MAX_SIZE=10MB), then these flags.
 #[derive(clap::Parser, Debug)]
-#[command(name = "lethe", version)]
+#[command(
+    name = "lethe",
+    version,
+    after_help = "Signals:\n  \
+        SIGHUP          reopen FILE (after `mv FILE FILE.old`: earlier lines stay there)\n  \
+        SIGUSR1         rotate now\n  \
+        SIGTERM/SIGINT  read what the pipe already holds, write everything out, finish\n                  \
+        compression, checksums and retention, exit 0 (a second one: exit 1 at once)\n\n\
+        Exit status: 0 all input read reached the files; 1 an I/O error prevented \
+        logging, or lines were lost; 2 bad usage or configuration."
+)]
 pub(crate) struct Args {
     /// The active log file. Its directory is created if needed.
     pub(crate) file: PathBuf,
@@ -32,8 +42,10 @@ pub(crate) struct Args {
     #[arg(long, value_name = "SIZE")]
     pub(crate) max_size: Option<String>,
 
-    /// Also rotate on calendar boundaries: hourly, daily, weekly (Monday 00:00), or a
-    /// duration such as 30m or 6h, aligned to the epoch. UTC.
+    /// Also rotate on calendar boundaries: hourly, daily (00:00), weekly (Monday 00:00),
+    /// or a duration such as 30m, 6h or 7d (= weekly). A duration that divides a day
+    /// falls on midnight; others are counted from the epoch. UTC, or local time with
+    /// --local-time.
     #[arg(long, value_name = "WHEN")]
     pub(crate) rotate_every: Option<String>,
 
@@ -89,7 +101,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "OCTAL")]
     pub(crate) mode: Option<String>,
 
-    /// Print a summary on stderr at exit: lines, bytes, rotations, removals, errors.
+    /// Print a summary on stderr at exit: lines, bytes, rotations, compressions,
+    /// checksums, backups removed, lines dropped (--on-full drop) and lost, errors.
     #[arg(long)]
     pub(crate) stats: bool,
 }
