@@ -92,11 +92,12 @@ fn main() -> ExitCode {
     if args.stats {
         let f = metrics.file;
         say!(
-            "lethe: {} lines, {} bytes, {} rotations, {} compressed, {} checksums, \
+            "lethe: {} lines, {} bytes, {} rotations, {} fsyncs, {} compressed, {} checksums, \
              {} backups removed, {} dropped, {} lines lost, {} errors{}",
             report.lines,
             report.bytes,
             f.rotations,
+            f.syncs,
             f.compressions,
             f.checksums,
             f.backups_removed,

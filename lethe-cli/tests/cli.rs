@@ -212,9 +212,18 @@ fn a_line_longer_than_the_limit_goes_alone_into_its_own_file_and_a_last_partial_
 }
 
 #[test]
-fn every_fsync_policy_keeps_all_lines() {
+fn every_fsync_policy_keeps_all_lines_and_fsyncs_when_it_says() {
     let dir = tempfile::tempdir().unwrap();
-    for (i, policy) in ["never", "rotate", "64KB", "1s"].into_iter().enumerate() {
+    // 108 894 bytes at 50KB a file: 2 rotations. Every policy fsyncs once at exit; all but
+    // never also at each rotation; a size also every 16KB or so (checked after each batch
+    // of up to 1 024 lines); a duration also when that long passed since the last.
+    let fsyncs = |n: u64, policy: &str| match policy {
+        "never" => n == 1,
+        "rotate" => n == 3,
+        "16KB" => n >= 3 + 4,
+        _ => n >= 3,
+    };
+    for (i, policy) in ["never", "rotate", "16KB", "1s"].into_iter().enumerate() {
         let log = dir.path().join(format!("p{i}.log"));
         let input = numbers(1, 20_000);
         let out = lethe(
@@ -223,10 +232,19 @@ fn every_fsync_policy_keeps_all_lines() {
                 policy,
                 "--max-size",
                 "50KB",
+                "--stats",
                 log.to_str().unwrap(),
             ],
             &input,
         );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let n: u64 = stderr
+            .split(" fsyncs")
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{policy}: no fsync count in {stderr}"));
+        assert!(fsyncs(n, policy), "{policy}: {n} fsyncs: {stderr}");
         assert!(
             out.status.success(),
             "{policy}: {}",
