@@ -627,3 +627,41 @@ fn local_time_names_carry_the_numeric_offset() {
         assert!(n.ends_with("+0530.log"), "{n}");
     }
 }
+
+#[test]
+fn mode_and_max_total_apply_to_the_files_lethe_creates() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let out = lethe(
+        &[
+            "--mode",
+            "600",
+            "--max-size",
+            "10KB",
+            "--max-backups",
+            "none",
+            "--max-total",
+            "30KB",
+            log.to_str().unwrap(),
+        ],
+        &numbers(1, 20_000),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = files_in_order(dir.path(), "app.log");
+    let backups = &files[..files.len() - 1];
+    assert!(backups.len() >= 2, "{files:?}");
+    let total: u64 = backups.iter().map(|f| fs::metadata(f).unwrap().len()).sum();
+    assert!(
+        total <= 30_000,
+        "backups hold {total} bytes, over --max-total"
+    );
+    for f in &files {
+        let mode = fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+}
