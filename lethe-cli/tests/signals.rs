@@ -436,3 +436,69 @@ fn a_full_disk_is_reported_rate_limited_and_lethe_recovers_without_losing_lines(
     joined.extend(fs::read(&log).unwrap());
     assert_eq!(joined, input, "every line read reached the files, once");
 }
+
+/// `--on-full drop` on a full disk never waits: what does not fit in the buffer is
+/// dropped and counted, and every line is either in the files or in that count.
+#[test]
+fn on_full_drop_counts_every_line_it_drops_on_a_full_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(_mount) = small_tmpfs(dir.path()) else {
+        return;
+    };
+    let filler = dir.path().join("filler");
+    {
+        let mut f = fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 4096];
+        while f.write_all(&block).is_ok() {}
+        let len = f.metadata().unwrap().len();
+        f.set_len(len.saturating_sub(16 * 1024)).unwrap();
+    }
+    let log = dir.path().join("app.log");
+    let mut p = Lethe::start(
+        &[
+            "--on-full",
+            "drop",
+            "--buffer",
+            "64KiB",
+            "--max-size",
+            "none",
+            "--stats",
+        ],
+        &log,
+    );
+    let input = numbers(1, 50_000); // 289 KB: far more than the disk and the buffer hold
+    p.feed(&input);
+    wait_until("the disk-full error", || {
+        p.stderr().iter().any(|l| l.contains("No space left"))
+    });
+    fs::remove_file(&filler).unwrap();
+    let (status, stderr) = p.wait(true);
+    assert!(status.success(), "{stderr:?}");
+    let summary = stderr
+        .iter()
+        .find(|l| l.contains(" lines, "))
+        .unwrap_or_else(|| panic!("no --stats summary: {stderr:?}"));
+    let dropped: usize = summary
+        .split(" dropped")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no drop count: {summary}"));
+    let written = fs::read_to_string(&log).unwrap();
+    let fed = 50_000;
+    assert!(dropped > 0, "{summary}");
+    assert_eq!(
+        written.lines().count() + dropped,
+        fed,
+        "every line is in the file or counted as dropped: {summary}"
+    );
+    // What was kept is in order and whole.
+    let mut last = 0u64;
+    for line in written.lines() {
+        let n: u64 = line
+            .parse()
+            .unwrap_or_else(|_| panic!("torn line {line:?}"));
+        assert!(n > last, "{n} after {last}");
+        last = n;
+    }
+}
