@@ -665,3 +665,34 @@ fn mode_and_max_total_apply_to_the_files_lethe_creates() {
         assert_eq!(mode, 0o600, "{}", f.display());
     }
 }
+
+#[test]
+fn max_age_deletes_backups_older_than_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    // A backup from 2020, named the way lethe names them.
+    let old = dir.path().join("app.0000000001.20200101T000000Z.log");
+    fs::write(&old, b"from 2020\n").unwrap();
+    let out = lethe(
+        &[
+            "--max-size",
+            "10KB",
+            "--max-age",
+            "7d",
+            log.to_str().unwrap(),
+        ],
+        &numbers(1, 5_000),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!old.exists(), "the 2020 backup is older than 7d");
+    let files = files_in_order(dir.path(), "app.log");
+    assert!(files.len() >= 3, "this run's backups are kept: {files:?}");
+    assert!(
+        files[0].to_str().unwrap().contains(".0000000002."),
+        "numbering continues after the old backup: {files:?}"
+    );
+}
