@@ -502,3 +502,56 @@ fn on_full_drop_counts_every_line_it_drops_on_a_full_disk() {
         last = n;
     }
 }
+
+/// Is `signal` (1-based) neither pending for the process nor for any of its threads?
+fn delivered(pid: u32, signal: u32) -> bool {
+    let bit = 1u64 << (signal - 1);
+    let pending = |status: &str| {
+        status
+            .lines()
+            .filter(|l| l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
+            .any(|l| u64::from_str_radix(l[7..].trim(), 16).is_ok_and(|m| m & bit != 0))
+    };
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true; // gone
+    };
+    tasks
+        .filter_map(Result::ok)
+        .all(|t| fs::read_to_string(t.path().join("status")).map_or(true, |s| !pending(&s)))
+}
+
+/// The first SIGTERM waits for the writer to finish (here: a full disk, so up to the 5 s
+/// close timeout); a second one exits at once with status 1.
+#[test]
+fn a_second_sigterm_exits_at_once_with_status_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(_mount) = small_tmpfs(dir.path()) else {
+        return;
+    };
+    let filler = dir.path().join("filler");
+    {
+        let mut f = fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 4096];
+        while f.write_all(&block).is_ok() {}
+    }
+    let log = dir.path().join("app.log");
+    let mut p = Lethe::start(&["--stats"], &log);
+    p.feed(&numbers(1, 10_000));
+    wait_until("the disk-full error", || {
+        p.stderr().iter().any(|l| l.contains("No space left"))
+    });
+    let pid = p.child.id();
+    p.signal("TERM");
+    wait_until("the first SIGTERM to be delivered", || delivered(pid, 15));
+    p.signal("TERM");
+    let (status, stderr) = p.wait(false);
+    assert_eq!(status.code(), Some(1), "{stderr:?}");
+    // After one SIGTERM, lethe would retry for the 5 s close timeout and then report
+    // "... could not be written before close gave up"; the second one cut that short.
+    assert!(
+        !stderr
+            .iter()
+            .any(|l| l.contains("gave up") || l.contains(" lines, ")),
+        "the second signal ended the wait: {stderr:?}"
+    );
+}
