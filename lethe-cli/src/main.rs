@@ -81,13 +81,12 @@ fn main() -> ExitCode {
     }
     let mut errors = pump::RateLimited::new();
     let report = pump::pump(&log, &signals, &mut errors);
-    // Write everything out, then wait for compression, checksums and retention.
-    let metrics = match log.close() {
-        Ok(m) => m,
-        Err(e) => {
-            say!("lethe: {e}");
-            return ExitCode::from(1);
-        }
+    // Write everything out, then wait for compression, checksums and retention. If that
+    // fails, the summary shows the counters as they were before closing.
+    let before = log.metrics();
+    let (metrics, close_error) = match log.close() {
+        Ok(m) => (m, None),
+        Err(e) => (before, Some(e)),
     };
     if args.stats {
         let f = metrics.file;
@@ -110,6 +109,10 @@ fn main() -> ExitCode {
                 ""
             }
         );
+    }
+    if let Some(e) = close_error {
+        say!("lethe: {e}");
+        return ExitCode::from(1);
     }
     if let Some(e) = report.read_error {
         say!("lethe: reading standard input: {e}");
