@@ -14,7 +14,17 @@ use lethe_std::{Config, ConfigError, WriterOptions};
 /// Settings come from --preset, then --config, then LETHE_* environment variables (for
 /// example LETHE_MAX_SIZE=10MB), then these flags.
 #[derive(clap::Parser, Debug)]
-#[command(name = "lethe", version)]
+#[command(
+    name = "lethe",
+    version,
+    after_help = "Signals:\n  \
+        SIGHUP          reopen FILE (after `mv FILE FILE.old`: earlier lines stay there)\n  \
+        SIGUSR1         rotate now\n  \
+        SIGTERM/SIGINT  read what the pipe already holds, write everything out, finish\n                  \
+        compression, checksums and retention, exit 0 (a second one: exit 1 at once)\n\n\
+        Exit status: 0 all input read reached the files; 1 an I/O error prevented \
+        logging, or lines were lost; 2 bad usage or configuration."
+)]
 pub(crate) struct Args {
     /// The active log file. Its directory is created if needed.
     pub(crate) file: PathBuf,
@@ -32,13 +42,15 @@ pub(crate) struct Args {
     #[arg(long, value_name = "SIZE")]
     pub(crate) max_size: Option<String>,
 
-    /// Also rotate on calendar boundaries: hourly, daily, weekly (Monday 00:00), or a
-    /// duration such as 30m or 6h, aligned to the epoch. UTC.
+    /// Also rotate on calendar boundaries: hourly, daily (00:00), weekly (Monday 00:00),
+    /// or a duration such as 30m, 6h or 7d (= weekly). A duration that divides a day
+    /// falls on midnight; others are counted from the epoch. UTC, or local time with
+    /// --local-time.
     #[arg(long, value_name = "WHEN")]
     pub(crate) rotate_every: Option<String>,
 
     /// Keep at most N backups (0 keeps none; none keeps all). Default 7.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub(crate) max_backups: Option<String>,
 
     /// Delete backups older than DURATION (e.g. 7d, 12h).
@@ -55,7 +67,7 @@ pub(crate) struct Args {
     pub(crate) compress: bool,
 
     /// gzip level for --compress, 0 (fastest) to 9 (smallest). Default 6.
-    #[arg(long, value_name = "LEVEL")]
+    #[arg(long, value_name = "LEVEL", allow_negative_numbers = true)]
     pub(crate) compress_level: Option<u32>,
 
     /// Write a sha256sum-compatible .sha256 sidecar for each backup (of the .gz with
@@ -89,7 +101,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "OCTAL")]
     pub(crate) mode: Option<String>,
 
-    /// Print a summary on stderr at exit: lines, bytes, rotations, removals, errors.
+    /// Print a summary on stderr at exit: lines, bytes, rotations, compressions,
+    /// checksums, backups removed, lines dropped (--on-full drop) and lost, errors.
     #[arg(long)]
     pub(crate) stats: bool,
 }
@@ -166,4 +179,14 @@ fn env_message(e: &ConfigError) -> String {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// clap's error as one line: `invalid value 'x' for '--compress-level <LEVEL>': ...`,
+/// without the usage block.
+pub(crate) fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let text = text.split("\nUsage:").next().unwrap_or(&text);
+    let text = text.split("\nFor more information").next().unwrap_or(text);
+    let text = one_line(text);
+    text.strip_prefix("error: ").unwrap_or(&text).to_owned()
 }

@@ -1,12 +1,17 @@
 //! `lethe [OPTIONS] <FILE>`: appends standard input to FILE, one line per record, rotating
 //! and retaining backups as configured. Run `lethe --help` for the options and defaults.
 //!
-//! Exit status: 0 when all input reached FILE (or its backups); 1 when an I/O error
+//! Signals: SIGHUP reopens FILE (after an external `mv`), SIGUSR1 rotates now, SIGTERM
+//! and SIGINT stop reading (after what a pipe already holds), write everything out,
+//! finish the background work and exit 0; a second SIGTERM/SIGINT exits at once with 1.
+//!
+//! Exit status: 0 when all input read reached FILE (or its backups); 1 when an I/O error
 //! prevented logging (the path and the OS error are printed) or some lines could not be
 //! written; 2 for bad usage or configuration (one line naming the value and the rule).
 #![forbid(unsafe_code)]
 
 mod args;
+mod pump;
 
 /// Writes one line to stderr, ignoring failure: a closed or full stderr must never turn
 /// into a panic (which `eprintln!` would do).
@@ -16,15 +21,26 @@ macro_rules! say {
     }};
 }
 
-use std::io::{self, BufRead, Write as _};
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use lethe_std::Writer;
+use lethe_std::{Op, Writer};
 
 fn main() -> ExitCode {
-    let args = args::Args::parse();
+    let args = match args::Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => {
+            // --help or --version; a closed stdout is not an error worth a panic.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            say!("lethe: {} (see lethe --help)", args::clap_message(&e));
+            return ExitCode::from(2);
+        }
+    };
     let options = match args.options() {
         Ok(o) => o,
         Err(msg) => {
@@ -32,14 +48,28 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Before the file is opened, so a signal that arrives from now on is handled.
+    let signals = match pump::Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            say!("lethe: installing signal handlers: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let log = match Writer::open(&args.file, options) {
         Ok(w) => w,
+        Err(e) if e.op() == Op::CheckPath => {
+            // The path itself is unusable (a directory, no file name): bad usage.
+            say!("lethe: FILE: {e}");
+            return ExitCode::from(2);
+        }
         Err(e) => {
             say!("lethe: {e}");
             return ExitCode::from(1);
         }
     };
-    log.set_error_handler(rate_limited_report());
+    let mut background = pump::RateLimited::new();
+    log.set_error_handler(move |e| background.say(e));
     // A file that does not end in a newline holds a torn last line (the previous run was
     // killed in the middle of a write) or a final line without one: start on a new line,
     // so the first line of this run is whole.
@@ -49,30 +79,40 @@ fn main() -> ExitCode {
         say!("lethe: {e}");
         return ExitCode::from(1);
     }
-    let report = pipe(io::stdin().lock(), &log);
-    // Write everything out, then wait for compression, checksums and retention.
-    let metrics = match log.close() {
-        Ok(m) => m,
-        Err(e) => {
-            say!("lethe: {e}");
-            return ExitCode::from(1);
-        }
+    let mut errors = pump::RateLimited::new();
+    let report = pump::pump(&log, &signals, &mut errors);
+    // Write everything out, then wait for compression, checksums and retention. If that
+    // fails, the summary shows the counters as they were before closing.
+    let before = log.metrics();
+    let (metrics, close_error) = match log.close() {
+        Ok(m) => (m, None),
+        Err(e) => (before, Some(e)),
     };
     if args.stats {
         let f = metrics.file;
         say!(
-            "lethe: {} lines, {} bytes, {} rotations, {} compressed, {} checksums, \
-             {} backups removed, {} dropped, {} lines lost, {} errors",
+            "lethe: {} lines, {} bytes, {} rotations, {} fsyncs, {} compressed, {} checksums, \
+             {} backups removed, {} dropped, {} lines lost, {} errors{}",
             report.lines,
             report.bytes,
             f.rotations,
+            f.syncs,
             f.compressions,
             f.checksums,
             f.backups_removed,
             metrics.dropped,
             report.lost,
-            f.errors
+            f.errors,
+            if report.stopped {
+                "; stopped by a signal"
+            } else {
+                ""
+            }
         );
+    }
+    if let Some(e) = close_error {
+        say!("lethe: {e}");
+        return ExitCode::from(1);
     }
     if let Some(e) = report.read_error {
         say!("lethe: reading standard input: {e}");
@@ -93,65 +133,4 @@ fn ends_mid_line(path: &std::path::Path) -> bool {
     };
     let mut last = [0u8; 1];
     f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] != b'\n'
-}
-
-/// What [`pipe`] did.
-struct Report {
-    lines: u64,
-    bytes: u64,
-    lost: u64,
-    read_error: Option<io::Error>,
-}
-
-/// An error handler that prints at most one error per second on stderr and says how many
-/// it held back, so a full disk does not flood the terminal (or a full stderr).
-fn rate_limited_report() -> impl FnMut(&lethe_std::Error) + Send + 'static {
-    let mut last: Option<std::time::Instant> = None;
-    let mut held = 0u64;
-    move |e| {
-        if last.is_some_and(|t| t.elapsed().as_secs() < 1) {
-            held += 1;
-            return;
-        }
-        if held > 0 {
-            say!("lethe: {e} ({held} similar errors not shown)");
-        } else {
-            say!("lethe: {e}");
-        }
-        held = 0;
-        last = Some(std::time::Instant::now());
-    }
-}
-
-/// Copies `input` into `log`, one line (newline included) per record. A final line
-/// without a newline is written as it is. A line the writer refuses is reported and
-/// counted; the copy goes on with the next line.
-fn pipe<R: BufRead>(mut input: R, log: &Writer) -> Report {
-    let mut line = Vec::with_capacity(64 * 1024);
-    let mut report = Report {
-        lines: 0,
-        bytes: 0,
-        lost: 0,
-        read_error: None,
-    };
-    loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(n) => {
-                report.lines += 1;
-                report.bytes += n as u64;
-                if let Err(e) = log.write_record(&line) {
-                    report.lost += 1;
-                    say!("lethe: line {}: {e}", report.lines);
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                report.read_error = Some(e);
-                break;
-            }
-        }
-    }
-    report
 }

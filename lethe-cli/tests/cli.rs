@@ -212,9 +212,18 @@ fn a_line_longer_than_the_limit_goes_alone_into_its_own_file_and_a_last_partial_
 }
 
 #[test]
-fn every_fsync_policy_keeps_all_lines() {
+fn every_fsync_policy_keeps_all_lines_and_fsyncs_when_it_says() {
     let dir = tempfile::tempdir().unwrap();
-    for (i, policy) in ["never", "rotate", "64KB", "1s"].into_iter().enumerate() {
+    // 108 894 bytes at 50KB a file: 2 rotations. Every policy fsyncs once at exit; all but
+    // never also at each rotation; a size also every 16KB or so (checked after each batch
+    // of up to 1 024 lines); a duration also when that long passed since the last.
+    let fsyncs = |n: u64, policy: &str| match policy {
+        "never" => n == 1,
+        "rotate" => n == 3,
+        "16KB" => n >= 3 + 4,
+        _ => n >= 3,
+    };
+    for (i, policy) in ["never", "rotate", "16KB", "1s"].into_iter().enumerate() {
         let log = dir.path().join(format!("p{i}.log"));
         let input = numbers(1, 20_000);
         let out = lethe(
@@ -223,10 +232,19 @@ fn every_fsync_policy_keeps_all_lines() {
                 policy,
                 "--max-size",
                 "50KB",
+                "--stats",
                 log.to_str().unwrap(),
             ],
             &input,
         );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let n: u64 = stderr
+            .split(" fsyncs")
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{policy}: no fsync count in {stderr}"));
+        assert!(fsyncs(n, policy), "{policy}: {n} fsyncs: {stderr}");
         assert!(
             out.status.success(),
             "{policy}: {}",
@@ -276,6 +294,13 @@ fn bad_configuration_exits_2_naming_the_value_and_the_rule() {
         (vec!["--on-full", "explode", path], "explode"),
         (vec!["--fsync", "sometimes", path], "sometimes"),
         (vec!["--compress-level", "12", path], "0 to 9"),
+        (vec!["--compress-level", "-1", path], "-1"),
+        (vec!["--max-backups", "-1", path], "-1"),
+        (vec!["--max-backups", "many", path], "whole number"),
+        (vec!["--rotate-every", "0s", path], "at least 1s"),
+        (vec!["--fsync", "0", path], "at least 1 byte"),
+        (vec!["--preset", "yearly", path], "yearly"),
+        (vec!["--no-such-flag", path], "--no-such-flag"),
     ] {
         let out = lethe(&args, b"");
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -286,7 +311,98 @@ fn bad_configuration_exits_2_naming_the_value_and_the_rule() {
         assert!(!log.exists(), "nothing is created on bad configuration");
     }
     let out = lethe(&[], b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "missing FILE is bad usage");
+    assert!(stderr.contains("<FILE>"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+}
+
+#[test]
+fn a_directory_as_file_exits_2_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lethe(&[dir.path().to_str().unwrap()], b"x\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is a directory"), "{stderr}");
+    assert!(stderr.contains(dir.path().to_str().unwrap()), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+}
+
+#[test]
+fn closed_stdout_and_stderr_are_no_reason_to_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    // `2>&-` closes stderr, so the --stats summary has nowhere to go; `>&-` closes stdout.
+    for redirect in ["2>&-", ">&- 2>&-"] {
+        let status = Command::new("sh")
+            .args([
+                "-c",
+                &format!("seq 1 1000 | \"$0\" --stats --max-size 1KB \"$1\" {redirect}"),
+            ])
+            .arg(env!("CARGO_BIN_EXE_lethe"))
+            .arg(&log)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{redirect}: {status}");
+    }
+    let out = Command::new("sh")
+        .args(["-c", "\"$0\" --help >&-; echo $?"])
+        .arg(env!("CARGO_BIN_EXE_lethe"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Both runs wrote everything: the active file ends with the second run's last line.
+    let active = fs::read_to_string(&log).unwrap();
+    assert!(active.ends_with("\n1000\n"), "{active:?}");
+}
+
+/// Time rotation is aligned to calendar boundaries: a FILE last written in an earlier
+/// hour is rotated before the first line of this hour; one written this hour is not.
+/// (The file's modification time stands in for the clock; no test waits for an hour.)
+#[test]
+fn rotate_every_hourly_rotates_at_the_hour_boundary() {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    if now % 3600 < 5 || now % 3600 > 3595 {
+        println!("SKIP: too close to the hour boundary to tell the hours apart");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (name, age, rotates) in [("old.log", 3600, true), ("new.log", now % 3600 - 2, false)] {
+        let log = dir.path().join(name);
+        let f = fs::File::create(&log).unwrap();
+        (&f).write_all(b"earlier\n").unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(age))
+            .unwrap();
+        drop(f);
+        let out = lethe(
+            &["--rotate-every", "hourly", log.to_str().unwrap()],
+            b"now\n",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let files = files_in_order(dir.path(), name);
+        let contents: Vec<String> = files
+            .iter()
+            .map(|f| fs::read_to_string(f).unwrap())
+            .collect();
+        if rotates {
+            assert_eq!(contents, ["earlier\n", "now\n"], "{name}");
+        } else {
+            assert_eq!(contents, ["earlier\nnow\n"], "{name}");
+        }
+    }
 }
 
 #[test]
@@ -314,15 +430,17 @@ fn gunzip(path: &Path) -> Vec<u8> {
     out
 }
 
+/// The acceptance run: `seq 1 2000000 | lethe --max-size 1MB --compress
+/// --checksum app.log` (with every backup kept, so all of the input can be checked).
 #[test]
 fn compress_and_checksum_give_back_the_input_with_valid_gzip_and_sidecars() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
-    let input = numbers(1, 200_000);
+    let input = numbers(1, 2_000_000);
     let out = lethe(
         &[
             "--max-size",
-            "100KB",
+            "1MB",
             "--max-backups",
             "1000",
             "--compress",
@@ -361,7 +479,8 @@ fn compress_and_checksum_give_back_the_input_with_valid_gzip_and_sidecars() {
     let mut joined = Vec::new();
     for g in &gz {
         let bytes = gunzip(&dir.path().join(g));
-        assert!(bytes.len() <= 100_000);
+        assert!(bytes.len() <= 1_000_000, "{g}: {} bytes", bytes.len());
+        assert!(bytes.ends_with(b"\n"), "{g} splits a line");
         joined.extend(bytes);
     }
     joined.extend(fs::read(&log).unwrap());
@@ -507,4 +626,73 @@ fn local_time_names_carry_the_numeric_offset() {
     for n in &names {
         assert!(n.ends_with("+0530.log"), "{n}");
     }
+}
+
+#[test]
+fn mode_and_max_total_apply_to_the_files_lethe_creates() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let out = lethe(
+        &[
+            "--mode",
+            "600",
+            "--max-size",
+            "10KB",
+            "--max-backups",
+            "none",
+            "--max-total",
+            "30KB",
+            log.to_str().unwrap(),
+        ],
+        &numbers(1, 20_000),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = files_in_order(dir.path(), "app.log");
+    let backups = &files[..files.len() - 1];
+    assert!(backups.len() >= 2, "{files:?}");
+    let total: u64 = backups.iter().map(|f| fs::metadata(f).unwrap().len()).sum();
+    assert!(
+        total <= 30_000,
+        "backups hold {total} bytes, over --max-total"
+    );
+    for f in &files {
+        let mode = fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+}
+
+#[test]
+fn max_age_deletes_backups_older_than_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    // A backup from 2020, named the way lethe names them.
+    let old = dir.path().join("app.0000000001.20200101T000000Z.log");
+    fs::write(&old, b"from 2020\n").unwrap();
+    let out = lethe(
+        &[
+            "--max-size",
+            "10KB",
+            "--max-age",
+            "7d",
+            log.to_str().unwrap(),
+        ],
+        &numbers(1, 5_000),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!old.exists(), "the 2020 backup is older than 7d");
+    let files = files_in_order(dir.path(), "app.log");
+    assert!(files.len() >= 3, "this run's backups are kept: {files:?}");
+    assert!(
+        files[0].to_str().unwrap().contains(".0000000002."),
+        "numbering continues after the old backup: {files:?}"
+    );
 }

@@ -45,6 +45,21 @@ fn start(log: &Path) -> std::process::Child {
         .expect("spawn lethe")
 }
 
+/// The active file's length and the directory's entry count.
+fn snapshot(log: &Path) -> (u64, usize) {
+    let len = fs::metadata(log).map_or(0, |m| m.len());
+    let entries = fs::read_dir(log.parent().unwrap()).unwrap().count();
+    (len, entries)
+}
+
+/// Waits (up to 20 s) until the directory shows that the new run wrote something.
+fn wait_for_progress(log: &Path, before: &(u64, usize)) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while snapshot(log) == *before && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 #[test]
 fn sigkill_during_rotation_and_compression_loses_no_segment() {
     let seed = std::env::var("LETHE_CRASH_SEED")
@@ -63,6 +78,7 @@ fn sigkill_during_rotation_and_compression_loses_no_segment() {
     let log = dir.path().join("app.log");
 
     for run in 0..KILLS {
+        let before = snapshot(&log);
         let mut child = start(&log);
         let mut stdin = child.stdin.take().unwrap();
         let feeder = std::thread::spawn(move || {
@@ -72,6 +88,9 @@ fn sigkill_during_rotation_and_compression_loses_no_segment() {
                 }
             }
         });
+        // Kill at a random moment after this run began to work (its start-up takes
+        // longer than the random delay on a loaded machine).
+        wait_for_progress(&log, &before);
         std::thread::sleep(Duration::from_millis(5 + rng.next() % 60));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();

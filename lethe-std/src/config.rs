@@ -465,8 +465,11 @@ impl Config {
     }
 }
 
-/// `hourly`, `daily` (00:00), `weekly` (Monday 00:00), or a duration aligned to the epoch.
+/// `hourly`, `daily` (00:00), `weekly` (Monday 00:00), or a duration on the grid of the
+/// (local) epoch, which puts a duration that divides a day (`30m`, `6h`) on midnight;
+/// `7d` is `weekly`, so a week starts on Monday rather than on the epoch's Thursday.
 fn parse_schedule(when: &str) -> Result<Schedule, String> {
+    const WEEK: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
     match when {
         "hourly" => Ok(Schedule::HOURLY),
         "daily" => Schedule::daily(0).map_err(|e| e.to_string()),
@@ -474,6 +477,9 @@ fn parse_schedule(when: &str) -> Result<Schedule, String> {
         other => {
             let d = parse_duration(other)
                 .map_err(|e| format!("expected hourly, daily, weekly or a duration ({e})"))?;
+            if d == WEEK {
+                return Schedule::weekly(Weekday::Monday, 0).map_err(|e| e.to_string());
+            }
             Schedule::every(d).map_err(|e| e.to_string())
         }
     }
@@ -666,5 +672,14 @@ mod tests {
         let bad = |name: &str| (name == "LETHE_CHECKSUM").then(|| "maybe".into());
         let e = Config::from_vars(bad).unwrap_err();
         assert_eq!((e.field(), e.value()), ("checksum", "maybe"));
+    }
+
+    #[test]
+    fn seven_days_is_weekly_on_monday() {
+        assert_eq!(parse_schedule("7d"), parse_schedule("weekly"));
+        assert_eq!(
+            parse_schedule("6h"),
+            Schedule::every(std::time::Duration::from_secs(6 * 3600)).map_err(|e| e.to_string())
+        );
     }
 }

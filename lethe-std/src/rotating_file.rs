@@ -734,6 +734,36 @@ impl<C: Clock + 'static> RotatingFile<C> {
             .inspect_err(|e| self.shared.count_error(e.op()))
     }
 
+    /// Opens the file at the path again (creating it if needed) and writes there from now
+    /// on: for use after another program moved the active file away (`mv app.log
+    /// app.log.old`, then `SIGHUP` to the `lethe` command). Records written before stay in
+    /// the moved file; nothing is written twice. With [`Options::sync_on_rotate`] the old
+    /// file is `fsync`ed first. The size limit then counts the reopened file's length, and
+    /// the time period continues from now. The moved file is not a backup: it is not
+    /// compressed, checksummed or counted by retention.
+    ///
+    /// # Errors
+    ///
+    /// [`Op::Open`] or [`Op::Stat`]: the old file stays the active one. [`Op::Sync`]: the
+    /// old file's `fsync` failed, and the new file is active nonetheless.
+    pub fn reopen(&mut self) -> Result<(), Error> {
+        let synced = if self.options.sync_on_rotate {
+            self.sync()
+        } else {
+            Ok(())
+        };
+        let file = open_append(&self.path, self.options.file_mode)?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::new(Op::Stat, &self.path, e))?
+            .len();
+        self.file = file;
+        let now = self.clock.now();
+        self.refresh_offset(now);
+        self.rotator = Rotator::resume(self.rotator.policy(), now, self.offset, len, None);
+        synced
+    }
+
     /// Flushes the active file's data and metadata to disk (`fsync`).
     ///
     /// # Errors

@@ -617,6 +617,17 @@ impl<C: Clock + 'static> Writer<C> {
         lock(&self.core().file).rotate().map_err(io::Error::from)
     }
 
+    /// Reopens the file at its path (see [`RotatingFile::reopen`]), after the records
+    /// already in the ring are written to the old file.
+    ///
+    /// # Errors
+    ///
+    /// As [`flush`](Writer::flush), or the reopen's error (the old file stays active).
+    pub fn reopen(&self) -> io::Result<()> {
+        self.flush()?;
+        lock(&self.core().file).reopen().map_err(io::Error::from)
+    }
+
     /// Receives errors that do not fail a write: the consumer's write failures (before
     /// each retry), background compression and checksums, retention, recovery.
     pub fn set_error_handler(&self, handler: impl FnMut(&Error) + Send + 'static) {
