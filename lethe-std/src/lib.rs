@@ -33,6 +33,7 @@ mod config;
 mod error;
 mod rotating_file;
 mod sync_writer;
+pub mod syslog;
 mod workers;
 mod writer;
 
