@@ -35,9 +35,11 @@
 //!   server closed the connection, and if so reconnects at once. A failed connect starts
 //!   an exponential backoff with jitter ([`SyslogBuilder::backoff`]); **while waiting it
 //!   out, sends fail at once with `ErrorKind::NotConnected`** and are counted in
-//!   [`SyslogStats::not_connected`]: nothing is buffered behind the caller's back, and
-//!   the caller never waits for a dead server longer than the connect timeout. A write
-//!   that fails or times out closes the connection (part of a frame may have been sent).
+//!   [`SyslogStats::not_connected`]: nothing is buffered behind the caller's back. A
+//!   send blocks at most one connect timeout per address of the destination, plus, on a
+//!   server that stops reading, twice the write timeout (one for the first `write`, one
+//!   for the rest of a partly written frame). A write that fails or times out closes the
+//!   connection (part of a frame may have been sent).
 //!   As with any TCP syslog without application-level acknowledgement, messages that the
 //!   kernel accepted just before a connection broke can still be lost.
 //! - Messages longer than [`SyslogBuilder::max_len`] are cut at a UTF-8 boundary of the
@@ -132,7 +134,8 @@ impl Syslog {
     }
 
     pub(crate) fn from_parts(transport: Transport, encoder: Encoder, conn: Conn) -> Syslog {
-        let cap = PREFIX + encoder.max_len.max(encoder.header_len()) + 64;
+        // Sized for typical messages; it grows (once) to the largest one actually sent.
+        let cap = PREFIX + encoder.max_len.min(1 << 16) + 64;
         Syslog {
             transport,
             encoder,

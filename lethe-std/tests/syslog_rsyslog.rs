@@ -143,6 +143,7 @@ template(name="raw" type="string" string="%rawmsg%\n")
 fn rsyslog_receives_rfc5424_over_udp_tcp_and_unix() {
     if rsyslogd().is_none() {
         println!("SKIP: rsyslogd not found (apt-get install rsyslog)");
+        eprintln!("SKIP: rsyslogd not found (apt-get install rsyslog)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
