@@ -35,6 +35,13 @@ fn fixed(transport: Transport) -> SyslogBuilder {
 }
 
 #[test]
+fn syslog_can_move_to_and_be_shared_with_a_logger_thread() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Syslog>();
+    send_sync::<ConfigError>();
+}
+
+#[test]
 fn rfc5424_exact_bytes() {
     let (_rx, addr) = udp_receiver();
     let mut s = fixed(Transport::Udp(addr)).msgid("ID1").build().unwrap();

@@ -400,12 +400,15 @@ struct Escaping<'a> {
 
 impl fmt::Write for Escaping<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for &b in s.as_bytes() {
-            if self.special.contains(&b) {
-                self.buf.push(b'\\');
-            }
-            self.buf.push(b);
+        // Copy runs without special bytes in one piece.
+        let mut rest = s.as_bytes();
+        while let Some(i) = rest.iter().position(|b| self.special.contains(b)) {
+            self.buf.extend_from_slice(&rest[..i]);
+            self.buf.push(b'\\');
+            self.buf.push(rest[i]);
+            rest = &rest[i + 1..];
         }
+        self.buf.extend_from_slice(rest);
         Ok(())
     }
 }
