@@ -534,3 +534,49 @@ fn tcp_write_to_a_stalled_server_times_out_instead_of_blocking() {
     let st = s.stats();
     assert_eq!((st.errors, st.not_connected, st.disconnects), (2, 1, 1));
 }
+
+#[test]
+fn level_mapping_and_facility_names() {
+    let table = [
+        ("trace", 7),
+        ("debug", 7),
+        ("info", 6),
+        ("warn", 4),
+        ("warning", 4),
+        ("error", 3),
+        ("fatal", 2),
+        ("FATAL", 2),
+    ];
+    for (level, code) in table {
+        assert_eq!(
+            Severity::from_level_name(level).map(Severity::code),
+            Some(code),
+            "{level}"
+        );
+    }
+    assert_eq!(Severity::from_level_name("critical"), None);
+    for (i, s) in Severity::ALL.iter().enumerate() {
+        assert_eq!(usize::from(s.code()), i);
+        assert_eq!(Severity::from_code(s.code()), Some(*s));
+    }
+    assert_eq!(Severity::from_code(8), None);
+    for (i, f) in Facility::ALL.iter().enumerate() {
+        assert_eq!(usize::from(f.code()), i);
+        assert_eq!(Facility::parse(f.keyword()), Some(*f));
+        assert_eq!(Facility::parse(&i.to_string()), Some(*f));
+    }
+    assert_eq!(Facility::parse("LOCAL7"), Some(Facility::Local7));
+    assert_eq!(Facility::parse("security"), Some(Facility::Auth));
+    assert_eq!(Facility::parse("24"), None);
+    assert_eq!(Facility::default(), Facility::User);
+    // PRI bounds on the wire: kern.emerg = <0>, local7.debug = <191>.
+    let (_rx, addr) = udp_receiver();
+    for (f, s, pri) in [
+        (Facility::Kern, Severity::Emergency, "<0>"),
+        (Facility::Local7, Severity::Debug, "<191>"),
+        (Facility::Mail, Severity::Warning, "<20>"),
+    ] {
+        let mut sys = fixed(Transport::Udp(addr)).facility(f).build().unwrap();
+        assert!(sys.encode(s, ts(), "m", &()).starts_with(pri.as_bytes()));
+    }
+}
