@@ -450,7 +450,8 @@ impl SyslogBuilder {
     ///
     /// - `syslog+unix:///dev/log` (also `syslog+unix:` for [`DEFAULT_UNIX_PATH`]),
     /// - `syslog+udp://HOST[:PORT]`, `syslog+tcp://HOST[:PORT]` (port 514 by default;
-    ///   IPv6 in brackets, `[::1]:514`; a name is resolved now, once),
+    ///   IPv6 in brackets, `[::1]:514`; a name is resolved now, once; UDP sends to the
+    ///   first address it resolves to, TCP tries them in order at each connect),
     ///
     /// followed by an optional query `?key=value&...` (values may be %-encoded):
     ///
