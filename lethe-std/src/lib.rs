@@ -35,6 +35,7 @@ mod events;
 mod rings;
 mod rotating_file;
 mod sync_writer;
+pub mod syslog;
 mod workers;
 mod writer;
 
