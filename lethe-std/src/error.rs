@@ -33,6 +33,9 @@ pub enum Op {
     Verify,
     /// Starting a background worker thread.
     Spawn,
+    /// Taking or releasing a shared-mode lock (`flock` on `<file>.lock`), or checking
+    /// that the file system supports it.
+    Lock,
 }
 
 impl Op {
@@ -51,6 +54,7 @@ impl Op {
             Op::Read => "read",
             Op::Verify => "verify",
             Op::Spawn => "start worker for",
+            Op::Lock => "lock",
         }
     }
 }

@@ -31,6 +31,7 @@ mod backups;
 pub mod clock;
 mod config;
 mod error;
+mod lock_file;
 mod rotating_file;
 mod sync_writer;
 mod workers;

@@ -20,6 +20,7 @@ use crate::archive::{self, Job, Settings};
 use crate::backups::Naming;
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::lock_file::{MaintenanceGuard, MaintenanceLock};
 
 pub(crate) type ErrorHandler = Box<dyn FnMut(&Error) + Send>;
 
@@ -45,6 +46,8 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     in_flight: Mutex<HashSet<u64>>,
     on_error: Mutex<Reporting>,
+    /// Shared mode: serialises jobs, sweeps and cleanup with other processes.
+    maintenance: Option<MaintenanceLock>,
 }
 
 /// Where errors go: the handler, or a bounded backlog until one is set.
@@ -74,6 +77,22 @@ impl Shared {
             counters: Counters::default(),
             in_flight: Mutex::new(HashSet::new()),
             on_error: Mutex::new(Reporting::default()),
+            maintenance: None,
+        }
+    }
+
+    /// Shared mode: every job, sweep and disk-full cleanup holds `lock`.
+    pub(crate) fn with_maintenance_lock(mut self, lock: Option<MaintenanceLock>) -> Shared {
+        self.maintenance = lock;
+        self
+    }
+
+    /// Shared mode: waits for the maintenance lock. `Err(())`: it could not be taken (the
+    /// error is reported), so the work must be skipped.
+    fn maintain(&self) -> Result<Option<MaintenanceGuard<'_>>, ()> {
+        match &self.maintenance {
+            None => Ok(None),
+            Some(lock) => lock.hold().map(Some).map_err(|e| self.report(e)),
         }
     }
 
@@ -110,6 +129,17 @@ impl Shared {
         if self.retention.is_keep_all() {
             return;
         }
+        let Ok(_held) = self.maintain() else {
+            return;
+        };
+        self.sweep_held();
+    }
+
+    /// [`sweep`](Shared::sweep), with the maintenance lock (if any) held.
+    fn sweep_held(&self) {
+        if self.retention.is_keep_all() {
+            return;
+        }
         let mut errors = Vec::new();
         let removed = self.naming.apply_retention(
             &self.dir,
@@ -129,6 +159,9 @@ impl Shared {
     /// Deletes the oldest backup Lethe produced (all its files) that no job is working on.
     /// Returns whether anything was deleted.
     pub(crate) fn delete_oldest_backup(&self) -> bool {
+        let Ok(_held) = self.maintain() else {
+            return false;
+        };
         let entries = match self.naming.scan(&self.dir) {
             Ok(e) => e,
             Err(e) => {
@@ -161,7 +194,29 @@ impl Shared {
 
     /// Runs `job`, records the outcome, then sweeps retention.
     fn process(&self, job: Job) {
-        match archive::run(job, &self.dir, &self.naming, &self.settings) {
+        let held = self.maintain();
+        let outcome = match &held {
+            // Shared mode: another process may have done this job (its recovery found
+            // the segment) or deleted the backup.
+            Ok(Some(_))
+                if !crate::rotating_file::shared::job_still_needed(
+                    job,
+                    &self.dir,
+                    &self.naming,
+                ) =>
+            {
+                Ok(archive::Done::default())
+            }
+            Ok(_) => archive::run(job, &self.dir, &self.naming, &self.settings),
+            Err(()) => Err(Error::new(
+                crate::Op::Lock,
+                &self.dir,
+                std::io::Error::other(
+                    "maintenance lock unavailable; job skipped until the next start",
+                ),
+            )),
+        };
+        match outcome {
             Ok(done) => {
                 if done.compressed {
                     self.counters.compressions.fetch_add(1, Ordering::Relaxed);
@@ -179,7 +234,9 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&job.sequence());
-        self.sweep();
+        if held.is_ok() {
+            self.sweep_held();
+        }
     }
 }
 
