@@ -130,6 +130,37 @@ fn a_time_boundary_is_crossed_by_exactly_one_rotation() {
 }
 
 #[test]
+fn a_file_another_process_started_before_the_boundary_is_still_rotated_at_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock_a = ManualClock::new(MIDNIGHT - 10);
+    let clock_b = ManualClock::new(MIDNIGHT - 10);
+    let options = Options::default()
+        .max_size(Some(100))
+        .schedule(Some(Schedule::daily(0).unwrap()));
+    let mut a = open(dir.path(), options.clone(), &clock_a);
+    let mut b = open(dir.path(), options, &clock_b);
+    a.write_record(format!("{}\n", "a".repeat(89)).as_bytes())
+        .unwrap();
+    b.write_record(b"b: size rotation, 22nd\n").unwrap(); // B rotates by size
+    clock_a.set(MIDNIGHT + 1);
+    clock_b.set(MIDNIGHT + 2);
+    // A's view is the first file; under the exclusive lock it finds B's file, which was
+    // started on the 22nd: still due for the midnight rotation.
+    a.write_record(b"a: the 23rd\n").unwrap();
+    // B's view is its own file of the 22nd; it finds A's file of the 23rd: not due.
+    b.write_record(b"b: the 23rd\n").unwrap();
+    let mut files = backups(dir.path());
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join(&files[1])).unwrap(),
+        "b: size rotation, 22nd\n"
+    );
+    assert_eq!(active(dir.path()), "a: the 23rd\nb: the 23rd\n");
+    assert_eq!(a.stats().rotations + b.stats().rotations, 2);
+}
+
+#[test]
 fn a_writer_follows_the_path_after_another_program_moves_or_deletes_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(MIDNIGHT);

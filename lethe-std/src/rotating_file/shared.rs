@@ -413,18 +413,19 @@ impl<C: Clock + 'static> RotatingFile<C> {
                     return Err(self.shared_reenter_after(e, now));
                 }
                 c.held = true;
-                let before = c.ident;
+                // Decide again from the file itself: if another process rotated meanwhile,
+                // the refreshed view describes its new file, which is normally not due
+                // (one crossing, one rotation); if it is (already full, or started
+                // before a time boundary), that is a crossing of its own.
                 let outcome = self.shared_refresh(now).and_then(|()| {
-                    let rotated_by_other = self.coord.as_ref().map(|c| c.ident) != Some(before);
-                    let still_due = match reason {
-                        Reason::Manual => true,
-                        _ if rotated_by_other => false,
-                        _ => {
-                            let mut probe = self.rotator;
-                            matches!(probe.before_write(len, now), Decision::Rotate(r) if r == reason)
-                        }
-                    };
-                    if still_due { self.shared_retire(now) } else { Ok(()) }
+                    let mut probe = self.rotator;
+                    let still_due = reason == Reason::Manual
+                        || matches!(probe.before_write(len, now), Decision::Rotate(_));
+                    if still_due {
+                        self.shared_retire(now)
+                    } else {
+                        Ok(())
+                    }
                 });
                 if let Some(c) = self.coord.as_mut() {
                     // Back to shared (the gate is still held, so nobody rotates between).
