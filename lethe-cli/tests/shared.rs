@@ -253,7 +253,10 @@ fn four_processes_share_one_rotating_file_and_every_line_arrives_once_in_order()
 /// The flock entries of `/proc/locks` on the inode of `path`: `(blocked waiter, pid)`.
 fn flocks_on(path: &Path) -> Vec<(bool, String)> {
     use std::os::unix::fs::MetadataExt as _;
-    let ino = fs::metadata(path).unwrap().ino();
+    let Ok(meta) = fs::metadata(path) else {
+        return Vec::new(); // not created yet
+    };
+    let ino = meta.ino();
     let locks = fs::read_to_string("/proc/locks").unwrap();
     locks
         .lines()
@@ -270,19 +273,34 @@ fn flocks_on(path: &Path) -> Vec<(bool, String)> {
         .collect()
 }
 
-#[test]
-fn a_process_killed_while_holding_the_lock_does_not_block_the_others() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("app.log");
-    let lock = dir.path().join("app.log.lock");
-    // The holder: one process that takes the exclusive flock on the log's lock file (as a
-    // rotating Lethe process does) and then hangs.
+/// Polls `/proc/locks` (without a fixed sleep) until `ready` holds for the flocks on
+/// `path`; fails after a minute.
+fn wait_for_locks(path: &Path, what: &str, ready: impl Fn(&[(bool, String)]) -> bool) {
+    let since = Instant::now();
+    loop {
+        let locks = flocks_on(path);
+        if ready(&locks) {
+            return;
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(60),
+            "{what}: {} has {locks:?}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A process that holds `flock(path)` (`-s` shared or `-x` exclusive) until killed: a shell
+/// opens the file on descriptor 9, flock(1) locks that open file description, and the
+/// shell becomes `sleep`, keeping the only descriptor.
+fn hold(path: &Path, mode: &str) -> Child {
     let mut holder = Command::new("sh")
         .args([
             "-c",
-            "exec 9>>\"$0\" && flock -x 9 && echo locked && exec sleep 600",
+            &format!("exec 9>>\"$0\" && flock {mode} 9 && echo locked && exec sleep 600"),
         ])
-        .arg(&lock)
+        .arg(path)
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn sh + flock");
@@ -291,40 +309,55 @@ fn a_process_killed_while_holding_the_lock_does_not_block_the_others() {
         .read_line(&mut ready)
         .unwrap();
     assert_eq!(ready, "locked\n");
+    holder
+}
 
-    let mut writer = start(&log, "256KiB");
-    let fed = feed(&mut writer, "w0", 20_000);
-    // Wait (polling /proc/locks, without a fixed sleep) until the writer is queued behind
-    // the holder: it cannot write anything meanwhile.
-    let since = Instant::now();
-    loop {
-        let locks = flocks_on(&lock);
-        if locks.iter().any(|(waiter, _)| *waiter) {
-            // /proc/locks names the pid of `flock`, which took the lock on the shell's
-            // open file description; the shell (now `sleep`) holds it.
-            assert!(locks.iter().any(|(waiter, _)| !*waiter), "{locks:?}");
-            break;
-        }
-        assert!(
-            since.elapsed() < Duration::from_secs(60),
-            "the writer never queued for the lock: {locks:?}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(
-        writer.try_wait().unwrap().is_none(),
-        "the writer is waiting"
-    );
+#[test]
+fn a_process_killed_while_holding_the_lock_does_not_block_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let lock = dir.path().join("app.log.lock");
+    let gate = dir.path().join("app.log.gate.lock");
+    // 1. A process holds the main lock shared, as a writer does during a batch, and hangs.
+    let mut batch = hold(&lock, "-s");
+    // 2. A Lethe process joins: it takes the gate exclusively, then waits for the main
+    //    lock. It now holds the gate, and every other process must pass through it.
+    let mut first = start(&log, "256KiB");
+    let first_pid = first.id().to_string();
+    wait_for_locks(&gate, "the first lethe holds the gate", |l| {
+        l.contains(&(false, first_pid.clone()))
+    });
+    // 3. A second Lethe process, with lines to write, queues at the gate.
+    let mut second = start(&log, "256KiB");
+    let second_pid = second.id().to_string();
+    let fed = feed(&mut second, "w0", 20_000);
+    wait_for_locks(&gate, "the second lethe waits at the gate", |l| {
+        l.contains(&(true, second_pid.clone()))
+    });
+    assert!(second.try_wait().unwrap().is_none());
+    // 4. SIGKILL the Lethe process that holds the gate: the kernel releases its lock and
+    //    the second one takes it.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    wait_for_locks(&gate, "the second lethe got the gate", |l| {
+        l.contains(&(false, second_pid.clone()))
+    });
     assert_eq!(fs::metadata(&log).map(|m| m.len()).unwrap_or(0), 0);
-
-    holder.kill().unwrap(); // SIGKILL: the kernel closes its descriptor and drops the lock
-    holder.wait().unwrap();
+    // 5. SIGKILL the process that holds the main lock: the second one writes everything.
+    batch.kill().unwrap();
+    batch.wait().unwrap();
     fed.join().unwrap();
-    finish(writer);
+    finish(second);
     let segments = segments_in_order(dir.path());
     let contents: Vec<Vec<u8>> = segments.iter().map(|p| read_segment(p)).collect();
     check_lines(&contents, &[("w0", 20_000)], &[]);
-    assert!(flocks_on(&lock).is_empty(), "no lock left behind");
+    for path in [&lock, &gate] {
+        assert!(
+            flocks_on(path).is_empty(),
+            "lock left on {}",
+            path.display()
+        );
+    }
 }
 
 #[test]

@@ -306,3 +306,30 @@ fn the_async_writer_in_shared_mode_interleaves_whole_lines_with_another_writer()
         files.len() as u64 - 1
     );
 }
+
+/// The targets of this process's open descriptors.
+fn open_files(fd_dir: &str) -> Vec<String> {
+    fs::read_dir(fd_dir)
+        .unwrap()
+        .filter_map(|e| fs::read_link(e.ok()?.path()).ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn lock_files_are_not_inherited_by_programs_the_process_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), Options::default(), &ManualClock::new(MIDNIGHT));
+    let mine = open_files("/proc/self/fd");
+    for lock in ["app.log.lock", "app.log.gate.lock", "app.log.maint.lock"] {
+        assert!(mine.iter().any(|p| p.ends_with(lock)), "{lock}: {mine:?}");
+    }
+    // A child that `exec`s sees none of them (O_CLOEXEC): it cannot keep a lock alive.
+    let listing = std::process::Command::new("sh")
+        .args(["-c", "ls -l /proc/$$/fd"])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(!listing.contains("app.log"), "{listing}");
+    drop(log);
+}
