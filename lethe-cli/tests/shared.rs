@@ -63,6 +63,7 @@ fn feed(child: &mut Child, who: &'static str, count: u32) -> std::thread::JoinHa
 fn finish(child: Child) -> u64 {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    eprint!("{stderr}"); // shown with the failure of a later assertion
     assert!(out.status.success(), "lethe failed: {stderr}");
     let stats = stderr
         .lines()

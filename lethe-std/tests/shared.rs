@@ -161,6 +161,27 @@ fn a_file_another_process_started_before_the_boundary_is_still_rotated_at_it() {
 }
 
 #[test]
+fn backup_sequences_keep_counting_across_processes_when_retention_empties_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(MIDNIGHT);
+    let options = Options::default()
+        .max_size(Some(10))
+        .retention(RetentionPolicy::new().max_count(1));
+    let mut a = open(dir.path(), options.clone(), &clock);
+    let mut b = open(dir.path(), options, &clock);
+    a.write_record(b"a: first\n").unwrap();
+    a.write_record(b"a: second\n").unwrap(); // backup 1
+    a.write_record(b"a: third\n").unwrap(); // backup 2; retention deletes backup 1
+    fs::remove_file(dir.path().join(&backups(dir.path())[0])).unwrap(); // and 2, by hand
+    // B has never rotated and the directory holds no backup: the sequence still goes on
+    // from the lock file's record, so no backup name is ever used twice.
+    b.write_record(b"b: first\n").unwrap(); // backup 3
+    let left = backups(dir.path());
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].starts_with("app.0000000003."), "{left:?}");
+}
+
+#[test]
 fn a_writer_follows_the_path_after_another_program_moves_or_deletes_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(MIDNIGHT);

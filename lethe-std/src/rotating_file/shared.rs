@@ -43,9 +43,10 @@ use crate::lock_file::{Kind, LockFile, MaintenanceLock};
 const TRY_EXCLUSIVE: u32 = 4;
 
 /// Magic of the active-file record at the start of `<file>.lock`.
-const MAGIC: &[u8; 8] = b"LETHEAF1";
-/// Length of the record: magic, dev, ino, start (seconds), start (nanoseconds), check.
-const RECORD_LEN: usize = 8 + 8 + 8 + 8 + 8 + 8;
+const MAGIC: &[u8; 8] = b"LETHEAF2";
+/// Length of the record: magic, dev, ino, start (seconds), start (nanoseconds), next
+/// backup sequence, check.
+const RECORD_LEN: usize = 7 * 8;
 
 /// A file's identity: (device, inode).
 type Ident = (u64, u64);
@@ -66,6 +67,19 @@ pub(super) struct Coordinator {
     /// can rotate more than once when other processes fill the new file quickly).
     pending_jobs: Vec<Job>,
     sweep_due: bool,
+}
+
+/// The record at the start of `<file>.lock`, written only under the exclusive lock.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct Record {
+    /// The active file.
+    ident: Ident,
+    /// When it was started, by the clock of the process that created it.
+    start: UnixTime,
+    /// The sequence the next backup takes. A directory listing alone can miss the newest
+    /// backup while another process's compression renames and unlinks its files, so the
+    /// rotating process takes the larger of this and the listing.
+    next_sequence: u64,
 }
 
 /// What is known of the active file when it is (re)opened.
@@ -145,8 +159,14 @@ pub(super) fn join(
     let joined = (|| {
         let file = open_append(path, options.file_mode)?;
         let opened = describe(&lock, &file, path, now)?;
-        if read_record(&lock)? != Some((opened.ident, opened.file_start)) {
-            write_record(&lock, opened.ident, opened.file_start)?;
+        let recorded = read_record(&lock)?;
+        if recorded.is_none_or(|r| (r.ident, r.start) != (opened.ident, opened.file_start)) {
+            let record = Record {
+                ident: opened.ident,
+                start: opened.file_start,
+                next_sequence: recorded.map_or(0, |r| r.next_sequence),
+            };
+            write_record(&lock, &record)?;
         }
         Ok((file, opened))
     })();
@@ -183,7 +203,7 @@ fn describe(
     let ident = (st.st_dev, st.st_ino);
     let size = u64::try_from(st.st_size).unwrap_or(0);
     let file_start = match read_record(lock)? {
-        Some((recorded, start)) if recorded == ident => start,
+        Some(r) if r.ident == ident => r.start,
         _ if size > 0 => file
             .metadata()
             .ok()
@@ -222,7 +242,7 @@ fn check(bytes: &[u8]) -> u64 {
 }
 
 /// The active-file record, if the lock file holds a valid one.
-fn read_record(lock: &LockFile) -> Result<Option<(Ident, UnixTime)>, Error> {
+fn read_record(lock: &LockFile) -> Result<Option<Record>, Error> {
     let mut buf = [0u8; RECORD_LEN];
     if lock.read_head(&mut buf)? < RECORD_LEN || &buf[..8] != MAGIC {
         return Ok(None);
@@ -232,29 +252,34 @@ fn read_record(lock: &LockFile) -> Result<Option<(Ident, UnixTime)>, Error> {
         w.copy_from_slice(&buf[i * 8..i * 8 + 8]);
         u64::from_le_bytes(w)
     };
-    if word(5) != check(&buf[..40]) {
+    if word(6) != check(&buf[..48]) {
         return Ok(None);
     }
     let secs = word(3) as i64;
     let nanos = u32::try_from(word(4)).unwrap_or(0);
     let start = UnixTime::new(secs, nanos).unwrap_or(UnixTime::from_secs_clamped(secs));
-    Ok(Some(((word(1), word(2)), start)))
+    Ok(Some(Record {
+        ident: (word(1), word(2)),
+        start,
+        next_sequence: word(5),
+    }))
 }
 
-fn write_record(lock: &LockFile, ident: Ident, start: UnixTime) -> Result<(), Error> {
+fn write_record(lock: &LockFile, r: &Record) -> Result<(), Error> {
     let mut buf = [0u8; RECORD_LEN];
     buf[..8].copy_from_slice(MAGIC);
     let words = [
-        ident.0,
-        ident.1,
-        start.secs() as u64,
-        u64::from(start.subsec_nanos()),
+        r.ident.0,
+        r.ident.1,
+        r.start.secs() as u64,
+        u64::from(r.start.subsec_nanos()),
+        r.next_sequence,
     ];
     for (i, w) in words.iter().enumerate() {
         buf[8 + i * 8..16 + i * 8].copy_from_slice(&w.to_le_bytes());
     }
-    let c = check(&buf[..40]);
-    buf[40..].copy_from_slice(&c.to_le_bytes());
+    let c = check(&buf[..48]);
+    buf[48..].copy_from_slice(&c.to_le_bytes());
     lock.write_head(&buf)
 }
 
@@ -465,10 +490,14 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// Under the exclusive lock, with the trigger re-checked: renames the active file,
     /// creates the new one, records it in the lock file.
     fn shared_retire(&mut self, now: UnixTime) -> Result<(), Error> {
-        // Other processes may have rotated since this one opened: name after the newest
-        // backup on disk.
+        // Other processes may have rotated since this one opened: continue from the
+        // record (kept by every rotation) and the directory, whichever is further.
         let on_disk = self.shared.naming.next_sequence(&self.shared.dir)?;
-        let sequence = self.next_sequence.max(on_disk);
+        let recorded = match self.coord.as_ref() {
+            Some(c) => read_record(&c.lock)?.map_or(0, |r| r.next_sequence),
+            None => 0,
+        };
+        let sequence = self.next_sequence.max(on_disk).max(recorded);
         let (name, file) = retire_active(
             &self.path,
             &self.file,
@@ -486,7 +515,12 @@ impl<C: Clock + 'static> RotatingFile<C> {
         };
         // Until this record is written, a process reopening the new file estimates its
         // start as `now` too (it is empty), so an error here loses nothing.
-        let recorded = write_record(&c.lock, ident, now);
+        let record = Record {
+            ident,
+            start: now,
+            next_sequence: sequence + 1,
+        };
+        let recorded = write_record(&c.lock, &record);
         c.ident = ident;
         c.file_start = now;
         c.pending_jobs.extend(self.options.job_for(name));
