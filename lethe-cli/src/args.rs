@@ -101,6 +101,13 @@ pub(crate) struct Args {
     #[arg(long, value_name = "OCTAL")]
     pub(crate) mode: Option<String>,
 
+    /// Several processes append to FILE at once (workers of one server, cron jobs beside
+    /// a daemon): each batch is written under a shared flock on FILE.lock and exactly one
+    /// of them rotates at each threshold. See docs/ARCHITECTURE.md, "Many processes, one
+    /// log".
+    #[arg(long)]
+    pub(crate) shared: bool,
+
     /// Print a summary on stderr at exit: lines, bytes, rotations, compressions,
     /// checksums, backups removed, lines dropped (--on-full drop) and lost, errors.
     #[arg(long)]
@@ -150,6 +157,7 @@ impl Args {
             time_zone: self.local_time.then(|| "local".to_owned()),
             confine_to: None,
             free_space_on_full: None,
+            shared: self.shared.then_some(true),
         };
         let config = preset.overlay(file).overlay(env).overlay(flags);
         let options = config.build().map_err(flag_message)?;

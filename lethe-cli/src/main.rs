@@ -56,6 +56,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let shared = options.is_shared();
     let log = match Writer::open(&args.file, options) {
         Ok(w) => w,
         Err(e) if e.op() == Op::CheckPath => {
@@ -72,8 +73,10 @@ fn main() -> ExitCode {
     log.set_error_handler(move |e| background.say(e));
     // A file that does not end in a newline holds a torn last line (the previous run was
     // killed in the middle of a write) or a final line without one: start on a new line,
-    // so the first line of this run is whole.
-    if ends_mid_line(&args.file)
+    // so the first line of this run is whole. Not in shared mode: there, another process
+    // may be writing right now, and its line would be split by this newline.
+    if !shared
+        && ends_mid_line(&args.file)
         && let Err(e) = log.write_record(b"\n")
     {
         say!("lethe: {e}");

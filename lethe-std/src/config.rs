@@ -38,6 +38,7 @@ use crate::writer::{Backpressure, Mode, WriterOptions};
 /// | `workers` | `LETHE_WORKERS` | 1 or more | `1` |
 /// | `free_space_on_full` | `LETHE_FREE_SPACE_ON_FULL` | `true`/`false`: on a full disk, delete the oldest backups | `false` |
 /// | `confine_to` | `LETHE_CONFINE_TO` | a directory the log path must resolve inside | none |
+/// | `shared` | `LETHE_SHARED` | `true`/`false`: several processes write this file (`flock`; needs `mode` `async`) | `false` |
 /// | `time_zone` | `LETHE_TIME_ZONE` | `utc`, `local`, or an IANA name such as `Europe/Paris` | `utc` |
 ///
 /// Presets ([`Config::preset`]):
@@ -102,6 +103,8 @@ pub struct Config {
     pub confine_to: Option<String>,
     /// On a full disk, delete the oldest backups Lethe produced to make room.
     pub free_space_on_full: Option<bool>,
+    /// Several processes write this file ([`Options::shared`](crate::Options::shared)).
+    pub shared: Option<bool>,
 }
 
 /// An invalid configuration value: which field, the value, and the rule it broke.
@@ -211,6 +214,7 @@ impl Config {
             time_zone: over.time_zone.or(self.time_zone),
             confine_to: over.confine_to.or(self.confine_to),
             free_space_on_full: over.free_space_on_full.or(self.free_space_on_full),
+            shared: over.shared.or(self.shared),
         }
     }
 
@@ -276,6 +280,7 @@ impl Config {
             time_zone: text("time_zone")?,
             confine_to: text("confine_to")?,
             free_space_on_full: boolean("free_space_on_full")?,
+            shared: boolean("shared")?,
         })
     }
 
@@ -408,6 +413,14 @@ impl Config {
         };
         let writer_mode = match self.mode.as_deref() {
             None | Some("async") => Mode::Async,
+            Some("auto") if self.shared == Some(true) => {
+                return Err(ConfigError::new(
+                    "mode",
+                    "auto",
+                    "shared mode locks the file once per batch; mode auto writes lines \
+                     directly, one lock each: use async",
+                ));
+            }
             Some("auto") => Mode::Auto,
             Some(v) => return Err(ConfigError::new("mode", v, "expected async or auto")),
         };
@@ -456,7 +469,8 @@ impl Config {
             .fsync(fsync)
             .file_mode(mode)
             .workers(workers)
-            .free_space_on_full(self.free_space_on_full.unwrap_or(false));
+            .free_space_on_full(self.free_space_on_full.unwrap_or(false))
+            .shared(self.shared.unwrap_or(false));
         Ok(WriterOptions::default()
             .file(file)
             .buffer(buffer)

@@ -34,6 +34,9 @@ pub enum Op {
     Verify,
     /// Starting a background worker thread.
     Spawn,
+    /// Taking or releasing a shared-mode lock (`flock` on `<file>.lock`), or checking
+    /// that the file system supports it.
+    Lock,
 }
 
 impl Op {
@@ -52,13 +55,14 @@ impl Op {
             Op::Read => "read",
             Op::Verify => "verify",
             Op::Spawn => "start worker for",
+            Op::Lock => "lock",
         }
     }
 }
 
 impl Op {
     /// Every operation, in declaration order (the order of [`ErrorCounts::iter`]).
-    pub const ALL: [Op; 12] = [
+    pub const ALL: [Op; 13] = [
         Op::CheckPath,
         Op::CreateDir,
         Op::Open,
@@ -71,6 +75,7 @@ impl Op {
         Op::Read,
         Op::Verify,
         Op::Spawn,
+        Op::Lock,
     ];
 
     /// This operation's position in [`Op::ALL`].
@@ -88,6 +93,7 @@ impl Op {
             Op::Read => 9,
             Op::Verify => 10,
             Op::Spawn => 11,
+            Op::Lock => 12,
         }
     }
 }

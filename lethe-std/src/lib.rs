@@ -32,6 +32,7 @@ pub mod clock;
 mod config;
 mod error;
 mod events;
+mod lock_file;
 mod rings;
 mod rotating_file;
 mod sync_writer;

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use lethe_core::civil::{UnixTime, UtcOffset};
 use lethe_core::naming::{BackupName, Form};
 use lethe_core::retention::RetentionPolicy;
-use lethe_core::rotation::{Decision, RotationPolicy, Rotator, Schedule};
+use lethe_core::rotation::{Decision, Reason, RotationPolicy, Rotator, Schedule};
 
 use crate::archive::{self, Job, Settings};
 use crate::backups;
@@ -19,6 +19,8 @@ use crate::clock::{Clock, SystemClock, system_time_to_unix};
 use crate::error::{Error, ErrorCounts, Op};
 use crate::events::RotateEvent;
 use crate::workers::{Pool, Shared};
+
+pub(crate) mod shared;
 
 /// The parts of an opened [`RotatingFile`], for the [`SyncWriter`](crate::SyncWriter).
 pub(crate) struct Parts<C: Clock + 'static> {
@@ -52,6 +54,8 @@ pub(crate) struct Parts<C: Clock + 'static> {
 /// | [`checksum`](Options::checksum) | `false` | write a `sha256sum` sidecar for each backup, in the background |
 /// | [`workers`](Options::workers) | 1 | background threads for compression and checksums |
 /// | [`queue`](Options::queue) | 64 | jobs that may wait for a worker; beyond that the rotating thread runs the job itself |
+/// | [`shared`](Options::shared) | `false` | coordinate with other processes writing the same file (`flock`) |
+/// | [`shared_strict`](Options::shared_strict) | `false` | in shared mode, refuse a network file system instead of warning |
 #[derive(Clone, Debug)]
 pub struct Options {
     compress: Option<u32>,
@@ -70,6 +74,8 @@ pub struct Options {
     dir_mode: u32,
     sync_on_rotate: bool,
     fsync: Fsync,
+    shared: bool,
+    shared_strict: bool,
 }
 
 /// When a [`RotatingFile`] `fsync`s its active file, besides rotation
@@ -110,6 +116,8 @@ impl Default for Options {
             dir_mode: 0o750,
             sync_on_rotate: true,
             fsync: Fsync::Never,
+            shared: false,
+            shared_strict: false,
         }
     }
 }
@@ -260,6 +268,37 @@ impl Options {
         self
     }
 
+    /// Shared mode: several processes (and several `RotatingFile`s or
+    /// [`Writer`](crate::Writer)s in one process) append to the same file and rotate it
+    /// together, coordinated by `flock` on `<file>.lock`, which is never renamed. Each
+    /// batch is written under a shared lock after checking that the path still names the
+    /// file this writer holds (reopening it if another process rotated it); a rotation
+    /// takes the lock exclusively, checks the trigger again against the file itself, and
+    /// happens exactly once per threshold crossing however many processes see it;
+    /// compression, checksums, retention and recovery are serialised by
+    /// `<file>.maint.lock`. `max_size` becomes a soft limit (the file can exceed it by the
+    /// batches other processes write meanwhile). Costs, guarantees and limits: see
+    /// docs/ARCHITECTURE.md, "Many processes, one log".
+    #[must_use]
+    pub fn shared(mut self, on: bool) -> Options {
+        self.shared = on;
+        self
+    }
+
+    /// In shared mode, refuse to open a log on a network file system (NFS, SMB/CIFS, 9P),
+    /// where `flock` and `O_APPEND` do not coordinate processes on different machines.
+    /// Without it, such a log opens and the problem is reported to the error handler.
+    #[must_use]
+    pub fn shared_strict(mut self, strict: bool) -> Options {
+        self.shared_strict = strict;
+        self
+    }
+
+    /// Whether shared mode is on.
+    pub(crate) fn is_shared(&self) -> bool {
+        self.shared
+    }
+
     /// Whether a rotation fsyncs the finished file before renaming it and the directory
     /// after.
     #[must_use]
@@ -372,6 +411,8 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     swept_at: UnixTime,
     shared: Arc<Shared>,
     pool: Pool,
+    /// Shared mode's state ([`Options::shared`]); `None` for a single-process file.
+    coord: Option<shared::Coordinator>,
 }
 
 impl RotatingFile<SystemClock> {
@@ -464,12 +505,20 @@ impl<C: Clock + 'static> RotatingFile<C> {
         if path.is_dir() {
             return Err(invalid("the path is a directory".into()));
         }
-        let file = open_append(path, options.file_mode)?;
-        let meta = file.metadata().map_err(|e| Error::new(Op::Stat, path, e))?;
-        let mtime = meta.modified().ok().map(system_time_to_unix);
         let now = clock.now();
         let offset = offset_at(&options, now);
-        let rotator = Rotator::resume(policy, now, offset, meta.len(), mtime);
+        let mut errors = Vec::new();
+        let (file, rotator, coord, maintenance) = if options.shared {
+            let (lock, gate, maintenance) = shared::open_locks(path, &options, &mut errors)?;
+            let (coord, file, rotator) = shared::join((lock, gate), path, &options, policy, now)?;
+            (file, rotator, Some(coord), Some(maintenance))
+        } else {
+            let file = open_append(path, options.file_mode)?;
+            let meta = file.metadata().map_err(|e| Error::new(Op::Stat, path, e))?;
+            let mtime = meta.modified().ok().map(system_time_to_unix);
+            let rotator = Rotator::resume(policy, now, offset, meta.len(), mtime);
+            (file, rotator, None, None)
+        };
         let next_sequence = naming.next_sequence(&dir)?;
         let clock = Arc::new(clock);
         let settings = Settings {
@@ -477,19 +526,28 @@ impl<C: Clock + 'static> RotatingFile<C> {
             checksum: options.checksum,
             file_mode: options.file_mode,
         };
-        let mut errors = Vec::new();
-        let recovery = archive::recover(&dir, &naming, &settings, &mut errors)?;
-        let shared = Arc::new(Shared::new(
-            dir,
-            naming,
-            settings,
-            options.retention,
-            Arc::clone(&clock) as Arc<dyn Clock>,
-        ));
+        let recovery = {
+            // In shared mode, no other process compresses or deletes meanwhile.
+            let _held = maintenance.as_ref().map(|m| m.hold()).transpose()?;
+            archive::recover(&dir, &naming, &settings, &mut errors)?
+        };
+        let shared = Arc::new(
+            Shared::new(
+                dir,
+                naming,
+                settings,
+                options.retention,
+                Arc::clone(&clock) as Arc<dyn Clock>,
+            )
+            .with_maintenance_lock(maintenance),
+        );
         for e in errors {
             shared.report(e);
         }
-        shared.counters.size.store(meta.len(), Ordering::Relaxed);
+        shared
+            .counters
+            .size
+            .store(rotator.size(), Ordering::Relaxed);
         let pool = Pool::start(Arc::clone(&shared), options.workers, options.queue)?;
         for job in recovery.jobs {
             pool.submit(job);
@@ -508,6 +566,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             swept_at: now,
             shared,
             pool,
+            coord,
         })
     }
 
@@ -611,7 +670,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     ///
     /// [`BatchError`]: how far the batch got, and the error (a failed rotation or write).
     pub fn write_batch(&mut self, records: &[&[u8]], resume: usize) -> Result<(), BatchError> {
-        let result = self.write_runs(records, resume);
+        let result = self.write_locked(records, resume);
         let c = &self.shared.counters;
         c.size.store(self.rotator.size(), Ordering::Relaxed);
         if let Err(e) = &result {
@@ -620,9 +679,36 @@ impl<C: Clock + 'static> RotatingFile<C> {
         result
     }
 
-    fn write_runs(&mut self, records: &[&[u8]], resume: usize) -> Result<(), BatchError> {
+    /// [`write_batch`](RotatingFile::write_batch) without the counters: in shared mode,
+    /// inside the batch's lock.
+    fn write_locked(&mut self, records: &[&[u8]], resume: usize) -> Result<(), BatchError> {
         let now = self.clock.now();
         self.refresh_offset(now);
+        // Shared mode: one lock per batch, whatever its length.
+        if let Err(error) = self.shared_enter(now) {
+            self.shared_leave();
+            return Err(BatchError {
+                written: 0,
+                partial: 0,
+                error,
+            });
+        }
+        let written = self.write_runs(records, resume, now);
+        self.shared_leave();
+        if written.is_ok() {
+            self.tick();
+        }
+        written
+    }
+
+    /// [`write_batch`](RotatingFile::write_batch) without the periodic work (and, in shared
+    /// mode, inside the batch's lock).
+    fn write_runs(
+        &mut self,
+        records: &[&[u8]],
+        resume: usize,
+        now: UnixTime,
+    ) -> Result<(), BatchError> {
         let mut done = 0usize; // records fully written
         let mut partial = resume.min(records.first().map_or(0, |r| r.len()));
         while done < records.len() {
@@ -632,11 +718,18 @@ impl<C: Clock + 'static> RotatingFile<C> {
             while end < records.len() && end - done < MAX_BATCH {
                 let len = records[end].len() as u64;
                 let continuing = end == done && partial > 0;
-                if !continuing && matches!(plan.before_write(len, now), Decision::Rotate(_)) {
+                let decision = if continuing {
+                    Decision::Write
+                } else {
+                    plan.before_write(len, now)
+                };
+                if let Decision::Rotate(reason) = decision
+                    && !self.size_deferred(reason)
+                {
                     if end > done {
                         break; // write the run first, rotate on the next pass
                     }
-                    if let Err(error) = self.rotate_at(now) {
+                    if let Err(error) = self.rotate_at(now, reason, len) {
                         return Err(BatchError {
                             written: done,
                             partial: 0,
@@ -686,7 +779,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
             done = end;
             partial = 0;
         }
-        self.tick();
         Ok(())
     }
 
@@ -730,8 +822,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
     pub fn rotate(&mut self) -> Result<(), Error> {
         let now = self.clock.now();
         self.refresh_offset(now);
-        self.rotate_at(now)
-            .inspect_err(|e| self.shared.count_error(e.op()))
+        let rotated = self
+            .shared_enter(now)
+            .and_then(|()| self.rotate_at(now, Reason::Manual, 0));
+        self.shared_leave();
+        rotated.inspect_err(|e| self.shared.count_error(e.op()))
     }
 
     /// Opens the file at the path again (creating it if needed) and writes there from now
@@ -809,8 +904,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
         }
     }
 
-    fn rotate_at(&mut self, now: UnixTime) -> Result<(), Error> {
-        let bytes = self.rotator.size();
+    /// Rotates before a record of `len` bytes because of `reason`.
+    fn rotate_at(&mut self, now: UnixTime, reason: Reason, len: u64) -> Result<(), Error> {
+        if self.coord.is_some() {
+            return self.shared_rotate(now, reason, len);
+        }
         let (name, file) = retire_active(
             &self.path,
             &self.file,
@@ -820,11 +918,23 @@ impl<C: Clock + 'static> RotatingFile<C> {
             now,
             self.offset,
         )?;
+        self.next_sequence += 1;
+        self.after_retire(name, file, now);
+        if let Some(job) = self.options.job_for(name) {
+            self.pool.submit(job);
+        }
+        self.shared.sweep();
+        Ok(())
+    }
+
+    /// The in-process half of a rotation, after [`retire_active`] renamed the old file to
+    /// backup `name` and opened `file`: counters, the rotator, and the `on_rotate` hook.
+    fn after_retire(&mut self, name: BackupName, file: File, now: UnixTime) {
+        let bytes = self.rotator.size();
         let c = &self.shared.counters;
         if self.options.sync_on_rotate {
             c.syncs.fetch_add(1, Ordering::Relaxed);
         }
-        self.next_sequence += 1;
         // The old descriptor refers to the backup now; replacing it closes it before any
         // background job reads the backup.
         self.file = file;
@@ -841,11 +951,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 bytes,
             });
         }
-        if let Some(job) = self.options.job_for(name) {
-            self.pool.submit(job);
-        }
-        self.shared.sweep();
-        Ok(())
     }
 }
 

@@ -152,6 +152,14 @@ impl<C: Clock + 'static> SyncWriter<C> {
     ) -> Result<SyncWriter<C>, Error> {
         // Validation, directory creation, recovery and the resume state come from the
         // rotating file; the writer then takes its parts.
+        if options.is_shared() {
+            let e = io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "shared mode is not supported by SyncWriter (it writes without a per-batch \
+                 lock); use Writer or RotatingFile",
+            );
+            return Err(Error::new(Op::CheckPath, path.as_ref(), e));
+        }
         let file = RotatingFile::open_with_clock(path, options.clone(), clock)?;
         let parts = file.into_parts();
         let segment = Segment {

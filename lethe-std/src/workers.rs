@@ -21,6 +21,7 @@ use crate::backups::Naming;
 use crate::clock::Clock;
 use crate::error::{AtomicErrorCounts, Error, Op};
 use crate::events::{RotateEvent, RotateHook};
+use crate::lock_file::{MaintenanceGuard, MaintenanceLock};
 use crate::rotating_file::Stats;
 
 pub(crate) type ErrorHandler = Box<dyn FnMut(&Error) + Send>;
@@ -59,6 +60,8 @@ pub(crate) struct Shared {
     in_flight: Mutex<HashSet<u64>>,
     on_error: Mutex<Reporting>,
     on_rotate: Mutex<Option<RotateHook>>,
+    /// Shared mode: serialises jobs, sweeps and cleanup with other processes.
+    maintenance: Option<MaintenanceLock>,
 }
 
 /// Where errors go: the handler, or a bounded backlog until one is set.
@@ -89,6 +92,22 @@ impl Shared {
             in_flight: Mutex::new(HashSet::new()),
             on_error: Mutex::new(Reporting::default()),
             on_rotate: Mutex::new(None),
+            maintenance: None,
+        }
+    }
+
+    /// Shared mode: every job, sweep and disk-full cleanup holds `lock`.
+    pub(crate) fn with_maintenance_lock(mut self, lock: Option<MaintenanceLock>) -> Shared {
+        self.maintenance = lock;
+        self
+    }
+
+    /// Shared mode: waits for the maintenance lock. `Err(())`: it could not be taken (the
+    /// error is reported), so the work must be skipped.
+    fn maintain(&self) -> Result<Option<MaintenanceGuard<'_>>, ()> {
+        match &self.maintenance {
+            None => Ok(None),
+            Some(lock) => lock.hold().map(Some).map_err(|e| self.report(e)),
         }
     }
 
@@ -183,6 +202,17 @@ impl Shared {
         if self.retention.is_keep_all() {
             return;
         }
+        let Ok(_held) = self.maintain() else {
+            return;
+        };
+        self.sweep_held();
+    }
+
+    /// [`sweep`](Shared::sweep), with the maintenance lock (if any) held.
+    fn sweep_held(&self) {
+        if self.retention.is_keep_all() {
+            return;
+        }
         let mut errors = Vec::new();
         let removed = self.naming.apply_retention(
             &self.dir,
@@ -202,6 +232,9 @@ impl Shared {
     /// Deletes the oldest backup Lethe produced (all its files) that no job is working on.
     /// Returns whether anything was deleted.
     pub(crate) fn delete_oldest_backup(&self) -> bool {
+        let Ok(_held) = self.maintain() else {
+            return false;
+        };
         let entries = match self.naming.scan(&self.dir) {
             Ok(e) => e,
             Err(e) => {
@@ -234,9 +267,36 @@ impl Shared {
 
     /// Runs `job`, records the outcome, then sweeps retention.
     fn process(&self, job: Job) {
-        let (done, failed) = match archive::run(job, &self.dir, &self.naming, &self.settings) {
-            Ok(done) => (done, None),
-            Err(f) => (f.done, Some((f.step, f.error))),
+        let held = self.maintain();
+        let (done, failed) = match &held {
+            // Shared mode: another process may have done this job (its recovery found
+            // the segment) or deleted the backup.
+            Ok(Some(_))
+                if !crate::rotating_file::shared::job_still_needed(
+                    job,
+                    &self.dir,
+                    &self.naming,
+                ) =>
+            {
+                (archive::Done::default(), None)
+            }
+            Ok(_) => match archive::run(job, &self.dir, &self.naming, &self.settings) {
+                Ok(done) => (done, None),
+                Err(f) => (f.done, Some((Some(f.step), f.error))),
+            },
+            Err(()) => (
+                archive::Done::default(),
+                Some((
+                    None,
+                    Error::new(
+                        Op::Lock,
+                        &self.dir,
+                        std::io::Error::other(
+                            "maintenance lock unavailable; job skipped until the next start",
+                        ),
+                    ),
+                )),
+            ),
         };
         let c = &self.counters;
         if done.compressed {
@@ -247,17 +307,19 @@ impl Shared {
         if let Some((step, e)) = failed {
             c.jobs_failed.fetch_add(1, Ordering::Relaxed);
             match step {
-                Step::Compress => &c.compressions_failed,
-                Step::Checksum => &c.checksums_failed,
-            }
-            .fetch_add(1, Ordering::Relaxed);
+                Some(Step::Compress) => c.compressions_failed.fetch_add(1, Ordering::Relaxed),
+                Some(Step::Checksum) => c.checksums_failed.fetch_add(1, Ordering::Relaxed),
+                None => 0,
+            };
             self.report(e);
         }
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&job.sequence());
-        self.sweep();
+        if held.is_ok() {
+            self.sweep_held();
+        }
     }
 }
 

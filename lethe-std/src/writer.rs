@@ -117,6 +117,11 @@ impl WriterOptions {
         self
     }
 
+    /// Whether the file is in shared mode ([`Options::shared`]).
+    pub fn is_shared(&self) -> bool {
+        self.file.is_shared()
+    }
+
     /// Ring capacity in bytes: a power of two from 32 B to 2 GiB.
     #[must_use]
     pub fn buffer(mut self, bytes: usize) -> WriterOptions {
@@ -404,6 +409,14 @@ impl<C: Clock + 'static> Writer<C> {
             _ => ring.capacity(),
         };
         let ring = Rings::new(ring, max);
+        if options.mode == Mode::Auto && options.file.is_shared() {
+            let e = io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "mode auto writes lines directly, taking the shared-mode lock once per line; \
+                 shared mode needs mode async (one lock per batch)",
+            );
+            return Err(Error::new(Op::CheckPath, path, e));
+        }
         let file = RotatingFile::open_with_clock(path, options.file, clock)?;
         let shared = Arc::clone(file.shared());
         let core = Arc::new(Core {

@@ -1,0 +1,83 @@
+//! Shared mode's per-batch protocol allocates nothing: the gate and main `flock`s, the
+//! `stat` of the path, the `O_APPEND` write, the unlock, and following another writer's
+//! rotation (reopen, `fstat`, reading the lock file's record). A counting global allocator
+//! counts the allocations of the calling thread only.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use lethe_std::{Options, RotatingFile};
+
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn note() {
+    // `try_with`: the thread-local may be gone while a thread exits.
+    let _ = COUNTING.try_with(|on| {
+        if on.get() {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        }
+    });
+}
+
+// SAFETY: every method forwards to `System` unchanged; the counter does not touch memory
+// handed out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations(f: impl FnOnce()) -> u64 {
+    ALLOCATIONS.with(|n| n.set(0));
+    COUNTING.with(|on| on.set(true));
+    f();
+    COUNTING.with(|on| on.set(false));
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn a_shared_batch_allocates_nothing_on_the_writing_thread() {
+    assert_eq!(allocations(|| drop(std::hint::black_box(vec![1u8; 8]))), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let options = Options::default().shared(true).max_size(None);
+    let mut log = RotatingFile::open(&path, options.clone()).unwrap();
+    let mut other = RotatingFile::open(&path, options).unwrap();
+    let mut line = [b'x'; 100];
+    line[99] = b'\n';
+    let batch = [&line[..]; 64];
+    log.write_batch(&batch, 0).unwrap(); // warm up: the staging buffer reaches its size
+    other.rotate().unwrap(); // `log` must follow it at its next batch
+    let n = allocations(|| {
+        for _ in 0..2_000 {
+            log.write_batch(&batch, 0).unwrap();
+        }
+    });
+    assert_eq!(n, 0, "shared batches allocated {n} times");
+    drop(other);
+    let stats = log.close().unwrap();
+    assert_eq!(stats.records, 64 * 2_001);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 64 * 2_000);
+}
