@@ -33,6 +33,10 @@ pub enum Op {
     Verify,
     /// Starting a background worker thread.
     Spawn,
+    /// Setting up io_uring ([`Options::io_uring`](crate::Options::io_uring)): with
+    /// [`Uring::On`](crate::Uring::On) this is reported and the file falls back to
+    /// blocking syscalls; with [`Uring::Strict`](crate::Uring::Strict) opening fails.
+    SetupUring,
 }
 
 impl Op {
@@ -51,6 +55,7 @@ impl Op {
             Op::Read => "read",
             Op::Verify => "verify",
             Op::Spawn => "start worker for",
+            Op::SetupUring => "set up io_uring for",
         }
     }
 }

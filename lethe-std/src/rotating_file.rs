@@ -17,6 +17,7 @@ use crate::archive::{self, Job, Settings};
 use crate::backups;
 use crate::clock::{Clock, SystemClock, system_time_to_unix};
 use crate::error::{Error, Op};
+use crate::io_backend::{self, IoBackend, IoStatus, UringOptions};
 use crate::workers::{Pool, Shared};
 
 /// The parts of an opened [`RotatingFile`], for the [`SyncWriter`](crate::SyncWriter).
@@ -65,10 +66,11 @@ pub struct Options {
     sweep_every: Option<std::time::Duration>,
     free_space_on_full: bool,
     retention: RetentionPolicy,
-    file_mode: u32,
+    pub(crate) file_mode: u32,
     dir_mode: u32,
-    sync_on_rotate: bool,
+    pub(crate) sync_on_rotate: bool,
     fsync: Fsync,
+    uring: UringOptions,
 }
 
 /// When a [`RotatingFile`] `fsync`s its active file, besides rotation
@@ -109,6 +111,7 @@ impl Default for Options {
             dir_mode: 0o750,
             sync_on_rotate: true,
             fsync: Fsync::Never,
+            uring: UringOptions::default(),
         }
     }
 }
@@ -259,6 +262,16 @@ impl Options {
         self
     }
 
+    /// Whether batches and rotations go through io_uring (see [`UringOptions`]; the
+    /// `uring` feature makes [`Uring::On`](crate::Uring::On) the default). The
+    /// [`SyncWriter`](crate::SyncWriter), which writes on its callers' threads, always
+    /// uses plain syscalls.
+    #[must_use]
+    pub fn io_uring(mut self, uring: UringOptions) -> Options {
+        self.uring = uring;
+        self
+    }
+
     /// Whether a rotation fsyncs the finished file before renaming it and the directory
     /// after.
     #[must_use]
@@ -326,6 +339,8 @@ pub struct Stats {
     /// Errors in work that does not fail a write (retention, background jobs, recovery),
     /// reported to the error handler.
     pub errors: u64,
+    /// Whether writes and rotations go through io_uring, or why they do not.
+    pub io: IoStatus,
 }
 
 /// A log file that rotates by size and/or time and keeps a bounded set of backups.
@@ -362,6 +377,8 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     swept_at: UnixTime,
     shared: Arc<Shared>,
     pool: Pool,
+    /// Blocking syscalls or io_uring.
+    io: IoBackend,
 }
 
 impl RotatingFile<SystemClock> {
@@ -454,6 +471,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         if path.is_dir() {
             return Err(invalid("the path is a directory".into()));
         }
+        let (io, io_status, io_fallback) = IoBackend::open(&options.uring, path)?;
         let file = open_append(path, options.file_mode)?;
         let meta = file.metadata().map_err(|e| Error::new(Op::Stat, path, e))?;
         let mtime = meta.modified().ok().map(system_time_to_unix);
@@ -476,7 +494,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             options.retention,
             Arc::clone(&clock) as Arc<dyn Clock>,
         ));
-        for e in errors {
+        for e in errors.into_iter().chain(io_fallback) {
             shared.report(e);
         }
         let pool = Pool::start(Arc::clone(&shared), options.workers, options.queue)?;
@@ -490,7 +508,10 @@ impl<C: Clock + 'static> RotatingFile<C> {
             options,
             clock,
             next_sequence,
-            stats: Stats::default(),
+            stats: Stats {
+                io: io_status,
+                ..Stats::default()
+            },
             stage: Vec::with_capacity(64 * 1024),
             offset,
             unsynced: 0,
@@ -498,6 +519,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             swept_at: now,
             shared,
             pool,
+            io,
         })
     }
 
@@ -635,8 +657,21 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 stage.extend_from_slice(r);
             }
             let mut written_total = 0usize;
+            // On the uring path, an fsync the policy will want after this run goes out
+            // linked behind its write, in the same submission.
+            let link_sync = self.io.links_fsync()
+                && io_backend::fsync_due(
+                    self.options.fsync,
+                    self.unsynced,
+                    stage.len() as u64,
+                    self.synced_at,
+                    now,
+                );
             while written_total < stage.len() {
-                match io::Write::write(&mut self.file, &stage[written_total..]) {
+                match self
+                    .io
+                    .write(&self.file, &stage[written_total..], link_sync)
+                {
                     Ok(0) => {
                         self.stage = stage;
                         let e = io::Error::new(io::ErrorKind::WriteZero, "write returned 0");
@@ -663,6 +698,15 @@ impl<C: Clock + 'static> RotatingFile<C> {
             }
             self.stats.bytes -= partial as u64;
             self.unsynced += stage_len as u64;
+            if let Some(synced) = self.io.take_synced() {
+                self.stats.syncs += 1;
+                self.unsynced = 0;
+                self.synced_at = now;
+                if let Err(e) = synced {
+                    // Reported, never retried (see `Fsync`), as `tick` does.
+                    self.shared.report(Error::new(Op::Sync, &self.path, e));
+                }
+            }
             done = end;
             partial = 0;
         }
@@ -757,7 +801,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     }
 
     fn rotate_at(&mut self, now: UnixTime) -> Result<(), Error> {
-        let (name, file) = retire_active(
+        let (name, file) = self.io.retire(
             &self.path,
             &self.file,
             &self.shared,

@@ -127,8 +127,12 @@ impl<C: Clock + 'static> SyncWriter<C> {
         clock: C,
     ) -> Result<SyncWriter<C>, Error> {
         // Validation, directory creation, recovery and the resume state come from the
-        // rotating file; the writer then takes its parts.
-        let file = RotatingFile::open_with_clock(path, options.clone(), clock)?;
+        // rotating file; the writer then takes its parts. It writes on its callers'
+        // threads with plain syscalls, so it sets up no io_uring.
+        let blocking = options
+            .clone()
+            .io_uring(crate::UringOptions::default().mode(crate::Uring::Off));
+        let file = RotatingFile::open_with_clock(path, blocking, clock)?;
         let parts = file.into_parts();
         let segment = Segment {
             file: parts.file,
