@@ -27,6 +27,9 @@ pub const MAX_IN_FLIGHT: usize = 32;
 /// at most [`MAX_IN_FLIGHT`] operations are ever in flight, so the CQ cannot overflow.
 const SQ_ENTRIES: u32 = 64;
 
+/// With SQPOLL, how long a submission watches the CQ before it waits in `io_uring_enter`.
+const SQPOLL_SPIN: std::time::Duration = std::time::Duration::from_micros(200);
+
 /// Offset `-1`: "the file's current position", which for an `O_APPEND` file means its end,
 /// and which is also what pipes and sockets require.
 const CURRENT_POSITION: u64 = u64::MAX;
@@ -826,6 +829,23 @@ impl Driver {
             }
         }
         let want = ops.len();
+        if self.setup.sqpoll {
+            // The kernel's poller thread picks the entries up without a syscall (unless it
+            // went to sleep, when `submit` wakes it); buffered writes usually complete
+            // within microseconds, so look at the CQ for a while before sleeping in
+            // `io_uring_enter`.
+            let sleeping = self.ring.submission().need_wakeup();
+            match self.ring.submit() {
+                Ok(_) => self.stats.enters += u64::from(sleeping),
+                // Anything else is retried by the waiting loop below.
+                Err(_) => self.stats.enters += 1,
+            }
+            let started = std::time::Instant::now();
+            while self.results.len() < want && started.elapsed() < SQPOLL_SPIN {
+                self.reap();
+                std::hint::spin_loop();
+            }
+        }
         let mut spins = 0u32;
         while self.results.len() < want {
             let left = want - self.results.len();
@@ -851,18 +871,23 @@ impl Driver {
                     }
                 },
             }
-            let mut cq = self.ring.completion();
-            if cq.overflow() > 0 {
-                // Cannot happen (CQ = 2 × SQ, at most MAX_IN_FLIGHT in flight); if it did,
-                // completions were lost and the in-flight count is unknowable.
-                eprintln!("lethe-uring: completion queue overflowed; aborting");
-                std::process::abort();
-            }
-            for cqe in &mut cq {
-                self.results.push((cqe.user_data(), cqe.result()));
-            }
+            self.reap();
         }
         Ok(())
+    }
+
+    /// Moves the available completions into `self.results`.
+    fn reap(&mut self) {
+        let mut cq = self.ring.completion();
+        if cq.overflow() > 0 {
+            // Cannot happen (CQ = 2 × SQ, at most MAX_IN_FLIGHT in flight); if it did,
+            // completions were lost and the in-flight count is unknowable.
+            eprintln!("lethe-uring: completion queue overflowed; aborting");
+            std::process::abort();
+        }
+        for cqe in &mut cq {
+            self.results.push((cqe.user_data(), cqe.result()));
+        }
     }
 }
 

@@ -446,3 +446,34 @@ fn write_many_writes_each_file_in_order() {
     // The largest file needs ceil(24 800 / 4000) = 7 rounds; each round is one enter.
     assert_eq!(d.stats().enters, 7, "{:?}", d.stats());
 }
+
+#[test]
+fn sqpoll_ring_writes_and_syncs() {
+    if lethe_uring::probe().is_err() {
+        println!("SKIP: sqpoll: io_uring is not usable here");
+        return;
+    }
+    let mut d = match Driver::new(DriverOptions::default().sqpoll(Some(50))) {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIP: sqpoll: SQPOLL is not allowed here: {e}");
+            return;
+        }
+    };
+    assert!(d.setup().sqpoll);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("a.log");
+    let file = append(&path);
+    let data = lines(3000);
+    for chunk in data.chunks(10_000) {
+        let out = d.write(file.as_fd(), chunk, false);
+        assert!(out.error.is_none());
+        assert_eq!(out.written, chunk.len());
+    }
+    assert!(matches!(
+        d.write(file.as_fd(), b"", true).synced,
+        Some(Ok(()))
+    ));
+    assert_eq!(fs::read(&path).unwrap(), data);
+    println!("sqpoll: {:?}", d.stats());
+}
