@@ -21,6 +21,8 @@
 //! - `--reps N`: repetitions per case (default 5);
 //! - `--scale F`: multiply the line counts (default 1.0: 1 000 000 lines for `cache`,
 //!   300 000 for `fsync`, 8 × 150 000 for `eight`);
+//! - `--modes LIST`: comma-separated subset of `blocking,uring,sqpoll` (blocking first;
+//!   default all three);
 //! - `--only WORKLOAD MODE`: run one case once and print its figures (what the strace runs
 //!   use).
 
@@ -200,12 +202,26 @@ fn main() {
     let mut scale = 1.0;
     let mut only: Option<(String, String)> = None;
     let mut lines_override = None;
+    let mut modes: Vec<&str> = MODES.to_vec();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--dir" => dir = args.next().map(PathBuf::from),
             "--reps" => reps = args.next().and_then(|v| v.parse().ok()).expect("--reps N"),
             "--scale" => scale = args.next().and_then(|v| v.parse().ok()).expect("--scale F"),
             "--lines" => lines_override = args.next().and_then(|v| v.parse().ok()),
+            "--modes" => {
+                let list = args.next().expect("--modes LIST");
+                modes = MODES
+                    .iter()
+                    .copied()
+                    .filter(|m| list.split(',').any(|x| x == *m))
+                    .collect();
+                assert_eq!(
+                    modes.first(),
+                    Some(&"blocking"),
+                    "--modes must include blocking"
+                );
+            }
             "--only" => {
                 let w = args.next().expect("--only WORKLOAD MODE");
                 let m = args.next().expect("--only WORKLOAD MODE");
@@ -233,10 +249,10 @@ fn main() {
     let mut fsync_uring_mib_s = 0.0;
     for w in WORKLOADS {
         let lines = lines_for(w, scale);
-        let mut rates: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
-        let mut mib_s: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
+        let mut rates: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+        let mut mib_s: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
         for _ in 0..reps {
-            for (i, m) in MODES.iter().enumerate() {
+            for (i, m) in modes.iter().enumerate() {
                 let (n, bytes, secs) = run(&dir, w, m, lines);
                 rates[i].push(n as f64 / secs);
                 mib_s[i].push(bytes as f64 / (1 << 20) as f64 / secs);
@@ -251,7 +267,7 @@ fn main() {
             "  {:<9} {:>12} {:>9} {:>8} {:>16} {:>16}",
             "mode", "lines/s", "MiB/s", "vs block", "syscalls/MiB", "I/O calls/MiB"
         );
-        for (i, m) in MODES.iter().enumerate() {
+        for (i, m) in modes.iter().enumerate() {
             let r = median(&mut rates[i]);
             let b = median(&mut mib_s[i]);
             if w == "fsync" && *m == "uring" {
