@@ -198,3 +198,79 @@ fn missing_opcode_falls_back_and_strict_mode_refuses() {
 fn libc_einval() -> i32 {
     22
 }
+
+#[test]
+fn a_failed_fsync_in_the_rotation_chain_is_reported_and_the_rotation_completes() {
+    if skip("uring_failed_fsync") {
+        return;
+    }
+    // Every fsync through the ring reports EIO. The kernel runs the rename after a failed
+    // fsync anyway (it does not break the link), so each rotation has happened: it must be
+    // finished (new file in use), the error reported, and no line lost or repeated.
+    let faults = lethe_uring::Faults {
+        fsync_errno: Some(5), // EIO
+        ..lethe_uring::Faults::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = Options::default()
+        .max_size(Some(20_000))
+        .retention(lethe_core::retention::RetentionPolicy::new().max_count(100))
+        .io_uring(UringOptions::default().faults(faults));
+    let log = Writer::open(
+        dir.path().join("app.log"),
+        WriterOptions::default().file(file),
+    )
+    .unwrap();
+    let errors = collect_errors(&log);
+    numbered(&log, 10_000); // 130 000 bytes: six rotations
+    let m = log.close().unwrap();
+    assert_eq!(m.file.io, IoStatus::Uring);
+    assert!(m.file.rotations >= 6, "{:?}", m.file);
+    let errors = errors.lock().unwrap();
+    assert!(
+        errors.len() as u64 >= m.file.rotations,
+        "one fsync error per rotation: {errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .all(|(op, msg)| *op == Op::Sync && msg.contains("os error 5"))
+    );
+    assert_numbered(&contents(dir.path(), "app.log"), 10_000);
+    assert_eq!(names(dir.path()).len() as u64 - 1, m.file.rotations);
+}
+
+#[test]
+fn a_failed_linked_fsync_is_reported_once_and_not_retried() {
+    if skip("uring_failed_linked_fsync") {
+        return;
+    }
+    let faults = lethe_uring::Faults {
+        fsync_errno: Some(5), // EIO
+        ..lethe_uring::Faults::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = RotatingFile::open(
+        dir.path().join("app.log"),
+        Options::default()
+            .max_size(None)
+            .fsync(Fsync::EveryBytes(1000))
+            .io_uring(UringOptions::default().faults(faults)),
+    )
+    .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    file.set_error_handler(move |e| sink.lock().unwrap().push(e.op()));
+    // Each record crosses the 1000-byte threshold: one linked fsync per record.
+    for i in 0..20 {
+        file.write_record(format!("{i:0>999}\n").as_bytes())
+            .unwrap();
+    }
+    let stats = file.stats();
+    assert_eq!(stats.syncs, 20, "{stats:?}");
+    assert_eq!(*seen.lock().unwrap(), vec![Op::Sync; 20]);
+    assert_eq!(stats.errors, 20);
+    // The records are in the file; the failed fsyncs were reported, not retried.
+    let text = fs::read_to_string(dir.path().join("app.log")).unwrap();
+    assert_eq!(text.lines().count(), 20);
+}

@@ -415,7 +415,7 @@ impl Driver {
             for &(tag, res) in &self.results {
                 match tag & ((1 << TAG_BITS) - 1) {
                     0 => write_res = res,
-                    _ => sync_res = Some(res),
+                    _ => sync_res = Some(self.faults.fsync_result(res)),
                 }
             }
             match write_res {
@@ -684,6 +684,10 @@ impl Driver {
         }
         let mut failed: Option<ChainError> = None;
         for (i, (step, &res)) in steps.iter().zip(&results).enumerate() {
+            let res = match step {
+                Step::Fsync(_) => self.faults.fsync_result(res),
+                _ => res,
+            };
             if res == -libc::ECANCELED {
                 self.stats.cancelled += 1;
                 if let Some(f) = failed.as_mut() {

@@ -70,6 +70,10 @@ pub struct Faults {
     pub probe_errno: Option<i32>,
     /// Opcodes to treat as unsupported, as if the probe had not listed them.
     pub unsupported: Vec<u8>,
+    /// Report this errno for every `FSYNC` that completed successfully (the fsync did run;
+    /// only its result is replaced), to exercise the handling of a failed fsync, including
+    /// linked steps that the kernel ran anyway.
+    pub fsync_errno: Option<i32>,
 }
 
 impl Faults {
@@ -82,6 +86,14 @@ impl Faults {
     fn setup_error(&self, with_flags: bool) -> Option<i32> {
         self.setup_errno
             .filter(|_| with_flags || !self.setup_error_with_flags_only)
+    }
+
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    fn fsync_result(&self, res: i32) -> i32 {
+        match self.fsync_errno {
+            Some(errno) if res == 0 => -errno,
+            _ => res,
+        }
     }
 
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]

@@ -477,3 +477,25 @@ fn sqpoll_ring_writes_and_syncs() {
     assert_eq!(fs::read(&path).unwrap(), data);
     println!("sqpoll: {:?}", d.stats());
 }
+
+#[test]
+fn a_failed_linked_fsync_is_reported_and_not_retried() {
+    let faults = Faults {
+        fsync_errno: Some(libc::EIO),
+        ..Faults::default()
+    };
+    let Some(mut d) = driver("failed_fsync", DriverOptions::default().faults(faults)) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("a.log");
+    let file = append(&path);
+    let out = d.write(file.as_fd(), b"data\n", true);
+    assert_eq!(out.written, 5);
+    assert!(out.error.is_none());
+    let synced = out.synced.expect("the fsync's outcome");
+    assert_eq!(synced.unwrap_err().raw_os_error(), Some(libc::EIO));
+    // One write, one fsync, one enter: no second fsync to "make sure".
+    assert_eq!((d.stats().writes, d.stats().enters), (1, 1));
+    assert_eq!(fs::read(&path).unwrap(), b"data\n");
+}
