@@ -112,6 +112,12 @@ pub(crate) struct Args {
     /// checksums, backups removed, lines dropped (--on-full drop) and lost, errors.
     #[arg(long)]
     pub(crate) stats: bool,
+
+    /// Write through io_uring (Linux): batches with their fsyncs, and each rotation's
+    /// fsync/rename/fsync-directory as one linked submission. Where io_uring cannot be
+    /// used, a warning says why and lethe writes with ordinary syscalls.
+    #[arg(long)]
+    pub(crate) uring: bool,
 }
 
 impl Args {
@@ -158,8 +164,11 @@ impl Args {
             confine_to: None,
             free_space_on_full: None,
             shared: self.shared.then_some(true),
+            uring: self.uring.then(|| "on".to_owned()),
         };
-        let config = preset.overlay(file).overlay(env).overlay(flags);
+        let mut config = preset.overlay(file).overlay(env).overlay(flags);
+        // io_uring is opt-in for the command (--uring, `uring` in the file, LETHE_URING).
+        config.uring.get_or_insert_with(|| "off".to_owned());
         let options = config.build().map_err(flag_message)?;
         // The whole line is in memory already; never refuse one for its length.
         Ok(options.max_record_len(usize::MAX))

@@ -69,6 +69,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let lethe_std::IoStatus::Fallback(_) = log.metrics().file.io {
+        // The reason follows from the error handler (it was reported at open).
+        say!("lethe: warning: io_uring cannot be used here; writing with ordinary syscalls");
+    }
     let mut background = pump::RateLimited::new();
     log.set_error_handler(move |e| background.say(e));
     // A file that does not end in a newline holds a torn last line (the previous run was

@@ -9,6 +9,7 @@ use lethe_core::ring::{MAX_CAPACITY, MIN_CAPACITY};
 use lethe_core::rotation::Schedule;
 use lethe_core::size::parse_size;
 
+use crate::io_backend::{Uring, UringOptions};
 use crate::rotating_file::{Fsync, Options};
 use crate::writer::{Backpressure, Mode, WriterOptions};
 
@@ -40,6 +41,7 @@ use crate::writer::{Backpressure, Mode, WriterOptions};
 /// | `confine_to` | `LETHE_CONFINE_TO` | a directory the log path must resolve inside | none |
 /// | `shared` | `LETHE_SHARED` | `true`/`false`: several processes write this file (`flock`; needs `mode` `async`) | `false` |
 /// | `time_zone` | `LETHE_TIME_ZONE` | `utc`, `local`, or an IANA name such as `Europe/Paris` | `utc` |
+/// | `uring` | `LETHE_URING` | `off`, `on` (io_uring, falling back to blocking syscalls with a reported reason), `strict` (io_uring or fail) | `on` with the `uring` feature, else `off` |
 ///
 /// Presets ([`Config::preset`]):
 ///
@@ -105,6 +107,8 @@ pub struct Config {
     pub free_space_on_full: Option<bool>,
     /// Several processes write this file ([`Options::shared`](crate::Options::shared)).
     pub shared: Option<bool>,
+    /// Write through io_uring: `off`, `on` or `strict`.
+    pub uring: Option<String>,
 }
 
 /// An invalid configuration value: which field, the value, and the rule it broke.
@@ -215,6 +219,7 @@ impl Config {
             confine_to: over.confine_to.or(self.confine_to),
             free_space_on_full: over.free_space_on_full.or(self.free_space_on_full),
             shared: over.shared.or(self.shared),
+            uring: over.uring.or(self.uring),
         }
     }
 
@@ -281,6 +286,7 @@ impl Config {
             confine_to: text("confine_to")?,
             free_space_on_full: boolean("free_space_on_full")?,
             shared: boolean("shared")?,
+            uring: text("uring")?,
         })
     }
 
@@ -458,6 +464,15 @@ impl Config {
         }
         if let Some(dir) = &self.confine_to {
             file = file.confine_to(dir);
+        }
+        if let Some(v) = &self.uring {
+            let mode = match v.as_str() {
+                "off" | "false" => Uring::Off,
+                "on" | "true" => Uring::On,
+                "strict" => Uring::Strict,
+                _ => return Err(ConfigError::new("uring", v, "expected off, on or strict")),
+            };
+            file = file.io_uring(UringOptions::default().mode(mode));
         }
         let file = file
             .max_size(max_size)

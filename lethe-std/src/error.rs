@@ -37,6 +37,10 @@ pub enum Op {
     /// Taking or releasing a shared-mode lock (`flock` on `<file>.lock`), or checking
     /// that the file system supports it.
     Lock,
+    /// Setting up io_uring ([`Options::io_uring`](crate::Options::io_uring)): with
+    /// [`Uring::On`](crate::Uring::On) this is reported and the file falls back to
+    /// blocking syscalls; with [`Uring::Strict`](crate::Uring::Strict) opening fails.
+    SetupUring,
 }
 
 impl Op {
@@ -56,13 +60,14 @@ impl Op {
             Op::Verify => "verify",
             Op::Spawn => "start worker for",
             Op::Lock => "lock",
+            Op::SetupUring => "set up io_uring for",
         }
     }
 }
 
 impl Op {
     /// Every operation, in declaration order (the order of [`ErrorCounts::iter`]).
-    pub const ALL: [Op; 13] = [
+    pub const ALL: [Op; 14] = [
         Op::CheckPath,
         Op::CreateDir,
         Op::Open,
@@ -76,6 +81,7 @@ impl Op {
         Op::Verify,
         Op::Spawn,
         Op::Lock,
+        Op::SetupUring,
     ];
 
     /// This operation's position in [`Op::ALL`].
@@ -94,6 +100,7 @@ impl Op {
             Op::Verify => 10,
             Op::Spawn => 11,
             Op::Lock => 12,
+            Op::SetupUring => 13,
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod clock;
 mod config;
 mod error;
 mod events;
+mod io_backend;
 mod lock_file;
 mod rings;
 mod rotating_file;
@@ -41,7 +42,8 @@ mod workers;
 mod writer;
 
 /// io_uring availability (feature `uring`): [`probe`](uring::probe) tells whether this
-/// process may use io_uring, and why not. The writer does not submit through io_uring yet.
+/// process may use io_uring, and why not. Whether a file writes through io_uring is set
+/// with [`Options::io_uring`] and reported in [`Stats::io`].
 #[cfg(feature = "uring")]
 pub mod uring {
     pub use lethe_uring::{Unavailable, probe};
@@ -50,6 +52,7 @@ pub mod uring {
 pub use config::{Config, ConfigError};
 pub use error::{Error, ErrorCounts, Op};
 pub use events::RotateEvent;
+pub use io_backend::{FallbackReason, IoStatus, Uring, UringOptions};
 pub use rotating_file::{BatchError, Fsync, MAX_BATCH, MAX_PATH_LEN, Options, RotatingFile, Stats};
 pub use sync_writer::SyncWriter;
 pub use writer::{Backpressure, Metrics, Mode, Writer, WriterOptions};

@@ -18,6 +18,7 @@ use crate::backups;
 use crate::clock::{Clock, SystemClock, system_time_to_unix};
 use crate::error::{Error, ErrorCounts, Op};
 use crate::events::RotateEvent;
+use crate::io_backend::{self, IoBackend, IoStatus, UringOptions};
 use crate::workers::{Pool, Shared};
 
 pub(crate) mod shared;
@@ -70,12 +71,13 @@ pub struct Options {
     sweep_every: Option<std::time::Duration>,
     free_space_on_full: bool,
     retention: RetentionPolicy,
-    file_mode: u32,
+    pub(crate) file_mode: u32,
     dir_mode: u32,
-    sync_on_rotate: bool,
+    pub(crate) sync_on_rotate: bool,
     fsync: Fsync,
     shared: bool,
     shared_strict: bool,
+    uring: UringOptions,
 }
 
 /// When a [`RotatingFile`] `fsync`s its active file, besides rotation
@@ -118,6 +120,7 @@ impl Default for Options {
             fsync: Fsync::Never,
             shared: false,
             shared_strict: false,
+            uring: UringOptions::default(),
         }
     }
 }
@@ -299,6 +302,16 @@ impl Options {
         self.shared
     }
 
+    /// Whether batches and rotations go through io_uring (see [`UringOptions`]; the
+    /// `uring` feature makes [`Uring::On`](crate::Uring::On) the default). The
+    /// [`SyncWriter`](crate::SyncWriter), which writes on its callers' threads, always
+    /// uses plain syscalls.
+    #[must_use]
+    pub fn io_uring(mut self, uring: UringOptions) -> Options {
+        self.uring = uring;
+        self
+    }
+
     /// Whether a rotation fsyncs the finished file before renaming it and the directory
     /// after.
     #[must_use]
@@ -376,6 +389,8 @@ pub struct Stats {
     /// those returned to a caller (a failed write, rotation or `fsync`). A
     /// [`Writer`](crate::Writer)'s consumer reports its write failures, so each counts once.
     pub errors_by_op: ErrorCounts,
+    /// Whether writes and rotations go through io_uring, or why they do not.
+    pub io: IoStatus,
 }
 
 /// A log file that rotates by size and/or time and keeps a bounded set of backups.
@@ -413,6 +428,8 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     pool: Pool,
     /// Shared mode's state ([`Options::shared`]); `None` for a single-process file.
     coord: Option<shared::Coordinator>,
+    /// Blocking syscalls or io_uring.
+    io: IoBackend,
 }
 
 impl RotatingFile<SystemClock> {
@@ -505,6 +522,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         if path.is_dir() {
             return Err(invalid("the path is a directory".into()));
         }
+        let (io, io_status, io_fallback) = IoBackend::open(&options.uring, path)?;
         let now = clock.now();
         let offset = offset_at(&options, now);
         let mut errors = Vec::new();
@@ -539,9 +557,10 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 options.retention,
                 Arc::clone(&clock) as Arc<dyn Clock>,
             )
-            .with_maintenance_lock(maintenance),
+            .with_maintenance_lock(maintenance)
+            .with_io_status(io_status),
         );
-        for e in errors {
+        for e in errors.into_iter().chain(io_fallback) {
             shared.report(e);
         }
         shared
@@ -567,6 +586,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             shared,
             pool,
             coord,
+            io,
         })
     }
 
@@ -750,8 +770,21 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 stage.extend_from_slice(r);
             }
             let mut written_total = 0usize;
+            // On the uring path, an fsync the policy will want after this run goes out
+            // linked behind its write, in the same submission.
+            let link_sync = self.io.links_fsync()
+                && io_backend::fsync_due(
+                    self.options.fsync,
+                    self.unsynced,
+                    stage.len() as u64,
+                    self.synced_at,
+                    now,
+                );
             while written_total < stage.len() {
-                match io::Write::write(&mut self.file, &stage[written_total..]) {
+                match self
+                    .io
+                    .write(&self.file, &stage[written_total..], link_sync)
+                {
                     Ok(0) => {
                         self.stage = stage;
                         let e = io::Error::new(io::ErrorKind::WriteZero, "write returned 0");
@@ -776,6 +809,15 @@ impl<C: Clock + 'static> RotatingFile<C> {
             c.records.fetch_add((end - done) as u64, Ordering::Relaxed);
             c.bytes.fetch_add(stage_len as u64, Ordering::Relaxed);
             self.unsynced += stage_len as u64;
+            if let Some(synced) = self.io.take_synced() {
+                c.syncs.fetch_add(1, Ordering::Relaxed);
+                self.unsynced = 0;
+                self.synced_at = now;
+                if let Err(e) = synced {
+                    // Reported, never retried (see `Fsync`), as `tick` does.
+                    self.shared.report(Error::new(Op::Sync, &self.path, e));
+                }
+            }
             done = end;
             partial = 0;
         }
@@ -909,7 +951,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         if self.coord.is_some() {
             return self.shared_rotate(now, reason, len);
         }
-        let (name, file) = retire_active(
+        let (name, file) = self.io.retire(
             &self.path,
             &self.file,
             &self.shared,

@@ -151,7 +151,8 @@ impl<C: Clock + 'static> SyncWriter<C> {
         clock: C,
     ) -> Result<SyncWriter<C>, Error> {
         // Validation, directory creation, recovery and the resume state come from the
-        // rotating file; the writer then takes its parts.
+        // rotating file; the writer then takes its parts. It writes on its callers'
+        // threads with plain syscalls, so it sets up no io_uring.
         if options.is_shared() {
             let e = io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -160,7 +161,10 @@ impl<C: Clock + 'static> SyncWriter<C> {
             );
             return Err(Error::new(Op::CheckPath, path.as_ref(), e));
         }
-        let file = RotatingFile::open_with_clock(path, options.clone(), clock)?;
+        let blocking = options
+            .clone()
+            .io_uring(crate::UringOptions::default().mode(crate::Uring::Off));
+        let file = RotatingFile::open_with_clock(path, blocking, clock)?;
         let parts = file.into_parts();
         let segment = Segment {
             file: parts.file,

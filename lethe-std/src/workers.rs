@@ -21,6 +21,7 @@ use crate::backups::Naming;
 use crate::clock::Clock;
 use crate::error::{AtomicErrorCounts, Error, Op};
 use crate::events::{RotateEvent, RotateHook};
+use crate::io_backend::IoStatus;
 use crate::lock_file::{MaintenanceGuard, MaintenanceLock};
 use crate::rotating_file::Stats;
 
@@ -62,6 +63,8 @@ pub(crate) struct Shared {
     on_rotate: Mutex<Option<RotateHook>>,
     /// Shared mode: serialises jobs, sweeps and cleanup with other processes.
     maintenance: Option<MaintenanceLock>,
+    /// Whether the file's writes go through io_uring, or why not (fixed at open).
+    io: IoStatus,
 }
 
 /// Where errors go: the handler, or a bounded backlog until one is set.
@@ -93,7 +96,14 @@ impl Shared {
             on_error: Mutex::new(Reporting::default()),
             on_rotate: Mutex::new(None),
             maintenance: None,
+            io: IoStatus::default(),
         }
+    }
+
+    /// Records whether the file's writes go through io_uring ([`Stats::io`]).
+    pub(crate) fn with_io_status(mut self, io: IoStatus) -> Shared {
+        self.io = io;
+        self
     }
 
     /// Shared mode: every job, sweep and disk-full cleanup holds `lock`.
@@ -171,6 +181,7 @@ impl Shared {
             inline_jobs: load(&c.inline_jobs),
             errors: load(&c.errors),
             errors_by_op: c.errors_by_op.load(),
+            io: self.io,
         }
     }
 

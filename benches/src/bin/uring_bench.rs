@@ -1,0 +1,295 @@
+//! io_uring against blocking syscalls for the async [`Writer`], in the same run (see
+//! docs/BENCHMARKS.md, "The io_uring path"):
+//!
+//! 1. `cache`: one thread writes 100-byte lines into the page cache (no rotation).
+//! 2. `fsync`: the same with `Fsync::EveryBytes(1 MiB)`; compared with
+//!    `fio --ioengine=io_uring` writing the same bytes with an fsync every 1 MiB.
+//! 3. `eight`: eight writers on eight threads, each file rotating every 4 MiB.
+//!
+//! Each workload runs in three modes: `blocking` (`Uring::Off`), `uring` (`Uring::Strict`,
+//! so a fallback cannot pass for io_uring) and `sqpoll` (`Uring::Strict` with SQPOLL).
+//! Lines per second are medians over the repetitions, modes interleaved. Syscalls per MiB
+//! come from a separate run of each case under `strace -c -f` (strace slows everything,
+//! so no timing is taken there); they count every syscall of the process, start-up and
+//! thread parking included, and separately the I/O calls (`write`, `writev`, `fsync`,
+//! `io_uring_enter`, `openat`, `renameat2`, ...).
+//!
+//! Usage:
+//! `cargo run --release -p lethe-benches --features uring --bin uring-bench [-- OPTIONS]`
+//!
+//! - `--dir DIR`: where the files go (default: a temporary directory under /tmp);
+//! - `--reps N`: repetitions per case (default 5);
+//! - `--scale F`: multiply the line counts (default 1.0: 1 000 000 lines for `cache`,
+//!   300 000 for `fsync`, 8 × 150 000 for `eight`);
+//! - `--modes LIST`: comma-separated subset of `blocking,uring,sqpoll` (blocking first;
+//!   default all three);
+//! - `--only WORKLOAD MODE`: run one case once and print its figures (what the strace runs
+//!   use).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use lethe_benches::{RECORD_LEN, record};
+use lethe_core::retention::RetentionPolicy;
+use lethe_std::{Fsync, IoStatus, Options, Uring, UringOptions, Writer, WriterOptions};
+
+const WORKLOADS: [&str; 3] = ["cache", "fsync", "eight"];
+const MODES: [&str; 3] = ["blocking", "uring", "sqpoll"];
+
+fn options(workload: &str, mode: &str) -> WriterOptions {
+    let uring = match mode {
+        "blocking" => UringOptions::default().mode(Uring::Off),
+        "uring" => UringOptions::default().mode(Uring::Strict),
+        "sqpoll" => UringOptions::default()
+            .mode(Uring::Strict)
+            .sqpoll(Some(100)),
+        other => panic!("unknown mode {other}"),
+    };
+    let file = Options::default().io_uring(uring);
+    let file = match workload {
+        "cache" => file.max_size(None),
+        "fsync" => file.max_size(None).fsync(Fsync::EveryBytes(1 << 20)),
+        "eight" => file
+            .max_size(Some(4 << 20))
+            .retention(RetentionPolicy::new().max_count(3)),
+        other => panic!("unknown workload {other}"),
+    };
+    WriterOptions::default().file(file)
+}
+
+fn lines_for(workload: &str, scale: f64) -> usize {
+    let base = match workload {
+        "cache" => 1_000_000,
+        "fsync" => 300_000,
+        _ => 150_000, // per file
+    };
+    ((base as f64) * scale) as usize
+}
+
+/// Runs one case: returns (lines written, bytes, seconds).
+fn run(dir: &Path, workload: &str, mode: &str, lines: usize) -> (usize, u64, f64) {
+    let case = dir.join(format!("{workload}-{mode}"));
+    let _ = std::fs::remove_dir_all(&case);
+    std::fs::create_dir_all(&case).expect("create the case directory");
+    let files = if workload == "eight" { 8 } else { 1 };
+    let writers: Vec<Writer> = (0..files)
+        .map(|i| {
+            Writer::open(case.join(format!("app{i}.log")), options(workload, mode))
+                .expect("open the writer")
+        })
+        .collect();
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for (t, log) in writers.iter().enumerate() {
+            s.spawn(move || {
+                let line = record(t as u64);
+                for _ in 0..lines {
+                    log.write_record(&line).expect("write");
+                }
+            });
+        }
+    });
+    let mut bytes = 0;
+    for log in writers {
+        let m = log.close().expect("close");
+        let want = if mode == "blocking" {
+            IoStatus::Blocking
+        } else {
+            IoStatus::Uring
+        };
+        assert_eq!(m.file.io, want, "{workload}/{mode} took the wrong path");
+        assert_eq!(m.writes, lines as u64);
+        bytes += m.bytes;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&case);
+    (lines * files, bytes, secs)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Runs this binary with `--only` under `strace -c -f`: (all syscalls, I/O syscalls, MiB).
+fn strace(dir: &Path, workload: &str, mode: &str, lines: usize) -> Option<(f64, f64, f64)> {
+    let out = dir.join(format!("strace-{workload}-{mode}.txt"));
+    let exe = std::env::current_exe().ok()?;
+    let status = Command::new("strace")
+        .args(["-c", "-f", "-o"])
+        .arg(&out)
+        .arg(&exe)
+        .args(["--dir"])
+        .arg(dir)
+        .args(["--only", workload, mode, "--lines", &lines.to_string()])
+        .output()
+        .ok()?;
+    if !status.status.success() {
+        eprintln!(
+            "strace run failed: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        return None;
+    }
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    let bytes: f64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("bytes "))
+        .and_then(|b| b.trim().parse().ok())?;
+    let table = std::fs::read_to_string(&out).ok()?;
+    let mut total = 0.0;
+    let mut io = 0.0;
+    for line in table.lines() {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let (Some(name), Some(calls)) = (cols.last(), cols.get(3)) else {
+            continue;
+        };
+        let Ok(calls) = calls.parse::<f64>() else {
+            continue;
+        };
+        match *name {
+            "total" => total = calls,
+            "write" | "writev" | "pwrite64" | "pwritev" | "fsync" | "fdatasync"
+            | "io_uring_enter" | "rename" | "renameat" | "renameat2" | "openat" => io += calls,
+            _ => {}
+        }
+    }
+    let mib = bytes / (1 << 20) as f64;
+    Some((total / mib, io / mib, mib))
+}
+
+/// `fio --ioengine=io_uring` writing `bytes` with an fsync every 1 MiB, in `dir`: MiB/s.
+fn fio(dir: &Path, bytes: u64) -> Option<f64> {
+    let size = format!("{}k", bytes / 1024);
+    let out = Command::new("fio")
+        .args([
+            "--name=lethe-w2",
+            "--ioengine=io_uring",
+            "--rw=write",
+            "--bs=64k",
+            "--fsync=16", // 16 × 64 KiB: an fsync every 1 MiB, like workload 2
+            "--end_fsync=1",
+            "--iodepth=1",
+            "--direct=0",
+            "--output-format=json",
+        ])
+        .arg(format!("--size={size}"))
+        .arg(format!("--directory={}", dir.display()))
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!("fio failed: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    let json = String::from_utf8_lossy(&out.stdout);
+    let write = json.find("\"write\" : {")?;
+    let rest = &json[write..];
+    let at = rest.find("\"bw_bytes\"")?;
+    let num: String = rest[at + 10..]
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let _ = std::fs::remove_file(dir.join("lethe-w2.0.0"));
+    Some(num.parse::<f64>().ok()? / (1 << 20) as f64)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut dir: Option<PathBuf> = None;
+    let mut reps = 5;
+    let mut scale = 1.0;
+    let mut only: Option<(String, String)> = None;
+    let mut lines_override = None;
+    let mut modes: Vec<&str> = MODES.to_vec();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--dir" => dir = args.next().map(PathBuf::from),
+            "--reps" => reps = args.next().and_then(|v| v.parse().ok()).expect("--reps N"),
+            "--scale" => scale = args.next().and_then(|v| v.parse().ok()).expect("--scale F"),
+            "--lines" => lines_override = args.next().and_then(|v| v.parse().ok()),
+            "--modes" => {
+                let list = args.next().expect("--modes LIST");
+                modes = MODES
+                    .iter()
+                    .copied()
+                    .filter(|m| list.split(',').any(|x| x == *m))
+                    .collect();
+                assert_eq!(
+                    modes.first(),
+                    Some(&"blocking"),
+                    "--modes must include blocking"
+                );
+            }
+            "--only" => {
+                let w = args.next().expect("--only WORKLOAD MODE");
+                let m = args.next().expect("--only WORKLOAD MODE");
+                only = Some((w, m));
+            }
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let dir = dir.unwrap_or_else(|| tmp.path().to_path_buf());
+    if let Some((w, m)) = only {
+        let lines = lines_override.unwrap_or_else(|| lines_for(&w, scale));
+        let (n, bytes, secs) = run(&dir, &w, &m, lines);
+        println!("lines {n}");
+        println!("bytes {bytes}");
+        println!("secs {secs:.3}");
+        return;
+    }
+    println!(
+        "uring-bench: {RECORD_LEN}-byte lines, {reps} repetitions, modes interleaved, \
+         directory {}",
+        dir.display()
+    );
+    let mut fsync_bytes = 0;
+    let mut fsync_uring_mib_s = 0.0;
+    for w in WORKLOADS {
+        let lines = lines_for(w, scale);
+        let mut rates: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+        let mut mib_s: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+        for _ in 0..reps {
+            for (i, m) in modes.iter().enumerate() {
+                let (n, bytes, secs) = run(&dir, w, m, lines);
+                rates[i].push(n as f64 / secs);
+                mib_s[i].push(bytes as f64 / (1 << 20) as f64 / secs);
+                if w == "fsync" {
+                    fsync_bytes = bytes;
+                }
+            }
+        }
+        let base = median(&mut rates[0].clone());
+        println!("\n{w}: {lines} lines per writer");
+        println!(
+            "  {:<9} {:>12} {:>9} {:>8} {:>16} {:>16}",
+            "mode", "lines/s", "MiB/s", "vs block", "syscalls/MiB", "I/O calls/MiB"
+        );
+        for (i, m) in modes.iter().enumerate() {
+            let r = median(&mut rates[i]);
+            let b = median(&mut mib_s[i]);
+            if w == "fsync" && *m == "uring" {
+                fsync_uring_mib_s = b;
+            }
+            let calls = strace(&dir, w, m, lines);
+            let (all, io) = calls.map_or(("n/a".into(), "n/a".into()), |(a, io, _)| {
+                (format!("{a:.1}"), format!("{io:.1}"))
+            });
+            println!(
+                "  {m:<9} {r:>12.0} {b:>9.1} {:>8.2} {all:>16} {io:>16}",
+                r / base
+            );
+        }
+    }
+    match fio(&dir, fsync_bytes) {
+        Some(bw) => println!(
+            "\nfio --ioengine=io_uring, bs=64k, fsync every 1 MiB, {} MiB: {bw:.1} MiB/s; \
+             lethe uring in workload 2: {fsync_uring_mib_s:.1} MiB/s = {:.0} % of fio",
+            fsync_bytes >> 20,
+            100.0 * fsync_uring_mib_s / bw
+        ),
+        None => println!("\nfio not available: install it (apt-get install fio) to compare"),
+    }
+}

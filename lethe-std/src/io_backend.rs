@@ -1,0 +1,440 @@
+//! The I/O seam of [`RotatingFile`](crate::RotatingFile): a batch's `write` and a
+//! rotation's `fsync → rename → open → fsync(dir)` go either through plain syscalls or,
+//! with the `uring` feature, through lethe-uring's io_uring [`Driver`](lethe_uring::Driver).
+//!
+//! io_uring is chosen at open ([`Options::io_uring`](crate::Options::io_uring)). If it
+//! cannot be used (the kernel lacks it, `kernel.io_uring_disabled` or seccomp forbids it,
+//! the memlock limit is too low, an opcode is missing, or the crate was built without the
+//! feature), the file falls back to the blocking path, reports why to the error handler
+//! ([`Op::SetupUring`]) and in [`Stats::io`](crate::Stats::io); in
+//! [`Uring::Strict`] mode the open fails instead.
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+
+use lethe_core::civil::{UnixTime, UtcOffset};
+use lethe_core::naming::BackupName;
+
+use crate::error::{Error, Op};
+use crate::rotating_file::{Fsync, Options, retire_active};
+use crate::workers::Shared;
+
+/// Whether a [`RotatingFile`](crate::RotatingFile) (and so the [`Writer`](crate::Writer)'s
+/// consumer) writes through io_uring.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Uring {
+    /// Plain blocking syscalls. The default without the `uring` feature.
+    Off,
+    /// io_uring if this process may use it, otherwise the blocking path with the reason
+    /// reported ([`IoStatus::Fallback`] and the error handler). The default with the
+    /// `uring` feature.
+    On,
+    /// io_uring or nothing: opening fails ([`Op::SetupUring`]) if it cannot be used.
+    Strict,
+}
+
+impl Default for Uring {
+    fn default() -> Uring {
+        if cfg!(feature = "uring") {
+            Uring::On
+        } else {
+            Uring::Off
+        }
+    }
+}
+
+/// io_uring settings of a [`RotatingFile`](crate::RotatingFile)
+/// ([`Options::io_uring`](crate::Options::io_uring)).
+///
+/// | setting | default |
+/// |---|---|
+/// | [`mode`](UringOptions::mode) | [`Uring::On`] with the `uring` feature, else [`Uring::Off`] |
+/// | [`sqpoll`](UringOptions::sqpoll) | off |
+/// | [`fixed_buffer`](UringOptions::fixed_buffer) | off |
+#[derive(Clone, Debug, Default)]
+pub struct UringOptions {
+    mode: Uring,
+    sqpoll: Option<u32>,
+    fixed_buffer: Option<usize>,
+    #[cfg(all(feature = "uring", target_os = "linux"))]
+    faults: lethe_uring::Faults,
+}
+
+impl UringOptions {
+    /// Off, on (with fallback) or strict.
+    #[must_use]
+    pub fn mode(mut self, mode: Uring) -> UringOptions {
+        self.mode = mode;
+        self
+    }
+
+    /// Opt-in: a kernel thread polls the submission queue (idling out after `idle_ms`),
+    /// which saves the submission syscalls at the price of a busy CPU while logging.
+    #[must_use]
+    pub fn sqpoll(mut self, idle_ms: Option<u32>) -> UringOptions {
+        self.sqpoll = idle_ms;
+        self
+    }
+
+    /// Opt-in: write batches from one registered buffer of `bytes` (`WRITE_FIXED`). It
+    /// counts against `RLIMIT_MEMLOCK`; if registering fails, writes stay `WRITEV`.
+    #[must_use]
+    pub fn fixed_buffer(mut self, bytes: Option<usize>) -> UringOptions {
+        self.fixed_buffer = bytes;
+        self
+    }
+
+    /// Test hook: faults to inject into the driver.
+    #[cfg(all(feature = "uring", target_os = "linux"))]
+    #[doc(hidden)]
+    #[must_use]
+    pub fn faults(mut self, faults: lethe_uring::Faults) -> UringOptions {
+        self.faults = faults;
+        self
+    }
+
+    /// The configured mode.
+    pub fn get_mode(&self) -> Uring {
+        self.mode
+    }
+}
+
+/// Which path a [`RotatingFile`](crate::RotatingFile)'s I/O takes
+/// ([`Stats::io`](crate::Stats::io)).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IoStatus {
+    /// Blocking syscalls, as configured ([`Uring::Off`]).
+    #[default]
+    Blocking,
+    /// io_uring.
+    Uring,
+    /// io_uring was asked for ([`Uring::On`]) but cannot be used; blocking syscalls. The
+    /// full reason went to the error handler.
+    Fallback(FallbackReason),
+}
+
+/// Why io_uring could not be used.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FallbackReason {
+    /// lethe-std was built without its `uring` feature, or not for Linux.
+    NotBuilt,
+    /// Setting up the ring failed with this errno: `EPERM` (`kernel.io_uring_disabled`,
+    /// seccomp), `ENOSYS` (no io_uring), `ENOMEM` (memlock limit).
+    Setup(i32),
+    /// The kernel lacks an opcode the driver needs (`WRITEV`, `FSYNC`).
+    MissingOpcode,
+}
+
+/// The I/O path of one rotating file.
+pub(crate) enum IoBackend {
+    Blocking,
+    #[cfg(all(feature = "uring", target_os = "linux"))]
+    Uring(Box<uring::State>),
+}
+
+impl IoBackend {
+    /// The backend `options` ask for, its status, and the reason to report if it fell
+    /// back.
+    ///
+    /// # Errors
+    ///
+    /// [`Op::SetupUring`] in [`Uring::Strict`] mode when io_uring cannot be used.
+    pub(crate) fn open(
+        options: &UringOptions,
+        path: &Path,
+    ) -> Result<(IoBackend, IoStatus, Option<Error>), Error> {
+        if options.mode == Uring::Off {
+            return Ok((IoBackend::Blocking, IoStatus::Blocking, None));
+        }
+        let (reason, error) = match uring::open(options) {
+            Ok(state) => return Ok((IoBackend::from_uring(state), IoStatus::Uring, None)),
+            Err(e) => e,
+        };
+        let error = Error::new(Op::SetupUring, path, error);
+        if options.mode == Uring::Strict {
+            return Err(error);
+        }
+        Ok((IoBackend::Blocking, IoStatus::Fallback(reason), Some(error)))
+    }
+
+    /// Writes (a prefix of) `buf` to the end of `file`, like `write(2)`: `Ok(n)` with
+    /// `n > 0` is progress, an error comes back only when nothing more could be written.
+    /// With `sync`, the uring path links an `fsync` behind the write; its outcome is
+    /// collected with [`IoBackend::take_synced`].
+    #[cfg_attr(
+        not(all(feature = "uring", target_os = "linux")),
+        allow(unused_variables)
+    )]
+    pub(crate) fn write(&mut self, file: &File, buf: &[u8], sync: bool) -> io::Result<usize> {
+        match self {
+            IoBackend::Blocking => io::Write::write(&mut &*file, buf),
+            #[cfg(all(feature = "uring", target_os = "linux"))]
+            IoBackend::Uring(state) => state.write(file, buf, sync),
+        }
+    }
+
+    /// Whether this path can link an `fsync` behind a write (so asking for one saves a
+    /// syscall).
+    pub(crate) fn links_fsync(&self) -> bool {
+        !matches!(self, IoBackend::Blocking)
+    }
+
+    /// The outcome of an `fsync` linked behind the writes since the last call.
+    pub(crate) fn take_synced(&mut self) -> Option<io::Result<()>> {
+        match self {
+            IoBackend::Blocking => None,
+            #[cfg(all(feature = "uring", target_os = "linux"))]
+            IoBackend::Uring(state) => state.synced.take(),
+        }
+    }
+
+    /// The file-system half of a rotation (see [`retire_active`]); on the uring path one
+    /// linked chain `FSYNC(file) → RENAMEAT(NOREPLACE) → OPENAT → FSYNC(dir)`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn retire(
+        &mut self,
+        path: &Path,
+        old: &File,
+        shared: &Shared,
+        options: &Options,
+        sequence: u64,
+        now: UnixTime,
+        offset: UtcOffset,
+    ) -> Result<(BackupName, File), Error> {
+        match self {
+            IoBackend::Blocking => retire_active(path, old, shared, options, sequence, now, offset),
+            #[cfg(all(feature = "uring", target_os = "linux"))]
+            IoBackend::Uring(state) => {
+                state.retire(path, old, shared, options, sequence, now, offset)
+            }
+        }
+    }
+
+    #[cfg(all(feature = "uring", target_os = "linux"))]
+    fn from_uring(state: uring::State) -> IoBackend {
+        IoBackend::Uring(Box::new(state))
+    }
+
+    #[cfg(not(all(feature = "uring", target_os = "linux")))]
+    fn from_uring(state: uring::State) -> IoBackend {
+        match state {}
+    }
+}
+
+/// Whether the [`Fsync`] policy wants an `fsync` once `more` bytes are written on top of
+/// `unsynced`, at `now` (the last `fsync` was at `synced_at`). The same rule as
+/// [`RotatingFile::tick`](crate::RotatingFile::tick), looked at before the write so the
+/// uring path can link the `fsync` behind it.
+pub(crate) fn fsync_due(
+    policy: Fsync,
+    unsynced: u64,
+    more: u64,
+    synced_at: UnixTime,
+    now: UnixTime,
+) -> bool {
+    match policy {
+        Fsync::Never => false,
+        Fsync::EveryBytes(n) => unsynced + more >= n.max(1),
+        Fsync::Every(d) => {
+            unsynced + more > 0
+                && now.secs().saturating_sub(synced_at.secs())
+                    >= i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+        }
+    }
+}
+
+#[cfg(all(feature = "uring", target_os = "linux"))]
+mod uring {
+    use std::ffi::CString;
+    use std::fs::File;
+    use std::io::{self, IoSlice};
+    use std::os::fd::AsFd as _;
+    use std::os::unix::ffi::OsStrExt as _;
+    use std::path::Path;
+
+    use lethe_core::civil::{UnixTime, UtcOffset};
+    use lethe_core::naming::{BackupName, Form};
+    use lethe_uring::{Driver, DriverOptions, Step};
+    use rustix::fs::OFlags;
+
+    use super::{FallbackReason, UringOptions};
+    use crate::error::{Error, Op};
+    use crate::rotating_file::{Options, open_append};
+    use crate::workers::Shared;
+
+    /// `RENAME_NOREPLACE`.
+    const NOREPLACE: u32 = 1;
+
+    pub(crate) struct State {
+        driver: Driver,
+        /// The linked `fsync`'s outcome, until `take_synced`.
+        pub(super) synced: Option<io::Result<()>>,
+    }
+
+    pub(super) fn open(options: &UringOptions) -> Result<State, (FallbackReason, io::Error)> {
+        let driver = Driver::new(
+            DriverOptions::default()
+                .sqpoll(options.sqpoll)
+                .fixed_buffer(options.fixed_buffer)
+                .faults(options.faults.clone()),
+        )
+        .map_err(|e| {
+            let reason = match e.step() {
+                "register_probe" => FallbackReason::MissingOpcode,
+                _ => FallbackReason::Setup(e.io_error().raw_os_error().unwrap_or(0)),
+            };
+            let kind = e.io_error().kind();
+            (
+                reason,
+                io::Error::new(kind, format!("{e}; writing with blocking syscalls instead")),
+            )
+        })?;
+        Ok(State {
+            driver,
+            synced: None,
+        })
+    }
+
+    impl State {
+        pub(super) fn write(&mut self, file: &File, buf: &[u8], sync: bool) -> io::Result<usize> {
+            let out = self
+                .driver
+                .write_vectored(file.as_fd(), &[IoSlice::new(buf)], sync);
+            if out.synced.is_some() {
+                self.synced = out.synced;
+            }
+            match (out.written, out.error) {
+                (0, Some(e)) => Err(e),
+                (n, _) => Ok(n),
+            }
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        pub(super) fn retire(
+            &mut self,
+            path: &Path,
+            old: &File,
+            shared: &Shared,
+            options: &Options,
+            sequence: u64,
+            now: UnixTime,
+            offset: UtcOffset,
+        ) -> Result<(BackupName, File), Error> {
+            let name = BackupName {
+                sequence,
+                time: UnixTime::from_secs_clamped(now.secs()),
+                offset,
+                form: Form::Raw,
+            };
+            let backup = shared.naming.path_of(&shared.dir, name)?;
+            let c = |p: &Path, op| {
+                CString::new(p.as_os_str().as_bytes()).map_err(|_| {
+                    Error::new(
+                        op,
+                        p,
+                        io::Error::new(io::ErrorKind::InvalidInput, "the path contains a NUL"),
+                    )
+                })
+            };
+            let (from, to) = (c(path, Op::Rename)?, c(&backup, Op::Rename)?);
+            let sync = options.sync_on_rotate;
+            let dir = if sync {
+                Some(File::open(&shared.dir).map_err(|e| Error::new(Op::Sync, &shared.dir, e))?)
+            } else {
+                None
+            };
+            let open = Step::Open {
+                path: &from,
+                flags: (OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE).bits() as i32,
+                mode: options.file_mode,
+            };
+            let rename = Step::Rename {
+                from: &from,
+                to: &to,
+                flags: NOREPLACE,
+            };
+            let steps_sync;
+            let steps_plain;
+            let steps: &[Step<'_>] = match &dir {
+                Some(dir) => {
+                    steps_sync = [
+                        Step::Fsync(old.as_fd()),
+                        rename,
+                        open,
+                        Step::Fsync(dir.as_fd()),
+                    ];
+                    &steps_sync
+                }
+                None => {
+                    steps_plain = [rename, open];
+                    &steps_plain
+                }
+            };
+            let rename_at = usize::from(sync); // index of the rename step
+            let op_of = |step: usize| match step {
+                s if s == rename_at => (Op::Rename, backup.as_path()),
+                s if s == rename_at + 1 => (Op::Open, path),
+                s if s == rename_at + 2 => (Op::Sync, shared.dir.as_path()),
+                _ => (Op::Sync, path),
+            };
+            match self.driver.run_chain(steps) {
+                Ok(out) => match out.opened {
+                    Some(fd) => Ok((name, File::from(fd))),
+                    // Unreachable: the chain's open succeeded.
+                    None => Ok((name, open_append(path, options.file_mode)?)),
+                },
+                Err(e) => {
+                    let renamed = e.step > rename_at || e.ran_anyway.contains(&rename_at);
+                    let (op, at) = op_of(e.step);
+                    let error = Error::new(op, at, e.error);
+                    if !renamed {
+                        // Nothing moved: the rotation failed and is retried, as on the
+                        // blocking path. A descriptor the kernel opened anyway (it reopened
+                        // the active file) is dropped.
+                        return Err(error);
+                    }
+                    // The active file is the backup now (the kernel ran the rename even
+                    // though an earlier fsync failed, or a later step failed): the
+                    // rotation happened. Report the failure, and finish it.
+                    let file = match e.opened {
+                        Some(fd) => File::from(fd),
+                        None => match open_append(path, options.file_mode) {
+                            Ok(f) => f,
+                            Err(open_error) => {
+                                shared.report(error);
+                                return Err(open_error);
+                            }
+                        },
+                    };
+                    shared.report(error);
+                    Ok((name, file))
+                }
+            }
+        }
+    }
+}
+
+/// Without the `uring` feature: io_uring was asked for, but is not built in.
+#[cfg(not(all(feature = "uring", target_os = "linux")))]
+mod uring {
+    use std::io;
+
+    use super::{FallbackReason, UringOptions};
+
+    pub(crate) enum State {}
+
+    pub(super) fn open(_: &UringOptions) -> Result<State, (FallbackReason, io::Error)> {
+        Err((
+            FallbackReason::NotBuilt,
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                "io_uring was asked for, but lethe-std was built without its `uring` feature \
+                 (or not for Linux); writing with blocking syscalls instead",
+            ),
+        ))
+    }
+}

@@ -1,0 +1,276 @@
+//! The io_uring path of the writer (feature `uring`): that it is really taken, linked
+//! fsyncs, rotation chains, short writes, and the fallback to blocking syscalls with its
+//! reason in the stats and the error handler (or an error in strict mode). Without the
+//! feature, see uring_off.rs.
+//!
+//! The rest of the writer's suite (writer.rs, rotating_file.rs, archive.rs) runs through
+//! the io_uring path too when the feature is on, because the feature makes it the default.
+#![cfg(feature = "uring")]
+
+use std::fs;
+use std::sync::{Arc, Mutex};
+
+use lethe_std::{
+    FallbackReason, Fsync, IoStatus, Op, Options, RotatingFile, Uring, UringOptions, Writer,
+    WriterOptions,
+};
+
+mod support;
+use support::{contents, names};
+
+/// Collects what reaches the error handler.
+fn collect_errors(log: &Writer) -> Arc<Mutex<Vec<(Op, String)>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    log.set_error_handler(move |e| sink.lock().unwrap().push((e.op(), e.to_string())));
+    seen
+}
+
+fn numbered(log: &Writer, n: usize) {
+    for i in 0..n {
+        log.write_record(format!("line {i:07}\n").as_bytes())
+            .unwrap();
+    }
+}
+
+fn assert_numbered(text: &str, n: usize) {
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), n, "line count");
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(*l, format!("line {i:07}"), "line {i}");
+    }
+}
+
+/// `Some(reason)` and a printed SKIP when io_uring is not usable here.
+fn skip(test: &str) -> bool {
+    match lethe_std::uring::probe() {
+        Ok(()) => false,
+        Err(e) => {
+            println!("SKIP: {test}: {e}");
+            eprintln!("SKIP: {test}: {e}");
+            true
+        }
+    }
+}
+
+#[test]
+fn the_writer_takes_the_uring_path_with_linked_fsyncs_and_chained_rotations() {
+    if skip("uring_path") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = Options::default()
+        .max_size(Some(64 * 1024))
+        .fsync(Fsync::EveryBytes(16 * 1024))
+        .retention(lethe_core::retention::RetentionPolicy::new().max_count(100));
+    let log = Writer::open(
+        dir.path().join("app.log"),
+        WriterOptions::default().file(file),
+    )
+    .unwrap();
+    let errors = collect_errors(&log);
+    numbered(&log, 20_000); // 260 000 bytes: four rotations
+    let m = log.close().unwrap();
+    assert_eq!(m.file.io, IoStatus::Uring);
+    assert!(errors.lock().unwrap().is_empty(), "{:?}", errors.lock());
+    assert_eq!(m.writes, 20_000);
+    assert!(m.file.rotations >= 3, "{:?}", m.file);
+    // Linked fsyncs every 16 KiB, and one per rotation.
+    assert!(m.file.syncs >= 260_000 / (64 * 1024) + 4, "{:?}", m.file);
+    assert_numbered(&contents(dir.path(), "app.log"), 20_000);
+    let backups = names(dir.path()).len() - 1;
+    assert_eq!(backups as u64, m.file.rotations);
+}
+
+#[test]
+fn short_writes_through_the_writer_lose_and_repeat_nothing() {
+    if skip("uring_short_writes") {
+        return;
+    }
+    let faults = lethe_uring::Faults {
+        max_write: Some(333),
+        ..lethe_uring::Faults::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = Options::default()
+        .max_size(Some(50_000))
+        .fsync(Fsync::EveryBytes(10_000))
+        .io_uring(UringOptions::default().faults(faults));
+    let log = Writer::open(
+        dir.path().join("app.log"),
+        WriterOptions::default().file(file),
+    )
+    .unwrap();
+    numbered(&log, 10_000);
+    let m = log.close().unwrap();
+    assert_eq!(m.file.io, IoStatus::Uring);
+    assert_numbered(&contents(dir.path(), "app.log"), 10_000);
+}
+
+#[test]
+fn rotation_falls_back_per_opcode_when_the_probe_fails() {
+    if skip("uring_probe_failure") {
+        return;
+    }
+    // No probe: the driver assumes a 5.1 kernel, so rename and open run as syscalls
+    // between the ring's fsyncs.
+    let faults = lethe_uring::Faults {
+        probe_errno: Some(libc_einval()),
+        ..lethe_uring::Faults::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = RotatingFile::open(
+        dir.path().join("app.log"),
+        Options::default()
+            .max_size(Some(1000))
+            .io_uring(UringOptions::default().faults(faults)),
+    )
+    .unwrap();
+    for i in 0..500 {
+        file.write_record(format!("line {i:07}\n").as_bytes())
+            .unwrap();
+    }
+    let stats = file.close().unwrap();
+    assert_eq!(stats.io, IoStatus::Uring);
+    assert!(stats.rotations >= 5);
+    assert_eq!(stats.errors, 0);
+    assert_numbered(&contents(dir.path(), "app.log"), 500);
+}
+
+#[test]
+fn setup_failure_falls_back_and_reports_why() {
+    let faults = lethe_uring::Faults {
+        setup_errno: Some(1), // EPERM, as from kernel.io_uring_disabled or seccomp
+        ..lethe_uring::Faults::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = Options::default().io_uring(UringOptions::default().faults(faults));
+    let log = Writer::open(
+        dir.path().join("app.log"),
+        WriterOptions::default().file(file),
+    )
+    .unwrap();
+    let errors = collect_errors(&log);
+    numbered(&log, 1000);
+    let m = log.close().unwrap();
+    assert_eq!(m.file.io, IoStatus::Fallback(FallbackReason::Setup(1)));
+    let errors = errors.lock().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, Op::SetupUring);
+    assert!(errors[0].1.contains("io_uring_setup"), "{}", errors[0].1);
+    assert!(errors[0].1.contains("blocking"), "{}", errors[0].1);
+    assert_eq!(m.file.errors, 1);
+    assert_numbered(&contents(dir.path(), "app.log"), 1000);
+}
+
+#[test]
+fn missing_opcode_falls_back_and_strict_mode_refuses() {
+    let missing = || lethe_uring::Faults {
+        unsupported: vec![lethe_uring::opcodes::WRITEV],
+        ..lethe_uring::Faults::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    if skip("uring_missing_opcode") {
+        return;
+    }
+    let mut file = RotatingFile::open(
+        &path,
+        Options::default().io_uring(UringOptions::default().faults(missing())),
+    )
+    .unwrap();
+    file.write_record(b"still written\n").unwrap();
+    let stats = file.close().unwrap();
+    assert_eq!(stats.io, IoStatus::Fallback(FallbackReason::MissingOpcode));
+    assert_eq!(fs::read_to_string(&path).unwrap(), "still written\n");
+
+    let strict = UringOptions::default()
+        .mode(Uring::Strict)
+        .faults(missing());
+    let err = match RotatingFile::open(&path, Options::default().io_uring(strict)) {
+        Ok(_) => panic!("strict mode opened without io_uring"),
+        Err(e) => e,
+    };
+    assert_eq!(err.op(), Op::SetupUring);
+    assert!(err.to_string().contains("IORING_OP_WRITEV"), "{err}");
+}
+
+fn libc_einval() -> i32 {
+    22
+}
+
+#[test]
+fn a_failed_fsync_in_the_rotation_chain_is_reported_and_the_rotation_completes() {
+    if skip("uring_failed_fsync") {
+        return;
+    }
+    // Every fsync through the ring reports EIO. The kernel runs the rename after a failed
+    // fsync anyway (it does not break the link), so each rotation has happened: it must be
+    // finished (new file in use), the error reported, and no line lost or repeated.
+    let faults = lethe_uring::Faults {
+        fsync_errno: Some(5), // EIO
+        ..lethe_uring::Faults::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = Options::default()
+        .max_size(Some(20_000))
+        .retention(lethe_core::retention::RetentionPolicy::new().max_count(100))
+        .io_uring(UringOptions::default().faults(faults));
+    let log = Writer::open(
+        dir.path().join("app.log"),
+        WriterOptions::default().file(file),
+    )
+    .unwrap();
+    let errors = collect_errors(&log);
+    numbered(&log, 10_000); // 130 000 bytes: six rotations
+    let m = log.close().unwrap();
+    assert_eq!(m.file.io, IoStatus::Uring);
+    assert!(m.file.rotations >= 6, "{:?}", m.file);
+    let errors = errors.lock().unwrap();
+    assert!(
+        errors.len() as u64 >= m.file.rotations,
+        "one fsync error per rotation: {errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .all(|(op, msg)| *op == Op::Sync && msg.contains("os error 5"))
+    );
+    assert_numbered(&contents(dir.path(), "app.log"), 10_000);
+    assert_eq!(names(dir.path()).len() as u64 - 1, m.file.rotations);
+}
+
+#[test]
+fn a_failed_linked_fsync_is_reported_once_and_not_retried() {
+    if skip("uring_failed_linked_fsync") {
+        return;
+    }
+    let faults = lethe_uring::Faults {
+        fsync_errno: Some(5), // EIO
+        ..lethe_uring::Faults::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = RotatingFile::open(
+        dir.path().join("app.log"),
+        Options::default()
+            .max_size(None)
+            .fsync(Fsync::EveryBytes(1000))
+            .io_uring(UringOptions::default().faults(faults)),
+    )
+    .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    file.set_error_handler(move |e| sink.lock().unwrap().push(e.op()));
+    // Each record crosses the 1000-byte threshold: one linked fsync per record.
+    for i in 0..20 {
+        file.write_record(format!("{i:0>999}\n").as_bytes())
+            .unwrap();
+    }
+    let stats = file.stats();
+    assert_eq!(stats.syncs, 20, "{stats:?}");
+    assert_eq!(*seen.lock().unwrap(), vec![Op::Sync; 20]);
+    assert_eq!(stats.errors, 20);
+    // The records are in the file; the failed fsyncs were reported, not retried.
+    let text = fs::read_to_string(dir.path().join("app.log")).unwrap();
+    assert_eq!(text.lines().count(), 20);
+}

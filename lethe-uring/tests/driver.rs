@@ -1,0 +1,501 @@
+//! The driver against the real kernel: writes, short writes (a real non-blocking pipe and the
+//! fault hook), linked chains and their cancellation, the per-opcode fallback forced through
+//! the probe hook, and the setup retry/failure paths. Where io_uring is not usable, each
+//! test prints a visible SKIP with the reason.
+#![cfg(target_os = "linux")]
+
+use std::ffi::CString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{IoSlice, Read as _};
+use std::os::fd::AsFd as _;
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::Path;
+
+use lethe_uring::{Driver, DriverOptions, Faults, FileWrite, Step, opcodes};
+
+/// A driver, or `None` after printing why io_uring cannot be used here.
+fn driver(test: &str, options: DriverOptions) -> Option<Driver> {
+    if let Err(e) = lethe_uring::probe() {
+        println!("SKIP: {test}: {e}");
+        eprintln!("SKIP: {test}: {e}");
+        return None;
+    }
+    Some(Driver::new(options).expect("io_uring works (probe succeeded), so must the driver"))
+}
+
+fn append(path: &Path) -> File {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .unwrap()
+}
+
+fn cstr(path: &Path) -> CString {
+    CString::new(path.as_os_str().as_bytes()).unwrap()
+}
+
+/// Numbered lines, so a lost, repeated or reordered byte range shows.
+fn lines(n: usize) -> Vec<u8> {
+    (0..n)
+        .flat_map(|i| format!("line {i:06} ..................\n").into_bytes())
+        .collect()
+}
+
+#[test]
+fn write_with_linked_fsync_appends_in_order() {
+    let Some(mut d) = driver("write_with_linked_fsync", DriverOptions::default()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    fs::write(&path, b"existing\n").unwrap();
+    let file = append(&path);
+    let data = lines(2000);
+    let (a, b) = data.split_at(12_345);
+    let out = d.write_vectored(file.as_fd(), &[IoSlice::new(a), IoSlice::new(b)], true);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.written, data.len());
+    assert!(matches!(out.synced, Some(Ok(()))), "{:?}", out.synced);
+    let mut expected = b"existing\n".to_vec();
+    expected.extend_from_slice(&data);
+    assert_eq!(fs::read(&path).unwrap(), expected);
+    let s = d.stats();
+    assert_eq!((s.writes, s.fsyncs, s.chains), (1, 1, 1));
+    // Write and fsync went out together: one enter, not two.
+    assert_eq!(s.enters, 1, "{s:?}");
+}
+
+#[test]
+fn short_writes_forced_by_the_fault_hook_are_resubmitted() {
+    let faults = Faults {
+        max_write: Some(1000),
+        ..Faults::default()
+    };
+    let Some(mut d) = driver("short_writes_hook", DriverOptions::default().faults(faults)) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    let file = append(&path);
+    let data = lines(500); // 15 500 bytes
+    let parts: Vec<IoSlice<'_>> = data.chunks(333).map(IoSlice::new).collect();
+    let out = d.write_vectored(file.as_fd(), &parts, true);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.written, data.len());
+    assert!(matches!(out.synced, Some(Ok(()))));
+    assert_eq!(fs::read(&path).unwrap(), data);
+    let s = d.stats();
+    assert_eq!(s.writes, 16, "{s:?}"); // ceil(15 500 / 1000)
+    assert_eq!(s.fsyncs, 1);
+}
+
+#[test]
+fn short_writes_from_a_full_pipe_are_resubmitted() {
+    let Some(mut d) = driver("short_writes_pipe", DriverOptions::default()) else {
+        return;
+    };
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    // The smallest pipe (one page), and a non-blocking write end: the kernel accepts only
+    // what fits, completing the write short, then answers EAGAIN until the reader drains.
+    rustix::pipe::fcntl_setpipe_size(&writer, 4096).unwrap();
+    let flags = rustix::fs::fcntl_getfl(&writer).unwrap();
+    rustix::fs::fcntl_setfl(&writer, flags | rustix::fs::OFlags::NONBLOCK).unwrap();
+    let data = lines(4000); // 124 000 bytes, 30 pipes full
+    let expected = data.clone();
+    let drain = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        File::from(reader).read_to_end(&mut got).unwrap();
+        got
+    });
+    let out = d.write(writer.as_fd(), &data, false);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.written, data.len());
+    drop(writer);
+    assert!(
+        drain.join().unwrap() == expected,
+        "the pipe saw other bytes"
+    );
+    let s = d.stats();
+    assert!(
+        s.short_writes >= 1,
+        "the pipe never completed a write short: {s:?}"
+    );
+    println!("pipe: {s:?}");
+}
+
+#[test]
+fn rotation_chain_runs_linked_and_opens_the_new_file() {
+    let Some(mut d) = driver("rotation_chain", DriverOptions::default()) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (active, backup) = (tmp.path().join("a.log"), tmp.path().join("a.1.log"));
+    let file = append(&active);
+    assert_eq!(d.write(file.as_fd(), b"old\n", false).written, 4);
+    let dir = File::open(tmp.path()).unwrap();
+    let (from, to) = (cstr(&active), cstr(&backup));
+    let out = d
+        .run_chain(&[
+            Step::Fsync(file.as_fd()),
+            Step::Rename {
+                from: &from,
+                to: &to,
+                flags: 1, // RENAME_NOREPLACE
+            },
+            Step::Open {
+                path: &from,
+                flags: libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT,
+                mode: 0o640,
+            },
+            Step::Fsync(dir.as_fd()),
+        ])
+        .unwrap();
+    let new = File::from(out.opened.expect("the chain opened the new file"));
+    assert_eq!(d.write(new.as_fd(), b"new\n", false).written, 4);
+    assert_eq!(fs::read(&backup).unwrap(), b"old\n");
+    assert_eq!(fs::read(&active).unwrap(), b"new\n");
+    let s = d.stats();
+    assert_eq!((s.chains, s.fsyncs, s.fallbacks), (1, 2, 0), "{s:?}");
+}
+
+#[test]
+fn a_failed_link_cancels_the_rest_of_the_chain() {
+    let Some(mut d) = driver("cancelled_chain", DriverOptions::default()) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = File::open(tmp.path()).unwrap();
+    let missing = cstr(&tmp.path().join("no-such-dir/a.log"));
+    let victim_path = tmp.path().join("must-survive");
+    fs::write(&victim_path, b"x").unwrap();
+    let victim = cstr(&victim_path);
+    // OPENAT fails (ENOENT) and breaks the link: the kernel cancels both later steps.
+    let err = d
+        .run_chain(&[
+            Step::Open {
+                path: &missing,
+                flags: libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT,
+                mode: 0o640,
+            },
+            Step::Fsync(dir.as_fd()),
+            Step::Unlink(&victim),
+        ])
+        .unwrap_err();
+    assert_eq!((err.step, err.op), (0, "openat"));
+    assert_eq!(err.error.raw_os_error(), Some(libc::ENOENT), "{err}");
+    assert_eq!(err.cancelled, 2, "{err}");
+    assert!(err.ran_anyway.is_empty());
+    assert!(victim_path.exists(), "a cancelled unlink ran");
+    assert_eq!(d.stats().cancelled, 2);
+    assert!(
+        err.to_string()
+            .contains("2 linked steps after it were cancelled")
+    );
+
+    // A short or failed write cancels the fsync linked behind it.
+    let path = tmp.path().join("ro.log");
+    fs::write(&path, b"").unwrap();
+    let read_only = File::open(&path).unwrap();
+    let out = d.write(read_only.as_fd(), b"data", true);
+    assert_eq!(out.written, 0);
+    assert_eq!(
+        out.error.as_ref().and_then(|e| e.raw_os_error()),
+        Some(libc::EBADF)
+    );
+    assert!(
+        out.synced.is_none(),
+        "an fsync behind a failed write does not count"
+    );
+    assert_eq!(d.stats().cancelled, 3);
+}
+
+#[test]
+fn a_failed_rename_is_reported_and_overwrites_nothing() {
+    let Some(mut d) = driver("failed_rename", DriverOptions::default()) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (active, backup) = (tmp.path().join("a.log"), tmp.path().join("a.1.log"));
+    fs::write(&active, b"active\n").unwrap();
+    fs::write(&backup, b"someone else's\n").unwrap();
+    let file = append(&active);
+    let dir = File::open(tmp.path()).unwrap();
+    let (from, to) = (cstr(&active), cstr(&backup));
+    let err = d
+        .run_chain(&[
+            Step::Fsync(file.as_fd()),
+            Step::Rename {
+                from: &from,
+                to: &to,
+                flags: 1, // RENAME_NOREPLACE: the backup exists, so EEXIST
+            },
+            Step::Open {
+                path: &from,
+                flags: libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT,
+                mode: 0o640,
+            },
+            Step::Fsync(dir.as_fd()),
+        ])
+        .unwrap_err();
+    assert_eq!((err.step, err.op), (1, "renameat"));
+    assert_eq!(err.error.raw_os_error(), Some(libc::EEXIST), "{err}");
+    // Linux 6.18 does not break links on a failed RENAMEAT; other kernels may cancel.
+    // Either way every later step is accounted for, exactly once.
+    assert_eq!(err.cancelled + err.ran_anyway.len(), 2, "{err:?}");
+    assert_eq!(err.opened.is_some(), err.ran_anyway.contains(&2));
+    println!(
+        "after the failed rename: {} cancelled, ran anyway: {:?}",
+        err.cancelled, err.ran_anyway
+    );
+    assert_eq!(fs::read(&backup).unwrap(), b"someone else's\n");
+    assert_eq!(fs::read(&active).unwrap(), b"active\n");
+}
+
+#[test]
+fn unlink_chain_removes_and_syncs_the_directory() {
+    let Some(mut d) = driver("unlink_chain", DriverOptions::default()) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let old = tmp.path().join("a.1.log");
+    fs::write(&old, b"old\n").unwrap();
+    let dir = File::open(tmp.path()).unwrap();
+    let path = cstr(&old);
+    d.run_chain(&[Step::Unlink(&path), Step::Fsync(dir.as_fd())])
+        .unwrap();
+    assert!(!old.exists());
+    // A missing file is an error that names the step, and cancels the directory fsync.
+    let err = d
+        .run_chain(&[Step::Unlink(&path), Step::Fsync(dir.as_fd())])
+        .unwrap_err();
+    assert_eq!((err.step, err.op), (0, "unlinkat"));
+    assert_eq!(err.cancelled + err.ran_anyway.len(), 1, "{err:?}");
+    assert_eq!(err.error.raw_os_error(), Some(libc::ENOENT));
+}
+
+#[test]
+fn probe_failure_falls_back_per_opcode() {
+    // The probe itself fails: the driver assumes a 5.1 kernel (no RENAMEAT, OPENAT or
+    // UNLINKAT) and runs those steps as plain syscalls, in order, between ring steps.
+    let faults = Faults {
+        probe_errno: Some(libc::EINVAL),
+        ..Faults::default()
+    };
+    let Some(mut d) = driver("probe_failure", DriverOptions::default().faults(faults)) else {
+        return;
+    };
+    let ops = d.setup().ops;
+    assert!(!ops.renameat && !ops.openat && !ops.unlinkat, "{ops:?}");
+    let tmp = tempfile::tempdir().unwrap();
+    let (active, backup) = (tmp.path().join("a.log"), tmp.path().join("a.1.log"));
+    let file = append(&active);
+    d.write(file.as_fd(), b"old\n", false);
+    let dir = File::open(tmp.path()).unwrap();
+    let (from, to) = (cstr(&active), cstr(&backup));
+    let out = d
+        .run_chain(&[
+            Step::Fsync(file.as_fd()),
+            Step::Rename {
+                from: &from,
+                to: &to,
+                flags: 1,
+            },
+            Step::Open {
+                path: &from,
+                flags: libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT,
+                mode: 0o600,
+            },
+            Step::Fsync(dir.as_fd()),
+        ])
+        .unwrap();
+    assert!(out.opened.is_some());
+    assert_eq!(fs::read(&backup).unwrap(), b"old\n");
+    assert_eq!(fs::read(&active).unwrap(), b"");
+    let s = d.stats();
+    assert_eq!(s.fallbacks, 2, "rename and open as syscalls: {s:?}");
+    assert_eq!(s.fsyncs, 2, "both fsyncs through the ring: {s:?}");
+
+    // A blocking fallback step fails like a ring step: named, nothing after it runs.
+    let err = d
+        .run_chain(&[
+            Step::Rename {
+                from: &from,
+                to: &to,
+                flags: 1,
+            },
+            Step::Fsync(dir.as_fd()),
+        ])
+        .unwrap_err();
+    assert_eq!((err.step, err.op), (0, "renameat"));
+    assert_eq!(err.error.raw_os_error(), Some(libc::EEXIST));
+}
+
+#[test]
+fn missing_required_opcode_makes_the_driver_unavailable() {
+    if lethe_uring::probe().is_err() {
+        println!("SKIP: missing_required_opcode: io_uring is not usable here");
+        return;
+    }
+    let faults = Faults {
+        unsupported: vec![opcodes::WRITEV],
+        ..Faults::default()
+    };
+    let e = Driver::new(DriverOptions::default().faults(faults)).unwrap_err();
+    assert_eq!(e.step(), "register_probe");
+    assert!(e.to_string().contains("IORING_OP_WRITEV"), "{e}");
+}
+
+#[test]
+fn setup_retries_without_opportunistic_flags_on_einval() {
+    let faults = Faults {
+        setup_errno: Some(libc::EINVAL),
+        setup_error_with_flags_only: true,
+        ..Faults::default()
+    };
+    let opts = DriverOptions::default().single_issuer(true).faults(faults);
+    let Some(mut d) = driver("setup_retry", opts) else {
+        return;
+    };
+    let setup = d.setup();
+    assert!(setup.retried_without_flags);
+    assert!(!setup.coop_taskrun && !setup.single_issuer, "{setup:?}");
+    let tmp = tempfile::tempdir().unwrap();
+    let file = append(&tmp.path().join("a.log"));
+    assert_eq!(d.write(file.as_fd(), b"ok\n", true).written, 3);
+}
+
+#[test]
+fn setup_failure_is_reported_with_its_reason() {
+    let faults = Faults {
+        setup_errno: Some(libc::EPERM),
+        ..Faults::default()
+    };
+    let e = Driver::new(DriverOptions::default().faults(faults)).unwrap_err();
+    assert_eq!(e.step(), "io_uring_setup");
+    assert_eq!(e.io_error().raw_os_error(), Some(libc::EPERM));
+    assert!(e.to_string().contains("io_uring_disabled"), "{e}");
+}
+
+#[test]
+fn single_issuer_ring_works_when_the_kernel_has_it() {
+    let opts = DriverOptions::default().single_issuer(true);
+    let Some(mut d) = driver("single_issuer", opts) else {
+        return;
+    };
+    println!("setup: {:?}", d.setup());
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("a.log");
+    let file = append(&path);
+    let data = lines(100);
+    assert_eq!(d.write(file.as_fd(), &data, true).written, data.len());
+    assert_eq!(fs::read(&path).unwrap(), data);
+}
+
+#[test]
+fn fixed_buffer_writes_go_through_the_registered_buffer() {
+    let opts = DriverOptions::default().fixed_buffer(Some(4096));
+    let Some(mut d) = driver("fixed_buffer", opts) else {
+        return;
+    };
+    if !d.setup().fixed_buffer {
+        println!("SKIP: fixed_buffer: registering 4 KiB failed (RLIMIT_MEMLOCK?)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("a.log");
+    let file = append(&path);
+    let data = lines(1000); // 31 000 bytes: eight fills of the buffer
+    let parts: Vec<IoSlice<'_>> = data.chunks(1000).map(IoSlice::new).collect();
+    let out = d.write_vectored(file.as_fd(), &parts, true);
+    assert!(out.error.is_none());
+    assert_eq!(out.written, data.len());
+    assert!(matches!(out.synced, Some(Ok(()))));
+    assert_eq!(fs::read(&path).unwrap(), data);
+    assert_eq!(d.stats().writes, 8);
+}
+
+#[test]
+fn write_many_writes_each_file_in_order() {
+    let faults = Faults {
+        max_write: Some(4000),
+        ..Faults::default()
+    };
+    let Some(mut d) = driver("write_many", DriverOptions::default().faults(faults)) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let files: Vec<File> = (0..8)
+        .map(|i| append(&tmp.path().join(format!("{i}.log"))))
+        .collect();
+    let data: Vec<Vec<u8>> = (0..8).map(|i| lines(100 * (i + 1))).collect();
+    let mut writes: Vec<FileWrite<'_>> = files
+        .iter()
+        .zip(&data)
+        .map(|(f, d)| FileWrite::new(f.as_fd(), d))
+        .collect();
+    d.write_many(&mut writes);
+    for (i, w) in writes.iter().enumerate() {
+        assert!(w.error.is_none(), "{:?}", w.error);
+        assert_eq!(w.written, data[i].len());
+        assert_eq!(
+            fs::read(tmp.path().join(format!("{i}.log"))).unwrap(),
+            data[i]
+        );
+    }
+    // The largest file needs ceil(24 800 / 4000) = 7 rounds; each round is one enter.
+    assert_eq!(d.stats().enters, 7, "{:?}", d.stats());
+}
+
+#[test]
+fn sqpoll_ring_writes_and_syncs() {
+    if lethe_uring::probe().is_err() {
+        println!("SKIP: sqpoll: io_uring is not usable here");
+        return;
+    }
+    let mut d = match Driver::new(DriverOptions::default().sqpoll(Some(50))) {
+        Ok(d) => d,
+        Err(e) => {
+            println!("SKIP: sqpoll: SQPOLL is not allowed here: {e}");
+            return;
+        }
+    };
+    assert!(d.setup().sqpoll);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("a.log");
+    let file = append(&path);
+    let data = lines(3000);
+    for chunk in data.chunks(10_000) {
+        let out = d.write(file.as_fd(), chunk, false);
+        assert!(out.error.is_none());
+        assert_eq!(out.written, chunk.len());
+    }
+    assert!(matches!(
+        d.write(file.as_fd(), b"", true).synced,
+        Some(Ok(()))
+    ));
+    assert_eq!(fs::read(&path).unwrap(), data);
+    println!("sqpoll: {:?}", d.stats());
+}
+
+#[test]
+fn a_failed_linked_fsync_is_reported_and_not_retried() {
+    let faults = Faults {
+        fsync_errno: Some(libc::EIO),
+        ..Faults::default()
+    };
+    let Some(mut d) = driver("failed_fsync", DriverOptions::default().faults(faults)) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("a.log");
+    let file = append(&path);
+    let out = d.write(file.as_fd(), b"data\n", true);
+    assert_eq!(out.written, 5);
+    assert!(out.error.is_none());
+    let synced = out.synced.expect("the fsync's outcome");
+    assert_eq!(synced.unwrap_err().raw_os_error(), Some(libc::EIO));
+    // One write, one fsync, one enter: no second fsync to "make sure".
+    assert_eq!((d.stats().writes, d.stats().enters), (1, 1));
+    assert_eq!(fs::read(&path).unwrap(), b"data\n");
+}
