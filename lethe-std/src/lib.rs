@@ -31,6 +31,7 @@ mod backups;
 pub mod clock;
 mod config;
 mod error;
+pub mod logger;
 mod rotating_file;
 mod sync_writer;
 mod workers;

@@ -499,6 +499,31 @@ impl<C: Clock + 'static> Writer<C> {
         }
     }
 
+    /// Like [`reserve`](Writer::reserve), but never waits and never counts a drop: `None`
+    /// when the ring is full right now, whatever the [`Backpressure`] policy. For callers
+    /// that apply their own policy (the logger's destinations).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `len` exceeds the ring's record limit; `BrokenPipe` after close.
+    pub fn try_reserve(&self, len: usize) -> io::Result<Option<WriteGrant<'_, Box<[Slot]>>>> {
+        let core = self.core();
+        if core.closed.0.load(Ordering::Relaxed) {
+            return Err(closed());
+        }
+        match core.ring.reserve(len) {
+            Ok(grant) => Ok(Some(grant)),
+            Err(WriteError::Full { .. }) => Ok(None),
+            Err(e) => Err(io::Error::new(io::ErrorKind::InvalidInput, e.to_string())),
+        }
+    }
+
+    /// The longest record the ring takes (half the buffer, less its header): the limit of
+    /// [`reserve`](Writer::reserve) and [`try_reserve`](Writer::try_reserve).
+    pub fn max_reservation(&self) -> usize {
+        self.core().ring.max_record_len()
+    }
+
     /// Returns once every record written (by any thread) before the call is in the file.
     ///
     /// # Errors
