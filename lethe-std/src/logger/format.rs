@@ -167,8 +167,8 @@ pub fn write_rfc3339(out: &mut Out<'_, '_>, t: Timestamp, precision: TimePrecisi
     };
     if digits > 0 {
         let mut frac = *b".000000000";
-        let mut n = t.nanos.min(999_999_999);
-        for i in (1..10).rev() {
+        let mut n = t.nanos.min(999_999_999) / 10u32.pow(9 - digits as u32);
+        for i in (1..=digits).rev() {
             frac[i] = b'0' + (n % 10) as u8;
             n /= 10;
         }

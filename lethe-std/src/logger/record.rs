@@ -365,7 +365,7 @@ pub(crate) fn itoa_i64(v: i64, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[..=n]).unwrap_or("0")
 }
 
-/// Emits a float: Rust's shortest round-trip form for finite values; `NaN`, `inf`,
+/// Emits a float: the shortest round-trip form for finite values (`1.5`, `1e300`); `NaN`, `inf`,
 /// `-inf` otherwise.
 pub(crate) fn emit_f64(v: f64, emit: &mut dyn FnMut(&str)) {
     if v.is_nan() {
@@ -373,7 +373,8 @@ pub(crate) fn emit_f64(v: f64, emit: &mut dyn FnMut(&str)) {
     } else if v.is_infinite() {
         emit(if v > 0.0 { "inf" } else { "-inf" });
     } else {
-        let _ = fmt::write(&mut Emit(emit), format_args!("{v:?}"));
+        // zmij (serde_json's float printer): the shortest text that reads back as `v`.
+        emit(zmij::Buffer::new().format_finite(v));
     }
 }
 
