@@ -177,31 +177,47 @@ pub fn write_rfc3339(out: &mut Out<'_, '_>, t: Timestamp, precision: TimePrecisi
     out.push(b"Z");
 }
 
+/// For each byte: 0 if JSON takes it as is, else the letter after the backslash (`u` for
+/// a `\u00XX` escape).
+static JSON_ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t
+};
+
 /// JSON string contents: `"`, `\` and every control character escaped.
 pub fn write_json_escaped(out: &mut Out<'_, '_>, s: &str) {
     let b = s.as_bytes();
     let mut start = 0;
     for (i, &c) in b.iter().enumerate() {
-        let short: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => &[],
-            _ => continue,
-        };
-        out.push(&b[start..i]);
-        if short.is_empty() {
+        let e = JSON_ESCAPE[usize::from(c)];
+        if e == 0 {
+            continue;
+        }
+        if start < i {
+            out.push(&b[start..i]);
+        }
+        if e == b'u' {
             out.push(&unicode_escape(c));
         } else {
-            out.push(short);
+            out.push(&[b'\\', e]);
         }
         start = i + 1;
     }
-    out.push(&b[start..]);
+    if start < b.len() {
+        out.push(&b[start..]);
+    }
 }
 
 fn unicode_escape(c: u8) -> [u8; 6] {
