@@ -1,6 +1,9 @@
 //! The structured logger's caller-side cost, in one run with its baselines:
 //!
-//! - `logger/disabled`: a record below the logger's level (one relaxed load).
+//! - `logger/disabled`: `Logger::debug(msg, &fields)` below the logger's level (the
+//!   field array is built before the call, then one relaxed load rejects it).
+//! - `logger/disabled_macro`: `debug!` below the level (the load comes first; the
+//!   arguments are never evaluated).
 //! - `logger/json_3_fields_file`: an info record, a message and 3 fields (str, int,
 //!   float), formatted as JSON straight into the rotating file writer's ring.
 //! - `logger/logfmt_3_fields_file`, `logger/text_3_fields_file`: the same in logfmt and
@@ -94,6 +97,9 @@ fn logger(c: &mut Criterion) {
         .unwrap();
     g.bench_function("disabled", |b| {
         b.iter(|| off.debug(black_box("not logged"), &[Field::new("i", black_box(1))]));
+    });
+    g.bench_function("disabled_macro", |b| {
+        b.iter(|| lethe_std::debug!(off, "not logged {}", black_box(1); "i" => black_box(2)));
     });
 
     for (name, dest) in [
