@@ -15,6 +15,7 @@
 //!   line (about the JSON record's size): the writer alone, without the logger.
 //! - `baseline/clock`: `Timestamp::now()` (the logger reads the clock once per record).
 //!
+//! - `baseline/clock_coarse`: `Timestamp::now_coarse()` (`CLOCK_REALTIME_COARSE`).
 //! - `baseline/json_format_only`: the JSON formatter alone, into a reused `Vec`.
 //!
 //! Every file is a default `Writer` (block on full) with a 64 MiB ring, rotating at
@@ -164,6 +165,9 @@ fn logger(c: &mut Criterion) {
     });
     w.close().unwrap();
     g.bench_function("clock", |b| b.iter(|| black_box(Timestamp::now())));
+    g.bench_function("clock_coarse", |b| {
+        b.iter(|| black_box(Timestamp::now_coarse()));
+    });
     let fields = [
         Field::new("path", "/v1/items"),
         Field::new("status", 200),
