@@ -24,6 +24,11 @@
 //! assert!(log.stats().rotations >= 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Most programs log through [`logger::Logger`], the structured logger: levels, fields,
+//! JSON/logfmt/text formatting straight into the writer's ring, filters, samplers,
+//! redaction, and many destinations (rotating files, stdout, stderr, custom backends,
+//! URIs), with `log` and `tracing` integrations behind the features of those names.
 #![forbid(unsafe_code)]
 
 mod archive;
@@ -34,6 +39,7 @@ mod error;
 mod events;
 mod io_backend;
 mod lock_file;
+pub mod logger;
 mod rings;
 mod rotating_file;
 mod sync_writer;

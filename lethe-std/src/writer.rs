@@ -574,6 +574,41 @@ impl<C: Clock + 'static> Writer<C> {
         }
     }
 
+    /// Like [`reserve`](Writer::reserve), but never waits and never counts a drop: `None`
+    /// when the ring is full right now, whatever the [`Backpressure`] policy. For callers
+    /// that apply their own policy (the logger's destinations).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `len` exceeds the ring's record limit; `BrokenPipe` after close.
+    pub fn try_reserve(&self, len: usize) -> io::Result<Option<WriteGrant<'_, Box<[Slot]>>>> {
+        let core = self.core();
+        if core.closed.0.load(Ordering::Relaxed) {
+            return Err(closed());
+        }
+        loop {
+            let (index, ring) = core.ring.current();
+            match ring.reserve(len) {
+                Ok(grant) => return Ok(Some(grant)),
+                // A grower replaced this ring: take the new one.
+                Err(WriteError::Sealed) => {}
+                // Growing never waits for the consumer.
+                Err(WriteError::Full { .. })
+                    if matches!(core.backpressure, Backpressure::Grow { .. })
+                        && core.ring.grow(index) => {}
+                Err(WriteError::Full { .. }) => return Ok(None),
+                Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidInput, e.to_string())),
+            }
+        }
+    }
+
+    /// The longest record the ring takes now (half the buffer, less its header): the limit
+    /// of [`reserve`](Writer::reserve) and [`try_reserve`](Writer::try_reserve). Under
+    /// [`Backpressure::Grow`] it rises as the ring grows.
+    pub fn max_reservation(&self) -> usize {
+        self.core().ring.current().1.max_record_len()
+    }
+
     /// Returns once every record written (by any thread) before the call is in the file.
     ///
     /// # Errors

@@ -1,0 +1,535 @@
+//! The structured logger: levels, fields, formatters, filters, samplers, enrichers,
+//! redaction, and many destinations (rotating files, stdout, stderr, your own backends),
+//! with counters for everything it drops.
+//!
+//! ```
+//! use lethe_std::logger::{Destination, Field, Level, Logger, Text};
+//! use lethe_std::WriterOptions;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let log = Logger::builder()
+//!     .level(Level::Info)
+//!     .destination(Destination::open_file(dir.path().join("app.jsonl"), WriterOptions::default())?)
+//!     .destination(Destination::stderr().level(Level::Error).formatter(Text::default()))
+//!     .build()?;
+//! let request = log.with_field("request_id", "r-42");
+//! request.info("served", &[Field::new("status", 200), Field::new("ms", 1.5)]);
+//! lethe_std::info!(request, "user {} logged in", "ann"; "admin" => false);
+//! log.debug("not written: below the level", &[]);
+//! log.shutdown(std::time::Duration::from_secs(5))?;
+//! let text = std::fs::read_to_string(dir.path().join("app.jsonl"))?;
+//! assert_eq!(text.lines().count(), 2);
+//! assert!(text.contains(r#""msg":"served","request_id":"r-42","status":200,"ms":1.5"#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # The path of a record
+//!
+//! 1. **Level**: one relaxed load ([`Logger::enabled`]); the macros check it before
+//!    evaluating anything else.
+//! 2. **Filters** of the logger ([`LoggerBuilder::filter`]); rejected records are counted
+//!    in [`LoggerMetrics::filtered`].
+//! 3. **Samplers** ([`LoggerBuilder::sampler`]), in order; a dropped record is counted in
+//!    [`LoggerMetrics::sampled_out`] and in the sampler's own [`SamplerStats`].
+//! 4. **Destinations**, each in turn: its enabled flag, level and filter, then its
+//!    formatter writes the record straight into a reservation in the destination's ring
+//!    (the file writer's ring, or the backend's queue), on the caller's thread. The
+//!    record's fields are the logger's bound fields, the thread's [`context`] fields, the
+//!    call's fields, an integration's extra fields, then the [enrichers'](Enricher);
+//!    [redaction](Redactor) applies while they are written, so the caller's data is
+//!    never changed.
+//! 5. **Delivery**: the file writer's consumer thread, or the backend's delivery
+//!    thread, writes it out. A full buffer applies the destination's [`Delivery`]
+//!    policy; a failing destination hands its records to its fallback, or counts them.
+//!
+//! Nothing on this path allocates in the common case (a record that fits its
+//! reservation, no message-rewriting redaction pattern), takes a lock, or makes a
+//! syscall besides reading the clock. Errors are counted per destination and reported to
+//! the error hook (by default, at most one line a second on stderr); no error inside the
+//! logger panics the application (panics of user formatters, filters and backends are
+//! caught and counted).
+
+use std::fmt;
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+
+mod backend;
+mod builder;
+pub mod context;
+mod destination;
+mod field;
+pub mod filter;
+mod format;
+mod level;
+#[cfg(feature = "log")]
+mod log_bridge;
+mod metrics;
+mod queue;
+mod record;
+mod redact;
+pub mod sample;
+#[cfg(feature = "tracing")]
+mod tracing_layer;
+mod uri;
+
+pub use backend::{Backend, Stderr, Stdout, WriteBackend};
+pub use builder::LoggerBuilder;
+pub use destination::{Delivery, Destination, DestinationHandle};
+pub use field::{Field, OwnedField, OwnedValue, Value};
+pub use filter::Filter;
+pub use format::{
+    Formatter, Json, Logfmt, Out, Text, TimePrecision, write_json_escaped, write_rfc3339,
+};
+pub use level::{AtomicLevel, Level, ParseLevelError};
+#[cfg(feature = "log")]
+pub use log_bridge::LogBridge;
+pub use metrics::{DestinationMetrics, LoggerMetrics};
+pub use record::{Enricher, ExtraFields, Message, Record, ThreadName, Timestamp};
+pub use redact::Redactor;
+pub use sample::{Sampler, SamplerStats};
+#[cfg(feature = "tracing")]
+pub use tracing_layer::TracingLayer;
+pub use uri::{Registry, Uri, UriError};
+
+use destination::Active;
+use metrics::LoggerCounters;
+use queue::{ErrorHook, lock};
+
+/// State shared by a logger and its children.
+struct Shared {
+    level: AtomicLevel,
+    closed: AtomicBool,
+    filters: Vec<Box<dyn Filter>>,
+    samplers: Vec<Arc<dyn Sampler>>,
+    enrichers: Vec<Arc<dyn Enricher>>,
+    redactor: Option<Redactor>,
+    destinations: ArcSwap<Vec<Arc<Active>>>,
+    /// Serializes adding and removing destinations (readers never take it).
+    changing: Mutex<()>,
+    counters: LoggerCounters,
+    clock: fn() -> Timestamp,
+    on_error: ErrorHook,
+}
+
+/// The structured logger. Cheap to clone (an `Arc` and the bound fields); clones and
+/// children ([`with_field`](Logger::with_field), [`named`](Logger::named)) share the
+/// level, the pipeline and the destinations.
+///
+/// Call [`shutdown`](Logger::shutdown) before the program ends: it drains every
+/// destination within a deadline. Dropping the last handle without it closes file
+/// destinations (their writers drain on drop) but only tells backend destinations'
+/// delivery threads to drain, without waiting for them.
+#[derive(Clone)]
+pub struct Logger {
+    shared: Arc<Shared>,
+    bound: Arc<[OwnedField]>,
+    target: Arc<str>,
+}
+
+impl fmt::Debug for Logger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Logger")
+            .field("target", &self.target)
+            .field("level", &self.shared.level.get())
+            .field("bound", &self.bound)
+            .field(
+                "destinations",
+                &self
+                    .shared
+                    .destinations
+                    .load()
+                    .iter()
+                    .map(|d| d.name.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Destinations that did not finish draining before the shutdown's deadline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShutdownError {
+    /// Their names, with the error or timeout of each.
+    pub pending: Vec<(String, String)>,
+}
+
+impl fmt::Display for ShutdownError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "logger shutdown incomplete:")?;
+        for (name, why) in &self.pending {
+            write!(f, " {name}: {why};")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ShutdownError {}
+
+impl Logger {
+    /// A builder with the defaults in [`LoggerBuilder`]'s table.
+    pub fn builder() -> LoggerBuilder {
+        LoggerBuilder::new()
+    }
+
+    /// Whether a record at `level` would pass the logger's level (one relaxed load).
+    #[inline(always)]
+    pub fn enabled(&self, level: Level) -> bool {
+        self.shared.level.enabled(level)
+    }
+
+    /// The logger's minimum level (`None`: off).
+    pub fn level(&self) -> Option<Level> {
+        self.shared.level.get()
+    }
+
+    /// Sets the minimum level for this logger, its clones and children; `None` turns
+    /// logging off.
+    pub fn set_level(&self, min: Option<Level>) {
+        self.shared.level.set(min);
+    }
+
+    /// A child logger whose records carry `key = value` as well.
+    pub fn with_field<'a>(&self, key: &'a str, value: impl Into<Value<'a>>) -> Logger {
+        self.with_fields(&[Field::new(key, value)])
+    }
+
+    /// A child logger whose records carry `fields` as well (after the parent's).
+    pub fn with_fields(&self, fields: &[Field<'_>]) -> Logger {
+        let bound: Vec<OwnedField> = self
+            .bound
+            .iter()
+            .cloned()
+            .chain(fields.iter().map(|f| OwnedField::from(*f)))
+            .collect();
+        Logger {
+            shared: Arc::clone(&self.shared),
+            bound: bound.into(),
+            target: Arc::clone(&self.target),
+        }
+    }
+
+    /// A child logger with another name (`target`).
+    pub fn named(&self, name: &str) -> Logger {
+        Logger {
+            shared: Arc::clone(&self.shared),
+            bound: Arc::clone(&self.bound),
+            target: name.into(),
+        }
+    }
+
+    /// The logger's name.
+    pub fn name(&self) -> &str {
+        &self.target
+    }
+
+    /// Logs `message` with `fields` at `level`.
+    #[inline]
+    pub fn log(&self, level: Level, message: &str, fields: &[Field<'_>]) {
+        if self.enabled(level) {
+            self.emit(level, &self.target, Message::Str(message), fields, None);
+        }
+    }
+
+    /// Logs formatted text (what the macros call, after checking the level).
+    #[inline]
+    pub fn log_args(&self, level: Level, message: fmt::Arguments<'_>, fields: &[Field<'_>]) {
+        if self.enabled(level) {
+            self.emit(level, &self.target, Message::Args(message), fields, None);
+        }
+    }
+
+    /// Logs at trace level.
+    #[inline]
+    pub fn trace(&self, message: &str, fields: &[Field<'_>]) {
+        self.log(Level::Trace, message, fields);
+    }
+
+    /// Logs at debug level.
+    #[inline]
+    pub fn debug(&self, message: &str, fields: &[Field<'_>]) {
+        self.log(Level::Debug, message, fields);
+    }
+
+    /// Logs at info level.
+    #[inline]
+    pub fn info(&self, message: &str, fields: &[Field<'_>]) {
+        self.log(Level::Info, message, fields);
+    }
+
+    /// Logs at warn level.
+    #[inline]
+    pub fn warn(&self, message: &str, fields: &[Field<'_>]) {
+        self.log(Level::Warn, message, fields);
+    }
+
+    /// Logs at error level.
+    #[inline]
+    pub fn error(&self, message: &str, fields: &[Field<'_>]) {
+        self.log(Level::Error, message, fields);
+    }
+
+    /// Logs at fatal level, then [flushes](Logger::flush) (ignoring a flush error, which
+    /// the destinations count). It does not exit: the caller decides.
+    pub fn fatal(&self, message: &str, fields: &[Field<'_>]) {
+        self.log(Level::Fatal, message, fields);
+        let _ = self.flush();
+    }
+
+    /// Runs a record through the pipeline, with an explicit target, message and extra
+    /// fields (for integrations). The caller has checked [`enabled`](Logger::enabled).
+    pub fn emit(
+        &self,
+        level: Level,
+        target: &str,
+        message: Message<'_>,
+        fields: &[Field<'_>],
+        extra: Option<ExtraFields<'_>>,
+    ) {
+        let s = &*self.shared;
+        if s.closed.load(Ordering::Relaxed) {
+            s.counters.after_shutdown.add(1);
+            return;
+        }
+        let record = Record {
+            level,
+            time: (s.clock)(),
+            target,
+            message,
+            bound: &self.bound,
+            fields,
+            extra,
+            enrichers: &s.enrichers,
+            redactor: s.redactor.as_ref(),
+        };
+        if !s.filters.is_empty() || !s.samplers.is_empty() {
+            let pass = catch_unwind(AssertUnwindSafe(|| self.passes(&record)));
+            if !matches!(pass, Ok(true)) {
+                return;
+            }
+        }
+        s.counters.per_level[level.index()].add(1);
+        for d in s.destinations.load().iter() {
+            d.emit(&record);
+        }
+    }
+
+    fn passes(&self, record: &Record<'_>) -> bool {
+        let s = &*self.shared;
+        if s.filters.iter().any(|f| !f.allow(record)) {
+            s.counters.filtered.add(1);
+            return false;
+        }
+        if s.samplers.iter().any(|x| !x.sample(record)) {
+            s.counters.sampled_out.add(1);
+            return false;
+        }
+        true
+    }
+
+    /// Adds a destination at runtime; it takes records from the next one logged.
+    ///
+    /// # Errors
+    ///
+    /// `AlreadyExists` if a destination has that name; the destination's start-up error.
+    pub fn add(&self, destination: Destination) -> io::Result<DestinationHandle> {
+        let _changing = lock(&self.shared.changing);
+        let current = self.shared.destinations.load_full();
+        if current.iter().any(|d| d.name == destination.name) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("a destination named {:?} exists already", destination.name),
+            ));
+        }
+        let active = destination.start(Arc::clone(&self.shared.on_error))?;
+        let mut next = Vec::clone(&current);
+        next.push(Arc::clone(&active));
+        self.shared.destinations.store(Arc::new(next));
+        Ok(DestinationHandle(active))
+    }
+
+    /// Removes the destination called `name`, waits (up to `timeout`) until it has
+    /// written what it had buffered, and returns its final counters; `None` if there is
+    /// no such destination.
+    pub fn remove(&self, name: &str, timeout: Duration) -> Option<DestinationMetrics> {
+        let removed = {
+            let _changing = lock(&self.shared.changing);
+            let current = self.shared.destinations.load_full();
+            let removed = current.iter().find(|d| d.name == name).cloned()?;
+            let next = current.iter().filter(|d| d.name != name).cloned().collect();
+            self.shared.destinations.store(Arc::new(next));
+            removed
+        };
+        let _ = removed.close(Instant::now() + timeout);
+        Some(removed.metrics())
+    }
+
+    /// The destination called `name`.
+    pub fn destination(&self, name: &str) -> Option<DestinationHandle> {
+        self.shared
+            .destinations
+            .load()
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| DestinationHandle(Arc::clone(d)))
+    }
+
+    /// Returns once every record logged before the call has been handed to the file
+    /// (page cache) or to the backend (and the backend flushed); gives up on a
+    /// destination after 30 s.
+    ///
+    /// # Errors
+    ///
+    /// The first destination's error (a failing file, a backend that does not drain);
+    /// every destination is flushed regardless.
+    pub fn flush(&self) -> io::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut first = Ok(());
+        for d in self.shared.destinations.load().iter() {
+            if let Err(e) = d.flush(deadline)
+                && first.is_ok()
+            {
+                first = Err(io::Error::new(e.kind(), format!("{}: {e}", d.name)));
+            }
+        }
+        first
+    }
+
+    /// Stops the logger (records logged afterwards are counted in
+    /// [`LoggerMetrics::after_shutdown`] and discarded), drains every destination in
+    /// parallel, and closes them. Waits at most `timeout` in total.
+    ///
+    /// # Errors
+    ///
+    /// [`ShutdownError`] naming the destinations that failed or did not finish in time
+    /// (they keep draining in the background).
+    pub fn shutdown(&self, timeout: Duration) -> Result<(), ShutdownError> {
+        let deadline = Instant::now() + timeout;
+        self.shared.closed.store(true, Ordering::SeqCst);
+        let all = {
+            let _changing = lock(&self.shared.changing);
+            self.shared.destinations.swap(Arc::new(Vec::new()))
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut pending: Vec<(String, String)> = Vec::new();
+        for d in all.iter() {
+            let d = Arc::clone(d);
+            let tx = tx.clone();
+            let name = d.name.clone();
+            // Each destination drains, and is dropped (closing a file writer), on its
+            // own thread, so a stuck one cannot hold up the others or the deadline.
+            let spawned = std::thread::Builder::new()
+                .name("lethe-log-close".into())
+                .spawn(move || {
+                    let r = d.close(deadline).map_err(|e| e.to_string());
+                    let name = d.name.clone();
+                    drop(d);
+                    let _ = tx.send((name, r));
+                });
+            match spawned {
+                Ok(_) => pending.push((name, "did not finish in time".into())),
+                Err(e) => pending.push((name, format!("could not start closing: {e}"))),
+            }
+        }
+        drop(tx);
+        drop(all);
+        let mut failed = Vec::new();
+        let mut waiting = pending.len();
+        while waiting > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok((name, result)) => {
+                    waiting -= 1;
+                    pending.retain(|(n, _)| *n != name);
+                    if let Err(e) = result {
+                        failed.push((name, e));
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        failed.extend(pending);
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(ShutdownError { pending: failed })
+        }
+    }
+
+    /// A snapshot of every counter.
+    pub fn metrics(&self) -> LoggerMetrics {
+        let c = &self.shared.counters;
+        LoggerMetrics {
+            records: std::array::from_fn(|i| c.per_level[i].get()),
+            filtered: c.filtered.get(),
+            sampled_out: c.sampled_out.get(),
+            after_shutdown: c.after_shutdown.get(),
+            destinations: self
+                .shared
+                .destinations
+                .load()
+                .iter()
+                .map(|d| d.metrics())
+                .collect(),
+            samplers: self.shared.samplers.iter().map(|s| s.stats()).collect(),
+        }
+    }
+}
+
+/// Logs at a level with `format!`-style arguments and optional fields after a `;`:
+/// `log_at!(logger, Level::Info, "served {}", path; "status" => 200, "ms" => 1.5)`.
+/// Nothing after the logger is evaluated unless the level is enabled.
+#[macro_export]
+macro_rules! log_at {
+    ($logger:expr, $level:expr, $fmt:literal $(, $arg:expr)* $(,)? $(; $($key:literal => $value:expr),* $(,)?)?) => {{
+        let logger: &$crate::logger::Logger = &$logger;
+        let level: $crate::logger::Level = $level;
+        if logger.enabled(level) {
+            logger.log_args(
+                level,
+                ::std::format_args!($fmt $(, $arg)*),
+                &[$($($crate::logger::Field::new($key, $value)),*)?],
+            );
+        }
+    }};
+}
+
+/// [`log_at!`] at trace level.
+#[macro_export]
+macro_rules! trace {
+    ($logger:expr, $($rest:tt)+) => { $crate::log_at!($logger, $crate::logger::Level::Trace, $($rest)+) };
+}
+
+/// [`log_at!`] at debug level.
+#[macro_export]
+macro_rules! debug {
+    ($logger:expr, $($rest:tt)+) => { $crate::log_at!($logger, $crate::logger::Level::Debug, $($rest)+) };
+}
+
+/// [`log_at!`] at info level.
+#[macro_export]
+macro_rules! info {
+    ($logger:expr, $($rest:tt)+) => { $crate::log_at!($logger, $crate::logger::Level::Info, $($rest)+) };
+}
+
+/// [`log_at!`] at warn level.
+#[macro_export]
+macro_rules! warn {
+    ($logger:expr, $($rest:tt)+) => { $crate::log_at!($logger, $crate::logger::Level::Warn, $($rest)+) };
+}
+
+/// [`log_at!`] at error level.
+#[macro_export]
+macro_rules! error {
+    ($logger:expr, $($rest:tt)+) => { $crate::log_at!($logger, $crate::logger::Level::Error, $($rest)+) };
+}
+
+/// [`log_at!`] at fatal level (does not exit).
+#[macro_export]
+macro_rules! fatal {
+    ($logger:expr, $($rest:tt)+) => { $crate::log_at!($logger, $crate::logger::Level::Fatal, $($rest)+) };
+}

@@ -1,0 +1,490 @@
+//! Formatters: [`Json`], [`Text`], [`Logfmt`], and the [`Formatter`] trait for your own.
+//! A formatter writes one record into an [`Out`], which is either a reservation in a
+//! destination's ring (no copy, no allocation) or a reusable buffer.
+
+use std::cell::Cell;
+use std::fmt;
+
+use lethe_core::civil::civil_from_days;
+use lethe_core::ring::{Slot, WriteGrant};
+
+use super::field::Value;
+use super::record::{Record, Timestamp, emit_f64, itoa_i64, itoa_u64};
+
+/// Where a formatter writes one record. Pushing past the end of a fixed reservation sets
+/// [`is_full`](Out::is_full) and drops the rest; the logger then formats the record again
+/// into a larger buffer, so a formatter never needs to check.
+pub struct Out<'o, 'g> {
+    inner: Inner<'o, 'g>,
+    full: bool,
+}
+
+enum Inner<'o, 'g> {
+    Grant(&'o mut WriteGrant<'g, Box<[Slot]>>),
+    Vec(&'o mut Vec<u8>),
+}
+
+impl<'o, 'g> Out<'o, 'g> {
+    /// Writes into a growable buffer (appending).
+    pub fn vec(buf: &'o mut Vec<u8>) -> Out<'o, 'g> {
+        Out {
+            inner: Inner::Vec(buf),
+            full: false,
+        }
+    }
+
+    /// Writes into a ring reservation (appending after what it holds).
+    pub fn grant(grant: &'o mut WriteGrant<'g, Box<[Slot]>>) -> Out<'o, 'g> {
+        Out {
+            inner: Inner::Grant(grant),
+            full: false,
+        }
+    }
+
+    /// Appends bytes. Formatters must keep the output valid for their format; the
+    /// built-in ones write valid UTF-8.
+    #[inline]
+    pub fn push(&mut self, bytes: &[u8]) {
+        match &mut self.inner {
+            Inner::Vec(v) => v.extend_from_slice(bytes),
+            Inner::Grant(g) => {
+                if !self.full && g.push(bytes).is_err() {
+                    self.full = true;
+                }
+            }
+        }
+    }
+
+    /// Appends text.
+    #[inline]
+    pub fn push_str(&mut self, s: &str) {
+        self.push(s.as_bytes());
+    }
+
+    /// Whether something did not fit (only a fixed reservation fills up).
+    pub fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        match &self.inner {
+            Inner::Vec(v) => v.len(),
+            Inner::Grant(g) => g.written(),
+        }
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Write for Out<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
+/// Turns a record into bytes. Implementations must be cheap and must not log through the
+/// logger that calls them. Closures `Fn(&Record, &mut Out)` are formatters.
+pub trait Formatter: Send + Sync {
+    /// Writes `record`, including its line terminator if the format has one.
+    fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>);
+}
+
+impl<F> Formatter for F
+where
+    F: Fn(&Record<'_>, &mut Out<'_, '_>) + Send + Sync,
+{
+    fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>) {
+        self(record, out);
+    }
+}
+
+/// How many fractional digits timestamps carry.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimePrecision {
+    /// Whole seconds.
+    Seconds,
+    /// Milliseconds (3 digits).
+    Millis,
+    /// Microseconds (6 digits).
+    #[default]
+    Micros,
+    /// Nanoseconds (9 digits).
+    Nanos,
+}
+
+thread_local! {
+    /// The last second formatted on this thread, and its `YYYY-MM-DDTHH:MM:SS` text.
+    static SECOND: Cell<(i64, [u8; 19])> = const { Cell::new((i64::MIN, [0; 19])) };
+}
+
+fn civil_second(secs: i64) -> [u8; 19] {
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let year = year.clamp(0, 9999) as u32;
+    let mut b = *b"0000-00-00T00:00:00";
+    let put2 = |b: &mut [u8; 19], at: usize, v: u32| {
+        b[at] = b'0' + (v / 10) as u8;
+        b[at + 1] = b'0' + (v % 10) as u8;
+    };
+    put2(&mut b, 0, year / 100);
+    put2(&mut b, 2, year % 100);
+    put2(&mut b, 5, u32::from(month));
+    put2(&mut b, 8, u32::from(day));
+    put2(&mut b, 11, (sod / 3600) as u32);
+    put2(&mut b, 14, (sod / 60 % 60) as u32);
+    put2(&mut b, 17, (sod % 60) as u32);
+    b
+}
+
+/// Writes `t` as RFC 3339 in UTC (`2026-11-26T11:31:02.123456Z`). The date part is
+/// computed once per second per thread.
+pub fn write_rfc3339(out: &mut Out<'_, '_>, t: Timestamp, precision: TimePrecision) {
+    let text = SECOND
+        .try_with(|c| {
+            let (s, text) = c.get();
+            if s == t.secs {
+                text
+            } else {
+                let text = civil_second(t.secs);
+                c.set((t.secs, text));
+                text
+            }
+        })
+        .unwrap_or_else(|_| civil_second(t.secs));
+    out.push(&text);
+    let digits = match precision {
+        TimePrecision::Seconds => 0,
+        TimePrecision::Millis => 3,
+        TimePrecision::Micros => 6,
+        TimePrecision::Nanos => 9,
+    };
+    if digits > 0 {
+        let mut frac = *b".000000000";
+        let mut n = t.nanos.min(999_999_999) / 10u32.pow(9 - digits as u32);
+        for i in (1..=digits).rev() {
+            frac[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        out.push(&frac[..=digits]);
+    }
+    out.push(b"Z");
+}
+
+/// For each byte: 0 if JSON takes it as is, else the letter after the backslash (`u` for
+/// a `\u00XX` escape).
+static JSON_ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t
+};
+
+/// JSON string contents: `"`, `\` and every control character escaped.
+pub fn write_json_escaped(out: &mut Out<'_, '_>, s: &str) {
+    let b = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let e = JSON_ESCAPE[usize::from(c)];
+        if e == 0 {
+            continue;
+        }
+        if start < i {
+            out.push(&b[start..i]);
+        }
+        if e == b'u' {
+            out.push(&unicode_escape(c));
+        } else {
+            out.push(&[b'\\', e]);
+        }
+        start = i + 1;
+    }
+    if start < b.len() {
+        out.push(&b[start..]);
+    }
+}
+
+fn unicode_escape(c: u8) -> [u8; 6] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    [
+        b'\\',
+        b'u',
+        b'0',
+        b'0',
+        HEX[usize::from(c >> 4)],
+        HEX[usize::from(c & 15)],
+    ]
+}
+
+/// Text for a one-line human format: control characters escaped (`\n`, `\t`, `\r`,
+/// `\u00XX`), everything else as is.
+fn write_line_escaped(out: &mut Out<'_, '_>, s: &str, quote: bool) {
+    let b = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let short: &[u8] = match c {
+            b'"' if quote => b"\\\"",
+            b'\\' if quote => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f | 0x7f => &[],
+            _ => continue,
+        };
+        out.push(&b[start..i]);
+        if short.is_empty() {
+            out.push(&unicode_escape(c));
+        } else {
+            out.push(short);
+        }
+        start = i + 1;
+    }
+    out.push(&b[start..]);
+}
+
+fn json_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>) {
+    match value {
+        Value::I64(v) => out.push_str(itoa_i64(v, &mut [0; 20])),
+        Value::U64(v) => out.push_str(itoa_u64(v, &mut [0; 20])),
+        Value::F64(v) if v.is_finite() => emit_f64(v, &mut |s| out.push_str(s)),
+        Value::F64(v) => {
+            out.push(b"\"");
+            emit_f64(v, &mut |s| out.push_str(s));
+            out.push(b"\"");
+        }
+        Value::Bool(v) => out.push_str(if v { "true" } else { "false" }),
+        Value::Null => out.push(b"null"),
+        _ => {
+            out.push(b"\"");
+            record.value_text(value, &mut |s| write_json_escaped(out, s));
+            out.push(b"\"");
+        }
+    }
+}
+
+/// One JSON object per line:
+/// `{"time":"2026-11-26T11:31:02.123456Z","level":"info","target":"app","msg":"...","key":value,...}`.
+///
+/// Timestamps are RFC 3339 in UTC. Strings are escaped as RFC 8259 requires (quotes,
+/// backslashes, every control character); invalid UTF-8 in byte values becomes U+FFFD;
+/// integers, finite floats and booleans are JSON numbers and booleans; non-finite floats
+/// are the strings `"NaN"`, `"inf"`, `"-inf"`. `target` is left out when empty. Fields
+/// follow in the order [`Record::for_each_field`] gives; a key that repeats is written
+/// each time.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct Json {
+    /// Fractional digits of the timestamp (default microseconds).
+    pub precision: TimePrecision,
+}
+
+impl Formatter for Json {
+    fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>) {
+        out.push(b"{\"time\":\"");
+        write_rfc3339(out, record.time(), self.precision);
+        out.push(b"\",\"level\":\"");
+        out.push_str(record.level().as_str());
+        if !record.target().is_empty() {
+            out.push(b"\",\"target\":\"");
+            write_json_escaped(out, record.target());
+        }
+        out.push(b"\",\"msg\":\"");
+        record.message_text(&mut |s| write_json_escaped(out, s));
+        out.push(b"\"");
+        record.for_each_field(&mut |key, value| {
+            out.push(b",\"");
+            write_json_escaped(out, key);
+            out.push(b"\":");
+            json_value(out, record, value);
+        });
+        out.push(b"}\n");
+    }
+}
+
+fn logfmt_key(out: &mut Out<'_, '_>, key: &str) {
+    if key.is_empty() {
+        out.push(b"_");
+        return;
+    }
+    let ok = |c: u8| c > b' ' && c != b'=' && c != b'"' && c != 0x7f;
+    if key.bytes().all(ok) {
+        out.push_str(key);
+    } else {
+        for c in key.bytes() {
+            out.push(if ok(c) {
+                std::slice::from_ref(&c)
+            } else {
+                b"_"
+            });
+        }
+    }
+}
+
+/// Produces a text in pieces, through the closure it is given.
+type TextSource<'a> = &'a dyn Fn(&mut dyn FnMut(&str));
+
+/// A text value, quoted when it is empty or holds a space, `=`, `"` or a control
+/// character. `emit_all` gives the text in pieces; it is called at most twice.
+fn logfmt_text(out: &mut Out<'_, '_>, emit_all: TextSource<'_>) {
+    let mut needs_quotes = false;
+    let mut empty = true;
+    emit_all(&mut |s| {
+        empty &= s.is_empty();
+        needs_quotes |= s
+            .bytes()
+            .any(|c| c <= b' ' || c == b'=' || c == b'"' || c == 0x7f);
+    });
+    if needs_quotes || empty {
+        out.push(b"\"");
+        emit_all(&mut |s| write_line_escaped(out, s, true));
+        out.push(b"\"");
+    } else {
+        emit_all(&mut |s| out.push_str(s));
+    }
+}
+
+fn logfmt_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>) {
+    match value {
+        Value::I64(_) | Value::U64(_) | Value::F64(_) | Value::Bool(_) | Value::Null => {
+            record.value_text(value, &mut |s| out.push_str(s));
+        }
+        _ => logfmt_text(out, &|emit| record.value_text(value, emit)),
+    }
+}
+
+/// [logfmt](https://brandur.org/logfmt): `time=2026-11-26T11:31:02.123456Z level=info
+/// target=app msg="request served" key=value ...`, one line per record. Values with
+/// spaces, `=`, quotes or control characters are quoted and escaped; characters not
+/// allowed in a key become `_`.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct Logfmt {
+    /// Fractional digits of the timestamp (default microseconds).
+    pub precision: TimePrecision,
+}
+
+impl Formatter for Logfmt {
+    fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>) {
+        out.push(b"time=");
+        write_rfc3339(out, record.time(), self.precision);
+        out.push(b" level=");
+        out.push_str(record.level().as_str());
+        if !record.target().is_empty() {
+            out.push(b" target=");
+            logfmt_text(out, &|emit| emit(record.target()));
+        }
+        out.push(b" msg=");
+        logfmt_text(out, &|emit| record.message_text(emit));
+        record.for_each_field(&mut |key, value| {
+            out.push(b" ");
+            logfmt_key(out, key);
+            out.push(b"=");
+            logfmt_value(out, record, value);
+        });
+        out.push(b"\n");
+    }
+}
+
+/// For people: `2026-11-26T11:31:02.123456Z INFO  app: request served key=value ...`,
+/// one line per record (newlines and other control characters in the message are
+/// escaped); field values as in [`Logfmt`].
+#[derive(Copy, Clone, Debug, Default)]
+pub struct Text {
+    /// Fractional digits of the timestamp (default microseconds).
+    pub precision: TimePrecision,
+}
+
+impl Formatter for Text {
+    fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>) {
+        write_rfc3339(out, record.time(), self.precision);
+        out.push(b" ");
+        out.push_str(record.level().as_padded_upper());
+        out.push(b" ");
+        if !record.target().is_empty() {
+            write_line_escaped(out, record.target(), false);
+            out.push(b": ");
+        }
+        record.message_text(&mut |s| write_line_escaped(out, s, false));
+        record.for_each_field(&mut |key, value| {
+            out.push(b" ");
+            logfmt_key(out, key);
+            out.push(b"=");
+            logfmt_value(out, record, value);
+        });
+        out.push(b"\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::field::Field;
+    use super::super::level::Level;
+    use super::super::record::Message;
+    use super::*;
+
+    fn render(f: &dyn Formatter, r: &Record<'_>) -> String {
+        let mut v = Vec::new();
+        f.format(r, &mut Out::vec(&mut v));
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn formats() {
+        let t = Timestamp {
+            secs: 1_795_000_000,
+            nanos: 123_456_789,
+        };
+        let fields = [
+            Field::new("n", 3),
+            Field::new("s", "a b"),
+            Field::new("ok", true),
+            Field::new("f", f64::NAN),
+        ];
+        let r = Record::new(Level::Warn, t, "app", Message::Str("hi \"x\"\n")).with_fields(&fields);
+        assert_eq!(
+            render(&Json::default(), &r),
+            "{\"time\":\"2026-11-18T11:06:40.123456Z\",\"level\":\"warn\",\"target\":\"app\",\
+             \"msg\":\"hi \\\"x\\\"\\n\",\"n\":3,\"s\":\"a b\",\"ok\":true,\"f\":\"NaN\"}\n"
+        );
+        assert_eq!(
+            render(
+                &Logfmt {
+                    precision: TimePrecision::Millis
+                },
+                &r
+            ),
+            "time=2026-11-18T11:06:40.123Z level=warn target=app msg=\"hi \\\"x\\\"\\n\" n=3 \
+             s=\"a b\" ok=true f=NaN\n"
+        );
+        assert_eq!(
+            render(
+                &Text {
+                    precision: TimePrecision::Seconds
+                },
+                &r
+            ),
+            "2026-11-18T11:06:40Z WARN  app: hi \"x\"\\n n=3 s=\"a b\" ok=true f=NaN\n"
+        );
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(&civil_second(0), b"1970-01-01T00:00:00");
+        assert_eq!(&civil_second(951_782_400), b"2000-02-29T00:00:00");
+        assert_eq!(&civil_second(-1), b"1969-12-31T23:59:59");
+    }
+}

@@ -1,0 +1,120 @@
+//! The logger's hot path allocates nothing: a record with a message and a few fields,
+//! formatted as JSON, text and logfmt straight into ring reservations (a rotating file
+//! and a backend queue), from a child logger with bound fields, inside a context scope;
+//! and a disabled level. A counting global allocator counts the calling thread's
+//! allocations only (delivery and consumer threads are not the caller's hot path).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::time::Duration;
+
+use lethe_std::WriterOptions;
+use lethe_std::logger::{
+    Destination, Field, Level, Logfmt, Logger, Text, Value, WriteBackend, context,
+};
+
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn note() {
+    let _ = COUNTING.try_with(|on| {
+        if on.get() {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        }
+    });
+}
+
+// SAFETY: every method forwards to `System` unchanged; the counter does not touch memory
+// handed out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations(f: impl FnOnce()) -> u64 {
+    ALLOCATIONS.with(|n| n.set(0));
+    COUNTING.with(|on| on.set(true));
+    f();
+    COUNTING.with(|on| on.set(false));
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn logging_a_record_allocates_nothing() {
+    assert_eq!(allocations(|| drop(std::hint::black_box(vec![1u8; 8]))), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let log = Logger::builder()
+        .level(Level::Info)
+        .destination(
+            Destination::open_file(dir.path().join("app.jsonl"), WriterOptions::default()).unwrap(),
+        )
+        .destination(
+            Destination::open_file(dir.path().join("app.txt"), WriterOptions::default())
+                .unwrap()
+                .name("text")
+                .formatter(Text::default()),
+        )
+        .destination(
+            Destination::backend("sink", WriteBackend(std::io::sink()))
+                .formatter(Logfmt::default())
+                .queue_capacity(4 << 20),
+        )
+        .build()
+        .unwrap();
+    let child = log.with_field("service", "api");
+    let _ctx = context::push(&[Field::new("request_id", "r-1")]);
+    let err = std::io::Error::other("timeout");
+    let record = |i: u64| {
+        child.info(
+            "request served",
+            &[
+                Field::new("path", "/v1/items"),
+                Field::new("status", 200),
+                Field::new("i", i),
+            ],
+        );
+        child.debug("disabled", &[Field::new("i", i)]);
+        lethe_std::info!(child, "formatted {}", i; "err" => Value::error(&err), "ms" => 1.25);
+    };
+    // Warm-up: thread-local caches (the logger's shard slot, arc-swap's debt list).
+    record(0);
+    let n = allocations(|| {
+        for i in 1..=5_000 {
+            record(i);
+        }
+    });
+    assert_eq!(n, 0, "the logger's hot path allocated {n} times");
+    drop(_ctx);
+    let m = log.metrics();
+    log.shutdown(Duration::from_secs(30)).unwrap();
+    assert_eq!(m.records_at(Level::Info), 10_002);
+    for d in &m.destinations {
+        assert_eq!((d.records, d.dropped, d.oversized), (10_002, 0, 0), "{d:?}");
+    }
+    let text = std::fs::read_to_string(dir.path().join("app.jsonl")).unwrap();
+    assert_eq!(text.lines().count(), 10_002);
+    assert!(text.lines().last().unwrap().contains(
+        r#""msg":"formatted 5000","service":"api","request_id":"r-1","err":"timeout","ms":1.25}"#
+    ));
+}
