@@ -73,6 +73,7 @@ mod queue;
 mod record;
 mod redact;
 pub mod sample;
+mod syslog_backend;
 #[cfg(feature = "tracing")]
 mod tracing_layer;
 mod uri;
@@ -92,6 +93,7 @@ pub use metrics::{DestinationMetrics, LoggerMetrics};
 pub use record::{Enricher, ExtraFields, Message, Record, ThreadName, Timestamp};
 pub use redact::Redactor;
 pub use sample::{Sampler, SamplerStats};
+pub use syslog_backend::{SyslogBackend, severity as syslog_severity};
 #[cfg(feature = "tracing")]
 pub use tracing_layer::TracingLayer;
 pub use uri::{Registry, Uri, UriError};

@@ -13,6 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lethe_std::clock::{Clock, SystemClock};
+use lethe_std::logger::{Field, Level, Logger};
 use lethe_std::syslog::{Facility, Format, ProcId, Severity, Syslog, Transport};
 
 fn rsyslogd() -> Option<PathBuf> {
@@ -235,33 +236,7 @@ fn rsyslog_receives_rfc5424_over_udp_tcp_and_unix() {
         .unwrap();
     expected.push("5 local0 lethe-tcp 4242 M1 - line one#012line two".to_owned());
 
-    let out = dir.path().join("out.log");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let lines = loop {
-        let text = fs::read_to_string(&out).unwrap_or_default();
-        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        if expected
-            .iter()
-            .all(|e| lines.iter().any(|l| l.ends_with(e.as_str())))
-        {
-            break lines;
-        }
-        if let Ok(Some(status)) = daemon.child.try_wait() {
-            panic!("rsyslogd exited ({status}):\n{}", daemon.log());
-        }
-        if Instant::now() > deadline {
-            let missing: Vec<&String> = expected
-                .iter()
-                .filter(|e| !lines.iter().any(|l| l.ends_with(e.as_str())))
-                .collect();
-            panic!(
-                "rsyslogd did not log within 30 s; missing {missing:#?}\nreceived:\n{text}\nraw:\n{}\nrsyslogd:\n{}",
-                fs::read_to_string(dir.path().join("raw.log")).unwrap_or_default(),
-                daemon.log()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let lines = wait_for_lines(dir.path(), &mut daemon, &expected);
     // Each message arrived exactly once.
     for e in &expected {
         let n = lines.iter().filter(|l| l.ends_with(e.as_str())).count();
@@ -275,5 +250,117 @@ fn rsyslog_receives_rfc5424_over_udp_tcp_and_unix() {
             && l.contains(" lethe-host lethe-udp 4242 M1 [lethe@32473 level=\"error\"")),
         "{raw}"
     );
+    drop(daemon);
+}
+
+/// Polls rsyslogd's output until every `expected` line has arrived (30 s at most).
+fn wait_for_lines(dir: &Path, daemon: &mut Daemon, expected: &[String]) -> Vec<String> {
+    let out = dir.join("out.log");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = fs::read_to_string(&out).unwrap_or_default();
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        if expected
+            .iter()
+            .all(|e| lines.iter().any(|l| l.ends_with(e.as_str())))
+        {
+            return lines;
+        }
+        if let Ok(Some(status)) = daemon.child.try_wait() {
+            panic!("rsyslogd exited ({status}):\n{}", daemon.log());
+        }
+        if Instant::now() > deadline {
+            let missing: Vec<&String> = expected
+                .iter()
+                .filter(|e| !lines.iter().any(|l| l.ends_with(e.as_str())))
+                .collect();
+            panic!(
+                "rsyslogd did not log within 30 s; missing {missing:#?}\nreceived:\n{text}\nraw:\n{}\nrsyslogd:\n{}",
+                fs::read_to_string(dir.join("raw.log")).unwrap_or_default(),
+                daemon.log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The structured logger's `syslog+udp` and `syslog+tcp` destinations (URIs from the
+/// default registry) reach a real rsyslogd with the level's severity, the app-name and
+/// facility from the URI, and the formatted record as the message.
+#[test]
+fn logger_destinations_reach_rsyslog_through_syslog_uris() {
+    if rsyslogd().is_none() {
+        println!("SKIP: rsyslogd not found (apt-get install rsyslog)");
+        eprintln!("SKIP: rsyslogd not found (apt-get install rsyslog)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (udp, tcp) = (free_udp_port(), free_tcp_port());
+    let sock = dir.path().join("log.sock");
+    let daemon = start(dir.path(), udp, tcp, &sock);
+    let log = Logger::builder()
+        .level(Level::Trace)
+        .destination_uri(&format!(
+            "syslog+udp://127.0.0.1:{udp}?app=logger-udp&facility=local1&procid=-&rfc=5424&format=logfmt&name=udp"
+        ))
+        .unwrap()
+        .destination_uri(&format!(
+            "syslog+tcp://127.0.0.1:{tcp}?app=logger-tcp&facility=local1&procid=-&rfc=5424&format=logfmt&name=tcp"
+        ))
+        .unwrap()
+        .build()
+        .unwrap();
+    let levels = [
+        (Level::Trace, 7),
+        (Level::Debug, 7),
+        (Level::Info, 6),
+        (Level::Warn, 4),
+        (Level::Error, 3),
+        (Level::Fatal, 2),
+    ];
+    for (level, _) in levels {
+        log.log(
+            level,
+            &format!("logged at {level}"),
+            &[Field::new("user", "ada")],
+        );
+    }
+    log.shutdown(Duration::from_secs(10)).unwrap();
+    for d in &log.metrics().destinations {
+        assert_eq!(d.errors, 0, "{d:?}");
+    }
+    // Two destinations, six records each.
+    let out = dir.path().join("out.log");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let lines = loop {
+        let text = fs::read_to_string(&out).unwrap_or_default();
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        if lines.len() >= 2 * levels.len() || Instant::now() > deadline {
+            break lines;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        lines.len(),
+        2 * levels.len(),
+        "{lines:#?}\n{}",
+        daemon.log()
+    );
+    // Each (severity, app) pair arrived once, with the logfmt record as MSG.
+    for (level, code) in levels {
+        for app in ["logger-udp", "logger-tcp"] {
+            let prefix = format!("{code} local1 {app} - - - ");
+            let n = lines
+                .iter()
+                .filter(|l| {
+                    l.starts_with(&prefix)
+                        && l.contains(&format!("level={level}"))
+                        && l.contains(&format!("msg=\"logged at {level}\""))
+                        && l.contains("user=ada")
+                })
+                .count();
+            assert_eq!(n, 1, "{prefix} level={level}: {lines:#?}");
+        }
+    }
     drop(daemon);
 }

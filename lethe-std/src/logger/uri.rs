@@ -225,7 +225,9 @@ impl Default for Registry {
 }
 
 impl Registry {
-    /// A registry with `file`, `stdout` and `stderr`.
+    /// A registry with `file`, `stdout`, `stderr`, and `syslog+unix`, `syslog+udp` and
+    /// `syslog+tcp` (see [`SyslogBackend`](super::SyslogBackend); the syslog wire format is
+    /// chosen with `rfc=5424` or `rfc=3164`).
     pub fn new() -> Registry {
         let mut r = Registry {
             schemes: HashMap::new(),
@@ -239,6 +241,9 @@ impl Registry {
             uri.no_more_keys()?;
             Ok(Destination::stderr())
         });
+        for scheme in ["syslog+unix", "syslog+udp", "syslog+tcp"] {
+            r.register(scheme, super::syslog_backend::syslog_destination);
+        }
         r
     }
 
