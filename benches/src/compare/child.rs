@@ -125,21 +125,24 @@ fn run_inner(p: &Params, r: &mut ChildResult) -> Result<(), String> {
     r.peak_rss_kib = peak_rss_kib().unwrap_or(0);
 
     // 4. Count what reached the files. Background compression of some contenders
-    //    (fast_log's packer) may still be running after their flush returned: recount
-    //    for up to 10 s while the count is short or a `.gz` is still incomplete.
+    //    (fast_log's packer) may still be running after their flush returned, with a
+    //    segment both raw and half-compressed: recount for up to 30 s until the count
+    //    is right and every `.gz` is complete.
     r.expected_lines = latency_records + timed;
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let counted = verify::count_dir(&p.dir);
         let done = Instant::now() > deadline;
         match counted {
             Ok(c) => {
                 r.found = c;
-                if c.lines >= r.expected_lines || done {
+                if c.lines == r.expected_lines || done {
                     return Ok(());
                 }
             }
-            Err(e) if done => return Err(format!("counting lines: {e}")),
+            Err(e) if done => {
+                return Err(format!("counting lines 30 s after the flush returned: {e}"));
+            }
             Err(_) => {}
         }
         std::thread::sleep(Duration::from_millis(200));
