@@ -7,6 +7,8 @@
 
 use lethe_core::ring::{Consumer, Storage};
 
+pub mod compare;
+
 /// Payload length of one benchmark record: a typical short log line.
 pub const RECORD_LEN: usize = 100;
 
