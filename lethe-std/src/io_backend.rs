@@ -239,12 +239,16 @@ pub(crate) fn fsync_due(
     match policy {
         Fsync::Never => false,
         Fsync::EveryBytes(n) => unsynced + more >= n.max(1),
-        Fsync::Every(d) => {
-            unsynced + more > 0
-                && now.secs().saturating_sub(synced_at.secs())
-                    >= i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
-        }
+        Fsync::Every(d) => unsynced + more > 0 && elapsed_nanos(synced_at, now) >= d.as_nanos(),
     }
+}
+
+/// Nanoseconds from `since` to `now` (0 if the clock stepped back).
+fn elapsed_nanos(since: UnixTime, now: UnixTime) -> u128 {
+    let nanos = (i128::from(now.secs()) - i128::from(since.secs())) * 1_000_000_000
+        + i128::from(now.subsec_nanos())
+        - i128::from(since.subsec_nanos());
+    u128::try_from(nanos).unwrap_or(0)
 }
 
 #[cfg(all(feature = "uring", target_os = "linux"))]
@@ -436,5 +440,39 @@ mod uring {
                  (or not for Linux); writing with blocking syscalls instead",
             ),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use lethe_core::civil::UnixTime;
+
+    use super::fsync_due;
+    use crate::Fsync;
+
+    fn at(secs: i64, millis: u32) -> UnixTime {
+        UnixTime::new(secs, millis * 1_000_000).unwrap()
+    }
+
+    #[test]
+    fn an_interval_below_a_second_is_honoured_to_the_nanosecond() {
+        let every = Fsync::Every(Duration::from_millis(500));
+        let synced = at(10, 900);
+        assert!(!fsync_due(every, 1, 0, synced, at(11, 300)));
+        assert!(fsync_due(every, 1, 0, synced, at(11, 400)));
+        // Nothing written: nothing to sync, however long ago.
+        assert!(!fsync_due(every, 0, 0, synced, at(20, 0)));
+        // A clock that stepped back is not an elapsed interval.
+        assert!(!fsync_due(every, 1, 0, synced, at(9, 0)));
+    }
+
+    #[test]
+    fn byte_and_never_policies() {
+        let t = at(0, 0);
+        assert!(!fsync_due(Fsync::Never, u64::MAX, 0, t, t));
+        assert!(!fsync_due(Fsync::EveryBytes(100), 60, 39, t, t));
+        assert!(fsync_due(Fsync::EveryBytes(100), 60, 40, t, t));
     }
 }

@@ -928,19 +928,13 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 self.shared.sweep();
             }
         }
-        let due = match self.options.fsync {
-            Fsync::Never => false,
-            Fsync::EveryBytes(n) => self.unsynced >= n.max(1),
-            Fsync::Every(d) => {
-                self.unsynced > 0
-                    && self
-                        .clock
-                        .now()
-                        .secs()
-                        .saturating_sub(self.synced_at.secs())
-                        >= i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
-            }
-        };
+        let due = io_backend::fsync_due(
+            self.options.fsync,
+            self.unsynced,
+            0,
+            self.synced_at,
+            self.clock.now(),
+        );
         if due && let Err(e) = self.sync() {
             self.shared.report_counted(e);
         }
@@ -1020,9 +1014,25 @@ pub(crate) fn retire_active(
     };
     let backup = shared.naming.path_of(&shared.dir, name)?;
     archive::rename_noreplace(path, &backup)?;
-    let file = open_append(path, options.file_mode)?;
-    if options.sync_on_rotate {
-        archive::sync_dir(&shared.dir)?;
+    let file = match open_append(path, options.file_mode) {
+        Ok(file) => file,
+        Err(e) => {
+            // Put the old file back, so the path still names the file this writer holds
+            // and the rotation can simply be retried; if even that fails, the writer keeps
+            // appending to the renamed file (nothing is lost) and both errors are reported.
+            if let Err(undo) = archive::rename_noreplace(&backup, path) {
+                shared.report(undo);
+            }
+            return Err(e);
+        }
+    };
+    // The rotation has happened (renamed, new file open): a failed directory fsync only
+    // leaves the rename's durability in doubt. Report it rather than fail the rotation,
+    // which would retry into a second backup of the same sequence.
+    if options.sync_on_rotate
+        && let Err(e) = archive::sync_dir(&shared.dir)
+    {
+        shared.report(e);
     }
     Ok((name, file))
 }
