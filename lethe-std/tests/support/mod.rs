@@ -3,6 +3,8 @@
 //! `sha256sum`.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod alloc;
+
 use std::fs;
 use std::io::Read as _;
 use std::path::Path;
