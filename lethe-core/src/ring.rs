@@ -278,7 +278,8 @@ impl<S: Storage> fmt::Debug for Ring<S> {
 
 /// A ring over a `static` array of `SLOTS` slots (`8 * SLOTS` bytes), with no allocator.
 ///
-/// `SLOTS` must be a power of two of at least 2; this is checked at compile time.
+/// `SLOTS` must be a power of two of at least 4 (32 bytes, [`MIN_CAPACITY`]); this is
+/// checked at compile time.
 ///
 /// ```
 /// use lethe_core::ring::StaticRing;
@@ -294,7 +295,7 @@ impl<const SLOTS: usize> Ring<[Slot; SLOTS]> {
         const {
             assert!(
                 SLOTS.is_power_of_two() && SLOTS * 8 >= MIN_CAPACITY && SLOTS <= MAX_CAPACITY / 8,
-                "StaticRing<SLOTS>: SLOTS must be a power of two with 16 B <= 8*SLOTS <= 2 GiB"
+                "StaticRing<SLOTS>: SLOTS must be a power of two with 32 B <= 8*SLOTS <= 2 GiB"
             )
         };
         Ring {
