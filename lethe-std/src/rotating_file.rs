@@ -2,7 +2,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
@@ -424,6 +424,9 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     synced_at: UnixTime,
     /// When retention last ran from [`RotatingFile::tick`] (or the open).
     swept_at: UnixTime,
+    /// When [`follow_path`](RotatingFile::follow_path) last checked that the path still
+    /// names the active file.
+    followed_at: UnixTime,
     shared: Arc<Shared>,
     pool: Pool,
     /// Shared mode's state ([`Options::shared`]); `None` for a single-process file.
@@ -583,6 +586,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             unsynced: 0,
             synced_at: now,
             swept_at: now,
+            followed_at: now,
             shared,
             pool,
             coord,
@@ -712,6 +716,10 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 partial: 0,
                 error,
             });
+        }
+        if self.coord.is_none() {
+            // Shared mode follows the path on every batch already.
+            self.follow_path(now);
         }
         let written = self.write_runs(records, resume, now);
         self.shared_leave();
@@ -920,6 +928,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// retention every [`Options::sweep_every`]. Failures go to the error handler. Call it
     /// when idle so both also cover quiet periods (the [`Writer`](crate::Writer) does).
     pub fn tick(&mut self) {
+        if self.coord.is_none() {
+            self.follow_path(self.clock.now());
+        }
         if let Some(every) = self.options.sweep_every {
             let now = self.clock.now();
             let elapsed = now.secs().saturating_sub(self.swept_at.secs());
@@ -937,6 +948,54 @@ impl<C: Clock + 'static> RotatingFile<C> {
         );
         if due && let Err(e) = self.sync() {
             self.shared.report_counted(e);
+        }
+    }
+
+    /// At most once per [`FOLLOW_EVERY`]: if the path no longer names the active file
+    /// (another program deleted or replaced it, or removed the whole directory), reports it
+    /// and opens a new file at the path, recreating the directory. Records written to the
+    /// deleted file before the check are gone with it; the error says so.
+    fn follow_path(&mut self, now: UnixTime) {
+        if now.secs().saturating_sub(self.followed_at.secs()) < FOLLOW_EVERY {
+            return;
+        }
+        self.followed_at = now;
+        let Ok(ours) = self.file.metadata() else {
+            return; // cannot tell (an I/O error): keep writing where we are
+        };
+        let reason = match fs::metadata(&self.path) {
+            Ok(named) if (named.dev(), named.ino()) == (ours.dev(), ours.ino()) => return,
+            Ok(_) => {
+                "the active log file was replaced by another program (records written since \
+                 are in the file it moved away); opening the file now at the path"
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && ours.nlink() == 0 => {
+                "the active log file (or its directory) was deleted by another program; \
+                 records written to it since are lost with it; opening a new file"
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                "the active log file was moved away by another program (records written \
+                 since are in the moved file); opening a new file at the path"
+            }
+            // Cannot tell (a permission change, an I/O error): keep writing where we are.
+            Err(_) => return,
+        };
+        self.shared.report(Error::new(
+            Op::Stat,
+            &self.path,
+            io::Error::new(io::ErrorKind::NotFound, reason),
+        ));
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Err(e) = fs::DirBuilder::new()
+                .recursive(true)
+                .mode(self.options.dir_mode)
+                .create(dir)
+        {
+            self.shared.report(Error::new(Op::CreateDir, dir, e));
+            return;
+        }
+        if let Err(e) = self.reopen() {
+            self.shared.report(e);
         }
     }
 
@@ -1049,6 +1108,10 @@ impl<C: Clock + 'static> io::Write for RotatingFile<C> {
         Ok(())
     }
 }
+
+/// How often, in seconds, the writer checks that its path still names the active file
+/// (see [`RotatingFile::tick`]).
+const FOLLOW_EVERY: i64 = 1;
 
 /// The longest log file path accepted, in bytes (Linux's `PATH_MAX` minus the NUL).
 pub const MAX_PATH_LEN: usize = 4095;

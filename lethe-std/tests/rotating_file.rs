@@ -184,6 +184,60 @@ fn a_removed_directory_is_reported_at_rotation_and_the_writer_recovers() {
     assert_eq!(fs::read_to_string(logs.join("app.log")).unwrap(), "after\n");
 }
 
+/// Another program deletes the log's directory, then replaces the active file: within a
+/// second (by the file's clock) each is reported, and writing continues at the path.
+#[test]
+fn a_deleted_or_replaced_file_is_reported_and_followed_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let clock = ManualClock::new(MIDNIGHT);
+    let mut log =
+        RotatingFile::open_with_clock(logs.join("app.log"), Options::default(), clock.clone())
+            .unwrap();
+    let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = std::sync::Arc::clone(&errors);
+    log.set_error_handler(move |e| seen.lock().unwrap().push(e.to_string()));
+    log.write_record(b"before\n").unwrap();
+
+    fs::remove_dir_all(&logs).unwrap();
+    clock.advance(1);
+    log.write_record(b"after removal\n").unwrap();
+    assert_eq!(
+        fs::read_to_string(logs.join("app.log")).unwrap(),
+        "after removal\n"
+    );
+    {
+        let errors = errors.lock().unwrap();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("deleted by another program"),
+            "{errors:?}"
+        );
+    }
+
+    fs::rename(logs.join("app.log"), logs.join("moved.log")).unwrap();
+    fs::write(logs.join("app.log"), b"theirs\n").unwrap();
+    // Within the second, the writer still appends to the file it holds.
+    log.write_record(b"same second\n").unwrap();
+    clock.advance(1);
+    log.write_record(b"next second\n").unwrap();
+    assert_eq!(
+        fs::read_to_string(logs.join("moved.log")).unwrap(),
+        "after removal\nsame second\n"
+    );
+    assert_eq!(
+        fs::read_to_string(logs.join("app.log")).unwrap(),
+        "theirs\nnext second\n"
+    );
+    let errors = errors.lock().unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[1].contains("replaced by another program"),
+        "{errors:?}"
+    );
+    assert_eq!(log.stats().errors_by_op.get(Op::Stat), 2);
+}
+
 #[test]
 fn a_full_disk_is_reported_and_writing_resumes_when_space_returns() {
     let dir = tempfile::tempdir().unwrap();
