@@ -129,6 +129,12 @@ pub enum FallbackReason {
     MissingOpcode,
 }
 
+/// The most records one run gathers into one write on the io_uring path (see
+/// [`IoBackend::max_run`]): about 800 KiB of 100-byte lines, so that a flood costs about
+/// one `io_uring_enter` per MiB (write and linked `fsync` together) instead of one per
+/// 1 024 records. The batch's ring space is still released only after its completion.
+pub(crate) const URING_BATCH: usize = 8 * crate::rotating_file::MAX_BATCH;
+
 /// The I/O path of one rotating file.
 pub(crate) enum IoBackend {
     Blocking,
@@ -174,6 +180,18 @@ impl IoBackend {
             IoBackend::Blocking => io::Write::write(&mut &*file, buf),
             #[cfg(all(feature = "uring", target_os = "linux"))]
             IoBackend::Uring(state) => state.write(file, buf, sync),
+        }
+    }
+
+    /// The most records one run (one `write`, or one `io_uring_enter` with its linked
+    /// `fsync`) gathers, and so the most the [`Writer`](crate::Writer)'s consumer reads
+    /// from its ring per batch: [`MAX_BATCH`](crate::rotating_file::MAX_BATCH) on the
+    /// blocking path, [`URING_BATCH`] through io_uring.
+    pub(crate) fn max_run(&self) -> usize {
+        match self {
+            IoBackend::Blocking => crate::rotating_file::MAX_BATCH,
+            #[cfg(all(feature = "uring", target_os = "linux"))]
+            IoBackend::Uring(_) => URING_BATCH,
         }
     }
 

@@ -687,7 +687,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
 
     /// Writes `records` in order, each as one record (never split across files), with
     /// one `write` per run of records between rotations (at most [`MAX_BATCH`] records,
-    /// gathered into one buffer). `resume` bytes of `records[0]` were already written by an earlier call
+    /// or 8 × as many through io_uring, gathered into one buffer). `resume` bytes of `records[0]` were already written by an earlier call
     /// that failed part-way ([`BatchError::partial`]); they are not written again.
     ///
     /// # Errors
@@ -743,7 +743,12 @@ impl<C: Clock + 'static> RotatingFile<C> {
             // Plan a run on a copy of the rotator; commit it as bytes reach the file.
             let mut plan = self.rotator;
             let mut end = done;
-            while end < records.len() && end - done < MAX_BATCH {
+            let max_run = self.io.max_run();
+            // On the uring path a run ends at the record after which the fsync policy is
+            // due, so the linked fsync comes no later than with one-batch runs.
+            let cut_at_sync = self.io.links_fsync();
+            let mut run_bytes = 0u64;
+            while end < records.len() && end - done < max_run {
                 let len = records[end].len() as u64;
                 let continuing = end == done && partial > 0;
                 let decision = if continuing {
@@ -766,8 +771,21 @@ impl<C: Clock + 'static> RotatingFile<C> {
                     }
                     plan = self.rotator;
                 }
-                plan.wrote(len - if continuing { partial as u64 } else { 0 });
+                let run_len = len - if continuing { partial as u64 } else { 0 };
+                plan.wrote(run_len);
                 end += 1;
+                run_bytes += run_len;
+                if cut_at_sync
+                    && io_backend::fsync_due(
+                        self.options.fsync,
+                        self.unsynced,
+                        run_bytes,
+                        self.synced_at,
+                        now,
+                    )
+                {
+                    break;
+                }
             }
             // Gather the run into one contiguous buffer: one plain `write` of a large
             // buffer costs the kernel far less than a `writev` of many 100-byte pieces.
@@ -862,6 +880,12 @@ impl<C: Clock + 'static> RotatingFile<C> {
             partial,
             error: Error::new(Op::Write, &self.path, e),
         }
+    }
+
+    /// The most records one batch should hold to be written as one run (see
+    /// `IoBackend::max_run`): what the [`Writer`](crate::Writer)'s consumer reads per batch.
+    pub(crate) fn max_run(&self) -> usize {
+        self.io.max_run()
     }
 
     /// Rotates now, even if no trigger is due (an empty active file is rotated too).

@@ -13,7 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Op};
 use crate::events::RotateEvent;
 use crate::rings::Rings;
-use crate::rotating_file::{MAX_BATCH, Options, RotatingFile, Stats};
+use crate::rotating_file::{Options, RotatingFile, Stats};
 use crate::workers::Shared;
 
 type MetricsCallback = Box<dyn FnMut(&Metrics) + Send>;
@@ -989,11 +989,16 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
     let mut marked_drops = 0usize;
     let mut failing = false;
     let mut empty_since = Instant::now();
+    // Records per batch: one run's worth for the file's I/O path (more through io_uring,
+    // where a larger batch saves `io_uring_enter`s). The slice list's storage is kept
+    // across batches, so the loop does not allocate.
+    let max_batch = lock(&core.file).max_run();
+    let mut storage: Vec<&'static [u8]> = Vec::with_capacity(max_batch);
     loop {
         if core.drop_marker && !failing && resume == 0 {
             write_drop_marker(core, &mut marked_drops);
         }
-        let Some(batch) = consumer.read_up_to(MAX_BATCH, usize::MAX) else {
+        let Some(batch) = consumer.read_up_to(max_batch, usize::MAX) else {
             if consumer.is_finished() {
                 // A larger ring replaced this one and everything in it is written: go on
                 // to the next (Backpressure::Grow).
@@ -1030,12 +1035,9 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
         };
         idle = 0;
         empty_since = Instant::now();
-        let mut records: [&[u8]; MAX_BATCH] = [&[]; MAX_BATCH];
-        let mut n = 0;
-        for r in batch.records() {
-            records[n] = r;
-            n += 1;
-        }
+        let mut records = recycle(std::mem::take(&mut storage));
+        records.extend(batch.records());
+        let n = records.len();
         let failure = {
             let mut file = lock(&core.file);
             let r = file.write_batch(&records[..n], resume);
@@ -1058,6 +1060,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
             None => {
                 let bytes: usize = records[..n].iter().map(|r| r.len()).sum();
                 core.delivered(n as u64, (bytes - resume) as u64);
+                storage = recycle(records);
                 batch.release();
                 resume = 0;
                 if failing {
@@ -1075,6 +1078,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
                 *lock(&core.failing) = Some((kind, message));
                 let done: usize = records[..written].iter().map(|r| r.len()).sum();
                 core.delivered(written as u64, (done + partial - resume) as u64);
+                storage = recycle(records);
                 batch.release_records(written);
                 resume = partial;
                 if core.closed.0.load(Ordering::SeqCst) {
@@ -1090,6 +1094,13 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
         core.notify_progress();
     }
     core.notify_progress();
+}
+
+/// `v` emptied, with its allocation kept for slices of another lifetime (an in-place
+/// collect of an empty vector: no element is converted and nothing is allocated).
+fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+    v.clear();
+    v.into_iter().map(|_| &[][..]).collect()
 }
 
 /// Writes `lethe: dropped N records` if records were dropped since the last marker.
@@ -1193,5 +1204,21 @@ impl Backoff {
         let half = base.as_micros() as u64 / 2;
         let jitter = Duration::from_micros(half + self.seed % (half + 1));
         std::thread::sleep(jitter);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recycle;
+
+    #[test]
+    fn recycle_keeps_the_allocation() {
+        let line = b"line".to_vec();
+        let mut v: Vec<&[u8]> = Vec::with_capacity(64);
+        v.push(&line);
+        let (ptr, cap) = (v.as_ptr() as usize, v.capacity());
+        let w: Vec<&'static [u8]> = recycle(v);
+        assert!(w.is_empty());
+        assert_eq!((w.as_ptr() as usize, w.capacity()), (ptr, cap));
     }
 }
