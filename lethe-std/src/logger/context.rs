@@ -65,6 +65,16 @@ impl Drop for ContextGuard {
     }
 }
 
+/// Whether this thread's context holds no field (or is being changed right now, when
+/// [`with_fields`] gives none either): one thread-local read, so formatters can skip
+/// the general field walk.
+#[inline]
+pub(crate) fn is_empty() -> bool {
+    CONTEXT
+        .try_with(|c| c.try_borrow().map_or(true, |c| c.is_empty()))
+        .unwrap_or(true)
+}
+
 /// Calls `f` with this thread's context fields (empty if none, or if the context is
 /// being changed right now).
 pub(crate) fn with_fields(f: &mut dyn FnMut(&[OwnedField])) {

@@ -9,7 +9,7 @@ use lethe_core::civil::civil_from_days;
 use lethe_core::ring::{Slot, WriteGrant};
 
 use super::field::Value;
-use super::record::{Record, Timestamp, emit_f64, itoa_i64, itoa_u64};
+use super::record::{Message, Record, Timestamp, emit_f64, itoa_i64, itoa_u64};
 
 /// Where a formatter writes one record. Pushing past the end of a fixed reservation sets
 /// [`is_full`](Out::is_full) and drops the rest; the logger then formats the record again
@@ -143,9 +143,14 @@ fn civil_second(secs: i64) -> [u8; 19] {
     b
 }
 
-/// Writes `t` as RFC 3339 in UTC (`2026-11-26T11:31:02.123456Z`). The date part is
-/// computed once per second per thread.
-pub fn write_rfc3339(out: &mut Out<'_, '_>, t: Timestamp, precision: TimePrecision) {
+/// The longest RFC 3339 text [`rfc3339`] writes: 19 + 10 fractional + `Z`.
+const RFC3339_MAX: usize = 30;
+
+/// `t` as RFC 3339 in UTC into `buf`, returning its length. The date and time of day come
+/// from a per-thread cache of the last second formatted, so a record in the same second
+/// as the previous one on its thread only writes its fractional digits.
+#[inline]
+fn rfc3339(buf: &mut [u8; RFC3339_MAX], t: Timestamp, precision: TimePrecision) -> usize {
     let text = SECOND
         .try_with(|c| {
             let (s, text) = c.get();
@@ -158,23 +163,33 @@ pub fn write_rfc3339(out: &mut Out<'_, '_>, t: Timestamp, precision: TimePrecisi
             }
         })
         .unwrap_or_else(|_| civil_second(t.secs));
-    out.push(&text);
+    buf[..19].copy_from_slice(&text);
     let digits = match precision {
         TimePrecision::Seconds => 0,
         TimePrecision::Millis => 3,
         TimePrecision::Micros => 6,
         TimePrecision::Nanos => 9,
     };
+    let mut end = 19;
     if digits > 0 {
-        let mut frac = *b".000000000";
+        buf[19] = b'.';
         let mut n = t.nanos.min(999_999_999) / 10u32.pow(9 - digits as u32);
-        for i in (1..=digits).rev() {
-            frac[i] = b'0' + (n % 10) as u8;
+        for i in (20..20 + digits).rev() {
+            buf[i] = b'0' + (n % 10) as u8;
             n /= 10;
         }
-        out.push(&frac[..=digits]);
+        end = 20 + digits;
     }
-    out.push(b"Z");
+    buf[end] = b'Z';
+    end + 1
+}
+
+/// Writes `t` as RFC 3339 in UTC (`2026-11-26T11:31:02.123456Z`). The date part is
+/// computed once per second per thread.
+pub fn write_rfc3339(out: &mut Out<'_, '_>, t: Timestamp, precision: TimePrecision) {
+    let mut buf = [0; RFC3339_MAX];
+    let n = rfc3339(&mut buf, t, precision);
+    out.push(&buf[..n]);
 }
 
 /// For each byte: 0 if JSON takes it as is, else the letter after the backslash (`u` for
@@ -196,27 +211,57 @@ static JSON_ESCAPE: [u8; 256] = {
     t
 };
 
-/// JSON string contents: `"`, `\` and every control character escaped.
+/// Whether any byte of the 8 in `w` needs a JSON escape: a control character (below
+/// 0x20), `"` or `\` (the classic "has a zero byte" bit tricks; exact for the word as a whole).
+#[inline]
+fn word_needs_escape(w: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    // Bytes below 0x20, among bytes below 0x80 (bytes >= 0x80 are masked out by `!w`).
+    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
+    (control | has_zero(w ^ (LO * u64::from(b'"'))) | has_zero(w ^ (LO * u64::from(b'\\')))) != 0
+}
+
+/// The index of the first byte of `b` that JSON must escape, or `b.len()`. Eight bytes at
+/// a time, then byte by byte from the word that holds one.
+#[inline]
+fn first_json_escape(b: &[u8]) -> usize {
+    let mut i = 0;
+    while i + 8 <= b.len() {
+        let mut w = [0; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        if word_needs_escape(u64::from_le_bytes(w)) {
+            break;
+        }
+        i += 8;
+    }
+    while i < b.len() && JSON_ESCAPE[usize::from(b[i])] == 0 {
+        i += 1;
+    }
+    i
+}
+
+/// JSON string contents: `"`, `\` and every control character escaped. Runs of bytes
+/// that need no escape are found a word at a time and copied at once.
 pub fn write_json_escaped(out: &mut Out<'_, '_>, s: &str) {
     let b = s.as_bytes();
     let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
-        let e = JSON_ESCAPE[usize::from(c)];
-        if e == 0 {
-            continue;
-        }
+    loop {
+        let i = start + first_json_escape(&b[start..]);
         if start < i {
             out.push(&b[start..i]);
         }
+        let Some(&c) = b.get(i) else {
+            return;
+        };
+        let e = JSON_ESCAPE[usize::from(c)];
         if e == b'u' {
             out.push(&unicode_escape(c));
         } else {
             out.push(&[b'\\', e]);
         }
         start = i + 1;
-    }
-    if start < b.len() {
-        out.push(&b[start..]);
     }
 }
 
@@ -258,18 +303,51 @@ fn write_line_escaped(out: &mut Out<'_, '_>, s: &str, quote: bool) {
     out.push(&b[start..]);
 }
 
-fn json_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>) {
+/// `,"key":value`. `plain` says the record has no redactor, so text values are written as
+/// they are.
+#[inline]
+fn json_field(
+    out: &mut Out<'_, '_>,
+    record: &Record<'_>,
+    key: &str,
+    value: Value<'_>,
+    plain: bool,
+) {
+    let k = key.as_bytes();
+    if k.len() <= 60 && first_json_escape(k) == k.len() {
+        // The common key: one copy of `,"key":`.
+        let mut head = [0u8; 64];
+        head[0] = b',';
+        head[1] = b'"';
+        head[2..2 + k.len()].copy_from_slice(k);
+        head[2 + k.len()] = b'"';
+        head[3 + k.len()] = b':';
+        out.push(&head[..4 + k.len()]);
+    } else {
+        out.push(b",\"");
+        write_json_escaped(out, key);
+        out.push(b"\":");
+    }
+    json_value(out, record, value, plain);
+}
+
+fn json_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>, plain: bool) {
     match value {
         Value::I64(v) => out.push_str(itoa_i64(v, &mut [0; 20])),
         Value::U64(v) => out.push_str(itoa_u64(v, &mut [0; 20])),
-        Value::F64(v) if v.is_finite() => emit_f64(v, &mut |s| out.push_str(s)),
+        Value::F64(v) if v.is_finite() => emit_f64(v, |s| out.push_str(s)),
         Value::F64(v) => {
             out.push(b"\"");
-            emit_f64(v, &mut |s| out.push_str(s));
+            emit_f64(v, |s| out.push_str(s));
             out.push(b"\"");
         }
         Value::Bool(v) => out.push_str(if v { "true" } else { "false" }),
         Value::Null => out.push(b"null"),
+        Value::Str(s) if plain => {
+            out.push(b"\"");
+            write_json_escaped(out, s);
+            out.push(b"\"");
+        }
         _ => {
             out.push(b"\"");
             record.value_text(value, &mut |s| write_json_escaped(out, s));
@@ -295,23 +373,42 @@ pub struct Json {
 
 impl Formatter for Json {
     fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>) {
-        out.push(b"{\"time\":\"");
-        write_rfc3339(out, record.time(), self.precision);
-        out.push(b"\",\"level\":\"");
-        out.push_str(record.level().as_str());
+        // `{"time":"<RFC 3339>","level":"<level>` in one copy.
+        const TIME: &[u8] = b"{\"time\":\"";
+        const LEVEL: &[u8] = b"\",\"level\":\"";
+        let mut head = [0u8; TIME.len() + RFC3339_MAX + LEVEL.len() + 5];
+        head[..TIME.len()].copy_from_slice(TIME);
+        let mut at = TIME.len();
+        let mut time = [0; RFC3339_MAX];
+        let n = rfc3339(&mut time, record.time(), self.precision);
+        head[at..at + n].copy_from_slice(&time[..n]);
+        at += n;
+        head[at..at + LEVEL.len()].copy_from_slice(LEVEL);
+        at += LEVEL.len();
+        let level = record.level().as_str().as_bytes();
+        head[at..at + level.len()].copy_from_slice(level);
+        at += level.len();
+        out.push(&head[..at]);
         if !record.target().is_empty() {
             out.push(b"\",\"target\":\"");
             write_json_escaped(out, record.target());
         }
         out.push(b"\",\"msg\":\"");
-        record.message_text(&mut |s| write_json_escaped(out, s));
+        match (record.message(), record.redactor) {
+            (Message::Str(s), None) => write_json_escaped(out, s),
+            _ => record.message_text(&mut |s| write_json_escaped(out, s)),
+        }
         out.push(b"\"");
-        record.for_each_field(&mut |key, value| {
-            out.push(b",\"");
-            write_json_escaped(out, key);
-            out.push(b"\":");
-            json_value(out, record, value);
-        });
+        match record.plain_fields() {
+            Some(fields) => {
+                for f in fields {
+                    json_field(out, record, f.key, f.value, true);
+                }
+            }
+            None => record.for_each_field(&mut |key, value| {
+                json_field(out, record, key, value, false);
+            }),
+        }
         out.push(b"}\n");
     }
 }
@@ -433,7 +530,6 @@ impl Formatter for Text {
 mod tests {
     use super::super::field::Field;
     use super::super::level::Level;
-    use super::super::record::Message;
     use super::*;
 
     fn render(f: &dyn Formatter, r: &Record<'_>) -> String {
@@ -479,6 +575,138 @@ mod tests {
             ),
             "2026-11-18T11:06:40Z WARN  app: hi \"x\"\\n n=3 s=\"a b\" ok=true f=NaN\n"
         );
+    }
+
+    /// The per-thread cache of the date and time of day, against jiff, across second,
+    /// minute, day, leap-day and year boundaries, going forward and back.
+    #[test]
+    fn rfc3339_cache_matches_jiff() {
+        let starts = [
+            1_795_000_000, // 2026-11-18T11:06:40
+            1_798_761_599, // 2026-12-31T23:59:59
+            951_868_799,   // 2000-02-29T23:59:59
+            1_709_164_799, // 2024-02-28T23:59:59
+            0,
+            -1,
+        ];
+        let precisions = [
+            (TimePrecision::Seconds, 0),
+            (TimePrecision::Millis, 3),
+            (TimePrecision::Micros, 6),
+            (TimePrecision::Nanos, 9),
+        ];
+        for start in starts {
+            for secs in [
+                start,
+                start,
+                start + 1,
+                start + 1,
+                start + 60,
+                start,
+                start + 86_400,
+            ] {
+                for nanos in [0, 5, 123_456_789, 999_999_999] {
+                    let j = jiff::Timestamp::new(secs, nanos as i32).unwrap();
+                    let date = j
+                        .to_zoned(jiff::tz::TimeZone::UTC)
+                        .strftime("%Y-%m-%dT%H:%M:%S")
+                        .to_string();
+                    for (p, digits) in precisions {
+                        let mut got = Vec::new();
+                        write_rfc3339(&mut Out::vec(&mut got), Timestamp { secs, nanos }, p);
+                        let frac = format!("{nanos:09}");
+                        let want = if digits == 0 {
+                            format!("{date}Z")
+                        } else {
+                            format!("{date}.{}Z", &frac[..digits])
+                        };
+                        assert_eq!(String::from_utf8(got).unwrap(), want, "{secs}.{nanos:09}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The word-at-a-time scan finds exactly the first byte the table escapes, wherever it
+    /// sits, for every byte value.
+    #[test]
+    fn escape_scan_matches_table() {
+        for c in 0..=255u8 {
+            for len in 0..20 {
+                for at in 0..len {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    let want = b
+                        .iter()
+                        .position(|&x| JSON_ESCAPE[usize::from(x)] != 0)
+                        .unwrap_or(len);
+                    assert_eq!(first_json_escape(&b), want, "byte {c:#x} at {at} of {len}");
+                }
+            }
+        }
+    }
+
+    /// Escaped output against serde_json's reading of it, for strings with escapes at
+    /// word boundaries and in runs.
+    #[test]
+    fn json_escaping_round_trips() {
+        let mut cases: Vec<String> = vec![
+            String::new(),
+            "plain text, longer than one word".into(),
+            "\"\\\n\r\t\u{8}\u{c}\u{0}\u{1f}\u{7f}".into(),
+            "caf\u{e9} \u{1f600} \"quoted\"".into(),
+        ];
+        for c in 0..0x80u8 {
+            for at in [0, 7, 8, 9, 15, 16] {
+                let mut s = "0123456789abcdefg".to_string().into_bytes();
+                s[at] = c;
+                cases.push(String::from_utf8(s).unwrap());
+            }
+        }
+        for s in cases {
+            let mut v = b"\"".to_vec();
+            write_json_escaped(&mut Out::vec(&mut v), &s);
+            v.push(b'"');
+            let back: String = serde_json::from_slice(&v).unwrap();
+            assert_eq!(back, s);
+        }
+    }
+
+    /// The direct field walk writes what the general one does.
+    #[test]
+    fn plain_fields_match_general_walk() {
+        let t = Timestamp {
+            secs: 1_795_000_000,
+            nanos: 1,
+        };
+        let fields = [
+            Field::new("path", "/v1/\"items\""),
+            Field::new("status", 200),
+            Field::new("ms", 1.25),
+            Field::new("we\"ird\nkey", -3),
+            Field::new("nan", f64::NEG_INFINITY),
+        ];
+        let r = Record::new(Level::Info, t, "", Message::Str("m")).with_fields(&fields);
+        assert!(r.plain_fields().is_some());
+        let mut general = String::new();
+        r.for_each_field(&mut |k, v| {
+            let mut b = Vec::new();
+            json_field(&mut Out::vec(&mut b), &r, k, v, false);
+            general.push_str(std::str::from_utf8(&b).unwrap());
+        });
+        let line = render(&Json::default(), &r);
+        assert_eq!(
+            line,
+            format!(
+                "{{\"time\":\"2026-11-18T11:06:40.000000Z\",\"level\":\"info\",\"msg\":\"m\"{general}}}\n"
+            )
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["we\"ird\nkey"], -3);
+        assert_eq!(v["path"], "/v1/\"items\"");
+        let _ctx = super::super::context::push(&[Field::new("c", 1)]);
+        assert!(r.plain_fields().is_none());
+        assert!(render(&Json::default(), &r).ends_with(",\"c\":1,\"path\":\"/v1/\\\"items\\\"\",\"status\":200,\"ms\":1.25,\"we\\\"ird\\nkey\":-3,\"nan\":\"-inf\"}\n"));
     }
 
     #[test]

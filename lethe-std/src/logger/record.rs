@@ -214,6 +214,24 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// The record's fields as one slice when they are exactly the caller's: no bound,
+    /// context, extra or enricher fields and no redactor. Formatters then visit them
+    /// directly (the same fields, in the same order, as
+    /// [`for_each_field`](Record::for_each_field) gives); `None` otherwise.
+    #[inline]
+    pub(crate) fn plain_fields(&self) -> Option<&'a [Field<'a>]> {
+        if self.bound.is_empty()
+            && self.extra.is_none()
+            && self.enrichers.is_empty()
+            && self.redactor.is_none()
+            && context::is_empty()
+        {
+            Some(self.fields)
+        } else {
+            None
+        }
+    }
+
     /// Whether some field named `key` satisfies `pred` (unredacted values; for filters).
     pub fn any_field(&self, key: &str, pred: &dyn Fn(Value<'_>) -> bool) -> bool {
         let mut found = false;
@@ -252,7 +270,7 @@ impl<'a> Record<'a> {
             Value::Debug(d) => Text::Debug(d),
             Value::I64(v) => return emit(itoa_i64(v, &mut [0; 20])),
             Value::U64(v) => return emit(itoa_u64(v, &mut [0; 20])),
-            Value::F64(v) => return emit_f64(v, emit),
+            Value::F64(v) => return emit_f64(v, &mut *emit),
             Value::Bool(v) => return emit(if v { "true" } else { "false" }),
             Value::Null => return emit("null"),
         };
@@ -388,7 +406,7 @@ pub(crate) fn itoa_i64(v: i64, buf: &mut [u8; 20]) -> &str {
 
 /// Emits a float: the shortest round-trip form for finite values (`1.5`, `1e300`); `NaN`, `inf`,
 /// `-inf` otherwise.
-pub(crate) fn emit_f64(v: f64, emit: &mut dyn FnMut(&str)) {
+pub(crate) fn emit_f64(v: f64, mut emit: impl FnMut(&str)) {
     if v.is_nan() {
         emit("NaN");
     } else if v.is_infinite() {

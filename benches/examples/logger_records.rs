@@ -1,0 +1,71 @@
+//! Logs N copies of the logger bench's record (`info("request served", path, status, ms)`)
+//! as JSON into a rotating file, for instruction counting:
+//!
+//! ```sh
+//! cargo build --release -p lethe-benches --example logger_records
+//! for n in 20000 40000; do
+//!   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$n \
+//!     target/release/examples/logger_records $n
+//! done
+//! ```
+//!
+//! The difference in total instructions (`callgrind_annotate /tmp/cg.N | head`) between
+//! the two runs, divided by 20 000, is the cost of one record on the calling thread plus
+//! the consumer's share (the consumer thread writes the bytes; both are counted). Run with
+//! `json-only` as a second argument to count the JSON formatter alone (clock included).
+
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use lethe_std::logger::{
+    Destination, Field, Formatter, Json, Level, Logger, Message, Out, Record, Timestamp,
+};
+use lethe_std::{Options, WriterOptions};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let json_only = args.next().as_deref() == Some("json-only");
+    if json_only {
+        let fields = [
+            Field::new("path", "/v1/items"),
+            Field::new("status", 200),
+            Field::new("ms", 1.25),
+        ];
+        let mut buf = Vec::with_capacity(1024);
+        for _ in 0..n {
+            let r = Record::new(
+                Level::Info,
+                Timestamp::now(),
+                "",
+                Message::Str(black_box("request served")),
+            )
+            .with_fields(&fields);
+            buf.clear();
+            Json::default().format(&r, &mut Out::vec(&mut buf));
+            black_box(buf.len());
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let options = WriterOptions::default()
+        .buffer(64 << 20)
+        .file(Options::default().max_size(Some(256 << 20)));
+    let dest = Destination::open_file(dir.path().join("a.jsonl"), options)
+        .unwrap()
+        .formatter(Json::default());
+    let log = Logger::builder().destination(dest).build().unwrap();
+    for _ in 0..n {
+        log.info(
+            black_box("request served"),
+            &[
+                Field::new("path", black_box("/v1/items")),
+                Field::new("status", black_box(200)),
+                Field::new("ms", black_box(1.25)),
+            ],
+        );
+    }
+    log.shutdown(Duration::from_secs(60)).unwrap();
+}
