@@ -6,8 +6,8 @@
 //! `non_blocking` (`lossy(false)`) and ftlog (`bounded(100_000, true)`) drop by default
 //! otherwise. The harness still checks every run for loss.
 //!
-//! Adding a contender (for example Lethe's io_uring mode) is: a [`Kind`] variant, its
-//! row in [`Kind::support`], and a `Target` in one of the submodules.
+//! Adding a contender is: a [`Kind`] variant, its row in [`Kind::support`], and a
+//! `Target` in one of the submodules.
 
 mod lethe;
 mod peers;
@@ -23,8 +23,13 @@ use crate::compare::workload::Workload;
 pub enum Kind {
     /// `lethe_std::SyncWriter`: one `O_APPEND` `write` per record on the caller's thread.
     LetheSync,
-    /// `lethe_std::Writer`: the lock-free ring and its consumer thread.
+    /// `lethe_std::Writer`: the lock-free ring and its consumer thread, on plain blocking
+    /// syscalls (`Uring::Off`); W2–W5 through `lethe_std::logger`.
     LetheAsync,
+    /// `lethe_std::Writer` whose consumer writes through io_uring (`Uring::Strict`: the
+    /// run fails rather than fall back); W2–W5 through `lethe_std::logger`. Needs the
+    /// benches crate's `uring` feature.
+    LetheUring,
     /// tracing-subscriber's `fmt` layer over tracing-appender's `non_blocking` writer and
     /// a daily `RollingFileAppender`.
     TracingAppender,
@@ -46,9 +51,10 @@ pub enum Kind {
 
 impl Kind {
     /// All contenders, in table order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::LetheSync,
         Kind::LetheAsync,
+        Kind::LetheUring,
         Kind::TracingAppender,
         Kind::Spdlog,
         Kind::Ftlog,
@@ -64,6 +70,7 @@ impl Kind {
         match self {
             Kind::LetheSync => "lethe-sync",
             Kind::LetheAsync => "lethe-async",
+            Kind::LetheUring => "lethe-uring",
             Kind::TracingAppender => "tracing-appender",
             Kind::Spdlog => "spdlog-rs",
             Kind::Ftlog => "ftlog",
@@ -86,18 +93,27 @@ impl Kind {
         use Kind::*;
         use Workload::*;
         match (self, workload) {
+            (LetheUring, _) if !cfg!(feature = "uring") => {
+                Err("built without the `uring` feature (add `--features uring`)")
+            }
+            (LetheSync, W2 | W3 | W4) => Ok(Some(
+                "one writeln! per record: the logger has no synchronous file destination",
+            )),
+            (LetheSync, W5) => Ok(Some(
+                "one writeln! per record (no synchronous logger); caller calls SyncWriter::sync every 1 MiB",
+            )),
+            (LetheUring, _) => Ok(None),
             (LetheSync | LetheAsync | FileRotate | BufWriter, W1 | W2 | W3) => Ok(None),
             (TracingAppender, W1 | W2 | W3) => Ok(None),
             (Spdlog | Ftlog | FastLog | FlexiLogger | Log4rs, W2 | W3) => Ok(None),
             (Spdlog | Ftlog | FastLog | FlexiLogger | Log4rs, W1) => {
                 Err("no io::Write; records go through the log API only")
             }
-            (LetheSync | LetheAsync | FastLog | FlexiLogger | Log4rs | FileRotate, W4) => Ok(None),
+            (LetheAsync | FastLog | FlexiLogger | Log4rs | FileRotate, W4) => Ok(None),
             (TracingAppender | Ftlog, W4) => Err("rotates by time only, no gzip"),
             (Spdlog, W4) => Err("no compression of rotated files"),
             (BufWriter, W4) => Err("no rotation"),
             (LetheAsync, W5) => Ok(None),
-            (LetheSync, W5) => Ok(Some("caller calls SyncWriter::sync every 1 MiB")),
             (BufWriter, W5) => Ok(Some("caller flushes and fdatasyncs every 1 MiB")),
             (_, W5) => Err("no fsync policy"),
         }
@@ -151,7 +167,8 @@ pub fn open(kind: Kind, workload: Workload, dir: &Path) -> io::Result<Box<dyn Ta
     }
     match kind {
         Kind::LetheSync => lethe::sync(workload, dir),
-        Kind::LetheAsync => lethe::async_writer(workload, dir),
+        Kind::LetheAsync => lethe::async_writer(workload, dir, lethe::Io::Blocking),
+        Kind::LetheUring => lethe::async_writer(workload, dir, lethe::Io::Uring),
         Kind::TracingAppender => peers::tracing_appender(workload, dir),
         Kind::Spdlog => peers::spdlog(workload, dir),
         Kind::Ftlog => peers::ftlog(dir),

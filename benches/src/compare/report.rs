@@ -506,7 +506,7 @@ impl Report {
     /// Issue 8's goals, each with the state this run measured.
     pub fn goals(&self) -> String {
         let mut g = String::new();
-        let lethe = [Kind::LetheAsync, Kind::LetheSync];
+        let lethe = [Kind::LetheAsync, Kind::LetheUring, Kind::LetheSync];
         let peers: Vec<Kind> = Kind::ALL
             .into_iter()
             .filter(|k| !lethe.contains(k) && *k != Kind::BufWriter)

@@ -93,7 +93,7 @@ pub fn latency_field(seq: u64) -> u64 {
 }
 
 /// Writes record `seq` of W2 as one line, for the contenders that are writers rather than
-/// loggers (Lethe today, the `BufWriter` baseline, file-rotate): an RFC 3339 UTC
+/// loggers (`lethe-sync`, the `BufWriter` baseline, file-rotate): an RFC 3339 UTC
 /// timestamp with nanoseconds, the level, the target, the message and its two fields, as
 /// `tracing-subscriber`'s default format lays them out:
 ///
