@@ -192,6 +192,44 @@ impl Drop for MaintenanceGuard<'_> {
 mod tests {
     use super::*;
 
+    /// A pre-fork server opens the log, then forks workers: a child must not share the
+    /// parent's lock. flock belongs to the open file description, which `fork` shares, so
+    /// without the reopen the child's exclusive try-lock would succeed on the parent's
+    /// own lock; with it, the child has its own description and is refused.
+    #[test]
+    #[allow(unsafe_code)] // fork(2) and waitpid(2): there is no safe wrapper for fork
+    fn a_forked_child_reopens_the_lock_file_and_does_not_share_the_parents_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lock = LockFile::open(&dir.path().join("app.log.lock"), 0o640).unwrap();
+        lock.lock(Kind::Exclusive).unwrap();
+        // SAFETY: the child runs only `LockFile::lock` (getpid, open, flock) and then
+        // `_exit`; it never returns into the test harness or runs its destructors.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork: {}", io::Error::last_os_error());
+        if child == 0 {
+            let code = match lock.lock(Kind::TryExclusive) {
+                Err(e) if e.io_error().kind() == io::ErrorKind::WouldBlock => 0,
+                Ok(()) => 1,
+                Err(_) => 2,
+            };
+            // SAFETY: ends the child at once, as fork's contract requires here.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        // SAFETY: waits for the child forked above; `status` is a valid out-pointer.
+        let waited = unsafe { libc::waitpid(child, &mut status, 0) };
+        assert_eq!(waited, child);
+        assert!(libc::WIFEXITED(status), "child status {status:#x}");
+        assert_eq!(
+            libc::WEXITSTATUS(status),
+            0,
+            "1: the child took the parent's lock (shared description); 2: an error"
+        );
+        // The parent still holds its lock, and can release and retake it.
+        lock.unlock().unwrap();
+        lock.lock(Kind::TryExclusive).unwrap();
+    }
+
     #[test]
     fn network_file_systems_are_recognised() {
         assert_eq!(network_fs_name(0x6969), Some("NFS"));
