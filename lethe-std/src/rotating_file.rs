@@ -743,7 +743,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             // Plan a run on a copy of the rotator; commit it as bytes reach the file.
             let mut plan = self.rotator;
             let mut end = done;
-            let max_run = self.io.max_run();
+            let max_run = self.max_run();
             // On the uring path a run ends at the record after which the fsync policy is
             // due, so the linked fsync comes no later than with one-batch runs.
             let cut_at_sync = self.io.links_fsync();
@@ -884,8 +884,15 @@ impl<C: Clock + 'static> RotatingFile<C> {
 
     /// The most records one batch should hold to be written as one run (see
     /// `IoBackend::max_run`): what the [`Writer`](crate::Writer)'s consumer reads per batch.
+    /// In shared mode it stays [`MAX_BATCH`]: a batch is written under the shared lock,
+    /// and another process's rotation waits for it, so larger batches would hold the lock
+    /// longer and let the file overshoot `max_size` further.
     pub(crate) fn max_run(&self) -> usize {
-        self.io.max_run()
+        if self.coord.is_some() {
+            MAX_BATCH
+        } else {
+            self.io.max_run()
+        }
     }
 
     /// Rotates now, even if no trigger is due (an empty active file is rotated too).
