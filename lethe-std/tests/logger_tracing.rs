@@ -12,16 +12,7 @@ mod support;
 fn tracing_example_keeps_span_and_event_fields_in_json() {
     let dir = tempfile::tempdir().unwrap();
     example::run(dir.path()).unwrap();
-    let segments = support::segments(dir.path(), "app.jsonl");
-    assert!(segments.len() >= 2, "the file rotated");
-    let text: String = segments
-        .iter()
-        .map(|s| String::from_utf8(s.clone()).unwrap())
-        .collect();
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = support::json_lines(dir.path(), "app.jsonl");
     assert_eq!(lines.len(), 1000);
     for (n, v) in lines.iter().enumerate() {
         let i = (n / 2) as u64;

@@ -29,6 +29,20 @@ pub fn gunzip(path: &Path) -> Vec<u8> {
     out
 }
 
+/// Every JSON line of the log at `dir/active` (backups in order, then the active file),
+/// parsed, after checking that it rotated at least once.
+pub fn json_lines(dir: &Path, active: &str) -> Vec<serde_json::Value> {
+    let segments = segments(dir, active);
+    assert!(segments.len() >= 2, "the file rotated");
+    let text: String = segments
+        .iter()
+        .map(|s| String::from_utf8(s.clone()).unwrap())
+        .collect();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// Every backup of `active` (raw, or decompressed `.gz`) in name order, then the active
 /// file: one entry per segment.
 pub fn segments(dir: &Path, active: &str) -> Vec<Vec<u8>> {
