@@ -102,6 +102,9 @@ impl fmt::Debug for Slot {
     }
 }
 
+mod cursor;
+pub use cursor::GrantCursor;
+
 mod sealed {
     pub trait Sealed {}
 }

@@ -1,0 +1,127 @@
+//! [`GrantCursor`]: appends to a [`WriteGrant`] through a plain slice, for formatters that
+//! write a record in many small pieces.
+
+use super::{GrantFull, HEADER_LEN, Storage, WriteGrant};
+
+/// Appends to a [`WriteGrant`]'s payload, after what it already holds, with one bounds
+/// check per piece and no other bookkeeping: a push is a compare and a copy (which the
+/// compiler turns into plain moves for short constant pieces). Obtained with
+/// [`WriteGrant::cursor`]; the grant counts the bytes appended when the cursor is dropped.
+///
+/// Only the front of the unwritten payload is ever written, in order, so the grant knows
+/// exactly which bytes to zero again if it gives unused space back. A cursor that is
+/// leaked instead of dropped appends nothing, and leaves the grant assuming its whole
+/// payload was written to (it then zeroes all of it when giving space back).
+pub struct GrantCursor<'c> {
+    /// The grant's unwritten payload (all zero bytes when the cursor was made).
+    buf: &'c mut [u8],
+    /// Bytes appended through this cursor.
+    pos: usize,
+    /// The grant's `written` and `dirty` counters.
+    written: &'c mut usize,
+    dirty: &'c mut usize,
+    /// `dirty` before the cursor was made.
+    dirty_before: usize,
+}
+
+impl core::fmt::Debug for GrantCursor<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("GrantCursor")
+            .field("appended", &self.pos)
+            .field("remaining", &self.remaining())
+            .finish()
+    }
+}
+
+impl<S: Storage> WriteGrant<'_, S> {
+    /// A cursor that appends to the payload after what it already holds (see
+    /// [`GrantCursor`]).
+    pub fn cursor(&mut self) -> GrantCursor<'_> {
+        let start = self.idx + HEADER_LEN + self.written;
+        let rest = self.len - self.written;
+        #[cfg(lethe_loom)]
+        self.ring.model.touch_mut(start, rest);
+        // SAFETY: the grant owns its claimed frame exclusively until commit or drop; the
+        // payload's unwritten rest is `rest` initialized bytes at `start`, inside the
+        // frame. The slice borrows `self` mutably, so nothing else touches the grant or
+        // those bytes while it lives.
+        let buf = unsafe { core::slice::from_raw_parts_mut(self.ring.byte_ptr(start), rest) };
+        let dirty_before = self.dirty;
+        // Until the cursor reports what it wrote, any payload byte may be non-zero.
+        self.dirty = self.len;
+        GrantCursor {
+            buf,
+            pos: 0,
+            written: &mut self.written,
+            dirty: &mut self.dirty,
+            dirty_before,
+        }
+    }
+}
+
+impl GrantCursor<'_> {
+    /// Appends `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// [`GrantFull`] if they do not fit; nothing is appended then.
+    #[inline]
+    pub fn push(&mut self, bytes: &[u8]) -> Result<(), GrantFull> {
+        let Some(dst) = self.buf.get_mut(self.pos..self.pos + bytes.len()) else {
+            return Err(GrantFull {
+                needed: bytes.len(),
+                remaining: self.remaining(),
+            });
+        };
+        copy(dst, bytes);
+        self.pos += bytes.len();
+        Ok(())
+    }
+
+    /// Bytes appended through this cursor.
+    #[inline]
+    pub fn appended(&self) -> usize {
+        self.pos
+    }
+
+    /// Bytes that still fit.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+}
+
+/// `dst.copy_from_slice(src)` (equal lengths), without a `memcpy` call for the short
+/// pieces a formatter writes most: up to 16 bytes are two overlapping fixed-size copies.
+#[inline(always)]
+fn copy(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n > 16 {
+        dst.copy_from_slice(src);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..].copy_from_slice(&src[n - 4..]);
+    } else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
+    }
+}
+
+impl Drop for GrantCursor<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        *self.written += self.pos;
+        *self.dirty = self.dirty_before.max(*self.written);
+    }
+}
+
+impl core::fmt::Write for GrantCursor<'_> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.push(s.as_bytes()).map_err(|_| core::fmt::Error)
+    }
+}
