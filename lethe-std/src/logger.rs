@@ -62,6 +62,7 @@ mod backend;
 mod builder;
 pub mod context;
 mod destination;
+mod digits;
 mod field;
 pub mod filter;
 mod format;

@@ -369,7 +369,9 @@ impl Active {
         };
         let mut out = Out::grant(&mut grant);
         self.formatter.format(record, &mut out);
-        if !out.is_full() {
+        let full = out.is_full();
+        drop(out);
+        if !full {
             let n = grant.written();
             grant.commit_written();
             self.counters.records.add(1);
@@ -416,7 +418,9 @@ impl Active {
         };
         let mut out = Out::grant(&mut grant);
         self.formatter.format(record, &mut out);
-        if !out.is_full() {
+        let full = out.is_full();
+        drop(out);
+        if !full {
             let n = grant.written() - 1;
             grant.commit_written();
             q.committed();

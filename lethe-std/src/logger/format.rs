@@ -4,23 +4,30 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::marker::PhantomData;
 
 use lethe_core::civil::civil_from_days;
-use lethe_core::ring::{Slot, WriteGrant};
+use lethe_core::ring::{GrantCursor, Slot, WriteGrant};
 
+use super::digits::{fixed_digits, write_f64, write_finite_f64, write_i64, write_u64};
 use super::field::Value;
-use super::record::{Message, Record, Timestamp, emit_f64, itoa_i64, itoa_u64};
+use super::record::{Record, Timestamp};
 
 /// Where a formatter writes one record. Pushing past the end of a fixed reservation sets
 /// [`is_full`](Out::is_full) and drops the rest; the logger then formats the record again
 /// into a larger buffer, so a formatter never needs to check.
+///
+/// Writing into a reservation goes through a [`GrantCursor`]: one bounds check and a copy
+/// per piece. The grant counts the bytes when the `Out` is dropped.
 pub struct Out<'o, 'g> {
-    inner: Inner<'o, 'g>,
+    inner: Inner<'o>,
     full: bool,
+    _grant: PhantomData<&'o mut WriteGrant<'g, Box<[Slot]>>>,
 }
 
-enum Inner<'o, 'g> {
-    Grant(&'o mut WriteGrant<'g, Box<[Slot]>>),
+enum Inner<'o> {
+    /// The cursor, and what the grant held before it.
+    Grant(GrantCursor<'o>, usize),
     Vec(&'o mut Vec<u8>),
 }
 
@@ -30,14 +37,19 @@ impl<'o, 'g> Out<'o, 'g> {
         Out {
             inner: Inner::Vec(buf),
             full: false,
+            _grant: PhantomData,
         }
     }
 
-    /// Writes into a ring reservation (appending after what it holds).
+    /// Writes into a ring reservation (appending after what it holds). The grant's
+    /// [`written`](WriteGrant::written) count includes what was written once the `Out` is
+    /// dropped.
     pub fn grant(grant: &'o mut WriteGrant<'g, Box<[Slot]>>) -> Out<'o, 'g> {
+        let before = grant.written();
         Out {
-            inner: Inner::Grant(grant),
+            inner: Inner::Grant(grant.cursor(), before),
             full: false,
+            _grant: PhantomData,
         }
     }
 
@@ -47,12 +59,18 @@ impl<'o, 'g> Out<'o, 'g> {
     pub fn push(&mut self, bytes: &[u8]) {
         match &mut self.inner {
             Inner::Vec(v) => v.extend_from_slice(bytes),
-            Inner::Grant(g) => {
-                if !self.full && g.push(bytes).is_err() {
+            Inner::Grant(c, _) => {
+                if c.push(bytes).is_err() {
                     self.full = true;
                 }
             }
         }
+    }
+
+    /// Appends one byte.
+    #[inline]
+    pub fn push_byte(&mut self, byte: u8) {
+        self.push(&[byte]);
     }
 
     /// Appends text.
@@ -61,16 +79,17 @@ impl<'o, 'g> Out<'o, 'g> {
         self.push(s.as_bytes());
     }
 
-    /// Whether something did not fit (only a fixed reservation fills up).
+    /// Whether something did not fit (only a fixed reservation fills up). What was
+    /// written is then incomplete.
     pub fn is_full(&self) -> bool {
         self.full
     }
 
-    /// Bytes written so far.
+    /// Bytes in the buffer or reservation so far.
     pub fn len(&self) -> usize {
         match &self.inner {
             Inner::Vec(v) => v.len(),
-            Inner::Grant(g) => g.written(),
+            Inner::Grant(c, before) => before + c.appended(),
         }
     }
 
@@ -143,53 +162,54 @@ fn civil_second(secs: i64) -> [u8; 19] {
     b
 }
 
-/// The longest RFC 3339 text [`rfc3339`] writes: 19 + 10 fractional + `Z`.
-const RFC3339_MAX: usize = 30;
-
-/// `t` as RFC 3339 in UTC into `buf`, returning its length. The date and time of day come
-/// from a per-thread cache of the last second formatted, so a record in the same second
-/// as the previous one on its thread only writes its fractional digits.
+/// `t`'s date and time of day, `YYYY-MM-DDTHH:MM:SS`, from a per-thread cache of the
+/// last second formatted: a record in the same second as the previous one on its thread
+/// costs a compare.
 #[inline]
-fn rfc3339(buf: &mut [u8; RFC3339_MAX], t: Timestamp, precision: TimePrecision) -> usize {
-    let text = SECOND
+fn date_time(secs: i64) -> [u8; 19] {
+    SECOND
         .try_with(|c| {
             let (s, text) = c.get();
-            if s == t.secs {
+            if s == secs {
                 text
             } else {
-                let text = civil_second(t.secs);
-                c.set((t.secs, text));
+                let text = civil_second(secs);
+                c.set((secs, text));
                 text
             }
         })
-        .unwrap_or_else(|_| civil_second(t.secs));
-    buf[..19].copy_from_slice(&text);
-    let digits = match precision {
-        TimePrecision::Seconds => 0,
-        TimePrecision::Millis => 3,
-        TimePrecision::Micros => 6,
-        TimePrecision::Nanos => 9,
-    };
-    let mut end = 19;
-    if digits > 0 {
-        buf[19] = b'.';
-        let mut n = t.nanos.min(999_999_999) / 10u32.pow(9 - digits as u32);
-        for i in (20..20 + digits).rev() {
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        end = 20 + digits;
-    }
-    buf[end] = b'Z';
-    end + 1
+        .unwrap_or_else(|_| civil_second(secs))
 }
 
 /// Writes `t` as RFC 3339 in UTC (`2026-11-26T11:31:02.123456Z`). The date part is
 /// computed once per second per thread.
+#[inline]
 pub fn write_rfc3339(out: &mut Out<'_, '_>, t: Timestamp, precision: TimePrecision) {
-    let mut buf = [0; RFC3339_MAX];
-    let n = rfc3339(&mut buf, t, precision);
-    out.push(&buf[..n]);
+    out.push(&date_time(t.secs));
+    // `.`, up to 9 digits, `Z`.
+    let mut frac = [0u8; 11];
+    frac[0] = b'.';
+    let nanos = t.nanos.min(999_999_999);
+    let n = match precision {
+        TimePrecision::Seconds => {
+            out.push(b"Z");
+            return;
+        }
+        TimePrecision::Millis => {
+            fixed_digits(nanos / 1_000_000, 3, &mut frac[1..]);
+            3
+        }
+        TimePrecision::Micros => {
+            fixed_digits(nanos / 1_000, 6, &mut frac[1..]);
+            6
+        }
+        TimePrecision::Nanos => {
+            fixed_digits(nanos, 9, &mut frac[1..]);
+            9
+        }
+    };
+    frac[n + 1] = b'Z';
+    out.push(&frac[..n + 2]);
 }
 
 /// For each byte: 0 if JSON takes it as is, else the letter after the backslash (`u` for
@@ -281,8 +301,14 @@ fn unicode_escape(c: u8) -> [u8; 6] {
 /// `\u00XX`), everything else as is.
 fn write_line_escaped(out: &mut Out<'_, '_>, s: &str, quote: bool) {
     let b = s.as_bytes();
+    let needs = |c: u8| c < 0x20 || c == 0x7f || (quote && (c == b'"' || c == b'\\'));
+    // The common case: nothing to escape, one copy.
+    let Some(first) = b.iter().position(|&c| needs(c)) else {
+        out.push(b);
+        return;
+    };
     let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
+    for (i, &c) in b.iter().enumerate().skip(first) {
         let short: &[u8] = match c {
             b'"' if quote => b"\\\"",
             b'\\' if quote => b"\\\\",
@@ -313,35 +339,29 @@ fn json_field(
     value: Value<'_>,
     plain: bool,
 ) {
+    out.push(b",\"");
     let k = key.as_bytes();
-    if k.len() <= 60 && first_json_escape(k) == k.len() {
-        // The common key: one copy of `,"key":`.
-        let mut head = [0u8; 64];
-        head[0] = b',';
-        head[1] = b'"';
-        head[2..2 + k.len()].copy_from_slice(k);
-        head[2 + k.len()] = b'"';
-        head[3 + k.len()] = b':';
-        out.push(&head[..4 + k.len()]);
+    if first_json_escape(k) == k.len() {
+        out.push(k);
     } else {
-        out.push(b",\"");
         write_json_escaped(out, key);
-        out.push(b"\":");
     }
+    out.push(b"\":");
     json_value(out, record, value, plain);
 }
 
+#[inline]
 fn json_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>, plain: bool) {
     match value {
-        Value::I64(v) => out.push_str(itoa_i64(v, &mut [0; 20])),
-        Value::U64(v) => out.push_str(itoa_u64(v, &mut [0; 20])),
-        Value::F64(v) if v.is_finite() => emit_f64(v, |s| out.push_str(s)),
+        Value::I64(v) => write_i64(out, v),
+        Value::U64(v) => write_u64(out, v),
+        Value::F64(v) if v.is_finite() => write_finite_f64(out, v),
         Value::F64(v) => {
             out.push(b"\"");
-            emit_f64(v, |s| out.push_str(s));
+            write_f64(out, v);
             out.push(b"\"");
         }
-        Value::Bool(v) => out.push_str(if v { "true" } else { "false" }),
+        Value::Bool(v) => out.push(if v { b"true" } else { b"false" }),
         Value::Null => out.push(b"null"),
         Value::Str(s) if plain => {
             out.push(b"\"");
@@ -373,30 +393,18 @@ pub struct Json {
 
 impl Formatter for Json {
     fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>) {
-        // `{"time":"<RFC 3339>","level":"<level>` in one copy.
-        const TIME: &[u8] = b"{\"time\":\"";
-        const LEVEL: &[u8] = b"\",\"level\":\"";
-        let mut head = [0u8; TIME.len() + RFC3339_MAX + LEVEL.len() + 5];
-        head[..TIME.len()].copy_from_slice(TIME);
-        let mut at = TIME.len();
-        let mut time = [0; RFC3339_MAX];
-        let n = rfc3339(&mut time, record.time(), self.precision);
-        head[at..at + n].copy_from_slice(&time[..n]);
-        at += n;
-        head[at..at + LEVEL.len()].copy_from_slice(LEVEL);
-        at += LEVEL.len();
-        let level = record.level().as_str().as_bytes();
-        head[at..at + level.len()].copy_from_slice(level);
-        at += level.len();
-        out.push(&head[..at]);
+        out.push(b"{\"time\":\"");
+        write_rfc3339(out, record.time(), self.precision);
+        out.push(b"\",\"level\":\"");
+        out.push_str(record.level().as_str());
         if !record.target().is_empty() {
             out.push(b"\",\"target\":\"");
             write_json_escaped(out, record.target());
         }
         out.push(b"\",\"msg\":\"");
-        match (record.message(), record.redactor) {
-            (Message::Str(s), None) => write_json_escaped(out, s),
-            _ => record.message_text(&mut |s| write_json_escaped(out, s)),
+        match record.plain_message() {
+            Some(m) => write_json_escaped(out, m),
+            None => record.message_text(&mut |s| write_json_escaped(out, s)),
         }
         out.push(b"\"");
         match record.plain_fields() {
@@ -455,12 +463,60 @@ fn logfmt_text(out: &mut Out<'_, '_>, emit_all: TextSource<'_>) {
     }
 }
 
-fn logfmt_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>) {
+/// Whether a logfmt value must be quoted: empty, or holding a space, `=`, `"` or a
+/// control character.
+#[inline]
+fn logfmt_needs_quotes(s: &str) -> bool {
+    s.is_empty()
+        || s.bytes()
+            .any(|c| c <= b' ' || c == b'=' || c == b'"' || c == 0x7f)
+}
+
+/// A `&str` value (no redactor): quoted and escaped when it must be, else as is.
+#[inline]
+fn logfmt_str(out: &mut Out<'_, '_>, s: &str) {
+    if logfmt_needs_quotes(s) {
+        out.push(b"\"");
+        write_line_escaped(out, s, true);
+        out.push(b"\"");
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// A value; `plain` says the record has no redactor, so text is written as it is.
+#[inline]
+fn logfmt_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>, plain: bool) {
     match value {
-        Value::I64(_) | Value::U64(_) | Value::F64(_) | Value::Bool(_) | Value::Null => {
-            record.value_text(value, &mut |s| out.push_str(s));
-        }
+        Value::I64(v) => write_i64(out, v),
+        Value::U64(v) => write_u64(out, v),
+        Value::F64(v) => write_f64(out, v),
+        Value::Bool(v) => out.push(if v { b"true" } else { b"false" }),
+        Value::Null => out.push(b"null"),
+        Value::Str(s) if plain => logfmt_str(out, s),
         _ => logfmt_text(out, &|emit| record.value_text(value, emit)),
+    }
+}
+
+/// ` key=value` for each field: straight over the caller's fields when the record has
+/// nothing else (see [`Record::plain_fields`]), else through the general walk.
+#[inline]
+fn logfmt_fields(out: &mut Out<'_, '_>, record: &Record<'_>) {
+    match record.plain_fields() {
+        Some(fields) => {
+            for f in fields {
+                out.push(b" ");
+                logfmt_key(out, f.key);
+                out.push(b"=");
+                logfmt_value(out, record, f.value, true);
+            }
+        }
+        None => record.for_each_field(&mut |key, value| {
+            out.push(b" ");
+            logfmt_key(out, key);
+            out.push(b"=");
+            logfmt_value(out, record, value, false);
+        }),
     }
 }
 
@@ -485,13 +541,11 @@ impl Formatter for Logfmt {
             logfmt_text(out, &|emit| emit(record.target()));
         }
         out.push(b" msg=");
-        logfmt_text(out, &|emit| record.message_text(emit));
-        record.for_each_field(&mut |key, value| {
-            out.push(b" ");
-            logfmt_key(out, key);
-            out.push(b"=");
-            logfmt_value(out, record, value);
-        });
+        match record.plain_message() {
+            Some(m) => logfmt_str(out, m),
+            None => logfmt_text(out, &|emit| record.message_text(emit)),
+        }
+        logfmt_fields(out, record);
         out.push(b"\n");
     }
 }
@@ -515,13 +569,11 @@ impl Formatter for Text {
             write_line_escaped(out, record.target(), false);
             out.push(b": ");
         }
-        record.message_text(&mut |s| write_line_escaped(out, s, false));
-        record.for_each_field(&mut |key, value| {
-            out.push(b" ");
-            logfmt_key(out, key);
-            out.push(b"=");
-            logfmt_value(out, record, value);
-        });
+        match record.plain_message() {
+            Some(m) => write_line_escaped(out, m, false),
+            None => record.message_text(&mut |s| write_line_escaped(out, s, false)),
+        }
+        logfmt_fields(out, record);
         out.push(b"\n");
     }
 }
@@ -530,6 +582,7 @@ impl Formatter for Text {
 mod tests {
     use super::super::field::Field;
     use super::super::level::Level;
+    use super::super::record::Message;
     use super::*;
 
     fn render(f: &dyn Formatter, r: &Record<'_>) -> String {
@@ -707,6 +760,58 @@ mod tests {
         let _ctx = super::super::context::push(&[Field::new("c", 1)]);
         assert!(r.plain_fields().is_none());
         assert!(render(&Json::default(), &r).ends_with(",\"c\":1,\"path\":\"/v1/\\\"items\\\"\",\"status\":200,\"ms\":1.25,\"we\\\"ird\\nkey\":-3,\"nan\":\"-inf\"}\n"));
+    }
+
+    /// Every formatter writes the same line whether it takes the direct paths (a `&str`
+    /// message, the caller's fields only) or the general ones (here forced by an
+    /// enricher that adds nothing), for ordinary and hostile text.
+    #[test]
+    fn direct_and_general_paths_agree() {
+        use std::sync::Arc;
+        let nothing: Arc<dyn super::super::record::Enricher> =
+            Arc::new(|_: &Record<'_>, _: &mut dyn FnMut(&str, Value<'_>)| {});
+        let enrichers = [nothing];
+        let t = Timestamp {
+            secs: 1_795_000_000,
+            nanos: 987_654_321,
+        };
+        let texts = [
+            "",
+            "plain",
+            "a b",
+            "x=y",
+            "q\"uote",
+            "back\\slash",
+            "nl\nand\ttab\u{7f}\u{1}",
+            "caf\u{e9}",
+        ];
+        for msg in texts {
+            for val in texts {
+                let fields = [
+                    Field::new(val, val),
+                    Field::new("i", -42),
+                    Field::new("u", 7u64),
+                    Field::new("f", 1.25),
+                    Field::new("g", 0.1),
+                    Field::new("big", 1e300),
+                    Field::new("nan", f64::NAN),
+                    Field::new("b", false),
+                    Field::new("n", Value::Null),
+                ];
+                let direct =
+                    Record::new(Level::Error, t, "app", Message::Str(msg)).with_fields(&fields);
+                assert!(direct.plain_fields().is_some() && direct.plain_message().is_some());
+                let mut general = direct;
+                general.enrichers = &enrichers;
+                general.message = Message::Bytes(msg.as_bytes());
+                assert!(general.plain_fields().is_none() && general.plain_message().is_none());
+                let formatters: [&dyn Formatter; 3] =
+                    [&Json::default(), &Logfmt::default(), &Text::default()];
+                for f in formatters {
+                    assert_eq!(render(f, &direct), render(f, &general), "{msg:?} {val:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::context;
 use super::field::{Field, OwnedField, Value};
@@ -21,9 +20,9 @@ pub struct Timestamp {
 }
 
 impl Timestamp {
-    /// The system's real time.
+    /// The system's real time (`SystemTime::now`).
     pub fn now() -> Timestamp {
-        match SystemTime::now().duration_since(UNIX_EPOCH) {
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
             Ok(d) => Timestamp {
                 secs: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
                 nanos: d.subsec_nanos(),
@@ -211,6 +210,21 @@ impl<'a> Record<'a> {
         }
         for e in self.enrichers {
             e.enrich(self, &mut visit);
+        }
+    }
+
+    /// The message as one `&str` when it is one (a `&str`, or `format_args!` without
+    /// arguments) and no redactor applies, so a formatter can write it directly; `None`
+    /// otherwise (then use [`message_text`](Record::message_text)).
+    #[inline]
+    pub(crate) fn plain_message(&self) -> Option<&'a str> {
+        if self.redactor.is_some() {
+            return None;
+        }
+        match self.message {
+            Message::Str(s) => Some(s),
+            Message::Args(a) => a.as_str(),
+            Message::Bytes(_) => None,
         }
     }
 
