@@ -13,10 +13,12 @@
 //! - `logger/json_3_fields_two_files`: the JSON record into two file destinations.
 //! - `baseline/writer_record_150B`: `Writer::write_record` of a preformatted 150-byte
 //!   line (about the JSON record's size): the writer alone, without the logger.
-//! - `baseline/clock`: `Timestamp::now()` (the logger reads the clock once per record).
-//!
+//! - `baseline/clock`: `Timestamp::now()` (`SystemTime::now`, the vDSO's `CLOCK_REALTIME`).
+//! - `baseline/clock_fast`: `Timestamp::now_fast()`, the logger's default clock (read once
+//!   per record): the time-stamp counter where it is a reliable clock.
 //! - `baseline/clock_coarse`: `Timestamp::now_coarse()` (`CLOCK_REALTIME_COARSE`).
-//! - `baseline/json_format_only`: the JSON formatter alone, into a reused `Vec`.
+//! - `baseline/json_format_only`: `Timestamp::now()` and the JSON formatter, into a reused
+//!   `Vec`.
 //!
 //! Every file is a default `Writer` (block on full) with a 64 MiB ring, rotating at
 //! 256 MiB, in a temporary directory. The time is the caller's: each measured run logs
@@ -165,6 +167,9 @@ fn logger(c: &mut Criterion) {
     });
     w.close().unwrap();
     g.bench_function("clock", |b| b.iter(|| black_box(Timestamp::now())));
+    g.bench_function("clock_fast", |b| {
+        b.iter(|| black_box(Timestamp::now_fast()))
+    });
     g.bench_function("clock_coarse", |b| {
         b.iter(|| black_box(Timestamp::now_coarse()));
     });

@@ -70,6 +70,16 @@ fn main() {
         },
         || {},
     );
+    let _ = Timestamp::now_fast();
+    std::thread::sleep(Duration::from_millis(50)); // its first calibration
+    time(
+        "clock_fast",
+        runs,
+        || {
+            black_box(Timestamp::now_fast());
+        },
+        || {},
+    );
     let mut buf = Vec::with_capacity(1024);
     time(
         "json into Vec (fixed time)",
@@ -129,6 +139,27 @@ fn main() {
     let log = Logger::builder().destination(f).build().unwrap();
     time(
         "logger.info json",
+        runs,
+        || {
+            log.info(
+                black_box("request served"),
+                &[
+                    Field::new("path", black_box("/v1/items")),
+                    Field::new("status", black_box(200)),
+                    Field::new("ms", black_box(1.25)),
+                ],
+            );
+        },
+        || log.flush().unwrap(),
+    );
+    log.shutdown(Duration::from_secs(60)).unwrap();
+
+    let f = Destination::open_file(dir.path().join("c.jsonl"), options())
+        .unwrap()
+        .level(Level::Error);
+    let log = Logger::builder().destination(f).build().unwrap();
+    time(
+        "logger.info, destination below level",
         runs,
         || {
             log.info(

@@ -12,7 +12,8 @@
 //! The difference in total instructions (`callgrind_annotate /tmp/cg.N | head`) between
 //! the two runs, divided by 20 000, is the cost of one record on the calling thread plus
 //! the consumer's share (the consumer thread writes the bytes; both are counted). Run with
-//! `json-only` as a second argument to count the JSON formatter alone (clock included).
+//! `json-only` as a second argument to count the JSON formatter alone (clock included),
+//! or `text` / `logfmt` to log through those formatters instead of JSON.
 
 #![allow(missing_docs)]
 
@@ -20,14 +21,16 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use lethe_std::logger::{
-    Destination, Field, Formatter, Json, Level, Logger, Message, Out, Record, Timestamp,
+    Destination, Field, Formatter, Json, Level, Logfmt, Logger, Message, Out, Record, Text,
+    Timestamp,
 };
 use lethe_std::{Options, WriterOptions};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
-    let json_only = args.next().as_deref() == Some("json-only");
+    let mode = args.next();
+    let json_only = mode.as_deref() == Some("json-only");
     if json_only {
         let fields = [
             Field::new("path", "/v1/items"),
@@ -53,9 +56,12 @@ fn main() {
     let options = WriterOptions::default()
         .buffer(64 << 20)
         .file(Options::default().max_size(Some(256 << 20)));
-    let dest = Destination::open_file(dir.path().join("a.jsonl"), options)
-        .unwrap()
-        .formatter(Json::default());
+    let dest = Destination::open_file(dir.path().join("a.log"), options).unwrap();
+    let dest = match mode.as_deref() {
+        Some("text") => dest.formatter(Text::default()),
+        Some("logfmt") => dest.formatter(Logfmt::default()),
+        _ => dest.formatter(Json::default()),
+    };
     let log = Logger::builder().destination(dest).build().unwrap();
     for _ in 0..n {
         log.info(

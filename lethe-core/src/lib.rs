@@ -62,5 +62,6 @@ pub mod ring;
 pub mod rotation;
 pub mod size;
 mod snippet;
+pub mod tsc;
 
 mod sync;

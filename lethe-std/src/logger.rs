@@ -77,6 +77,7 @@ pub mod sample;
 mod syslog_backend;
 #[cfg(feature = "tracing")]
 mod tracing_layer;
+mod tsc_clock;
 mod uri;
 
 pub use backend::{Backend, Stderr, Stdout, WriteBackend};

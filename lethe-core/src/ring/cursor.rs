@@ -65,7 +65,7 @@ impl GrantCursor<'_> {
     /// # Errors
     ///
     /// [`GrantFull`] if they do not fit; nothing is appended then.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), GrantFull> {
         let Some(dst) = self.buf.get_mut(self.pos..self.pos + bytes.len()) else {
             return Err(GrantFull {

@@ -24,7 +24,7 @@ use super::{
 /// | filters, samplers, enrichers | none |
 /// | [`redact`](LoggerBuilder::redact) | nothing redacted |
 /// | destinations | none (records are counted, then discarded) |
-/// | [`clock`](LoggerBuilder::clock) | [`Timestamp::now`] |
+/// | [`clock`](LoggerBuilder::clock) | [`Timestamp::now_fast`] |
 /// | [`on_error`](LoggerBuilder::on_error) | one line a second at most on stderr |
 #[must_use]
 pub struct LoggerBuilder {
@@ -59,7 +59,7 @@ impl LoggerBuilder {
             enrichers: Vec::new(),
             redactor: None,
             destinations: Vec::new(),
-            clock: Timestamp::now,
+            clock: Timestamp::now_fast,
             on_error: None,
         }
     }
@@ -122,7 +122,10 @@ impl LoggerBuilder {
         Ok(self.destination(d))
     }
 
-    /// The time source for timestamps (tests pin it).
+    /// The time source for timestamps (tests pin it). The default,
+    /// [`Timestamp::now_fast`], is the system's real time read from the CPU's counter
+    /// where that is reliable; [`Timestamp::now`] reads the system clock every time, and
+    /// [`Timestamp::now_coarse`] is cheaper still with tick resolution.
     pub fn clock(mut self, now: fn() -> Timestamp) -> LoggerBuilder {
         self.clock = now;
         self
@@ -146,6 +149,9 @@ impl LoggerBuilder {
     /// `AlreadyExists` if two destinations have the same name; a destination's start-up
     /// error (an invalid queue capacity, a thread that could not be spawned).
     pub fn build(self) -> io::Result<Logger> {
+        // Decide now whether the counter clock can be used (it reads /proc and /sys),
+        // so that no logging call does.
+        super::tsc_clock::init();
         let on_error = self.on_error.unwrap_or_else(default_error_hook);
         let level = AtomicLevel::off();
         level.set(self.level);

@@ -55,7 +55,7 @@ impl<'o, 'g> Out<'o, 'g> {
 
     /// Appends bytes. Formatters must keep the output valid for their format; the
     /// built-in ones write valid UTF-8.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, bytes: &[u8]) {
         match &mut self.inner {
             Inner::Vec(v) => v.extend_from_slice(bytes),
@@ -297,13 +297,48 @@ fn unicode_escape(c: u8) -> [u8; 6] {
     ]
 }
 
+/// Byte classes for the text formats, one bit each (a table lookup per byte instead of a
+/// chain of compares).
+const LOGFMT_SPECIAL: u8 = 1; // quoted in a logfmt value, `_` in a key: <= ' ', `=`, `"`, DEL
+const LINE_ESCAPE: u8 = 2; // escaped on a one-line format: control characters and DEL
+const QUOTED_ESCAPE: u8 = 4; // also escaped inside quotes: `"` and `\`
+static TEXT_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i <= 0x20 {
+        t[i] = LOGFMT_SPECIAL;
+        if i < 0x20 {
+            t[i] |= LINE_ESCAPE;
+        }
+        i += 1;
+    }
+    t[0x7f] = LOGFMT_SPECIAL | LINE_ESCAPE;
+    t[b'=' as usize] = LOGFMT_SPECIAL;
+    t[b'"' as usize] = LOGFMT_SPECIAL | QUOTED_ESCAPE;
+    t[b'\\' as usize] = QUOTED_ESCAPE;
+    t
+};
+
+/// Whether any byte of `s` is in `class`.
+#[inline]
+fn any_in(s: &[u8], class: u8) -> bool {
+    s.iter().any(|&c| TEXT_CLASS[usize::from(c)] & class != 0)
+}
+
 /// Text for a one-line human format: control characters escaped (`\n`, `\t`, `\r`,
 /// `\u00XX`), everything else as is.
 fn write_line_escaped(out: &mut Out<'_, '_>, s: &str, quote: bool) {
     let b = s.as_bytes();
-    let needs = |c: u8| c < 0x20 || c == 0x7f || (quote && (c == b'"' || c == b'\\'));
+    let class = if quote {
+        LINE_ESCAPE | QUOTED_ESCAPE
+    } else {
+        LINE_ESCAPE
+    };
     // The common case: nothing to escape, one copy.
-    let Some(first) = b.iter().position(|&c| needs(c)) else {
+    let Some(first) = b
+        .iter()
+        .position(|&c| TEXT_CLASS[usize::from(c)] & class != 0)
+    else {
         out.push(b);
         return;
     };
@@ -426,8 +461,8 @@ fn logfmt_key(out: &mut Out<'_, '_>, key: &str) {
         out.push(b"_");
         return;
     }
-    let ok = |c: u8| c > b' ' && c != b'=' && c != b'"' && c != 0x7f;
-    if key.bytes().all(ok) {
+    let ok = |c: u8| TEXT_CLASS[usize::from(c)] & LOGFMT_SPECIAL == 0;
+    if !any_in(key.as_bytes(), LOGFMT_SPECIAL) {
         out.push_str(key);
     } else {
         for c in key.bytes() {
@@ -450,9 +485,7 @@ fn logfmt_text(out: &mut Out<'_, '_>, emit_all: TextSource<'_>) {
     let mut empty = true;
     emit_all(&mut |s| {
         empty &= s.is_empty();
-        needs_quotes |= s
-            .bytes()
-            .any(|c| c <= b' ' || c == b'=' || c == b'"' || c == 0x7f);
+        needs_quotes |= any_in(s.as_bytes(), LOGFMT_SPECIAL);
     });
     if needs_quotes || empty {
         out.push(b"\"");
@@ -467,9 +500,7 @@ fn logfmt_text(out: &mut Out<'_, '_>, emit_all: TextSource<'_>) {
 /// control character.
 #[inline]
 fn logfmt_needs_quotes(s: &str) -> bool {
-    s.is_empty()
-        || s.bytes()
-            .any(|c| c <= b' ' || c == b'=' || c == b'"' || c == 0x7f)
+    s.is_empty() || any_in(s.as_bytes(), LOGFMT_SPECIAL)
 }
 
 /// A `&str` value (no redactor): quoted and escaped when it must be, else as is.
@@ -811,6 +842,18 @@ mod tests {
                     assert_eq!(render(f, &direct), render(f, &general), "{msg:?} {val:?}");
                 }
             }
+        }
+    }
+
+    /// The byte-class table holds exactly the classes' definitions.
+    #[test]
+    fn text_classes() {
+        for c in 0..=255u8 {
+            let t = TEXT_CLASS[usize::from(c)];
+            let special = c <= b' ' || c == b'=' || c == b'"' || c == 0x7f;
+            assert_eq!(t & LOGFMT_SPECIAL != 0, special, "{c:#x}");
+            assert_eq!(t & LINE_ESCAPE != 0, c < 0x20 || c == 0x7f, "{c:#x}");
+            assert_eq!(t & QUOTED_ESCAPE != 0, c == b'"' || c == b'\\', "{c:#x}");
         }
     }
 
