@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::context;
 use super::field::{Field, OwnedField, Value};
@@ -20,9 +21,9 @@ pub struct Timestamp {
 }
 
 impl Timestamp {
-    /// The system's real time (`SystemTime::now`).
+    /// The system's real time.
     pub fn now() -> Timestamp {
-        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
             Ok(d) => Timestamp {
                 secs: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
                 nanos: d.subsec_nanos(),
@@ -42,7 +43,9 @@ impl Timestamp {
     /// clock's slewing and shows a step of it within a second; between anchors it stays
     /// within a few microseconds of `CLOCK_REALTIME` (a re-anchoring can therefore move it
     /// back by that much). During the first 20 ms (the first measurement of the rate),
-    /// and on every other machine, it is [`Timestamp::now`].
+    /// and on every other machine, it is [`Timestamp::now`]. Whether the counter is
+    /// usable is decided once, by building a logger or by the first call (which reads
+    /// `/proc/cpuinfo` and the clocksource from sysfs).
     #[inline]
     pub fn now_fast() -> Timestamp {
         super::tsc_clock::now()
