@@ -744,10 +744,16 @@ impl<C: Clock + 'static> RotatingFile<C> {
             let mut plan = self.rotator;
             let mut end = done;
             let max_run = self.max_run();
-            // On the uring path a run ends at the record after which the fsync policy is
-            // due, so the linked fsync comes no later than with one-batch runs.
-            let cut_at_sync = self.io.links_fsync();
+            // On the uring path the fsyncs the policy will want during the run are linked
+            // behind its writes, in one submission: `sync_at` holds the byte offsets
+            // (after the record that makes one due), so each comes no later than with
+            // one-batch runs. A run that would need more than MAX_RUN_SYNCS ends at the
+            // last one.
+            let link_syncs = self.io.links_fsync();
+            let mut sync_at = [0usize; io_backend::MAX_RUN_SYNCS];
+            let mut syncs = 0usize;
             let mut run_bytes = 0u64;
+            let mut synced_bytes = 0u64; // run bytes before the last planned fsync
             while end < records.len() && end - done < max_run {
                 let len = records[end].len() as u64;
                 let continuing = end == done && partial > 0;
@@ -775,16 +781,26 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 plan.wrote(run_len);
                 end += 1;
                 run_bytes += run_len;
-                if cut_at_sync
+                let (unsynced, synced_at) = if syncs == 0 {
+                    (self.unsynced, self.synced_at)
+                } else {
+                    (0, now)
+                };
+                if link_syncs
                     && io_backend::fsync_due(
                         self.options.fsync,
-                        self.unsynced,
-                        run_bytes,
-                        self.synced_at,
+                        unsynced,
+                        run_bytes - synced_bytes,
+                        synced_at,
                         now,
                     )
                 {
-                    break;
+                    sync_at[syncs] = run_bytes as usize;
+                    syncs += 1;
+                    synced_bytes = run_bytes;
+                    if syncs == io_backend::MAX_RUN_SYNCS {
+                        break;
+                    }
                 }
             }
             // Gather the run into one contiguous buffer: one plain `write` of a large
@@ -796,27 +812,34 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 stage.extend_from_slice(r);
             }
             let mut written_total = 0usize;
-            // On the uring path, an fsync the policy will want after this run goes out
-            // linked behind its write, in the same submission.
-            let link_sync = self.io.links_fsync()
-                && io_backend::fsync_due(
-                    self.options.fsync,
-                    self.unsynced,
-                    stage.len() as u64,
-                    self.synced_at,
-                    now,
-                );
+            let mut synced_to = None; // stage bytes before the last fsync that ran
+            let mut sync_count = 0u64;
+            let mut sync_error = None;
             while written_total < stage.len() {
-                match self
-                    .io
-                    .write(&self.file, &stage[written_total..], link_sync)
-                {
-                    Ok(0) => {
+                // Points not yet passed, relative to the rest (a point that a failed
+                // call passed without its fsync is left to `tick`).
+                let first = sync_at[..syncs].partition_point(|&p| p <= written_total);
+                let mut rest_at = [0usize; io_backend::MAX_RUN_SYNCS];
+                for (r, p) in rest_at.iter_mut().zip(&sync_at[first..syncs]) {
+                    *r = p - written_total;
+                }
+                let rest_at = &rest_at[..syncs - first];
+                match self.io.write(&self.file, &stage[written_total..], rest_at) {
+                    Ok(w) if w.n == 0 => {
                         self.stage = stage;
                         let e = io::Error::new(io::ErrorKind::WriteZero, "write returned 0");
                         return Err(self.batch_failed(records, done, partial, written_total, e));
                     }
-                    Ok(n) => written_total += n,
+                    Ok(w) => {
+                        if w.syncs > 0 {
+                            synced_to = Some(written_total + rest_at[w.syncs - 1]);
+                            sync_count += w.syncs as u64;
+                        }
+                        if sync_error.is_none() {
+                            sync_error = w.sync_error;
+                        }
+                        written_total += w.n;
+                    }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e)
                         if e.kind() == io::ErrorKind::StorageFull
@@ -824,6 +847,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
                             && self.shared.delete_oldest_backup() => {}
                     Err(e) => {
                         self.stage = stage;
+                        self.unsynced += written_total as u64;
+                        let after = synced_to.map(|s| written_total - s);
+                        self.account_syncs(after, sync_count, sync_error, now);
                         return Err(self.batch_failed(records, done, partial, written_total, e));
                     }
                 }
@@ -835,19 +861,39 @@ impl<C: Clock + 'static> RotatingFile<C> {
             c.records.fetch_add((end - done) as u64, Ordering::Relaxed);
             c.bytes.fetch_add(stage_len as u64, Ordering::Relaxed);
             self.unsynced += stage_len as u64;
-            if let Some(synced) = self.io.take_synced() {
-                c.syncs.fetch_add(1, Ordering::Relaxed);
-                self.unsynced = 0;
-                self.synced_at = now;
-                if let Err(e) = synced {
-                    // Reported, never retried (see `Fsync`), as `tick` does.
-                    self.shared.report(Error::new(Op::Sync, &self.path, e));
-                }
-            }
+            self.account_syncs(
+                synced_to.map(|s| stage_len - s),
+                sync_count,
+                sync_error,
+                now,
+            );
             done = end;
             partial = 0;
         }
         Ok(())
+    }
+
+    /// Accounts for the `count` fsyncs linked behind a run's writes (uring path): after
+    /// them, `unsynced_after` bytes are still unsynced; a failed one is reported, never
+    /// retried (see `Fsync`), as `tick` does.
+    fn account_syncs(
+        &mut self,
+        unsynced_after: Option<usize>,
+        count: u64,
+        error: Option<io::Error>,
+        now: UnixTime,
+    ) {
+        if let Some(after) = unsynced_after {
+            self.shared
+                .counters
+                .syncs
+                .fetch_add(count, Ordering::Relaxed);
+            self.unsynced = after as u64;
+            self.synced_at = now;
+        }
+        if let Some(e) = error {
+            self.shared.report(Error::new(Op::Sync, &self.path, e));
+        }
     }
 
     /// Accounts for the `written` bytes of a failed run that starts at record `done`
