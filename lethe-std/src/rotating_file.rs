@@ -433,6 +433,8 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     coord: Option<shared::Coordinator>,
     /// Blocking syscalls or io_uring.
     io: IoBackend,
+    /// Runs may leave their last `fsync` in flight (see `set_sync_behind`).
+    sync_behind: bool,
 }
 
 impl RotatingFile<SystemClock> {
@@ -591,6 +593,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             pool,
             coord,
             io,
+            sync_behind: false,
         })
     }
 
@@ -623,7 +626,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
     }
 
     /// Takes the opened file apart (for the synchronous writer).
-    pub(crate) fn into_parts(self) -> Parts<C> {
+    pub(crate) fn into_parts(mut self) -> Parts<C> {
+        self.collect_behind(true);
         Parts {
             path: self.path,
             file: self.file,
@@ -814,6 +818,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             let mut written_total = 0usize;
             let mut synced_to = None; // stage bytes before the last fsync that ran
             let mut sync_count = 0u64;
+            let mut sync_failures = 0usize;
             let mut sync_error = None;
             while written_total < stage.len() {
                 // Points not yet passed, relative to the rest (a point that a failed
@@ -824,7 +829,12 @@ impl<C: Clock + 'static> RotatingFile<C> {
                     *r = p - written_total;
                 }
                 let rest_at = &rest_at[..syncs - first];
-                match self.io.write(&self.file, &stage[written_total..], rest_at) {
+                // Not in shared mode, which may swap the descriptor in `shared_refresh`.
+                let behind = self.sync_behind && self.coord.is_none();
+                match self
+                    .io
+                    .write(&self.file, &stage[written_total..], rest_at, behind)
+                {
                     Ok(w) if w.n == 0 => {
                         self.stage = stage;
                         let e = io::Error::new(io::ErrorKind::WriteZero, "write returned 0");
@@ -835,6 +845,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
                             synced_to = Some(written_total + rest_at[w.syncs - 1]);
                             sync_count += w.syncs as u64;
                         }
+                        if w.behind {
+                            // In flight behind the writes; counted when collected.
+                            synced_to = Some(written_total + w.n);
+                        }
+                        sync_failures += w.sync_failures;
                         if sync_error.is_none() {
                             sync_error = w.sync_error;
                         }
@@ -849,7 +864,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
                         self.stage = stage;
                         self.unsynced += written_total as u64;
                         let after = synced_to.map(|s| written_total - s);
-                        self.account_syncs(after, sync_count, sync_error, now);
+                        self.account_syncs(after, sync_count, now);
+                        self.report_sync_failures(sync_failures, sync_error);
                         return Err(self.batch_failed(records, done, partial, written_total, e));
                     }
                 }
@@ -861,28 +877,39 @@ impl<C: Clock + 'static> RotatingFile<C> {
             c.records.fetch_add((end - done) as u64, Ordering::Relaxed);
             c.bytes.fetch_add(stage_len as u64, Ordering::Relaxed);
             self.unsynced += stage_len as u64;
-            self.account_syncs(
-                synced_to.map(|s| stage_len - s),
-                sync_count,
-                sync_error,
-                now,
-            );
+            self.account_syncs(synced_to.map(|s| stage_len - s), sync_count, now);
+            self.report_sync_failures(sync_failures, sync_error);
+            self.collect_behind(false);
             done = end;
             partial = 0;
         }
         Ok(())
     }
 
+    /// Counts (and reports the failures of) the `fsync`s runs left in flight behind their
+    /// writes (see `sync_behind`) that completed; with `wait`, after the one in flight
+    /// completed.
+    fn collect_behind(&mut self, wait: bool) {
+        if let Some((count, failed, error)) = self.io.take_behind(wait) {
+            let c = &self.shared.counters;
+            c.syncs.fetch_add(count as u64, Ordering::Relaxed);
+            self.report_sync_failures(failed, error);
+        }
+    }
+
+    /// Lets runs leave their last `fsync` in flight behind the writes (uring path), to be
+    /// counted when a later run, `tick`, `sync`, a rotation or `close` collects it. The
+    /// [`Writer`](crate::Writer)'s consumer sets it: its batches' ring space is released
+    /// once the bytes are written, while the `fsync` overlaps with the next batch. Direct
+    /// users of `RotatingFile` keep every `fsync` counted (and reported) by the write
+    /// that asked for it.
+    pub(crate) fn set_sync_behind(&mut self, on: bool) {
+        self.sync_behind = on;
+    }
+
     /// Accounts for the `count` fsyncs linked behind a run's writes (uring path): after
-    /// them, `unsynced_after` bytes are still unsynced; a failed one is reported, never
-    /// retried (see `Fsync`), as `tick` does.
-    fn account_syncs(
-        &mut self,
-        unsynced_after: Option<usize>,
-        count: u64,
-        error: Option<io::Error>,
-        now: UnixTime,
-    ) {
+    /// them, `unsynced_after` bytes are still unsynced.
+    fn account_syncs(&mut self, unsynced_after: Option<usize>, count: u64, now: UnixTime) {
         if let Some(after) = unsynced_after {
             self.shared
                 .counters
@@ -891,7 +918,19 @@ impl<C: Clock + 'static> RotatingFile<C> {
             self.unsynced = after as u64;
             self.synced_at = now;
         }
-        if let Some(e) = error {
+    }
+
+    /// Reports each of `failed` linked `fsync`s that failed (the first with `error`; on
+    /// the uring path they are never retried, see `Fsync`), as `tick` reports each of
+    /// its own.
+    fn report_sync_failures(&mut self, failed: usize, error: Option<io::Error>) {
+        let raw = error.as_ref().and_then(io::Error::raw_os_error);
+        let mut first = error;
+        for _ in 0..failed {
+            let e = first.take().unwrap_or_else(|| match raw {
+                Some(errno) => io::Error::from_raw_os_error(errno),
+                None => io::Error::other("fsync failed"),
+            });
             self.shared.report(Error::new(Op::Sync, &self.path, e));
         }
     }
@@ -979,6 +1018,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             .metadata()
             .map_err(|e| Error::new(Op::Stat, &self.path, e))?
             .len();
+        self.collect_behind(true); // it needs the old descriptor open
         self.file = file;
         let now = self.clock.now();
         self.refresh_offset(now);
@@ -992,6 +1032,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     ///
     /// [`Op::Sync`] with the OS error.
     pub fn sync(&mut self) -> Result<(), Error> {
+        self.collect_behind(true);
         self.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
         self.unsynced = 0;
         self.synced_at = self.clock.now();
@@ -1005,6 +1046,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// retention every [`Options::sweep_every`]. Failures go to the error handler. Call it
     /// when idle so both also cover quiet periods (the [`Writer`](crate::Writer) does).
     pub fn tick(&mut self) {
+        self.collect_behind(false);
         if self.coord.is_none() {
             self.follow_path(self.clock.now());
         }
@@ -1102,6 +1144,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// The in-process half of a rotation, after [`retire_active`] renamed the old file to
     /// backup `name` and opened `file`: counters, the rotator, and the `on_rotate` hook.
     fn after_retire(&mut self, name: BackupName, file: File, now: UnixTime) {
+        // The old descriptor must stay open until an fsync left behind on it is in.
+        self.collect_behind(true);
         let bytes = self.rotator.size();
         let c = &self.shared.counters;
         if self.options.sync_on_rotate {

@@ -315,3 +315,49 @@ fn a_large_batch_links_each_due_fsync_at_its_point_in_one_run() {
         assert_eq!(file.stats().errors, 0);
     }
 }
+
+#[test]
+fn the_writer_counts_and_reports_every_fsync_it_leaves_behind() {
+    if skip("uring_fsync_behind") {
+        return;
+    }
+    // The consumer leaves a batch's last fsync in flight while it reads the next batch;
+    // each is still counted once, and a failed one reported once, by close at the latest.
+    for fsync_errno in [None, Some(5)] {
+        let faults = lethe_uring::Faults {
+            fsync_errno,
+            ..lethe_uring::Faults::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let file = Options::default()
+            .max_size(None)
+            .fsync(Fsync::EveryBytes(1000))
+            .io_uring(UringOptions::default().mode(Uring::Strict).faults(faults));
+        let log = Writer::open(
+            dir.path().join("app.log"),
+            WriterOptions::default().file(file),
+        )
+        .unwrap();
+        let errors = collect_errors(&log);
+        let records: Vec<String> = (0..1000).map(|i| format!("{i:0>299}\n")).collect();
+        for r in &records {
+            log.write_record(r.as_bytes()).unwrap();
+        }
+        let m = log.close().unwrap();
+        assert_eq!(m.file.io, IoStatus::Uring);
+        // An fsync after every 4th 300-byte record, whatever the batches were, and one
+        // at close.
+        assert_eq!(m.file.syncs, 251, "{fsync_errno:?}: {:?}", m.file);
+        let failed = errors
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(op, _)| *op == Op::Sync)
+            .count();
+        assert_eq!(failed, if fsync_errno.is_some() { 250 } else { 0 });
+        assert_eq!(
+            fs::read_to_string(dir.path().join("app.log")).unwrap(),
+            records.concat()
+        );
+    }
+}

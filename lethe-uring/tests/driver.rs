@@ -603,7 +603,10 @@ fn write_synced_reports_a_failed_fsync_once_and_keeps_writing() {
     let data = lines(100);
     let out = d.write_synced(file.as_fd(), &data, &[1_000, 2_000]);
     assert!(out.error.is_none(), "{:?}", out.error);
-    assert_eq!((out.written, out.syncs), (data.len(), 2));
+    assert_eq!(
+        (out.written, out.syncs, out.sync_failures),
+        (data.len(), 2, 2)
+    );
     let e = out.sync_error.expect("the failed fsync is reported");
     assert_eq!(e.raw_os_error(), Some(libc::EIO));
     assert_eq!(fs::read(&path).unwrap(), data);
@@ -667,4 +670,146 @@ fn write_synced_with_a_fixed_buffer_writes_each_segment() {
     assert!(out.error.is_none(), "{:?}", out.error);
     assert_eq!((out.written, out.syncs), (data.len(), 2));
     assert_eq!(fs::read(&path).unwrap(), data);
+}
+
+#[test]
+fn write_synced_behind_leaves_the_last_fsync_in_flight_and_collects_it() {
+    let Some(mut d) = driver("write_synced_behind", DriverOptions::default()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    let file = append(&path);
+    let data = lines(3000);
+    let out = d.write_synced_behind(file.as_fd(), &data, &[40_000, data.len()]);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    // The first fsync ran inside the chain; the last one runs on behind the call.
+    assert_eq!((out.written, out.syncs, out.behind), (data.len(), 1, true));
+    assert!(d.has_behind());
+    let second = lines(10);
+    // A second write goes out while the fsync may still run; a second fsync left behind
+    // first waits for the first one to complete, and both outcomes are kept.
+    let out2 = d.write_synced_behind(file.as_fd(), &second, &[second.len()]);
+    assert_eq!(
+        (out2.written, out2.syncs, out2.behind),
+        (second.len(), 0, true)
+    );
+    let b = d.wait_behind().expect("two outcomes");
+    assert!(b.error.is_none(), "{b:?}");
+    assert_eq!((b.completed, b.failed), (2, 0));
+    assert!(!d.has_behind());
+    assert!(d.take_behind().is_none());
+    let mut expected = data.clone();
+    expected.extend_from_slice(&second);
+    assert_eq!(fs::read(&path).unwrap(), expected);
+    let s = d.stats();
+    assert_eq!(s.fsyncs, 3, "{s:?}");
+}
+
+#[test]
+fn write_synced_behind_without_a_final_point_waits_for_everything() {
+    let Some(mut d) = driver("write_synced_behind_none", DriverOptions::default()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = append(&dir.path().join("a.log"));
+    let data = lines(100);
+    let out = d.write_synced_behind(file.as_fd(), &data, &[1_000]);
+    assert_eq!((out.written, out.syncs, out.behind), (data.len(), 1, false));
+    assert!(!d.has_behind());
+}
+
+#[test]
+fn a_failed_fsync_left_behind_is_reported_when_collected() {
+    let faults = Faults {
+        fsync_errno: Some(libc::EIO),
+        ..Faults::default()
+    };
+    let Some(mut d) = driver(
+        "behind_failed_fsync",
+        DriverOptions::default().faults(faults),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    let file = append(&path);
+    let out = d.write_synced_behind(file.as_fd(), b"data\n", &[5]);
+    assert!(out.behind && out.sync_error.is_none(), "{out:?}");
+    let b = d.wait_behind().expect("an outcome");
+    assert_eq!((b.completed, b.failed), (1, 1));
+    assert_eq!(b.error.expect("the error").raw_os_error(), Some(libc::EIO));
+    assert_eq!(fs::read(&path).unwrap(), b"data\n");
+}
+
+#[test]
+fn a_chain_waits_for_the_fsync_left_behind_first() {
+    let Some(mut d) = driver("behind_then_chain", DriverOptions::default()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    let file = append(&path);
+    let out = d.write_synced_behind(file.as_fd(), b"old\n", &[4]);
+    assert!(out.behind);
+    let backup = dir.path().join("a.log.1");
+    let (from, to) = (cstr(&path), cstr(&backup));
+    d.run_chain(&[
+        Step::Fsync(file.as_fd()),
+        Step::Rename {
+            from: &from,
+            to: &to,
+            flags: 1,
+        },
+    ])
+    .unwrap();
+    // The fsync left behind completed before the chain ran; its outcome is kept.
+    drop(file);
+    let b = d.take_behind().expect("its outcome");
+    assert!(
+        (b.completed, b.failed) == (1, 0) && b.error.is_none(),
+        "{b:?}"
+    );
+    assert_eq!(fs::read(&backup).unwrap(), b"old\n");
+}
+
+#[test]
+fn a_short_write_cancels_the_fsync_left_behind_and_it_is_resubmitted() {
+    let Some(mut d) = driver("behind_short_pipe", DriverOptions::default()) else {
+        return;
+    };
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    rustix::pipe::fcntl_setpipe_size(&writer, 4096).unwrap();
+    let flags = rustix::fs::fcntl_getfl(&writer).unwrap();
+    rustix::fs::fcntl_setfl(&writer, flags | rustix::fs::OFlags::NONBLOCK).unwrap();
+    let data = lines(4000);
+    let expected = data.clone();
+    let drain = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        File::from(reader).read_to_end(&mut got).unwrap();
+        got
+    });
+    // The write completes short in the one-page pipe: the kernel cancels the fsync that
+    // was to be left behind, and the driver resubmits both; a pipe's fsync then fails
+    // with EINVAL, reported where it completes.
+    let out = d.write_synced_behind(writer.as_fd(), &data, &[data.len()]);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.written, data.len());
+    let einval = match (out.syncs, out.behind) {
+        (1, false) => out.sync_error.expect("fsync of a pipe fails"),
+        (0, true) => d
+            .wait_behind()
+            .expect("an outcome")
+            .error
+            .expect("an error"),
+        other => panic!("unexpected {other:?}: {out:?}"),
+    };
+    assert_eq!(einval.raw_os_error(), Some(libc::EINVAL));
+    drop(writer);
+    assert!(
+        drain.join().unwrap() == expected,
+        "the pipe saw other bytes"
+    );
+    let s = d.stats();
+    assert!(s.short_writes >= 1 && s.cancelled >= 1, "{s:?}");
 }
