@@ -1,9 +1,11 @@
 //! [`Driver`]: submits log writes, fsyncs and linked rename chains through one io_uring.
 //!
 //! The driver is synchronous at its edges: every method submits its operations, waits for
-//! all of their completions, and only then returns. No operation is ever in flight when a
-//! method returns, which is what makes the borrowed buffers, iovecs and path strings safe
-//! to hand to the kernel (see the `SAFETY` comments at each submission). The gain over
+//! all of their completions, and only then returns. No operation that references memory is
+//! ever in flight when a method returns, which is what makes the borrowed buffers, iovecs
+//! and path strings safe to hand to the kernel (see the `SAFETY` comments at each
+//! submission). The exception, opt-in, is an `fsync` (a descriptor, no memory) that
+//! [`Driver::write_synced_behind`] leaves running behind a write. The gain over
 //! plain syscalls is in what one `io_uring_enter` carries: a write and the `fsync` that
 //! follows it, a whole rotation (`FSYNC → RENAMEAT → OPENAT → FSYNC(dir)`), or one write
 //! to each of several files.
@@ -27,7 +29,8 @@ const BEHIND_TAG: u64 = u64::MAX;
 pub const MAX_IN_FLIGHT: usize = 32;
 
 /// The submission queue size. The completion queue is twice as large (`setup_cqsize`), and
-/// at most [`MAX_IN_FLIGHT`] operations are ever in flight, so the CQ cannot overflow.
+/// at most [`MAX_IN_FLIGHT`] operations (plus one `fsync` left behind by
+/// [`Driver::write_synced_behind`]) are ever in flight, so the CQ cannot overflow.
 const SQ_ENTRIES: u32 = 64;
 
 /// With SQPOLL, how long a submission watches the CQ before it waits in `io_uring_enter`.
@@ -1304,7 +1307,7 @@ impl Driver {
     fn reap(&mut self) {
         let mut cq = self.ring.completion();
         if cq.overflow() > 0 {
-            // Cannot happen (CQ = 2 × SQ, at most MAX_IN_FLIGHT in flight); if it did,
+            // Cannot happen (CQ = 2 × SQ, at most MAX_IN_FLIGHT + 1 in flight); if it did,
             // completions were lost and the in-flight count is unknowable.
             eprintln!("lethe-uring: completion queue overflowed; aborting");
             std::process::abort();

@@ -13,8 +13,10 @@
 //! (fixed) buffer are opt-in.
 //!
 //! Every method waits for all the completions of what it submitted before it returns, so
-//! no operation is ever in flight across calls: borrowed buffers and paths are safe to
-//! pass, and dropping the driver never leaves the kernel writing from freed memory.
+//! no operation that touches memory is ever in flight across calls: borrowed buffers and
+//! paths are safe to pass, and dropping the driver never leaves the kernel writing from
+//! freed memory. The one exception is opt-in and touches no memory: the `fsync` that
+//! [`Driver::write_synced_behind`] leaves in flight behind a write, collected later.
 //!
 //! ```
 //! # #[cfg(target_os = "linux")] {
