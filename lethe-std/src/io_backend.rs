@@ -150,12 +150,10 @@ pub(crate) struct Wrote {
     /// How many of the requested `fsync` points were fsynced (the first `syncs`, in
     /// order; a failed one counts, since it is never retried).
     pub(crate) syncs: usize,
-    /// How many of the `syncs` failed, and the first one's error.
-    pub(crate) sync_failures: usize,
+    /// The first failed `fsync`'s error.
     pub(crate) sync_error: Option<io::Error>,
-    /// The `fsync` at the end of the buffer is still in flight, not counted in `syncs`
-    /// ([`IoBackend::take_behind`]).
-    pub(crate) behind: bool,
+    /// How many of the `syncs` failed.
+    pub(crate) sync_failures: usize,
 }
 
 /// The I/O path of one rotating file.
@@ -195,19 +193,12 @@ impl IoBackend {
     /// written. The uring path fsyncs `file` once the first `sync_at[i]` bytes are written
     /// (ascending points in `1..=buf.len()`, at most [`MAX_RUN_SYNCS`]), all linked behind
     /// the writes in one submission; the blocking path takes no points (it fsyncs from
-    /// [`RotatingFile::tick`](crate::RotatingFile::tick)). With `behind`, an `fsync` at
-    /// the end of `buf` may be left in flight ([`Wrote::behind`]); collect it with
-    /// [`IoBackend::take_behind`] before `file` is closed or replaced.
-    #[cfg_attr(
-        not(all(feature = "uring", target_os = "linux")),
-        allow(unused_variables)
-    )]
+    /// [`RotatingFile::tick`](crate::RotatingFile::tick)).
     pub(crate) fn write(
         &mut self,
         file: &File,
         buf: &[u8],
         sync_at: &[usize],
-        behind: bool,
     ) -> io::Result<Wrote> {
         match self {
             IoBackend::Blocking => {
@@ -215,28 +206,12 @@ impl IoBackend {
                 io::Write::write(&mut &*file, buf).map(|n| Wrote {
                     n,
                     syncs: 0,
-                    sync_failures: 0,
                     sync_error: None,
-                    behind: false,
+                    sync_failures: 0,
                 })
             }
             #[cfg(all(feature = "uring", target_os = "linux"))]
-            IoBackend::Uring(state) => state.write(file, buf, sync_at, behind),
-        }
-    }
-
-    /// The outcome of the `fsync`s that [`IoBackend::write`] left in flight and that have
-    /// completed (with `wait`: after waiting for the one in flight): how many, how many of
-    /// them failed, and the first failure's error. `None` if none completed.
-    #[cfg_attr(
-        not(all(feature = "uring", target_os = "linux")),
-        allow(unused_variables)
-    )]
-    pub(crate) fn take_behind(&mut self, wait: bool) -> Option<(usize, usize, Option<io::Error>)> {
-        match self {
-            IoBackend::Blocking => None,
-            #[cfg(all(feature = "uring", target_os = "linux"))]
-            IoBackend::Uring(state) => state.take_behind(wait),
+            IoBackend::Uring(state) => state.write(file, buf, sync_at),
         }
     }
 
@@ -370,35 +345,17 @@ mod uring {
             file: &File,
             buf: &[u8],
             sync_at: &[usize],
-            behind: bool,
         ) -> io::Result<Wrote> {
-            let out = if behind {
-                self.driver.write_synced_behind(file.as_fd(), buf, sync_at)
-            } else {
-                self.driver.write_synced(file.as_fd(), buf, sync_at)
-            };
+            let out = self.driver.write_synced(file.as_fd(), buf, sync_at);
             match (out.written, out.error) {
-                (0, Some(e)) if out.syncs == 0 && !out.behind => Err(e),
+                (0, Some(e)) if out.syncs == 0 => Err(e),
                 (n, _) => Ok(Wrote {
                     n,
                     syncs: out.syncs,
-                    sync_failures: out.sync_failures,
                     sync_error: out.sync_error,
-                    behind: out.behind,
+                    sync_failures: out.sync_failures,
                 }),
             }
-        }
-
-        pub(super) fn take_behind(
-            &mut self,
-            wait: bool,
-        ) -> Option<(usize, usize, Option<io::Error>)> {
-            let b = if wait {
-                self.driver.wait_behind()
-            } else {
-                self.driver.take_behind()
-            }?;
-            Some((b.completed, b.failed, b.error))
         }
 
         #[allow(clippy::too_many_arguments)]

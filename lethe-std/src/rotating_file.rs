@@ -433,8 +433,6 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     coord: Option<shared::Coordinator>,
     /// Blocking syscalls or io_uring.
     io: IoBackend,
-    /// Runs may leave their last `fsync` in flight (see `set_sync_behind`).
-    sync_behind: bool,
 }
 
 impl RotatingFile<SystemClock> {
@@ -593,7 +591,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
             pool,
             coord,
             io,
-            sync_behind: false,
         })
     }
 
@@ -626,8 +623,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     }
 
     /// Takes the opened file apart (for the synchronous writer).
-    pub(crate) fn into_parts(mut self) -> Parts<C> {
-        self.collect_behind(true);
+    pub(crate) fn into_parts(self) -> Parts<C> {
         Parts {
             path: self.path,
             file: self.file,
@@ -829,12 +825,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
                     *r = p - written_total;
                 }
                 let rest_at = &rest_at[..syncs - first];
-                // Not in shared mode, which may swap the descriptor in `shared_refresh`.
-                let behind = self.sync_behind && self.coord.is_none();
-                match self
-                    .io
-                    .write(&self.file, &stage[written_total..], rest_at, behind)
-                {
+                match self.io.write(&self.file, &stage[written_total..], rest_at) {
                     Ok(w) if w.n == 0 => {
                         self.stage = stage;
                         let e = io::Error::new(io::ErrorKind::WriteZero, "write returned 0");
@@ -844,10 +835,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
                         if w.syncs > 0 {
                             synced_to = Some(written_total + rest_at[w.syncs - 1]);
                             sync_count += w.syncs as u64;
-                        }
-                        if w.behind {
-                            // In flight behind the writes; counted when collected.
-                            synced_to = Some(written_total + w.n);
                         }
                         sync_failures += w.sync_failures;
                         if sync_error.is_none() {
@@ -879,32 +866,10 @@ impl<C: Clock + 'static> RotatingFile<C> {
             self.unsynced += stage_len as u64;
             self.account_syncs(synced_to.map(|s| stage_len - s), sync_count, now);
             self.report_sync_failures(sync_failures, sync_error);
-            self.collect_behind(false);
             done = end;
             partial = 0;
         }
         Ok(())
-    }
-
-    /// Counts (and reports the failures of) the `fsync`s runs left in flight behind their
-    /// writes (see `sync_behind`) that completed; with `wait`, after the one in flight
-    /// completed.
-    fn collect_behind(&mut self, wait: bool) {
-        if let Some((count, failed, error)) = self.io.take_behind(wait) {
-            let c = &self.shared.counters;
-            c.syncs.fetch_add(count as u64, Ordering::Relaxed);
-            self.report_sync_failures(failed, error);
-        }
-    }
-
-    /// Lets runs leave their last `fsync` in flight behind the writes (uring path), to be
-    /// counted when a later run, `tick`, `sync`, a rotation or `close` collects it. The
-    /// [`Writer`](crate::Writer)'s consumer sets it: its batches' ring space is released
-    /// once the bytes are written, while the `fsync` overlaps with the next batch. Direct
-    /// users of `RotatingFile` keep every `fsync` counted (and reported) by the write
-    /// that asked for it.
-    pub(crate) fn set_sync_behind(&mut self, on: bool) {
-        self.sync_behind = on;
     }
 
     /// Accounts for the `count` fsyncs linked behind a run's writes (uring path): after
@@ -920,9 +885,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
         }
     }
 
-    /// Reports each of `failed` linked `fsync`s that failed (the first with `error`; on
-    /// the uring path they are never retried, see `Fsync`), as `tick` reports each of
-    /// its own.
+    /// Reports each of the `failed` linked fsyncs of a run that failed (the first with
+    /// `error`); they are never retried (see `Fsync`), as `tick` does with its own.
     fn report_sync_failures(&mut self, failed: usize, error: Option<io::Error>) {
         let raw = error.as_ref().and_then(io::Error::raw_os_error);
         let mut first = error;
@@ -1018,7 +982,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
             .metadata()
             .map_err(|e| Error::new(Op::Stat, &self.path, e))?
             .len();
-        self.collect_behind(true); // it needs the old descriptor open
         self.file = file;
         let now = self.clock.now();
         self.refresh_offset(now);
@@ -1032,7 +995,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
     ///
     /// [`Op::Sync`] with the OS error.
     pub fn sync(&mut self) -> Result<(), Error> {
-        self.collect_behind(true);
         self.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
         self.unsynced = 0;
         self.synced_at = self.clock.now();
@@ -1046,7 +1008,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// retention every [`Options::sweep_every`]. Failures go to the error handler. Call it
     /// when idle so both also cover quiet periods (the [`Writer`](crate::Writer) does).
     pub fn tick(&mut self) {
-        self.collect_behind(false);
         if self.coord.is_none() {
             self.follow_path(self.clock.now());
         }
@@ -1144,8 +1105,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// The in-process half of a rotation, after [`retire_active`] renamed the old file to
     /// backup `name` and opened `file`: counters, the rotator, and the `on_rotate` hook.
     fn after_retire(&mut self, name: BackupName, file: File, now: UnixTime) {
-        // The old descriptor must stay open until an fsync left behind on it is in.
-        self.collect_behind(true);
         let bytes = self.rotator.size();
         let c = &self.shared.counters;
         if self.options.sync_on_rotate {

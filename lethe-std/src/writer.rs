@@ -417,9 +417,7 @@ impl<C: Clock + 'static> Writer<C> {
             );
             return Err(Error::new(Op::CheckPath, path, e));
         }
-        let mut file = RotatingFile::open_with_clock(path, options.file, clock)?;
-        // uring path: a batch's last fsync may run on while the consumer reads the next.
-        file.set_sync_behind(true);
+        let file = RotatingFile::open_with_clock(path, options.file, clock)?;
         let shared = Arc::clone(file.shared());
         let core = Arc::new(Core {
             ring,

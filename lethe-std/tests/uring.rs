@@ -317,12 +317,12 @@ fn a_large_batch_links_each_due_fsync_at_its_point_in_one_run() {
 }
 
 #[test]
-fn the_writer_counts_and_reports_every_fsync_it_leaves_behind() {
-    if skip("uring_fsync_behind") {
+fn the_writer_counts_and_reports_every_linked_fsync() {
+    if skip("uring_fsync_each") {
         return;
     }
-    // The consumer leaves a batch's last fsync in flight while it reads the next batch;
-    // each is still counted once, and a failed one reported once, by close at the latest.
+    // Runs of many records carry several linked fsyncs each; every one is counted, and
+    // every failed one reported once (never retried).
     for fsync_errno in [None, Some(5)] {
         let faults = lethe_uring::Faults {
             fsync_errno,

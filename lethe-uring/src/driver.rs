@@ -1,13 +1,11 @@
 //! [`Driver`]: submits log writes, fsyncs and linked rename chains through one io_uring.
 //!
 //! The driver is synchronous at its edges: every method submits its operations, waits for
-//! all of their completions, and only then returns. No operation that references memory is
-//! ever in flight when a method returns, which is what makes the borrowed buffers, iovecs
-//! and path strings safe to hand to the kernel (see the `SAFETY` comments at each
-//! submission). The exception, opt-in, is an `fsync` (a descriptor, no memory) that
-//! [`Driver::write_synced_behind`] leaves running behind a write. The gain over
-//! plain syscalls is in what one `io_uring_enter` carries: a write and the `fsync` that
-//! follows it, a whole rotation (`FSYNC → RENAMEAT → OPENAT → FSYNC(dir)`), or one write
+//! all of their completions, and only then returns. No operation is ever in flight when a
+//! method returns, which is what makes the borrowed buffers, iovecs and path strings safe
+//! to hand to the kernel (see the `SAFETY` comments at each submission). The gain over
+//! plain syscalls is in what one `io_uring_enter` carries: a run of writes and the
+//! `fsync`s linked between them, a whole rotation (`FSYNC → RENAMEAT → OPENAT → FSYNC(dir)`), or one write
 //! to each of several files.
 
 use std::ffi::CStr;
@@ -21,16 +19,12 @@ use crate::{Faults, Unavailable};
 /// `user_data` tags: the low 8 bits say which operation of a submission completed.
 const TAG_BITS: u32 = 8;
 
-/// `user_data` of an `fsync` left in flight by [`Driver::write_synced_behind`].
-const BEHIND_TAG: u64 = u64::MAX;
-
 /// The most operations one submission carries (a chain, or the writes of
 /// [`Driver::write_many`]); also the cap on operations in flight.
 pub const MAX_IN_FLIGHT: usize = 32;
 
 /// The submission queue size. The completion queue is twice as large (`setup_cqsize`), and
-/// at most [`MAX_IN_FLIGHT`] operations (plus one `fsync` left behind by
-/// [`Driver::write_synced_behind`]) are ever in flight, so the CQ cannot overflow.
+/// at most [`MAX_IN_FLIGHT`] operations are ever in flight, so the CQ cannot overflow.
 const SQ_ENTRIES: u32 = 64;
 
 /// With SQPOLL, how long a submission watches the CQ before it waits in `io_uring_enter`.
@@ -176,25 +170,9 @@ pub struct SyncedWriteOutcome {
     /// The error of the first `fsync` that failed (it is not retried, and the ones after
     /// it still ran).
     pub sync_error: Option<io::Error>,
-    /// How many of the `syncs` failed (each is reported by its caller; `sync_error` is
-    /// the first one's error).
+    /// How many of the `syncs` failed (each one is for its caller to report;
+    /// `sync_error` is the first one's error).
     pub sync_failures: usize,
-    /// [`Driver::write_synced_behind`] only: the last `fsync` (at `buf.len()`) was
-    /// submitted behind the writes and is still in flight; it is not counted in `syncs`,
-    /// and its outcome comes from [`Driver::take_behind`] or [`Driver::wait_behind`].
-    pub behind: bool,
-}
-
-/// What the `fsync`s left in flight by [`Driver::write_synced_behind`] did
-/// ([`Driver::take_behind`]).
-#[derive(Debug)]
-pub struct BehindOutcome {
-    /// How many completed (successfully or not) since the last collection.
-    pub completed: usize,
-    /// How many of them failed. A failed `fsync` is never retried.
-    pub failed: usize,
-    /// The first failure's error.
-    pub error: Option<io::Error>,
 }
 
 /// One file's part of [`Driver::write_many`].
@@ -322,18 +300,6 @@ pub struct Driver {
     fixed: Option<Box<[u8]>>,
     /// Completions of the current submission: `(user_data, result)`.
     results: Vec<(u64, i32)>,
-    /// An `fsync` left in flight by [`Driver::write_synced_behind`] whose completion has
-    /// not been reaped yet.
-    behind_in_flight: bool,
-    /// `fsync`s left behind that completed (successfully or not) since the last
-    /// [`Driver::take_behind`].
-    behind_done: usize,
-    /// How many of them failed, and the first one's errno.
-    behind_failed: usize,
-    behind_error: Option<i32>,
-    /// The last one left behind was cancelled (`-ECANCELED`: a write before it in its
-    /// chain was short or failed), so it did not run.
-    behind_cancelled: bool,
     faults: Faults,
 }
 
@@ -372,11 +338,6 @@ impl Driver {
             iov: Vec::new(),
             fixed: None,
             results: Vec::with_capacity(MAX_IN_FLIGHT),
-            behind_in_flight: false,
-            behind_done: 0,
-            behind_failed: 0,
-            behind_error: None,
-            behind_cancelled: false,
             faults,
         };
         if let Some(bytes) = options.fixed_buffer
@@ -560,90 +521,6 @@ impl Driver {
         buf: &[u8],
         sync_at: &[usize],
     ) -> SyncedWriteOutcome {
-        self.write_synced_inner(fd, buf, sync_at, false)
-    }
-
-    /// Like [`Driver::write_synced`], but an `fsync` at the end of `buf` (a last point
-    /// equal to `buf.len()`) is left in flight behind the writes: the call returns once
-    /// every byte is written (so the caller may reuse `buf`), and the `fsync` runs on,
-    /// overlapping with what the caller does next. Its outcome is collected by
-    /// [`Driver::take_behind`] (without waiting) or [`Driver::wait_behind`]; at most one
-    /// is in flight (a second waits for the first). [`Driver::run_chain`] waits for it
-    /// first. Dropping the driver lets it finish (the kernel holds its own reference to
-    /// the file) but loses its outcome.
-    ///
-    /// The caller must keep `fd` open, and naming the same file, until the outcome is
-    /// collected: the kernel resolves the descriptor of a linked step when it starts it.
-    pub fn write_synced_behind(
-        &mut self,
-        fd: BorrowedFd<'_>,
-        buf: &[u8],
-        sync_at: &[usize],
-    ) -> SyncedWriteOutcome {
-        self.write_synced_inner(fd, buf, sync_at, true)
-    }
-
-    /// The outcome of the `fsync`s left in flight by [`Driver::write_synced_behind`] that
-    /// have completed since the last call (`None`: none completed, or none was in
-    /// flight). Makes no syscall.
-    pub fn take_behind(&mut self) -> Option<BehindOutcome> {
-        if self.behind_in_flight {
-            self.reap();
-        }
-        if self.behind_done == 0 {
-            return None;
-        }
-        Some(BehindOutcome {
-            completed: std::mem::take(&mut self.behind_done),
-            failed: std::mem::take(&mut self.behind_failed),
-            error: self.behind_error.take().map(io::Error::from_raw_os_error),
-        })
-    }
-
-    /// Waits for the `fsync` left in flight by [`Driver::write_synced_behind`], then
-    /// returns what [`Driver::take_behind`] does.
-    pub fn wait_behind(&mut self) -> Option<BehindOutcome> {
-        self.settle_behind();
-        self.take_behind()
-    }
-
-    /// Whether an `fsync` left behind is in flight, or its outcome is uncollected.
-    pub fn has_behind(&self) -> bool {
-        self.behind_in_flight || self.behind_done > 0
-    }
-
-    /// Waits until no `fsync` left behind is in flight (its outcome stays to be taken).
-    fn settle_behind(&mut self) {
-        while self.behind_in_flight {
-            self.stats.enters += 1;
-            match self.ring.submit_and_wait(1) {
-                Ok(_) => {}
-                Err(e) => match e.raw_os_error() {
-                    Some(libc::EINTR | libc::EBUSY | libc::EAGAIN | libc::ENOMEM) => {
-                        std::thread::yield_now();
-                    }
-                    _ => {
-                        // The fsync references no memory of ours: giving up on its
-                        // completion is safe; its outcome is unknown, so report it failed.
-                        self.behind_in_flight = false;
-                        self.behind_done += 1;
-                        self.behind_failed += 1;
-                        self.behind_error
-                            .get_or_insert(e.raw_os_error().unwrap_or(libc::EIO));
-                    }
-                },
-            }
-            self.reap();
-        }
-    }
-
-    fn write_synced_inner(
-        &mut self,
-        fd: BorrowedFd<'_>,
-        buf: &[u8],
-        sync_at: &[usize],
-        behind: bool,
-    ) -> SyncedWriteOutcome {
         debug_assert!(sync_at.windows(2).all(|w| w[0] <= w[1]));
         debug_assert!(sync_at.iter().all(|&p| p >= 1 && p <= buf.len()));
         let mut out = SyncedWriteOutcome::default();
@@ -679,13 +556,10 @@ impl Driver {
         enum Entry {
             Write(usize),
             Sync,
-            /// The last `fsync`, left in flight when every write before it completed.
-            Behind,
         }
         loop {
             let next_sync = out.syncs;
-            // Done, or done but for the fsync left behind (the chain's last entry).
-            if out.behind || (out.written == buf.len() && next_sync == sync_at.len()) {
+            if out.written == buf.len() && next_sync == sync_at.len() {
                 return out;
             }
             let mut ops: [squeue::Entry; MAX_IN_FLIGHT] =
@@ -740,37 +614,17 @@ impl Driver {
             for e in ops.iter_mut().take(n.saturating_sub(1)) {
                 *e = e.clone().flags(squeue::Flags::IO_LINK);
             }
-            // Leave the last fsync in flight if it ends the whole chain (and no other is).
-            let mut want = n;
-            if behind
-                && n > 1
-                && matches!(kinds[n - 1], Entry::Sync)
-                && k == sync_at.len()
-                && pos == buf.len()
-            {
-                // One in flight at a time.
-                self.settle_behind();
-                ops[n - 1] = ops[n - 1].clone().user_data(BEHIND_TAG);
-                kinds[n - 1] = Entry::Behind;
-                self.behind_in_flight = true;
-                want = n - 1;
-            }
             if n > 1 {
                 self.stats.chains += 1;
             }
             // SAFETY: each write entry points at one iovec in `self.iov` (reserved above,
             // not touched until `submit_all` returns), which points into `buf`, borrowed
             // for this whole call; the fsyncs reference only `fd`, borrowed for this
-            // call, and it stays open until the caller collects an fsync left behind;
-            // `submit_all` waits for every completion except that fsync's, which
-            // references no memory.
-            if let Err(e) = unsafe { self.submit_some(&ops[..n], want) } {
-                // Nothing of it went out (`submit_some` fails only before submitting).
-                self.behind_in_flight &= want == n;
+            // call; `submit_all` waits for every completion.
+            if let Err(e) = unsafe { self.submit_all(&ops[..n]) } {
                 out.error = Some(e);
                 return out;
             }
-            let mut finish = false;
             let mut results = [None::<i32>; MAX_IN_FLIGHT];
             for &(tag, res) in &self.results {
                 results[tag as usize] = Some(res);
@@ -796,8 +650,7 @@ impl Driver {
                                     "the write completed with 0 bytes",
                                 ));
                                 self.count_cancelled(&results[i + 1..n]);
-                                finish = true;
-                                break;
+                                return out;
                             }
                             r if r == -libc::ECANCELED => {
                                 self.stats.cancelled += 1;
@@ -810,22 +663,16 @@ impl Driver {
                                 self.count_cancelled(&results[i + 1..n]);
                                 if let Err(e) = self.wait_writable(fd) {
                                     out.error = Some(e);
-                                    finish = true;
+                                    return out;
                                 }
                                 break;
                             }
                             r => {
                                 out.error = Some(io::Error::from_raw_os_error(-r));
                                 self.count_cancelled(&results[i + 1..n]);
-                                finish = true;
-                                break;
+                                return out;
                             }
                         }
-                    }
-                    Entry::Behind => {
-                        // Every write before it completed in full (a short or failed one
-                        // ends this loop first): it runs on.
-                        out.behind = true;
                     }
                     Entry::Sync => match self.faults.fsync_result(res) {
                         r if r == -libc::ECANCELED => {
@@ -848,35 +695,6 @@ impl Driver {
                         }
                     },
                 }
-            }
-            if want < n && !out.behind {
-                // The chain stopped before the fsync left behind (a short or failed
-                // write): collect it now. Cancelled, it is resubmitted with the rest; if
-                // it ran anyway, it counts.
-                let (done, failed) = (self.behind_done, self.behind_failed);
-                let had_error = self.behind_error.is_some();
-                self.settle_behind();
-                if std::mem::take(&mut self.behind_cancelled) {
-                    self.stats.cancelled += 1;
-                } else if self.behind_done > done {
-                    // It ran: this call's outcome, not one to take later.
-                    self.behind_done -= 1;
-                    out.syncs += 1;
-                    if self.behind_failed > failed {
-                        self.behind_failed -= 1;
-                        out.sync_failures += 1;
-                        let errno = if had_error {
-                            self.behind_error.unwrap_or(libc::EIO)
-                        } else {
-                            self.behind_error.take().unwrap_or(libc::EIO)
-                        };
-                        out.sync_error
-                            .get_or_insert(io::Error::from_raw_os_error(errno));
-                    }
-                }
-            }
-            if finish {
-                return out;
             }
         }
     }
@@ -992,8 +810,6 @@ impl Driver {
     /// [`ChainError`] for the first step that failed, with the steps after it that were
     /// cancelled or ran anyway, and any descriptor a step opened.
     pub fn run_chain(&mut self, steps: &[Step<'_>]) -> Result<ChainOutcome, ChainError> {
-        // A chain may close or rename the file an fsync left behind is for.
-        self.settle_behind();
         let mut outcome = ChainOutcome::default();
         let mut start = 0;
         while start < steps.len() {
@@ -1229,18 +1045,6 @@ impl Driver {
     /// pushed entry has completed, or aborts the process if the ring itself breaks (which
     /// would otherwise leave the kernel holding pointers into memory about to be freed).
     unsafe fn submit_all(&mut self, ops: &[squeue::Entry]) -> io::Result<()> {
-        // SAFETY: as the caller guarantees.
-        unsafe { self.submit_some(ops, ops.len()) }
-    }
-
-    /// [`Driver::submit_all`], waiting for only the first `want` completions among `ops`
-    /// (the rest: an `fsync` tagged [`BEHIND_TAG`], whose completion `reap` sets aside).
-    ///
-    /// # Safety
-    ///
-    /// As for [`Driver::submit_all`], for the entries waited for; the others must
-    /// reference no memory.
-    unsafe fn submit_some(&mut self, ops: &[squeue::Entry], want: usize) -> io::Result<()> {
         debug_assert!(ops.len() <= MAX_IN_FLIGHT);
         self.results.clear();
         {
@@ -1256,6 +1060,7 @@ impl Driver {
                 }
             }
         }
+        let want = ops.len();
         if self.setup.sqpoll {
             // The kernel's poller thread picks the entries up without a syscall (unless it
             // went to sleep, when `submit` wakes it); buffered writes usually complete
@@ -1307,29 +1112,13 @@ impl Driver {
     fn reap(&mut self) {
         let mut cq = self.ring.completion();
         if cq.overflow() > 0 {
-            // Cannot happen (CQ = 2 × SQ, at most MAX_IN_FLIGHT + 1 in flight); if it did,
+            // Cannot happen (CQ = 2 × SQ, at most MAX_IN_FLIGHT in flight); if it did,
             // completions were lost and the in-flight count is unknowable.
             eprintln!("lethe-uring: completion queue overflowed; aborting");
             std::process::abort();
         }
         for cqe in &mut cq {
-            if cqe.user_data() == BEHIND_TAG {
-                self.behind_in_flight = false;
-                match self.faults.fsync_result(cqe.result()) {
-                    r if r == -libc::ECANCELED => self.behind_cancelled = true,
-                    0 => {
-                        self.stats.fsyncs += 1;
-                        self.behind_done += 1;
-                    }
-                    r => {
-                        self.behind_done += 1;
-                        self.behind_failed += 1;
-                        self.behind_error.get_or_insert(-r);
-                    }
-                }
-            } else {
-                self.results.push((cqe.user_data(), cqe.result()));
-            }
+            self.results.push((cqe.user_data(), cqe.result()));
         }
     }
 }

@@ -13,10 +13,8 @@
 //! (fixed) buffer are opt-in.
 //!
 //! Every method waits for all the completions of what it submitted before it returns, so
-//! no operation that touches memory is ever in flight across calls: borrowed buffers and
-//! paths are safe to pass, and dropping the driver never leaves the kernel writing from
-//! freed memory. The one exception is opt-in and touches no memory: the `fsync` that
-//! [`Driver::write_synced_behind`] leaves in flight behind a write, collected later.
+//! no operation is ever in flight across calls: borrowed buffers and paths are safe to
+//! pass, and dropping the driver never leaves the kernel writing from freed memory.
 //!
 //! ```
 //! # #[cfg(target_os = "linux")] {
@@ -51,8 +49,8 @@ mod driver;
 
 #[cfg(target_os = "linux")]
 pub use driver::{
-    BehindOutcome, ChainError, ChainOutcome, Driver, DriverOptions, DriverStats, FileWrite,
-    MAX_IN_FLIGHT, Ops, Setup, Step, SyncedWriteOutcome, WriteOutcome,
+    ChainError, ChainOutcome, Driver, DriverOptions, DriverStats, FileWrite, MAX_IN_FLIGHT, Ops,
+    Setup, Step, SyncedWriteOutcome, WriteOutcome,
 };
 
 /// Faults to inject into a [`Driver`], for tests of the paths that a healthy kernel never
