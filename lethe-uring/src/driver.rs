@@ -504,8 +504,10 @@ impl Driver {
     /// all as one linked chain in one submission: `WRITE(buf[..p0]) → FSYNC → WRITE(buf[p0..
     /// p1]) → FSYNC → … → WRITE(rest)`. `IO_LINK` starts each step only after the one
     /// before it completed, so one write is in flight at a time and each `fsync` covers
-    /// the bytes before its point. `sync_at` must be ascending, each point in
-    /// `1..=buf.len()`; a point at `buf.len()` puts the `fsync` last.
+    /// the bytes before its point. `sync_at` is meant to be ascending, each point in
+    /// `1..=buf.len()`; a point at `buf.len()` puts the `fsync` last. A point past the end
+    /// counts as the end, and one behind the point before it as that point (its `fsync`
+    /// follows the previous one directly).
     ///
     /// A short write breaks the link: the kernel cancels the rest (`-ECANCELED`), and the
     /// driver resubmits the rest of the chain from where the write stopped. A failed
@@ -521,8 +523,6 @@ impl Driver {
         buf: &[u8],
         sync_at: &[usize],
     ) -> SyncedWriteOutcome {
-        debug_assert!(sync_at.windows(2).all(|w| w[0] <= w[1]));
-        debug_assert!(sync_at.iter().all(|&p| p >= 1 && p <= buf.len()));
         let mut out = SyncedWriteOutcome::default();
         if self.fixed.is_some() {
             // The registered buffer holds one write at a time: one submission per segment.
@@ -533,8 +533,9 @@ impl Driver {
                 .enumerate()
             {
                 let sync = i < sync_at.len();
-                let w = self.write(fd, &buf[from.min(p)..p], sync);
-                out.written = from.min(p) + w.written;
+                let p = p.clamp(from, buf.len()); // as in the ring path below
+                let w = self.write(fd, &buf[from..p], sync);
+                out.written = from + w.written;
                 if let Some(r) = w.synced {
                     out.syncs += 1;
                     if let Err(e) = r {
@@ -573,7 +574,9 @@ impl Driver {
             self.iov.reserve(MAX_IN_FLIGHT);
             let iov_base = self.iov.as_mut_ptr();
             loop {
-                let target = sync_at.get(k).copied().unwrap_or(buf.len());
+                // Clamped to the buffer: a point past its end is its end (never a write
+                // past `buf`), and a point behind an earlier one adds just the fsync.
+                let target = sync_at.get(k).copied().unwrap_or(buf.len()).min(buf.len());
                 if target > pos {
                     if n == MAX_IN_FLIGHT {
                         break;

@@ -671,3 +671,26 @@ fn write_synced_with_a_fixed_buffer_writes_each_segment() {
     assert_eq!((out.written, out.syncs), (data.len(), 2));
     assert_eq!(fs::read(&path).unwrap(), data);
 }
+
+#[test]
+fn write_synced_clamps_points_past_the_end_or_out_of_order() {
+    for fixed in [None, Some(4096)] {
+        let Some(mut d) = driver(
+            "write_synced_clamps",
+            DriverOptions::default().fixed_buffer(fixed),
+        ) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        let file = append(&path);
+        let data = lines(300);
+        // 5 000, then "3 000" (behind it: an fsync right after the previous one), then a
+        // point far past the end (the end): three fsyncs, every byte once, nothing read
+        // past the buffer.
+        let out = d.write_synced(file.as_fd(), &data, &[5_000, 3_000, usize::MAX]);
+        assert!(out.error.is_none(), "{fixed:?}: {:?}", out.error);
+        assert_eq!((out.written, out.syncs), (data.len(), 3), "{fixed:?}");
+        assert_eq!(fs::read(&path).unwrap(), data, "{fixed:?}");
+    }
+}
