@@ -687,7 +687,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
 
     /// Writes `records` in order, each as one record (never split across files), with
     /// one `write` per run of records between rotations (at most [`MAX_BATCH`] records,
-    /// or 8 × as many through io_uring, gathered into one buffer). `resume` bytes of `records[0]` were already written by an earlier call
+    /// or 16 × as many through io_uring, gathered into one buffer; through io_uring the
+    /// fsyncs the [`Fsync`] policy wants inside a run are linked between its writes, one
+    /// submission per run). `resume` bytes of `records[0]` were already written by an earlier call
     /// that failed part-way ([`BatchError::partial`]); they are not written again.
     ///
     /// # Errors
