@@ -130,10 +130,31 @@ pub enum FallbackReason {
 }
 
 /// The most records one run gathers into one write on the io_uring path (see
-/// [`IoBackend::max_run`]): about 800 KiB of 100-byte lines, so that a flood costs about
-/// one `io_uring_enter` per MiB (write and linked `fsync` together) instead of one per
-/// 1 024 records. The batch's ring space is still released only after its completion.
-pub(crate) const URING_BATCH: usize = 8 * crate::rotating_file::MAX_BATCH;
+/// [`IoBackend::max_run`]): 16 384, about 1.6 MiB of 100-byte lines, more than the
+/// default 1 MiB ring holds (about 9 360 such records), so that in a flood a batch runs
+/// to the ring's wrap point or to the last committed record, and costs one
+/// `io_uring_enter` (its writes and linked `fsync`s together) instead of one per 1 024
+/// records. The batch's ring space is still released only after its completion.
+#[cfg(all(feature = "uring", target_os = "linux"))]
+pub(crate) const URING_BATCH: usize = 16 * crate::rotating_file::MAX_BATCH;
+
+/// The most `fsync`s one run links behind its writes ([`IoBackend::write`]); a run that
+/// would need more ends at the last one (`fsync` policies that ask for one every few KiB).
+pub(crate) const MAX_RUN_SYNCS: usize = 8;
+
+/// What [`IoBackend::write`] did.
+#[derive(Debug)]
+pub(crate) struct Wrote {
+    /// Bytes written, from the start of the buffer.
+    pub(crate) n: usize,
+    /// How many of the requested `fsync` points were fsynced (the first `syncs`, in
+    /// order; a failed one counts, since it is never retried).
+    pub(crate) syncs: usize,
+    /// The first failed `fsync`'s error.
+    pub(crate) sync_error: Option<io::Error>,
+    /// How many of the `syncs` failed.
+    pub(crate) sync_failures: usize,
+}
 
 /// The I/O path of one rotating file.
 pub(crate) enum IoBackend {
@@ -167,26 +188,37 @@ impl IoBackend {
         Ok((IoBackend::Blocking, IoStatus::Fallback(reason), Some(error)))
     }
 
-    /// Writes (a prefix of) `buf` to the end of `file`, like `write(2)`: `Ok(n)` with
-    /// `n > 0` is progress, an error comes back only when nothing more could be written.
-    /// With `sync`, the uring path links an `fsync` behind the write; its outcome is
-    /// collected with [`IoBackend::take_synced`].
-    #[cfg_attr(
-        not(all(feature = "uring", target_os = "linux")),
-        allow(unused_variables)
-    )]
-    pub(crate) fn write(&mut self, file: &File, buf: &[u8], sync: bool) -> io::Result<usize> {
+    /// Writes (a prefix of) `buf` to the end of `file`, like `write(2)`: `Ok` with
+    /// [`Wrote::n`] `> 0` is progress, an error comes back only when nothing could be
+    /// written. The uring path fsyncs `file` once the first `sync_at[i]` bytes are written
+    /// (ascending points in `1..=buf.len()`, at most [`MAX_RUN_SYNCS`]), all linked behind
+    /// the writes in one submission; the blocking path takes no points (it fsyncs from
+    /// [`RotatingFile::tick`](crate::RotatingFile::tick)).
+    pub(crate) fn write(
+        &mut self,
+        file: &File,
+        buf: &[u8],
+        sync_at: &[usize],
+    ) -> io::Result<Wrote> {
         match self {
-            IoBackend::Blocking => io::Write::write(&mut &*file, buf),
+            IoBackend::Blocking => {
+                debug_assert!(sync_at.is_empty(), "the blocking path links no fsync");
+                io::Write::write(&mut &*file, buf).map(|n| Wrote {
+                    n,
+                    syncs: 0,
+                    sync_error: None,
+                    sync_failures: 0,
+                })
+            }
             #[cfg(all(feature = "uring", target_os = "linux"))]
-            IoBackend::Uring(state) => state.write(file, buf, sync),
+            IoBackend::Uring(state) => state.write(file, buf, sync_at),
         }
     }
 
     /// The most records one run (one `write`, or one `io_uring_enter` with its linked
     /// `fsync`) gathers, and so the most the [`Writer`](crate::Writer)'s consumer reads
     /// from its ring per batch: [`MAX_BATCH`](crate::rotating_file::MAX_BATCH) on the
-    /// blocking path, [`URING_BATCH`] through io_uring.
+    /// blocking path, `URING_BATCH` through io_uring.
     pub(crate) fn max_run(&self) -> usize {
         match self {
             IoBackend::Blocking => crate::rotating_file::MAX_BATCH,
@@ -199,15 +231,6 @@ impl IoBackend {
     /// syscall).
     pub(crate) fn links_fsync(&self) -> bool {
         !matches!(self, IoBackend::Blocking)
-    }
-
-    /// The outcome of an `fsync` linked behind the writes since the last call.
-    pub(crate) fn take_synced(&mut self) -> Option<io::Result<()>> {
-        match self {
-            IoBackend::Blocking => None,
-            #[cfg(all(feature = "uring", target_os = "linux"))]
-            IoBackend::Uring(state) => state.synced.take(),
-        }
     }
 
     /// The file-system half of a rotation (see [`retire_active`]); on the uring path one
@@ -273,7 +296,7 @@ fn elapsed_nanos(since: UnixTime, now: UnixTime) -> u128 {
 mod uring {
     use std::ffi::CString;
     use std::fs::File;
-    use std::io::{self, IoSlice};
+    use std::io;
     use std::os::fd::AsFd as _;
     use std::os::unix::ffi::OsStrExt as _;
     use std::path::Path;
@@ -283,7 +306,7 @@ mod uring {
     use lethe_uring::{Driver, DriverOptions, Step};
     use rustix::fs::OFlags;
 
-    use super::{FallbackReason, UringOptions};
+    use super::{FallbackReason, UringOptions, Wrote};
     use crate::error::{Error, Op};
     use crate::rotating_file::{Options, open_append};
     use crate::workers::Shared;
@@ -293,8 +316,6 @@ mod uring {
 
     pub(crate) struct State {
         driver: Driver,
-        /// The linked `fsync`'s outcome, until `take_synced`.
-        pub(super) synced: Option<io::Result<()>>,
     }
 
     pub(super) fn open(options: &UringOptions) -> Result<State, (FallbackReason, io::Error)> {
@@ -315,23 +336,25 @@ mod uring {
                 io::Error::new(kind, format!("{e}; writing with blocking syscalls instead")),
             )
         })?;
-        Ok(State {
-            driver,
-            synced: None,
-        })
+        Ok(State { driver })
     }
 
     impl State {
-        pub(super) fn write(&mut self, file: &File, buf: &[u8], sync: bool) -> io::Result<usize> {
-            let out = self
-                .driver
-                .write_vectored(file.as_fd(), &[IoSlice::new(buf)], sync);
-            if out.synced.is_some() {
-                self.synced = out.synced;
-            }
+        pub(super) fn write(
+            &mut self,
+            file: &File,
+            buf: &[u8],
+            sync_at: &[usize],
+        ) -> io::Result<Wrote> {
+            let out = self.driver.write_synced(file.as_fd(), buf, sync_at);
             match (out.written, out.error) {
-                (0, Some(e)) => Err(e),
-                (n, _) => Ok(n),
+                (0, Some(e)) if out.syncs == 0 => Err(e),
+                (n, _) => Ok(Wrote {
+                    n,
+                    syncs: out.syncs,
+                    sync_error: out.sync_error,
+                    sync_failures: out.sync_failures,
+                }),
             }
         }
 

@@ -687,7 +687,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
 
     /// Writes `records` in order, each as one record (never split across files), with
     /// one `write` per run of records between rotations (at most [`MAX_BATCH`] records,
-    /// or 8 × as many through io_uring, gathered into one buffer). `resume` bytes of `records[0]` were already written by an earlier call
+    /// or 16 × as many through io_uring, gathered into one buffer; through io_uring the
+    /// fsyncs the [`Fsync`] policy wants inside a run are linked between its writes, one
+    /// submission per run). `resume` bytes of `records[0]` were already written by an earlier call
     /// that failed part-way ([`BatchError::partial`]); they are not written again.
     ///
     /// # Errors
@@ -744,10 +746,16 @@ impl<C: Clock + 'static> RotatingFile<C> {
             let mut plan = self.rotator;
             let mut end = done;
             let max_run = self.max_run();
-            // On the uring path a run ends at the record after which the fsync policy is
-            // due, so the linked fsync comes no later than with one-batch runs.
-            let cut_at_sync = self.io.links_fsync();
+            // On the uring path the fsyncs the policy will want during the run are linked
+            // behind its writes, in one submission: `sync_at` holds the byte offsets
+            // (after the record that makes one due), so each comes no later than with
+            // one-batch runs. A run that would need more than MAX_RUN_SYNCS ends at the
+            // last one.
+            let link_syncs = self.io.links_fsync();
+            let mut sync_at = [0usize; io_backend::MAX_RUN_SYNCS];
+            let mut syncs = 0usize;
             let mut run_bytes = 0u64;
+            let mut synced_bytes = 0u64; // run bytes before the last planned fsync
             while end < records.len() && end - done < max_run {
                 let len = records[end].len() as u64;
                 let continuing = end == done && partial > 0;
@@ -775,16 +783,26 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 plan.wrote(run_len);
                 end += 1;
                 run_bytes += run_len;
-                if cut_at_sync
+                let (unsynced, synced_at) = if syncs == 0 {
+                    (self.unsynced, self.synced_at)
+                } else {
+                    (0, now)
+                };
+                if link_syncs
                     && io_backend::fsync_due(
                         self.options.fsync,
-                        self.unsynced,
-                        run_bytes,
-                        self.synced_at,
+                        unsynced,
+                        run_bytes - synced_bytes,
+                        synced_at,
                         now,
                     )
                 {
-                    break;
+                    sync_at[syncs] = run_bytes as usize;
+                    syncs += 1;
+                    synced_bytes = run_bytes;
+                    if syncs == io_backend::MAX_RUN_SYNCS {
+                        break;
+                    }
                 }
             }
             // Gather the run into one contiguous buffer: one plain `write` of a large
@@ -796,27 +814,36 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 stage.extend_from_slice(r);
             }
             let mut written_total = 0usize;
-            // On the uring path, an fsync the policy will want after this run goes out
-            // linked behind its write, in the same submission.
-            let link_sync = self.io.links_fsync()
-                && io_backend::fsync_due(
-                    self.options.fsync,
-                    self.unsynced,
-                    stage.len() as u64,
-                    self.synced_at,
-                    now,
-                );
+            let mut synced_to = None; // stage bytes before the last fsync that ran
+            let mut sync_count = 0u64;
+            let mut sync_failures = 0usize;
+            let mut sync_error = None;
             while written_total < stage.len() {
-                match self
-                    .io
-                    .write(&self.file, &stage[written_total..], link_sync)
-                {
-                    Ok(0) => {
+                // Points not yet passed, relative to the rest (a point that a failed
+                // call passed without its fsync is left to `tick`).
+                let first = sync_at[..syncs].partition_point(|&p| p <= written_total);
+                let mut rest_at = [0usize; io_backend::MAX_RUN_SYNCS];
+                for (r, p) in rest_at.iter_mut().zip(&sync_at[first..syncs]) {
+                    *r = p - written_total;
+                }
+                let rest_at = &rest_at[..syncs - first];
+                match self.io.write(&self.file, &stage[written_total..], rest_at) {
+                    Ok(w) if w.n == 0 => {
                         self.stage = stage;
                         let e = io::Error::new(io::ErrorKind::WriteZero, "write returned 0");
                         return Err(self.batch_failed(records, done, partial, written_total, e));
                     }
-                    Ok(n) => written_total += n,
+                    Ok(w) => {
+                        if w.syncs > 0 {
+                            synced_to = Some(written_total + rest_at[w.syncs - 1]);
+                            sync_count += w.syncs as u64;
+                        }
+                        sync_failures += w.sync_failures;
+                        if sync_error.is_none() {
+                            sync_error = w.sync_error;
+                        }
+                        written_total += w.n;
+                    }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e)
                         if e.kind() == io::ErrorKind::StorageFull
@@ -824,6 +851,10 @@ impl<C: Clock + 'static> RotatingFile<C> {
                             && self.shared.delete_oldest_backup() => {}
                     Err(e) => {
                         self.stage = stage;
+                        self.unsynced += written_total as u64;
+                        let after = synced_to.map(|s| written_total - s);
+                        self.account_syncs(after, sync_count, now);
+                        self.report_sync_failures(sync_failures, sync_error);
                         return Err(self.batch_failed(records, done, partial, written_total, e));
                     }
                 }
@@ -835,19 +866,39 @@ impl<C: Clock + 'static> RotatingFile<C> {
             c.records.fetch_add((end - done) as u64, Ordering::Relaxed);
             c.bytes.fetch_add(stage_len as u64, Ordering::Relaxed);
             self.unsynced += stage_len as u64;
-            if let Some(synced) = self.io.take_synced() {
-                c.syncs.fetch_add(1, Ordering::Relaxed);
-                self.unsynced = 0;
-                self.synced_at = now;
-                if let Err(e) = synced {
-                    // Reported, never retried (see `Fsync`), as `tick` does.
-                    self.shared.report(Error::new(Op::Sync, &self.path, e));
-                }
-            }
+            self.account_syncs(synced_to.map(|s| stage_len - s), sync_count, now);
+            self.report_sync_failures(sync_failures, sync_error);
             done = end;
             partial = 0;
         }
         Ok(())
+    }
+
+    /// Accounts for the `count` fsyncs linked behind a run's writes (uring path): after
+    /// them, `unsynced_after` bytes are still unsynced.
+    fn account_syncs(&mut self, unsynced_after: Option<usize>, count: u64, now: UnixTime) {
+        if let Some(after) = unsynced_after {
+            self.shared
+                .counters
+                .syncs
+                .fetch_add(count, Ordering::Relaxed);
+            self.unsynced = after as u64;
+            self.synced_at = now;
+        }
+    }
+
+    /// Reports each of the `failed` linked fsyncs of a run that failed (the first with
+    /// `error`); they are never retried (see `Fsync`), as `tick` does with its own.
+    fn report_sync_failures(&mut self, failed: usize, error: Option<io::Error>) {
+        let raw = error.as_ref().and_then(io::Error::raw_os_error);
+        let mut first = error;
+        for _ in 0..failed {
+            let e = first.take().unwrap_or_else(|| match raw {
+                Some(errno) => io::Error::from_raw_os_error(errno),
+                None => io::Error::other("fsync failed"),
+            });
+            self.shared.report(Error::new(Op::Sync, &self.path, e));
+        }
     }
 
     /// Accounts for the `written` bytes of a failed run that starts at record `done`

@@ -274,3 +274,90 @@ fn a_failed_linked_fsync_is_reported_once_and_not_retried() {
     let text = fs::read_to_string(dir.path().join("app.log")).unwrap();
     assert_eq!(text.lines().count(), 20);
 }
+
+#[test]
+fn a_large_batch_links_each_due_fsync_at_its_point_in_one_run() {
+    if skip("uring_fsync_points") {
+        return;
+    }
+    // Without and with short writes forced by the driver's fault hook (every write stops
+    // after 700 bytes, so the kernel-side chain breaks and the rest is resubmitted).
+    for max_write in [None, Some(700)] {
+        let faults = lethe_uring::Faults {
+            max_write,
+            ..lethe_uring::Faults::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = RotatingFile::open(
+            dir.path().join("app.log"),
+            Options::default()
+                .max_size(None)
+                .fsync(Fsync::EveryBytes(1000))
+                .io_uring(UringOptions::default().mode(Uring::Strict).faults(faults)),
+        )
+        .unwrap();
+        let records: Vec<String> = (0..50).map(|i| format!("{i:0>299}\n")).collect();
+        let slices: Vec<&[u8]> = records.iter().map(|r| r.as_bytes()).collect();
+        // 300-byte records against a 1000-byte policy: an fsync after every 4th record,
+        // 12 in the batch (at most 8 per run: two runs), and 600 bytes left unsynced.
+        file.write_batch(&slices, 0).unwrap();
+        assert_eq!(file.stats().syncs, 12, "{max_write:?}: {:?}", file.stats());
+        // 600 + 600 bytes: due after the second record.
+        file.write_batch(&slices[..2], 0).unwrap();
+        assert_eq!(file.stats().syncs, 13, "{max_write:?}: {:?}", file.stats());
+        let mut expected = records.concat();
+        expected.push_str(&records[..2].concat());
+        assert_eq!(
+            fs::read_to_string(dir.path().join("app.log")).unwrap(),
+            expected,
+            "{max_write:?}"
+        );
+        assert_eq!(file.stats().errors, 0);
+    }
+}
+
+#[test]
+fn the_writer_counts_and_reports_every_linked_fsync() {
+    if skip("uring_fsync_each") {
+        return;
+    }
+    // Runs of many records carry several linked fsyncs each; every one is counted, and
+    // every failed one reported once (never retried).
+    for fsync_errno in [None, Some(5)] {
+        let faults = lethe_uring::Faults {
+            fsync_errno,
+            ..lethe_uring::Faults::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let file = Options::default()
+            .max_size(None)
+            .fsync(Fsync::EveryBytes(1000))
+            .io_uring(UringOptions::default().mode(Uring::Strict).faults(faults));
+        let log = Writer::open(
+            dir.path().join("app.log"),
+            WriterOptions::default().file(file),
+        )
+        .unwrap();
+        let errors = collect_errors(&log);
+        let records: Vec<String> = (0..1000).map(|i| format!("{i:0>299}\n")).collect();
+        for r in &records {
+            log.write_record(r.as_bytes()).unwrap();
+        }
+        let m = log.close().unwrap();
+        assert_eq!(m.file.io, IoStatus::Uring);
+        // An fsync after every 4th 300-byte record, whatever the batches were, and one
+        // at close.
+        assert_eq!(m.file.syncs, 251, "{fsync_errno:?}: {:?}", m.file);
+        let failed = errors
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(op, _)| *op == Op::Sync)
+            .count();
+        assert_eq!(failed, if fsync_errno.is_some() { 250 } else { 0 });
+        assert_eq!(
+            fs::read_to_string(dir.path().join("app.log")).unwrap(),
+            records.concat()
+        );
+    }
+}

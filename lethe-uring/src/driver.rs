@@ -4,8 +4,8 @@
 //! all of their completions, and only then returns. No operation is ever in flight when a
 //! method returns, which is what makes the borrowed buffers, iovecs and path strings safe
 //! to hand to the kernel (see the `SAFETY` comments at each submission). The gain over
-//! plain syscalls is in what one `io_uring_enter` carries: a write and the `fsync` that
-//! follows it, a whole rotation (`FSYNC → RENAMEAT → OPENAT → FSYNC(dir)`), or one write
+//! plain syscalls is in what one `io_uring_enter` carries: a run of writes and the
+//! `fsync`s linked between them, a whole rotation (`FSYNC → RENAMEAT → OPENAT → FSYNC(dir)`), or one write
 //! to each of several files.
 
 use std::ffi::CStr;
@@ -154,6 +154,25 @@ pub struct WriteOutcome {
     /// The linked `fsync`'s result when `sync` was asked for and every byte was written;
     /// `None` otherwise.
     pub synced: Option<io::Result<()>>,
+}
+
+/// What [`Driver::write_synced`] achieved.
+#[derive(Debug, Default)]
+pub struct SyncedWriteOutcome {
+    /// Bytes written, in order, from the start of the buffer.
+    pub written: usize,
+    /// Why the write stopped before the end (`None`: everything was written).
+    pub error: Option<io::Error>,
+    /// How many of the requested `fsync`s ran to completion, successfully or not (each
+    /// ran after every byte before its point was written). They ran in order, so these
+    /// are the first `syncs` points.
+    pub syncs: usize,
+    /// The error of the first `fsync` that failed (it is not retried, and the ones after
+    /// it still ran).
+    pub sync_error: Option<io::Error>,
+    /// How many of the `syncs` failed (each one is for its caller to report;
+    /// `sync_error` is the first one's error).
+    pub sync_failures: usize,
 }
 
 /// One file's part of [`Driver::write_many`].
@@ -478,6 +497,218 @@ impl Driver {
             error: None,
             synced,
         }
+    }
+
+    /// Writes all of `buf` to `fd` at its current position (the end, for an `O_APPEND`
+    /// file) with an `fsync` once the first `sync_at[i]` bytes are written, for each `i`,
+    /// all as one linked chain in one submission: `WRITE(buf[..p0]) → FSYNC → WRITE(buf[p0..
+    /// p1]) → FSYNC → … → WRITE(rest)`. `IO_LINK` starts each step only after the one
+    /// before it completed, so one write is in flight at a time and each `fsync` covers
+    /// the bytes before its point. `sync_at` is meant to be ascending, each point in
+    /// `1..=buf.len()`; a point at `buf.len()` puts the `fsync` last. A point past the end
+    /// counts as the end, and one behind the point before it as that point (its `fsync`
+    /// follows the previous one directly).
+    ///
+    /// A short write breaks the link: the kernel cancels the rest (`-ECANCELED`), and the
+    /// driver resubmits the rest of the chain from where the write stopped. A failed
+    /// `fsync` is reported in [`SyncedWriteOutcome::sync_error`] and never retried; the
+    /// kernel runs the steps after it anyway. A chain longer than [`MAX_IN_FLIGHT`] entries
+    /// goes out in several submissions. With a registered buffer
+    /// ([`DriverOptions::fixed_buffer`]), each segment is one [`Driver::write_vectored`].
+    ///
+    /// Never returns with an operation in flight.
+    pub fn write_synced(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        buf: &[u8],
+        sync_at: &[usize],
+    ) -> SyncedWriteOutcome {
+        let mut out = SyncedWriteOutcome::default();
+        if self.fixed.is_some() {
+            // The registered buffer holds one write at a time: one submission per segment.
+            let mut from = 0;
+            for (i, &p) in sync_at
+                .iter()
+                .chain(std::iter::once(&buf.len()))
+                .enumerate()
+            {
+                let sync = i < sync_at.len();
+                let p = p.clamp(from, buf.len()); // as in the ring path below
+                let w = self.write(fd, &buf[from..p], sync);
+                out.written = from + w.written;
+                if let Some(r) = w.synced {
+                    out.syncs += 1;
+                    if let Err(e) = r {
+                        out.sync_failures += 1;
+                        out.sync_error.get_or_insert(e);
+                    }
+                }
+                if w.error.is_some() {
+                    out.error = w.error;
+                    return out;
+                }
+                from = p;
+            }
+            return out;
+        }
+        let raw = fd.as_raw_fd();
+        // What each entry of a submission is: a write of `len` bytes, or an fsync.
+        #[derive(Copy, Clone)]
+        enum Entry {
+            Write(usize),
+            Sync,
+        }
+        loop {
+            let next_sync = out.syncs;
+            if out.written == buf.len() && next_sync == sync_at.len() {
+                return out;
+            }
+            let mut ops: [squeue::Entry; MAX_IN_FLIGHT] =
+                std::array::from_fn(|_| opcode::Nop::new().build());
+            let mut kinds = [Entry::Sync; MAX_IN_FLIGHT];
+            let mut n = 0;
+            let mut pos = out.written;
+            let mut k = next_sync;
+            // One iovec per write; reserved first, so the pointers taken below stay valid.
+            self.iov.clear();
+            self.iov.reserve(MAX_IN_FLIGHT);
+            let iov_base = self.iov.as_mut_ptr();
+            loop {
+                // Clamped to the buffer: a point past its end is its end (never a write
+                // past `buf`), and a point behind an earlier one adds just the fsync.
+                let target = sync_at.get(k).copied().unwrap_or(buf.len()).min(buf.len());
+                if target > pos {
+                    if n == MAX_IN_FLIGHT {
+                        break;
+                    }
+                    let want = target - pos;
+                    let len = self.faults.cap(want);
+                    let i = self.iov.len();
+                    self.iov.push(libc::iovec {
+                        iov_base: buf[pos..].as_ptr() as *mut libc::c_void,
+                        iov_len: len,
+                    });
+                    // SAFETY: `i < MAX_IN_FLIGHT <= capacity`: the vector did not
+                    // reallocate, so `iov_base + i` is the element just pushed.
+                    let iov = unsafe { iov_base.add(i) };
+                    ops[n] = opcode::Writev::new(types::Fd(raw), iov, 1)
+                        .offset(CURRENT_POSITION)
+                        .build()
+                        .user_data(n as u64);
+                    kinds[n] = Entry::Write(len);
+                    n += 1;
+                    pos += len;
+                    if len < want {
+                        // Capped by the fault hook: nothing may run behind a partial
+                        // segment, so the submission ends here.
+                        break;
+                    }
+                }
+                if k == sync_at.len() || n == MAX_IN_FLIGHT {
+                    break;
+                }
+                ops[n] = opcode::Fsync::new(types::Fd(raw))
+                    .build()
+                    .user_data(n as u64);
+                n += 1;
+                k += 1;
+            }
+            // Link every entry to the next one.
+            for e in ops.iter_mut().take(n.saturating_sub(1)) {
+                *e = e.clone().flags(squeue::Flags::IO_LINK);
+            }
+            if n > 1 {
+                self.stats.chains += 1;
+            }
+            // SAFETY: each write entry points at one iovec in `self.iov` (reserved above,
+            // not touched until `submit_all` returns), which points into `buf`, borrowed
+            // for this whole call; the fsyncs reference only `fd`, borrowed for this
+            // call; `submit_all` waits for every completion.
+            if let Err(e) = unsafe { self.submit_all(&ops[..n]) } {
+                out.error = Some(e);
+                return out;
+            }
+            let mut results = [None::<i32>; MAX_IN_FLIGHT];
+            for &(tag, res) in &self.results {
+                results[tag as usize] = Some(res);
+            }
+            for (i, kind) in kinds.iter().enumerate().take(n) {
+                let res = results[i].unwrap_or(-libc::ECANCELED);
+                match *kind {
+                    Entry::Write(len) => {
+                        self.stats.writes += 1;
+                        match res {
+                            r if r > 0 => {
+                                out.written += r as usize;
+                                if (r as usize) < len {
+                                    // The kernel cancelled the rest; resubmit from here.
+                                    self.stats.short_writes += 1;
+                                    self.count_cancelled(&results[i + 1..n]);
+                                    break;
+                                }
+                            }
+                            0 => {
+                                out.error = Some(io::Error::new(
+                                    io::ErrorKind::WriteZero,
+                                    "the write completed with 0 bytes",
+                                ));
+                                self.count_cancelled(&results[i + 1..n]);
+                                return out;
+                            }
+                            r if r == -libc::ECANCELED => {
+                                self.stats.cancelled += 1;
+                            }
+                            r if -r == libc::EINTR => {
+                                self.count_cancelled(&results[i + 1..n]);
+                                break;
+                            }
+                            r if -r == libc::EAGAIN => {
+                                self.count_cancelled(&results[i + 1..n]);
+                                if let Err(e) = self.wait_writable(fd) {
+                                    out.error = Some(e);
+                                    return out;
+                                }
+                                break;
+                            }
+                            r => {
+                                out.error = Some(io::Error::from_raw_os_error(-r));
+                                self.count_cancelled(&results[i + 1..n]);
+                                return out;
+                            }
+                        }
+                    }
+                    Entry::Sync => match self.faults.fsync_result(res) {
+                        r if r == -libc::ECANCELED => {
+                            // Only after a short or failed write, handled above.
+                            self.stats.cancelled += 1;
+                            break;
+                        }
+                        0 => {
+                            self.stats.fsyncs += 1;
+                            out.syncs += 1;
+                        }
+                        r => {
+                            // Never retried: after a failed fsync the kernel may have
+                            // dropped the dirty pages, so a later success would prove
+                            // nothing.
+                            out.syncs += 1;
+                            out.sync_failures += 1;
+                            out.sync_error
+                                .get_or_insert(io::Error::from_raw_os_error(-r));
+                        }
+                    },
+                }
+            }
+        }
+    }
+
+    /// Counts the `-ECANCELED` results among `rest`.
+    fn count_cancelled(&mut self, rest: &[Option<i32>]) {
+        let n = rest
+            .iter()
+            .filter(|r| matches!(r, Some(r) if *r == -libc::ECANCELED))
+            .count();
+        self.stats.cancelled += n as u64;
     }
 
     /// Writes to several files at once: one write per file in flight, all submitted in one

@@ -50,7 +50,7 @@ mod driver;
 #[cfg(target_os = "linux")]
 pub use driver::{
     ChainError, ChainOutcome, Driver, DriverOptions, DriverStats, FileWrite, MAX_IN_FLIGHT, Ops,
-    Setup, Step, WriteOutcome,
+    Setup, Step, SyncedWriteOutcome, WriteOutcome,
 };
 
 /// Faults to inject into a [`Driver`], for tests of the paths that a healthy kernel never

@@ -9,10 +9,12 @@
 //! Each workload runs in three modes: `blocking` (`Uring::Off`), `uring` (`Uring::Strict`,
 //! so a fallback cannot pass for io_uring) and `sqpoll` (`Uring::Strict` with SQPOLL).
 //! Lines per second are medians over the repetitions, modes interleaved. Syscalls per MiB
-//! come from a separate run of each case under `strace -c -f` (strace slows everything,
-//! so no timing is taken there); they count every syscall of the process, start-up and
-//! thread parking included, and separately the I/O calls (`write`, `writev`, `fsync`,
-//! `io_uring_enter`, `openat`, `renameat2`, ...).
+//! come from separate runs of each case under `strace -c -f` (strace slows everything,
+//! so no timing is taken there; medians of `--strace-runs`, default 3, because how a
+//! flood splits into batches varies from run to run); they count every syscall of the
+//! process, start-up and thread parking included, and separately the I/O calls (`write`,
+//! `writev`, `fsync`, `io_uring_enter`, `openat`, `renameat2`, ...). "I/O ratio" is the
+//! blocking mode's I/O calls per MiB divided by the mode's.
 //!
 //! Usage:
 //! `cargo run --release -p lethe-benches --features uring --bin uring-bench [-- OPTIONS]`
@@ -23,6 +25,7 @@
 //!   300 000 for `fsync`, 8 × 150 000 for `eight`);
 //! - `--modes LIST`: comma-separated subset of `blocking,uring,sqpoll` (blocking first;
 //!   default all three);
+//! - `--strace-runs N`: runs under strace per case (default 3; 0 skips them);
 //! - `--only WORKLOAD MODE`: run one case once and print its figures (what the strace runs
 //!   use).
 
@@ -110,6 +113,28 @@ fn run(dir: &Path, workload: &str, mode: &str, lines: usize) -> (usize, u64, f64
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
+}
+
+/// Runs this binary with `--only` under `strace -c -f` `runs` times: the medians of (all
+/// syscalls per MiB, I/O syscalls per MiB).
+fn strace_median(
+    dir: &Path,
+    workload: &str,
+    mode: &str,
+    lines: usize,
+    runs: usize,
+) -> Option<(f64, f64)> {
+    let mut all = Vec::new();
+    let mut io = Vec::new();
+    for _ in 0..runs {
+        let (a, i, _) = strace(dir, workload, mode, lines)?;
+        all.push(a);
+        io.push(i);
+    }
+    if runs == 0 {
+        return None;
+    }
+    Some((median(&mut all), median(&mut io)))
 }
 
 /// Runs this binary with `--only` under `strace -c -f`: (all syscalls, I/O syscalls, MiB).
@@ -203,12 +228,19 @@ fn main() {
     let mut only: Option<(String, String)> = None;
     let mut lines_override = None;
     let mut modes: Vec<&str> = MODES.to_vec();
+    let mut strace_runs = 3;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--dir" => dir = args.next().map(PathBuf::from),
             "--reps" => reps = args.next().and_then(|v| v.parse().ok()).expect("--reps N"),
             "--scale" => scale = args.next().and_then(|v| v.parse().ok()).expect("--scale F"),
             "--lines" => lines_override = args.next().and_then(|v| v.parse().ok()),
+            "--strace-runs" => {
+                strace_runs = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--strace-runs N")
+            }
             "--modes" => {
                 let list = args.next().expect("--modes LIST");
                 modes = MODES
@@ -264,21 +296,30 @@ fn main() {
         let base = median(&mut rates[0].clone());
         println!("\n{w}: {lines} lines per writer");
         println!(
-            "  {:<9} {:>12} {:>9} {:>8} {:>16} {:>16}",
-            "mode", "lines/s", "MiB/s", "vs block", "syscalls/MiB", "I/O calls/MiB"
+            "  {:<9} {:>12} {:>9} {:>8} {:>16} {:>16} {:>9}",
+            "mode", "lines/s", "MiB/s", "vs block", "syscalls/MiB", "I/O calls/MiB", "I/O ratio"
         );
+        let mut blocking_io = None;
         for (i, m) in modes.iter().enumerate() {
             let r = median(&mut rates[i]);
             let b = median(&mut mib_s[i]);
             if w == "fsync" && *m == "uring" {
                 fsync_uring_mib_s = b;
             }
-            let calls = strace(&dir, w, m, lines);
-            let (all, io) = calls.map_or(("n/a".into(), "n/a".into()), |(a, io, _)| {
-                (format!("{a:.1}"), format!("{io:.1}"))
-            });
+            let calls = strace_median(&dir, w, m, lines, strace_runs);
+            if i == 0 {
+                blocking_io = calls.map(|(_, io)| io);
+            }
+            let (all, io, ratio) = match calls {
+                Some((a, io)) => (
+                    format!("{a:.1}"),
+                    format!("{io:.1}"),
+                    blocking_io.map_or("n/a".into(), |bio| format!("{:.1}", bio / io)),
+                ),
+                None => ("n/a".into(), "n/a".into(), "n/a".into()),
+            };
             println!(
-                "  {m:<9} {r:>12.0} {b:>9.1} {:>8.2} {all:>16} {io:>16}",
+                "  {m:<9} {r:>12.0} {b:>9.1} {:>8.2} {all:>16} {io:>16} {ratio:>9}",
                 r / base
             );
         }
