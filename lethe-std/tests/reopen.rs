@@ -3,14 +3,25 @@
 
 use std::fs;
 
+use lethe_std::clock::ManualClock;
 use lethe_std::{Options, RotatingFile, Writer, WriterOptions};
+
+/// A stopped clock: these tests move the file behind the writer's back and check where
+/// the next lines land, so the once-a-second path check (which would follow the move by
+/// itself) must not fire between the steps.
+const T0: i64 = 1_795_392_000; // 2026-11-23T00:00:00Z
 
 #[test]
 fn rotating_file_reopens_the_path_after_an_external_move() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
     let moved = dir.path().join("app.log.old");
-    let mut log = RotatingFile::open(&path, Options::default().max_size(Some(12))).unwrap();
+    let mut log = RotatingFile::open_with_clock(
+        &path,
+        Options::default().max_size(Some(12)),
+        ManualClock::new(T0),
+    )
+    .unwrap();
     log.write_record(b"one\n").unwrap();
     fs::rename(&path, &moved).unwrap();
     log.write_record(b"two\n").unwrap(); // still the open file: the moved one
@@ -44,7 +55,8 @@ fn writer_reopen_writes_what_came_before_to_the_moved_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
     let moved = dir.path().join("app.log.1");
-    let log = Writer::open(&path, WriterOptions::default()).unwrap();
+    let log =
+        Writer::open_with_clock(&path, WriterOptions::default(), ManualClock::new(T0)).unwrap();
     for i in 0..1000 {
         log.write_record(format!("before {i}\n").as_bytes())
             .unwrap();
@@ -73,7 +85,8 @@ fn a_failed_reopen_keeps_writing_to_the_old_file() {
     let dir = tempfile::tempdir().unwrap();
     let sub = dir.path().join("logs");
     let path = sub.join("app.log");
-    let mut log = RotatingFile::open(&path, Options::default()).unwrap();
+    let mut log =
+        RotatingFile::open_with_clock(&path, Options::default(), ManualClock::new(T0)).unwrap();
     log.write_record(b"a\n").unwrap();
     let elsewhere = dir.path().join("moved");
     fs::rename(&sub, &elsewhere).unwrap(); // the directory is gone from the path
