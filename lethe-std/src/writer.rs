@@ -562,7 +562,10 @@ impl<C: Clock + 'static> Writer<C> {
             }
             let (index, ring) = core.ring.current();
             match ring.reserve(len) {
-                Ok(grant) => return Ok(grant),
+                Ok(grant) => {
+                    self.wake_at_half(ring);
+                    return Ok(grant);
+                }
                 Err(WriteError::Sealed) => {}
                 Err(WriteError::Full { .. })
                     if matches!(core.backpressure, Backpressure::Grow { .. })
@@ -602,7 +605,10 @@ impl<C: Clock + 'static> Writer<C> {
         loop {
             let (index, ring) = core.ring.current();
             match ring.reserve(len) {
-                Ok(grant) => return Ok(Some(grant)),
+                Ok(grant) => {
+                    self.wake_at_half(ring);
+                    return Ok(Some(grant));
+                }
                 // A grower replaced this ring: take the new one.
                 Err(WriteError::Sealed) => {}
                 // Growing never waits for the consumer.
@@ -800,6 +806,16 @@ impl<C: Clock + 'static> Writer<C> {
         Ok(())
     }
 
+    /// After a reservation: wakes a parked consumer if `ring` is at least half full (the
+    /// reserving caller, such as the logger, commits without calling back, so the wake
+    /// comes here; the consumer finds the record once it is committed).
+    #[inline]
+    fn wake_at_half(&self, ring: &lethe_core::ring::Ring<Box<[Slot]>>) {
+        if ring.used() * 2 >= ring.capacity() {
+            self.wake_if_parked();
+        }
+    }
+
     /// Wakes the consumer if it sleeps (the caller saw the ring at least half full): at
     /// most one wake per batch, and none on the hot path of a quiet writer.
     #[cold]
@@ -889,10 +905,6 @@ impl<C: Clock + 'static> Writer<C> {
             return Ok(false); // dropping the grant gives its space back or pads it
         }
         grant.commit_written();
-        let ring = core.ring.current().1;
-        if ring.used() * 2 >= ring.capacity() {
-            self.wake_if_parked();
-        }
         Ok(true)
     }
 }

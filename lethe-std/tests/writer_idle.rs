@@ -80,3 +80,33 @@ fn a_half_full_ring_wakes_the_parked_consumer() {
     assert_eq!(m.writes, 320);
     assert_eq!(std::fs::metadata(&path).unwrap().len(), total);
 }
+
+#[test]
+fn reservations_past_half_the_ring_wake_the_parked_consumer() {
+    // As above, through `try_reserve` and `commit` (the logger's path), which never calls
+    // back into the writer after the commit.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let log = Writer::open(
+        &path,
+        WriterOptions::default()
+            .buffer(64 << 10)
+            .max_idle(Duration::from_secs(3600))
+            .file(Options::default().max_size(None)),
+    )
+    .unwrap();
+    for i in 0..320u32 {
+        let mut grant = log.try_reserve(128).unwrap().expect("room");
+        let line = format!("{i:0>98}\n");
+        grant.push(line.as_bytes()).unwrap();
+        grant.commit_written();
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::metadata(&path).map_or(0, |m| m.len()) == 0 {
+        assert!(Instant::now() < deadline, "the consumer was never woken");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let m = log.close().unwrap();
+    assert_eq!(m.writes, 320);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 320 * 99);
+}
