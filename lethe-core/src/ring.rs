@@ -377,6 +377,24 @@ impl<S: Storage> Ring<S> {
         })
     }
 
+    /// Touches every 4 KiB page of the buffer for writing, so that the operating system
+    /// maps it now rather than on the producers' first pass (a freshly allocated buffer is
+    /// usually untouched zero pages, and the first write into each page then takes a page
+    /// fault of a microsecond or more). The contents do not change: each touched byte is
+    /// read and written back. Takes `&mut self`, so no producer or consumer is active.
+    pub fn prefault(&mut self) {
+        let cap = self.capacity();
+        let mut idx = 0;
+        while idx < cap {
+            let p = self.byte_ptr(idx);
+            // SAFETY: `idx < capacity`, so `p` points into the buffer; `&mut self` means no
+            // other thread accesses the ring, so this plain read and write of one byte
+            // (volatile, so neither is elided) races with nothing and stores the value read.
+            unsafe { p.write_volatile(p.read_volatile()) };
+            idx += 4096;
+        }
+    }
+
     /// Capacity in bytes (headers and padding included).
     #[inline]
     pub fn capacity(&self) -> usize {
@@ -1013,6 +1031,18 @@ impl<S: Storage> fmt::Write for WriteGrant<'_, S> {
     #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.push(s.as_bytes()).map_err(|_| fmt::Error)
+    }
+
+    /// One character: `core::fmt` writes padding (`{:>8}`, `{:08}`) one `write_char` at a
+    /// time, so an ASCII character is stored directly rather than through a `write_str`
+    /// of a one-byte string (a call to `memcpy` per character).
+    #[inline]
+    fn write_char(&mut self, c: char) -> fmt::Result {
+        if c.is_ascii() {
+            self.push(&[c as u8]).map_err(|_| fmt::Error)
+        } else {
+            self.write_str(c.encode_utf8(&mut [0; 4]))
+        }
     }
 }
 

@@ -122,7 +122,9 @@ impl WriterOptions {
         self.file.is_shared()
     }
 
-    /// Ring capacity in bytes: a power of two from 32 B to 2 GiB.
+    /// Ring capacity in bytes: a power of two from 32 B to 2 GiB. The whole buffer is
+    /// mapped (its pages touched) when the writer opens, so it counts fully in the
+    /// process's resident memory from then on and writes never take its page faults.
     #[must_use]
     pub fn buffer(mut self, bytes: usize) -> WriterOptions {
         self.buffer = bytes;
@@ -145,8 +147,11 @@ impl WriterOptions {
         self
     }
 
-    /// The longest the idle consumer sleeps before looking at the ring again, which bounds
-    /// how long a record waits in the ring when the writer is quiet.
+    /// How long the consumer parks once it has caught up with the producers, unless half
+    /// the ring fills (or a flush, a blocked producer or close wakes it) sooner: this
+    /// bounds how long a record waits in the ring without a flush. Shorter means lines
+    /// appear in the file sooner; longer means fewer wake-ups and fewer cache lines
+    /// taken from the writing threads.
     #[must_use]
     pub fn max_idle(mut self, idle: Duration) -> WriterOptions {
         self.max_idle = idle;
@@ -300,8 +305,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 ///
 /// # Guarantees
 ///
-/// - **Records**: each `write` call, and each whole `write!`/`writeln!` (formatted on
-///   the stack, then written once), is one record. A record is never split across files,
+/// - **Records**: each `write` call, and each whole `write!`/`writeln!` (formatted in
+///   place in the ring, or on the stack and then written once), is one record. A record is never split across files,
 ///   never interleaved with another,
 ///   never duplicated. Records of one thread reach the file in the order that thread wrote
 ///   them, with one exception: [`Backpressure::Sync`] (see there).
@@ -316,9 +321,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 ///   the file (the kernel's page cache); [`Writer::sync`] also `fsync`s it. Closing, or
 ///   dropping the last handle, writes everything out and waits for background work.
 /// - **Hot path**: no lock, no allocation, no syscall. Producers wake a sleeping consumer
-///   only when the ring is at least half full; otherwise the consumer finds the records
-///   by polling (spin, then yield, then timed parks of up to
-///   [`WriterOptions::max_idle`]), so a write after a pause costs no futex wake.
+///   only when the ring is at least half full; otherwise the consumer, which parks for up
+///   to [`WriterOptions::max_idle`] whenever it has caught up, finds the records when it
+///   wakes, so a write after a pause costs no futex wake. The consumer never polls the
+///   ring right behind the producers (that would pull the cache lines they write next to
+///   its core): a record written without a flush reaches the file within about
+///   `max_idle`, or sooner once half the ring is used.
 ///
 /// # Examples
 ///
@@ -395,8 +403,11 @@ impl<C: Clock + 'static> Writer<C> {
                 io::Error::new(io::ErrorKind::InvalidInput, msg),
             )
         };
-        let ring =
+        let mut ring =
             Ring::with_capacity(options.buffer).map_err(|e| invalid(format!("buffer: {e}")))?;
+        // Map the buffer now: otherwise the first pass of writes takes a page fault every
+        // 4 KiB (a microsecond or more each, on the caller's thread).
+        ring.prefault();
         let max = match options.backpressure {
             Backpressure::Grow { max } if max < ring.capacity() || max > MAX_CAPACITY => {
                 return Err(invalid(format!(
@@ -498,8 +509,10 @@ impl<C: Clock + 'static> Writer<C> {
             match ring.try_write_fill(record) {
                 Ok(used) => {
                     // Only a half-full ring looks at the consumer's `parked` flag: the
-                    // hot path reads no line the consumer writes.
-                    if used * 2 >= ring.capacity() {
+                    // hot path reads no line the consumer writes. `used` counts from the
+                    // producers' cached head, which lags by up to a ring, so it is
+                    // checked against the real head before waking anyone.
+                    if used * 2 >= ring.capacity() && ring.used() * 2 >= ring.capacity() {
                         self.wake_if_parked();
                     }
                     return Ok(());
@@ -549,7 +562,10 @@ impl<C: Clock + 'static> Writer<C> {
             }
             let (index, ring) = core.ring.current();
             match ring.reserve(len) {
-                Ok(grant) => return Ok(grant),
+                Ok(grant) => {
+                    self.wake_at_half(ring);
+                    return Ok(grant);
+                }
                 Err(WriteError::Sealed) => {}
                 Err(WriteError::Full { .. })
                     if matches!(core.backpressure, Backpressure::Grow { .. })
@@ -589,7 +605,10 @@ impl<C: Clock + 'static> Writer<C> {
         loop {
             let (index, ring) = core.ring.current();
             match ring.reserve(len) {
-                Ok(grant) => return Ok(Some(grant)),
+                Ok(grant) => {
+                    self.wake_at_half(ring);
+                    return Ok(Some(grant));
+                }
                 // A grower replaced this ring: take the new one.
                 Err(WriteError::Sealed) => {}
                 // Growing never waits for the consumer.
@@ -787,6 +806,16 @@ impl<C: Clock + 'static> Writer<C> {
         Ok(())
     }
 
+    /// After a reservation: wakes a parked consumer if `ring` is at least half full (the
+    /// reserving caller, such as the logger, commits without calling back, so the wake
+    /// comes here; the consumer finds the record once it is committed).
+    #[inline]
+    fn wake_at_half(&self, ring: &lethe_core::ring::Ring<Box<[Slot]>>) {
+        if ring.used() * 2 >= ring.capacity() {
+            self.wake_if_parked();
+        }
+    }
+
     /// Wakes the consumer if it sleeps (the caller saw the ring at least half full): at
     /// most one wake per batch, and none on the hot path of a quiet writer.
     #[cold]
@@ -837,15 +866,51 @@ impl<C: Clock + 'static> io::Write for Writer<C> {
     }
 
     /// Formats the whole of `args` into **one** record, so `write!`/`writeln!` from many
-    /// threads never interleave fragments. Up to 512 bytes are formatted on the stack
-    /// (no allocation); longer output is formatted into a temporary `Vec`.
+    /// threads never interleave fragments. The output is formatted straight into a
+    /// reservation of 256 bytes in the ring (no intermediate buffer, no
+    /// second copy; the unused end is given back when no other writer claimed space
+    /// meanwhile). Longer output, a full ring, or auto mode's direct phase fall back to
+    /// formatting on the stack (up to 512 bytes) or in a temporary `String`, and then to
+    /// [`write_record`](Writer::write_record) and its backpressure policy.
     fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> io::Result<()> {
+        if let Some(s) = args.as_str() {
+            return self.write_record(s.as_bytes());
+        }
+        if self.try_format_in_ring(args)? {
+            return Ok(());
+        }
         with_formatted(args, |record| self.write_record(record))
     }
 }
 
+/// The reservation `write!`/`writeln!` on a [`Writer`] format into: typical log lines fit.
+const FMT_RESERVATION: usize = 256;
+
+impl<C: Clock + 'static> Writer<C> {
+    /// Formats `args` into a ring reservation and commits it. `Ok(false)` (nothing
+    /// written, the reservation given back or skipped as padding) when the output does
+    /// not fit, the ring is full right now, or auto mode writes directly.
+    fn try_format_in_ring(&self, args: std::fmt::Arguments<'_>) -> io::Result<bool> {
+        let core = self.core();
+        if core.direct.0.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let len = FMT_RESERVATION
+            .min(core.max_record_len)
+            .min(self.max_reservation());
+        let Some(mut grant) = self.try_reserve(len)? else {
+            return Ok(false);
+        };
+        if std::fmt::Write::write_fmt(&mut grant, args).is_err() {
+            return Ok(false); // dropping the grant gives its space back or pads it
+        }
+        grant.commit_written();
+        Ok(true)
+    }
+}
+
 /// Formats `args` and hands the bytes to `write` as one record: on the stack when they
-/// fit in 512 bytes (no allocation), otherwise in a temporary `Vec`.
+/// fit in 512 bytes (no allocation), otherwise in a temporary `String`.
 pub(crate) fn with_formatted<R>(
     args: std::fmt::Arguments<'_>,
     write: impl FnOnce(&[u8]) -> io::Result<R>,
@@ -860,9 +925,13 @@ pub(crate) fn with_formatted<R>(
     if std::fmt::Write::write_fmt(&mut stack, args).is_ok() {
         return write(&stack.buf[..stack.len]);
     }
-    let mut heap = Vec::with_capacity(1024);
-    io::Write::write_fmt(&mut heap, args)?;
-    write(&heap)
+    // Through `fmt::Write`: `io::Write::write_fmt` would panic when a `Display` impl
+    // returns an error of its own; here that is an error for the caller.
+    let mut heap = String::with_capacity(1024);
+    std::fmt::Write::write_fmt(&mut heap, args).map_err(|_| {
+        io::Error::other("formatting failed: a Display or Debug implementation returned an error")
+    })?;
+    write(heap.as_bytes())
 }
 
 /// A fixed stack buffer for formatting one record.
@@ -877,6 +946,18 @@ impl std::fmt::Write for StackBuf {
         let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
         dst.copy_from_slice(s.as_bytes());
         self.len = end;
+        Ok(())
+    }
+
+    /// One character (`core::fmt` writes padding one `write_char` at a time): an ASCII
+    /// one is stored directly, without a one-byte `memcpy`.
+    fn write_char(&mut self, c: char) -> std::fmt::Result {
+        if !c.is_ascii() {
+            return self.write_str(c.encode_utf8(&mut [0; 4]));
+        }
+        let slot = self.buf.get_mut(self.len).ok_or(std::fmt::Error)?;
+        *slot = c as u8;
+        self.len += 1;
         Ok(())
     }
 }
@@ -983,7 +1064,6 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
         return; // unreachable: the ring is created for this thread alone
     };
     let mut resume = 0usize;
-    let mut idle = 0u32;
     let mut backoff = Backoff::new();
     let mut closing_since: Option<Instant> = None;
     let mut marked_drops = 0usize;
@@ -999,7 +1079,10 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
             write_drop_marker(core, &mut marked_drops);
         }
         let Some(batch) = consumer.read_up_to(max_batch, usize::MAX) else {
-            if consumer.is_finished() {
+            // Only a grown ring can be finished: look at its `tail` (a line every
+            // producer writes) only then.
+            let grown = core.ring.current().0 > index;
+            if grown && consumer.is_finished() {
                 // A larger ring replaced this one and everything in it is written: go on
                 // to the next (Backpressure::Grow).
                 index += 1;
@@ -1030,10 +1113,9 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
             {
                 core.switch_direct(true);
             }
-            idle_wait(core, &mut idle);
+            idle_wait(core, || !grown && !consumer.has_committed());
             continue;
         };
-        idle = 0;
         empty_since = Instant::now();
         let mut records = recycle(std::mem::take(&mut storage));
         records.extend(batch.records());
@@ -1150,29 +1232,25 @@ fn give_up(core: &Core<impl Clock>, consumer: &mut lethe_core::ring::Consumer<'_
     ));
 }
 
-const SPIN: u32 = 64;
-const YIELD: u32 = 64;
-
-/// Adaptive idle: spin, then yield, then park with a growing timeout up to `max_idle`.
-fn idle_wait<C: Clock + 'static>(core: &Core<C>, idle: &mut u32) {
-    *idle = idle.saturating_add(1);
-    match *idle {
-        0..=SPIN => std::hint::spin_loop(),
-        n if n <= SPIN + YIELD => std::thread::yield_now(),
-        n => {
-            let step = n - SPIN - YIELD;
-            let timeout = Duration::from_micros(50u64 << step.min(16)).min(core.max_idle);
-            if let Ok(mut file) = core.file.try_lock() {
-                file.tick(); // fsync and retention intervals also cover quiet periods
-            }
-            report_metrics(core);
-            core.parked.0.store(true, Ordering::SeqCst);
-            if core.ring.is_empty() && !core.closed.0.load(Ordering::SeqCst) {
-                std::thread::park_timeout(timeout);
-            }
-            core.parked.0.store(false, Ordering::SeqCst);
-        }
+/// The consumer caught up: it parks for up to
+/// [`WriterOptions::max_idle`], until a producer finds the ring half full, a flush, a
+/// blocked producer or close wakes it. It does not poll the ring meanwhile: a consumer
+/// that polls right behind the producers takes the cache lines they are about to write
+/// (the header at the head, the line its zeroing just dirtied, `tail`), and every write
+/// then waits 100–400 ns for a line to come back. Parking instead gathers a window's
+/// records into one batch, so a burst of writes meets the consumer at most once.
+/// `quiet` says whether nothing is visible at the head right now (read from the line the
+/// consumer's last look already holds).
+fn idle_wait<C: Clock + 'static>(core: &Core<C>, quiet: impl FnOnce() -> bool) {
+    if let Ok(mut file) = core.file.try_lock() {
+        file.tick(); // fsync and retention intervals also cover quiet periods
     }
+    report_metrics(core);
+    core.parked.0.store(true, Ordering::SeqCst);
+    if quiet() && !core.closed.0.load(Ordering::SeqCst) {
+        std::thread::park_timeout(core.max_idle);
+    }
+    core.parked.0.store(false, Ordering::SeqCst);
 }
 
 /// Exponential backoff with jitter for retrying a failing file: 10 ms doubling to 1 s.

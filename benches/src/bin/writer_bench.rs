@@ -10,7 +10,9 @@
 //!    same number of bytes to the same directory.
 //!
 //! Usage: `cargo run --release -p lethe-benches --bin writer-bench [-- DIR]`. DIR defaults
-//! to a temporary directory under /tmp.
+//! to a temporary directory under /tmp. `LETHE_BENCH_ONLY=latency` runs only the timer and
+//! the steady latency, `LETHE_BENCH_ONLY=throughput` only the throughput;
+//! `LETHE_BENCH_DETAIL=1` also prints where in the bursts the slow writes fall.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -44,6 +46,9 @@ fn timer_overhead() -> (u64, u64, u64) {
         while Instant::now() < until {
             std::hint::spin_loop();
         }
+    }
+    if std::env::var_os("LETHE_BENCH_DETAIL").is_some() {
+        slow_by_position("timer", &v);
     }
     v.sort_unstable();
     (
@@ -80,6 +85,9 @@ fn latency(dir: &Path, label: &str, file: Options) -> (u64, u64, u64) {
     }
     let m = log.close().unwrap();
     assert_eq!(m.dropped, 0);
+    if std::env::var_os("LETHE_BENCH_DETAIL").is_some() {
+        slow_by_position(label, &samples);
+    }
     samples.sort_unstable();
     let (p50, p99, p999) = (
         percentile(&samples, 0.5),
@@ -93,6 +101,31 @@ fn latency(dir: &Path, label: &str, file: Options) -> (u64, u64, u64) {
         m.file.compressions
     );
     (p50, p99, p999)
+}
+
+/// Where in the bursts the slow writes fall: for each position 0..20, the share of writes
+/// slower than 150 and 300 ns (`LETHE_BENCH_DETAIL=1`).
+fn slow_by_position(label: &str, samples: &[u64]) {
+    let mut over = [[0u64; 2]; BURST];
+    for (i, &ns) in samples.iter().enumerate() {
+        over[i % BURST][0] += u64::from(ns > 150);
+        over[i % BURST][1] += u64::from(ns > 300);
+    }
+    let n = (samples.len() / BURST) as f64;
+    let row = |k: usize| {
+        over.iter()
+            .map(|o| format!("{:5.2}", o[k] as f64 * 100.0 / n))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "{label}: % of writes > 150 ns by position in the burst: {}",
+        row(0)
+    );
+    println!(
+        "{label}: % of writes > 300 ns by position in the burst: {}",
+        row(1)
+    );
 }
 
 /// The synchronous writer in the same bursts: every call is one `write` syscall.
@@ -227,6 +260,9 @@ fn main() {
         "timer alone"
     );
     let steady = latency(&dir, "latency", Options::default().max_size(None));
+    if std::env::var("LETHE_BENCH_ONLY").as_deref() == Ok("latency") {
+        return;
+    }
     let rotating = latency(
         &dir,
         "latency-rotating",
