@@ -255,6 +255,12 @@ fn many_producers_exactly_once(wrapping: bool) {
     let mut batches = 0usize;
     let mut wrapped = 0usize;
     while total < PRODUCERS as u64 * PER {
+        // Wrapping reads start only once half the ring is in use (or the producers are
+        // done), so that batches are large and many of them reach the wrap point.
+        if wrapping && ring.used() < cap / 2 && !handles.iter().all(|h| h.is_finished()) {
+            std::thread::yield_now();
+            continue;
+        }
         let before = ring.consumed_position();
         let batch = if wrapping {
             c.read_wrapping_up_to(64, usize::MAX)
@@ -295,6 +301,7 @@ fn many_producers_exactly_once(wrapping: bool) {
     assert!(c.read().is_none());
     // (`read` can count here too: a read that finds only the padding at the end releases
     // it and goes on from index 0.)
+    println!("{wrapped} of {batches} batches spanned the wrap point");
     if wrapping {
         assert!(wrapped > 0, "no batch of {batches} spanned the wrap point");
     }
