@@ -11,6 +11,9 @@
 //! - `read_up_to` returns a non-empty prefix of the committed records before the first
 //!   pending reservation, within its record and byte limits, and `None` only when there is
 //!   no such record; `release_records(k)` frees exactly the first `k`;
+//! - `read_wrapping_up_to` (a read op with bit 0x20 set), which goes on past the physical
+//!   end of the buffer, returns exactly the longest such prefix: it stops only at a limit
+//!   or at the first pending reservation, wherever the wrap point lies;
 //! - `TooLarge` is returned exactly for records longer than `max_record_len`;
 //! - `Full` is returned only when the frame (plus the padding a wrap needs) really exceeds
 //!   the free space, and then the claimed position moves by nothing or by exactly that
@@ -236,7 +239,30 @@ pub fn check(data: &[u8]) {
                         Entry::Pending => None,
                     })
                     .collect();
-                match consumer.read_up_to(max_records, max_bytes) {
+                let wrapping = op & 0x20 != 0;
+                let batch = if wrapping {
+                    consumer.read_wrapping_up_to(max_records, max_bytes)
+                } else {
+                    consumer.read_up_to(max_records, max_bytes)
+                };
+                if wrapping {
+                    // The longest prefix within the limits (the first record always fits).
+                    let mut longest = 0usize;
+                    let mut total = 0usize;
+                    for d in &available {
+                        if longest == max_records || (longest > 0 && total + d.len() > max_bytes) {
+                            break;
+                        }
+                        longest += 1;
+                        total += d.len();
+                    }
+                    assert_eq!(
+                        batch.as_ref().map_or(0, |b| b.record_count()),
+                        longest,
+                        "a wrapping read stops only at a limit or a pending reservation"
+                    );
+                }
+                match batch {
                     None => assert!(
                         max_records == 0 || available.is_empty(),
                         "None with {} records committed",

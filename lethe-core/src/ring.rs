@@ -779,7 +779,7 @@ impl<S: Storage> Ring<S> {
         // SAFETY: `idx` is 8-aligned and inside the buffer, so the pointer is valid and
         // aligned for `u32` for the lifetime of `&self`. Header words are only ever
         // accessed atomically while other threads may access them; the only non-atomic
-        // accesses (zeroing in `Consumer::release_to`) happen while the consumer owns the
+        // accesses (zeroing in the consumer's `release`) happen while the consumer owns the
         // frame, ordered by Release/Acquire on `head` and the state word itself.
         unsafe { AtomicU32::from_ptr(self.byte_ptr(idx).cast::<u32>()) }
     }
@@ -1094,7 +1094,56 @@ impl<'a, S: Storage> Consumer<'a, S> {
 
     /// Like [`read`](Consumer::read), but stops after `max_records` records or before the
     /// payload total would exceed `max_bytes` (a batch always holds at least one record).
+    ///
+    /// A batch ends at the physical end of the buffer, so draining a ring whose records
+    /// wrap takes two batches; [`read_wrapping_up_to`](Consumer::read_wrapping_up_to)
+    /// takes one.
     pub fn read_up_to(&mut self, max_records: usize, max_bytes: usize) -> Option<ReadGrant<'_, S>> {
+        self.scan(max_records, max_bytes, false)
+    }
+
+    /// Like [`read_up_to`](Consumer::read_up_to), but a batch that reaches the physical end
+    /// of the buffer with room left under the limits goes on from index 0, up to the first
+    /// uncommitted frame, the limits, or the batch's own start (a full ring). The batch is
+    /// then two spans of the buffer; [`ReadGrant::records`] yields both in commit order,
+    /// and [`release`](ReadGrant::release) / [`release_records`](ReadGrant::release_records)
+    /// free them as one.
+    ///
+    /// For a consumer that pays per batch (one `write` or `io_uring_enter` each): draining
+    /// everything committed takes one batch, wherever the head sits.
+    ///
+    /// ```
+    /// use lethe_core::ring::Ring;
+    /// let ring = Ring::with_capacity(64).unwrap();
+    /// let mut consumer = ring.consumer().unwrap();
+    /// ring.try_write(b"0123456789abcdef").unwrap(); // a 24-byte frame at [0, 24)
+    /// consumer.read().unwrap().release();
+    /// ring.try_write(b"first").unwrap(); // [24, 40)
+    /// ring.try_write(b"second").unwrap(); // [40, 56)
+    /// ring.try_write(b"third").unwrap(); // padding at [56, 64), then [0, 16)
+    /// let batch = consumer.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    /// let records: Vec<&[u8]> = batch.records().collect();
+    /// assert_eq!(records, [&b"first"[..], b"second", b"third"]);
+    /// batch.release();
+    /// assert!(ring.is_empty());
+    /// ```
+    pub fn read_wrapping_up_to(
+        &mut self,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Option<ReadGrant<'_, S>> {
+        self.scan(max_records, max_bytes, true)
+    }
+
+    /// The committed frames from the head, within the limits; with `wrap`, on past the
+    /// physical end from index 0.
+    #[inline]
+    fn scan(
+        &mut self,
+        max_records: usize,
+        max_bytes: usize,
+        wrap: bool,
+    ) -> Option<ReadGrant<'_, S>> {
         let ring = self.ring;
         let cap = ring.capacity();
         if max_records == 0 {
@@ -1127,43 +1176,81 @@ impl<'a, S: Storage> Consumer<'a, S> {
                 }
                 idx += frame;
             }
+            // The second span, [0, wrap_end): only if the first reached the physical end
+            // with room left. It stops at `start` at the latest: `tail - head <= capacity`,
+            // so the frames in [0, start) are the ones claimed after those in [start, cap),
+            // and the frame at `start` is this batch's own first one.
+            let mut wrap_end = 0usize;
+            if wrap && idx == cap && records < max_records {
+                while wrap_end < start {
+                    ring.prefetch_read(wrap_end + 1024);
+                    // Acquire: as above.
+                    let state = ring.state(wrap_end).load(Ordering::Acquire);
+                    if state == 0 {
+                        break;
+                    }
+                    let frame = (state & !KIND_MASK) as usize;
+                    debug_assert!(frame >= HEADER_LEN && wrap_end + frame <= start);
+                    if state & KIND_MASK == KIND_DATA {
+                        // SAFETY: as above.
+                        let len = unsafe { ring.read_len(wrap_end) };
+                        if records == max_records || (records > 0 && bytes + len > max_bytes) {
+                            break;
+                        }
+                        records += 1;
+                        bytes += len;
+                    }
+                    wrap_end += frame;
+                }
+            }
             if idx == start {
                 return None;
             }
+            let span = Span {
+                start,
+                end: idx,
+                wrap_end,
+            };
             if records == 0 {
                 // Only padding: consume it and look again from the new head.
-                // SAFETY: [start, idx) is committed padding owned by the consumer.
-                unsafe { self.release_to(start, idx) };
+                release(ring, &mut self.head, span);
                 continue;
             }
             return Some(ReadGrant {
                 ring,
                 head: &mut self.head,
-                start,
-                end: idx,
+                span,
                 records,
                 bytes,
             });
         }
     }
-
-    /// Zeroes `[start, end)` and publishes the new head.
-    ///
-    /// # Safety
-    ///
-    /// `[start, end)` must be committed frames starting at the current head.
-    unsafe fn release_to(&mut self, start: usize, end: usize) {
-        release(self.ring, &mut self.head, start, end);
-    }
 }
 
-/// Zeroes the consumed frames `[start, end)` and publishes `head` past them.
-fn release<S: Storage>(ring: &Ring<S>, head: &mut usize, start: usize, end: usize) {
-    debug_assert_eq!(*head & ring.mask, start);
-    // SAFETY: the caller (a consumer) owns the committed frames [start, end): producers
-    // cannot claim them until `head` moves past them below.
-    unsafe { ring.zero(start, end) };
-    *head = head.wrapping_add(end - start);
+/// The buffer indices of a batch's frames: `[start, end)`, then `[0, wrap_end)` when
+/// `wrap_end > 0` (and then `end` is the capacity).
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: usize,
+    end: usize,
+    wrap_end: usize,
+}
+
+/// Zeroes the consumed frames of `span` (which starts at the head) and publishes `head`
+/// past them.
+fn release<S: Storage>(ring: &Ring<S>, head: &mut usize, span: Span) {
+    debug_assert_eq!(*head & ring.mask, span.start);
+    debug_assert!(span.wrap_end == 0 || span.end == ring.capacity());
+    debug_assert!(span.wrap_end <= span.start);
+    // SAFETY: the caller (a consumer) owns the committed frames of the span, [start, end)
+    // and [0, wrap_end): producers cannot claim them until `head` moves past them below
+    // (the second range lies behind the first in position order, and `wrap_end <= start`
+    // keeps it from overlapping the first).
+    unsafe {
+        ring.zero(span.start, span.end);
+        ring.zero(0, span.wrap_end);
+    }
+    *head = head.wrapping_add(span.end - span.start + span.wrap_end);
     // Release: the zeroing above happens-before any producer that Acquires this head and
     // reuses the space.
     ring.head.0.store(*head, Ordering::Release);
@@ -1185,10 +1272,8 @@ impl<S: Storage> Drop for Consumer<'_, S> {
 pub struct ReadGrant<'c, S: Storage> {
     ring: &'c Ring<S>,
     head: &'c mut usize,
-    /// Buffer index of the first frame.
-    start: usize,
-    /// Buffer index just past the last frame.
-    end: usize,
+    /// Buffer indices of the frames.
+    span: Span,
     records: usize,
     bytes: usize,
 }
@@ -1217,15 +1302,16 @@ impl<'c, S: Storage> ReadGrant<'c, S> {
     pub fn records(&self) -> Records<'_, S> {
         Records {
             ring: self.ring,
-            idx: self.start,
-            end: self.end,
+            idx: self.span.start,
+            end: self.span.end,
+            wrap_end: self.span.wrap_end,
             left: self.records,
         }
     }
 
     /// Frees the batch's space for producers.
     pub fn release(self) {
-        release(self.ring, self.head, self.start, self.end);
+        release(self.ring, self.head, self.span);
     }
 
     /// Frees the space of the first `n` records (and of any padding between them) and
@@ -1238,10 +1324,22 @@ impl<'c, S: Storage> ReadGrant<'c, S> {
         if n == self.records {
             return self.release();
         }
-        let mut idx = self.start;
+        let Span {
+            start,
+            end,
+            wrap_end,
+        } = self.span;
+        let mut idx = start;
+        let mut wrapped = false;
         let mut left = n;
         while left > 0 {
-            // The states of this batch's frames were loaded with Acquire by `read_up_to`;
+            if idx == end && !wrapped {
+                // The rest of the batch is the second span, from index 0.
+                debug_assert!(wrap_end > 0);
+                idx = 0;
+                wrapped = true;
+            }
+            // The states of this batch's frames were loaded with Acquire by the read;
             // coherence makes this later load return the same committed value.
             let state = self.ring.state(idx).load(Ordering::Relaxed);
             if state & KIND_MASK == KIND_DATA {
@@ -1249,8 +1347,21 @@ impl<'c, S: Storage> ReadGrant<'c, S> {
             }
             idx += (state & !KIND_MASK) as usize;
         }
-        if idx > self.start {
-            release(self.ring, self.head, self.start, idx);
+        let span = if wrapped {
+            Span {
+                start,
+                end,
+                wrap_end: idx,
+            }
+        } else {
+            Span {
+                start,
+                end: idx,
+                wrap_end: 0,
+            }
+        };
+        if idx != start || wrapped {
+            release(self.ring, self.head, span);
         }
     }
 }
@@ -1260,6 +1371,8 @@ pub struct Records<'g, S: Storage> {
     ring: &'g Ring<S>,
     idx: usize,
     end: usize,
+    /// The end of the second span, `[0, wrap_end)`, still to come; 0 if none.
+    wrap_end: usize,
     left: usize,
 }
 
@@ -1274,7 +1387,16 @@ impl<'g, S: Storage> Iterator for Records<'g, S> {
 
     #[inline]
     fn next(&mut self) -> Option<&'g [u8]> {
-        while self.left > 0 && self.idx < self.end {
+        while self.left > 0 {
+            if self.idx >= self.end {
+                if self.wrap_end == 0 {
+                    break;
+                }
+                // On to the second span.
+                self.idx = 0;
+                self.end = core::mem::take(&mut self.wrap_end);
+                continue;
+            }
             // The consumer already loaded these states with Acquire; coherence makes this
             // later load return the same committed value.
             let state = self.ring.state(self.idx).load(Ordering::Relaxed);

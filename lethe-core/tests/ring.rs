@@ -205,6 +205,18 @@ fn positions_count_bytes() {
 
 #[test]
 fn many_producers_exactly_once_in_order() {
+    many_producers_exactly_once(false);
+}
+
+#[test]
+fn many_producers_exactly_once_in_order_with_wrapping_reads() {
+    many_producers_exactly_once(true);
+}
+
+/// Four producers against one consumer reading with `read`, or with
+/// `read_wrapping_up_to` (then in batches of at most 64 records, and releasing only half of
+/// every seventh batch, so partial releases across the wrap happen under load too).
+fn many_producers_exactly_once(wrapping: bool) {
     const PRODUCERS: usize = 4;
     const PER: u64 = 50_000;
     let ring = Arc::new(Ring::with_capacity(4096).unwrap());
@@ -239,10 +251,31 @@ fn many_producers_exactly_once_in_order() {
     let mut next: HashMap<u8, u64> = HashMap::new();
     let mut total = 0u64;
     let mut c = ring.consumer().unwrap();
+    let cap = ring.capacity();
+    let mut batches = 0usize;
+    let mut wrapped = 0usize;
     while total < PRODUCERS as u64 * PER {
-        match c.read() {
+        // Wrapping reads start only once half the ring is in use (or the producers are
+        // done), so that batches are large and many of them reach the wrap point.
+        if wrapping && ring.used() < cap / 2 && !handles.iter().all(|h| h.is_finished()) {
+            std::thread::yield_now();
+            continue;
+        }
+        let before = ring.consumed_position();
+        let batch = if wrapping {
+            c.read_wrapping_up_to(64, usize::MAX)
+        } else {
+            c.read()
+        };
+        match batch {
             Some(b) => {
-                for rec in b.records() {
+                batches += 1;
+                let take = if wrapping && batches.is_multiple_of(7) {
+                    b.record_count() / 2
+                } else {
+                    b.record_count()
+                };
+                for rec in b.records().take(take) {
                     let p = rec[rec.len() - 1];
                     assert!(rec[8..].iter().all(|&x| x == p), "torn record");
                     let i = u64::from_le_bytes(rec[..8].try_into().unwrap());
@@ -252,7 +285,12 @@ fn many_producers_exactly_once_in_order() {
                     *n += 1;
                     total += 1;
                 }
-                b.release();
+                b.release_records(take);
+                // A batch that released past the physical end without stopping there.
+                let released = ring.consumed_position() - before;
+                if before % cap + released > cap {
+                    wrapped += 1;
+                }
             }
             None => std::thread::yield_now(),
         }
@@ -261,6 +299,12 @@ fn many_producers_exactly_once_in_order() {
         h.join().unwrap();
     }
     assert!(c.read().is_none());
+    // (`read` can count here too: a read that finds only the padding at the end releases
+    // it and goes on from index 0.)
+    println!("{wrapped} of {batches} batches spanned the wrap point");
+    if wrapping {
+        assert!(wrapped > 0, "no batch of {batches} spanned the wrap point");
+    }
     assert_eq!(next.values().sum::<u64>(), PRODUCERS as u64 * PER);
 }
 
@@ -284,4 +328,232 @@ fn release_records_frees_a_prefix_and_keeps_the_rest() {
     assert_eq!(batch.record_count(), 3);
     batch.release_records(99);
     assert!(ring.is_empty());
+}
+
+/// A 128-byte ring whose head sits at `head` (a multiple of 8), empty.
+fn ring_with_head_at(head: usize) -> Ring<Box<[Slot]>> {
+    let ring = Ring::with_capacity(128).unwrap();
+    {
+        let mut c = ring.consumer().unwrap();
+        for _ in 0..head / 16 {
+            ring.try_write(&[0xee; 8]).unwrap();
+        }
+        if head % 16 == 8 {
+            ring.try_write(&[]).unwrap(); // a bare header
+        }
+        while let Some(batch) = c.read() {
+            batch.release();
+        }
+    }
+    assert_eq!(ring.consumed_position(), head);
+    assert!(ring.is_empty());
+    ring
+}
+
+/// 8-byte records `[i; 8]`, 16-byte frames.
+fn rec(i: u8) -> [u8; 8] {
+    [i; 8]
+}
+
+#[test]
+fn wrapping_read_returns_records_across_the_wrap_in_order() {
+    // Head at 48: five frames fit in [48, 128), three more go to [0, 48).
+    let ring = ring_with_head_at(48);
+    for i in 0..8 {
+        ring.try_write(&rec(i)).unwrap();
+    }
+    assert_eq!(ring.used(), 128);
+    let mut c = ring.consumer().unwrap();
+    // The plain read stops at the physical end.
+    let batch = c.read().unwrap();
+    assert_eq!(batch.record_count(), 5);
+    drop(batch); // not released: read again below
+    let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    assert_eq!(batch.record_count(), 8);
+    assert_eq!(batch.payload_bytes(), 64);
+    let got: Vec<&[u8]> = batch.records().collect();
+    let want: Vec<[u8; 8]> = (0..8).map(rec).collect();
+    assert_eq!(got, want.iter().map(|r| &r[..]).collect::<Vec<_>>());
+    assert_eq!(batch.records().len(), 8);
+    batch.release();
+    assert!(ring.is_empty());
+    assert_eq!(ring.consumed_position(), 48 + 128);
+    assert!(c.read_wrapping_up_to(usize::MAX, usize::MAX).is_none());
+    // The space is reusable from the new head (index 48) on.
+    for i in 8..16 {
+        ring.try_write(&rec(i)).unwrap();
+    }
+    let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    assert_eq!(
+        batch.records().map(|r| r[0]).collect::<Vec<_>>(),
+        (8..16).collect::<Vec<u8>>()
+    );
+    batch.release();
+    assert!(ring.is_empty());
+}
+
+#[test]
+fn wrapping_read_skips_the_padding_at_the_end() {
+    // Head at 56: four frames fill [56, 120); the fifth does not fit in the last 8 bytes,
+    // which become padding, and starts at 0.
+    let ring = ring_with_head_at(56);
+    for i in 0..6 {
+        ring.try_write(&rec(i)).unwrap();
+    }
+    assert_eq!(ring.used(), 4 * 16 + 8 + 2 * 16);
+    let mut c = ring.consumer().unwrap();
+    let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    assert_eq!(
+        batch.records().map(|r| r[0]).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3, 4, 5]
+    );
+    batch.release();
+    assert!(ring.is_empty(), "the padding is released with the records");
+
+    // A batch whose first span is nothing but the padding: the read consumes the padding
+    // and the records after it come out in the same call.
+    let ring = ring_with_head_at(120);
+    {
+        // A 16-byte frame does not fit in [120, 128): padding, then [0, 16).
+        ring.try_write(&rec(7)).unwrap();
+        ring.try_write(&rec(8)).unwrap();
+    }
+    let mut c = ring.consumer().unwrap();
+    let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    assert_eq!(
+        batch.records().map(|r| r[0]).collect::<Vec<_>>(),
+        vec![7, 8]
+    );
+    batch.release();
+    assert!(ring.is_empty());
+}
+
+#[test]
+fn wrapping_read_of_a_full_ring_stops_at_its_own_start() {
+    for head in (0..128).step_by(16) {
+        let ring = ring_with_head_at(head);
+        for i in 0..8 {
+            ring.try_write(&rec(i)).unwrap();
+        }
+        assert_eq!(ring.used(), 128, "full with the head at {head}");
+        assert!(matches!(
+            ring.try_write(&rec(9)),
+            Err(WriteError::Full { .. })
+        ));
+        let mut c = ring.consumer().unwrap();
+        let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+        assert_eq!(
+            batch.records().map(|r| r[0]).collect::<Vec<_>>(),
+            (0..8).collect::<Vec<u8>>(),
+            "head at {head}"
+        );
+        batch.release();
+        assert!(ring.is_empty());
+        // And the ring works on: the same again.
+        for i in 0..8 {
+            ring.try_write(&rec(i)).unwrap();
+        }
+        let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+        assert_eq!(batch.record_count(), 8);
+        batch.release();
+        assert!(ring.is_empty());
+    }
+}
+
+#[test]
+fn wrapping_read_stops_at_an_uncommitted_frame_and_at_its_limits() {
+    let ring = ring_with_head_at(96);
+    for i in 0..2 {
+        ring.try_write(&rec(i)).unwrap(); // [96, 128)
+    }
+    ring.try_write(&rec(2)).unwrap(); // [0, 16)
+    let mut open = ring.reserve(8).unwrap(); // [16, 32), open
+    ring.try_write(&rec(4)).unwrap(); // [32, 48), behind the open one
+    let mut c = ring.consumer().unwrap();
+    let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    assert_eq!(
+        batch.records().map(|r| r[0]).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
+    drop(batch);
+    // The limits hold across the wrap: two records, or 16 bytes.
+    let batch = c.read_wrapping_up_to(2, usize::MAX).unwrap();
+    assert_eq!(
+        batch.records().map(|r| r[0]).collect::<Vec<_>>(),
+        vec![0, 1]
+    );
+    drop(batch);
+    let batch = c.read_wrapping_up_to(usize::MAX, 23).unwrap();
+    assert_eq!(batch.record_count(), 2);
+    drop(batch);
+    let batch = c.read_wrapping_up_to(3, 24).unwrap();
+    assert_eq!(batch.record_count(), 3);
+    batch.release();
+    assert!(c.read_wrapping_up_to(usize::MAX, usize::MAX).is_none());
+    open.push(&rec(3)).unwrap();
+    open.commit_written();
+    let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    assert_eq!(
+        batch.records().map(|r| r[0]).collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    batch.release();
+    assert!(ring.is_empty());
+    assert!(
+        c.read_wrapping_up_to(0, usize::MAX).is_none(),
+        "no room for a record"
+    );
+}
+
+#[test]
+fn partial_release_across_the_wrap_frees_exactly_a_prefix() {
+    // Head at 56 as above: records 0..4 in [56, 120), padding [120, 128), 4 and 5 at 0.
+    for k in 0..=6 {
+        let ring = ring_with_head_at(56);
+        for i in 0..6 {
+            ring.try_write(&rec(i)).unwrap();
+        }
+        let used = ring.used();
+        let mut c = ring.consumer().unwrap();
+        let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+        assert_eq!(batch.record_count(), 6);
+        batch.release_records(k);
+        // The padding goes with the fifth record's release (it lies before it).
+        let freed = k * 16 + if k >= 5 { 8 } else { 0 };
+        assert_eq!(ring.used(), used - freed, "after releasing {k}");
+        let rest: Vec<u8> = match c.read_wrapping_up_to(usize::MAX, usize::MAX) {
+            Some(b) => {
+                let rest = b.records().map(|r| r[0]).collect();
+                b.release();
+                rest
+            }
+            None => Vec::new(),
+        };
+        assert_eq!(
+            rest,
+            (k as u8..6).collect::<Vec<u8>>(),
+            "after releasing {k}"
+        );
+        assert!(ring.is_empty());
+    }
+}
+
+#[test]
+fn sealed_ring_finishes_after_one_wrapping_read() {
+    let ring = ring_with_head_at(80);
+    for i in 0..6 {
+        ring.try_write(&rec(i)).unwrap();
+    }
+    let end = ring.seal();
+    assert_eq!(end, 80 + 6 * 16);
+    let mut c = ring.consumer().unwrap();
+    assert!(!c.is_finished());
+    let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    assert_eq!(batch.record_count(), 6);
+    batch.release();
+    assert!(
+        c.is_finished(),
+        "everything claimed before the seal was read"
+    );
+    assert!(c.read_wrapping_up_to(usize::MAX, usize::MAX).is_none());
 }

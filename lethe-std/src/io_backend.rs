@@ -132,7 +132,7 @@ pub enum FallbackReason {
 /// The most records one run gathers into one write on the io_uring path (see
 /// [`IoBackend::max_run`]): 16 384, about 1.6 MiB of 100-byte lines, more than the
 /// default 1 MiB ring holds (about 9 360 such records), so that in a flood a batch runs
-/// to the ring's wrap point or to the last committed record, and costs one
+/// (across the ring's wrap point) to the last committed record, and costs one
 /// `io_uring_enter` (its writes and linked `fsync`s together) instead of one per 1 024
 /// records. The batch's ring space is still released only after its completion.
 #[cfg(all(feature = "uring", target_os = "linux"))]

@@ -1078,7 +1078,8 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
         if core.drop_marker && !failing && resume == 0 {
             write_drop_marker(core, &mut marked_drops);
         }
-        let Some(batch) = consumer.read_up_to(max_batch, usize::MAX) else {
+        // A batch goes on past the ring's wrap point, so a drain costs one run, not two.
+        let Some(batch) = consumer.read_wrapping_up_to(max_batch, usize::MAX) else {
             // Only a grown ring can be finished: look at its `tail` (a line every
             // producer writes) only then.
             let grown = core.ring.current().0 > index;

@@ -267,3 +267,127 @@ fn shrinking_reservation_races_a_claim() {
         check_order(&seen, 2, &[0]);
     });
 }
+
+/// A wrapping read against a concurrent producer: records 0 and 1 (written before the
+/// model's threads start) fill `[32, 64)` of a 64-byte ring; the producer writes records
+/// 2 and 3 into `[0, 32)` and then tries record 4, which fits only at `[32, 48)` once the
+/// consumer has released record 0. The consumer polls with `read_wrapping_up_to`, whose
+/// batch may span the wrap point, and releases one record per poll (a partial release
+/// across the wrap). Every accepted record comes out once, untorn, in order; loom checks
+/// that the producer's reuse of the released space is ordered after the consumer's reads
+/// and zeroing of it.
+#[test]
+fn wrapping_read_races_a_producer() {
+    // Executions in which a batch spanned the wrap point (held record 2, at index 0).
+    static SPANNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    model(|| {
+        let ring = Arc::new(Ring::with_capacity(64).unwrap());
+        advance(&ring, &[8, 8]); // positions start at 32
+        ring.try_write(&record(1, 0, 8)).unwrap();
+        ring.try_write(&record(1, 1, 8)).unwrap();
+        let producer = {
+            let ring = Arc::clone(&ring);
+            thread::spawn(move || {
+                ring.try_write(&record(1, 2, 8)).unwrap();
+                ring.try_write(&record(1, 3, 8)).unwrap();
+                // Accepted only if the consumer has released record 0 by now.
+                ring.try_write(&record(1, 4, 8)).is_ok()
+            })
+        };
+        let mut seen = Vec::new();
+        {
+            let mut c = ring.consumer().expect("only consumer");
+            for _ in 0..2 {
+                if let Some(batch) = c.read_wrapping_up_to(usize::MAX, usize::MAX) {
+                    // The committed records from the head: at most 0 to 3 (record 4 needs
+                    // record 0's space, released only after this read).
+                    let first: Vec<Vec<u8>> = batch.records().map(<[u8]>::to_vec).collect();
+                    assert!((1..=4).contains(&first.len()), "batch of {}", first.len());
+                    if first.len() >= 3 {
+                        SPANNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    seen.push(first[0].clone());
+                    batch.release_records(1);
+                }
+            }
+        }
+        let fourth = producer.join().unwrap();
+        let mut c = ring.consumer().expect("only consumer");
+        while let Some(batch) = c.read_wrapping_up_to(usize::MAX, usize::MAX) {
+            seen.extend(batch.records().map(<[u8]>::to_vec));
+            batch.release();
+        }
+        assert!(ring.is_empty(), "a drained ring is empty");
+        let expected: Vec<u8> = if fourth {
+            vec![0, 1, 2, 3, 4]
+        } else {
+            vec![0, 1, 2, 3]
+        };
+        check_order(&seen, 1, &expected);
+    });
+    let spanned = SPANNED.load(std::sync::atomic::Ordering::Relaxed);
+    println!("{spanned} executions read a batch across the wrap point");
+    assert!(spanned > 0, "the model never read across the wrap point");
+}
+
+/// The space of a wrapping batch's second span goes back to producers with the same
+/// release: record 0 sits at `[48, 64)` of a 64-byte ring and records 1 and 2 at
+/// `[0, 32)`; the producer writes record 3 at `[32, 48)`, then tries record 4 (at
+/// `[48, 64)`, free once record 0 is released) and record 5 (at `[0, 16)`, free once record
+/// 1, in the second span, is released). The consumer reads with `read_wrapping_up_to` and
+/// releases whole batches. Loom checks that the producer's writes into the second span
+/// are ordered after the consumer's reads and zeroing of it.
+#[test]
+fn wrapping_release_frees_the_second_span() {
+    static SPANNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static FIFTH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    model(|| {
+        let ring = Arc::new(Ring::with_capacity(64).unwrap());
+        advance(&ring, &[8, 8, 8]); // positions start at 48
+        for i in 0..3 {
+            ring.try_write(&record(1, i, 8)).unwrap();
+        }
+        let producer = {
+            let ring = Arc::clone(&ring);
+            thread::spawn(move || {
+                ring.try_write(&record(1, 3, 8)).unwrap();
+                let fourth = ring.try_write(&record(1, 4, 8)).is_ok();
+                fourth && ring.try_write(&record(1, 5, 8)).is_ok()
+            })
+        };
+        let mut seen = Vec::new();
+        {
+            let mut c = ring.consumer().expect("only consumer");
+            for _ in 0..2 {
+                if let Some(batch) = c.read_wrapping_up_to(usize::MAX, usize::MAX) {
+                    if batch.record_count() >= 2 {
+                        SPANNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    seen.extend(batch.records().map(<[u8]>::to_vec));
+                    batch.release();
+                }
+            }
+        }
+        let fifth = producer.join().unwrap();
+        let mut c = ring.consumer().expect("only consumer");
+        while let Some(batch) = c.read_wrapping_up_to(usize::MAX, usize::MAX) {
+            seen.extend(batch.records().map(<[u8]>::to_vec));
+            batch.release();
+        }
+        assert!(ring.is_empty(), "a drained ring is empty");
+        let n = seen.len() as u8;
+        assert!(n >= 4, "records 0 to 3 always come out");
+        if fifth {
+            FIFTH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(n, 6);
+        }
+        check_order(&seen, 1, &(0..n).collect::<Vec<u8>>());
+    });
+    let spanned = SPANNED.load(std::sync::atomic::Ordering::Relaxed);
+    let fifth = FIFTH.load(std::sync::atomic::Ordering::Relaxed);
+    println!("{spanned} executions read across the wrap point; {fifth} reused its space");
+    assert!(
+        spanned > 0 && fifth > 0,
+        "the model never reused a second span"
+    );
+}
