@@ -58,7 +58,17 @@ fn options(workload: &str, mode: &str) -> WriterOptions {
             .retention(RetentionPolicy::new().max_count(3)),
         other => panic!("unknown workload {other}"),
     };
-    WriterOptions::default().file(file)
+    let options = WriterOptions::default().file(file);
+    // The ring's size bounds a batch (and so the syscalls per MiB) on both paths:
+    // `LETHE_BENCH_BUFFER=4MiB` runs both modes with a larger ring than the default.
+    match std::env::var("LETHE_BENCH_BUFFER") {
+        Ok(v) => {
+            let bytes = lethe_core::size::parse_size(&v)
+                .unwrap_or_else(|e| panic!("LETHE_BENCH_BUFFER: {e}"));
+            options.buffer(usize::try_from(bytes).expect("LETHE_BENCH_BUFFER fits usize"))
+        }
+        Err(_) => options,
+    }
 }
 
 fn lines_for(workload: &str, scale: f64) -> usize {
