@@ -374,6 +374,25 @@ impl Rotator {
         Decision::Write
     }
 
+    /// Whether records totalling `len` bytes, written one after another at `now`, would
+    /// each get [`Decision::Write`] from [`before_write`](Rotator::before_write): no
+    /// request is pending, `now` is inside the current period and not behind a backward
+    /// clock step, and the size limit (if any) holds `len` more bytes. Conservative: a
+    /// `false` only means "decide record by record". Does not change the state.
+    ///
+    /// A writer uses it to take a whole batch in one step instead of one decision per
+    /// record.
+    pub fn fits(&self, len: u64, now: UnixTime) -> bool {
+        let secs = now.secs();
+        if self.manual || secs >= self.period_end || secs < self.step_floor {
+            return false;
+        }
+        match self.policy.max_size {
+            Some(max) => self.size.checked_add(len).is_some_and(|total| total <= max),
+            None => true,
+        }
+    }
+
     /// Record that `len` bytes were appended to the active file (saturating).
     pub fn wrote(&mut self, len: u64) {
         self.size = self.size.saturating_add(len);

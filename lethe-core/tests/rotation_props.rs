@@ -197,3 +197,44 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// `Rotator::fits` over a batch's total means every record of the batch, decided one by
+    /// one at the same instant, is written without a rotation (what lets a writer take the
+    /// batch in one step); and it never holds across a pending request or a boundary.
+    #[test]
+    fn fits_over_a_batch_means_no_record_of_it_rotates(
+        policy in policy(),
+        start in instant(),
+        off in offset(),
+        before in proptest::collection::vec((0i64..4_000, 0u64..300), 0..20),
+        request in proptest::bool::ANY,
+        dt in -100i64..4_000,
+        batch in proptest::collection::vec(0u64..300, 1..50),
+    ) {
+        let mut r = Rotator::new(policy, start, off);
+        let mut now = start.secs();
+        for (step, len) in before {
+            now = now.saturating_add(step).min(UnixTime::MAX.secs());
+            let t = UnixTime::new(now, 0).unwrap();
+            if r.before_write(len, t) != Decision::Write {
+                r.rotated(t, off);
+            }
+            r.wrote(len);
+        }
+        if request {
+            r.request();
+        }
+        now = now.saturating_add(dt).clamp(UnixTime::MIN.secs(), UnixTime::MAX.secs());
+        let t = UnixTime::new(now, 0).unwrap();
+        let total: u64 = batch.iter().sum();
+        if r.fits(total, t) {
+            prop_assert!(!r.is_requested());
+            prop_assert!(now < r.period_end_secs());
+            for len in batch {
+                prop_assert_eq!(r.before_write(len, t), Decision::Write);
+                r.wrote(len);
+            }
+        }
+    }
+}

@@ -756,6 +756,28 @@ impl<C: Clock + 'static> RotatingFile<C> {
             let mut syncs = 0usize;
             let mut run_bytes = 0u64;
             let mut synced_bytes = 0u64; // run bytes before the last planned fsync
+            // The common case in one step: when the whole run fits the size limit inside
+            // the current period with no rotation requested, and no fsync falls due within
+            // it, every per-record decision below would be "write, no fsync point"
+            // (`fsync_due` only grows with the bytes, `Rotator::fits` is conservative).
+            if partial == 0 {
+                let n = (records.len() - done).min(max_run);
+                let bytes: u64 = records[done..done + n].iter().map(|r| r.len() as u64).sum();
+                if plan.fits(bytes, now)
+                    && !(link_syncs
+                        && io_backend::fsync_due(
+                            self.options.fsync,
+                            self.unsynced,
+                            bytes,
+                            self.synced_at,
+                            now,
+                        ))
+                {
+                    plan.wrote(bytes);
+                    end = done + n;
+                    run_bytes = bytes;
+                }
+            }
             while end < records.len() && end - done < max_run {
                 let len = records[end].len() as u64;
                 let continuing = end == done && partial > 0;
