@@ -38,6 +38,7 @@ mod archive;
 mod backups;
 pub mod clock;
 mod config;
+mod decimal;
 mod error;
 mod events;
 mod io_backend;

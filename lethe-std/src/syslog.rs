@@ -218,16 +218,7 @@ impl Syslog {
         // before the message in the space reserved for it.
         let len = self.buf.len() - PREFIX;
         let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = len;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
+        let i = crate::decimal::u64_digits(len as u64, &mut digits);
         let digits = &digits[i..];
         let start = PREFIX - 1 - digits.len();
         self.buf[start..PREFIX - 1].copy_from_slice(digits);

@@ -3,36 +3,7 @@
 //! reads back as the same value).
 
 use super::format::Out;
-
-/// `"00" "01" ... "99"`.
-static PAIRS: [[u8; 2]; 100] = {
-    let mut t = [[0u8; 2]; 100];
-    let mut i = 0;
-    while i < 100 {
-        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
-        i += 1;
-    }
-    t
-};
-
-/// The decimal digits of `v` at the end of `buf`; returns where they start.
-#[inline]
-pub(crate) fn u64_digits(mut v: u64, buf: &mut [u8; 20]) -> usize {
-    let mut i = buf.len();
-    while v >= 100 {
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[(v % 100) as usize]);
-        v /= 100;
-    }
-    if v >= 10 {
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[v as usize]);
-    } else {
-        i -= 1;
-        buf[i] = b'0' + v as u8;
-    }
-    i
-}
+use crate::decimal::{PAIRS, u64_digits};
 
 /// Writes `v` in decimal.
 #[inline]

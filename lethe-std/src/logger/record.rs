@@ -411,16 +411,8 @@ fn render_plain(src: Text<'_>, emit: &mut dyn FnMut(&str)) {
 }
 
 /// Decimal digits of `v` in `buf`.
-pub(crate) fn itoa_u64(mut v: u64, buf: &mut [u8; 20]) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
+pub(crate) fn itoa_u64(v: u64, buf: &mut [u8; 20]) -> &str {
+    let i = crate::decimal::u64_digits(v, buf);
     // Only ASCII digits were written.
     std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }

@@ -301,17 +301,9 @@ fn current_pid(procid: &ProcId) -> u32 {
 }
 
 /// Appends `n` in decimal.
-pub(crate) fn push_decimal(buf: &mut Vec<u8>, mut n: u64) {
+pub(crate) fn push_decimal(buf: &mut Vec<u8>, n: u64) {
     let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    let i = crate::decimal::u64_digits(n, &mut digits);
     buf.extend_from_slice(&digits[i..]);
 }
 
