@@ -616,6 +616,7 @@ impl<S: Storage> Ring<S> {
             len,
             written: 0,
             dirty: 0,
+            fill: claim.used,
         })
     }
 
@@ -881,6 +882,8 @@ pub struct WriteGrant<'a, S: Storage> {
     written: usize,
     /// Upper bound of payload bytes possibly made non-zero (for returning space).
     dirty: usize,
+    /// Bytes in use once this claim was counted, as the claim saw them.
+    fill: usize,
 }
 
 impl<S: Storage> fmt::Debug for WriteGrant<'_, S> {
@@ -922,6 +925,14 @@ impl<'a, S: Storage> WriteGrant<'a, S> {
     /// Bytes appended so far with [`push`](WriteGrant::push) or `fmt::Write`.
     pub fn written(&self) -> usize {
         self.written
+    }
+
+    /// Bytes in use in the ring right after this grant's claim, as the claim saw them:
+    /// the same upper bound [`Ring::try_write_fill`] returns, at no extra memory access,
+    /// so a producer can decide whether to wake a sleeping consumer without reading a
+    /// line the consumer writes.
+    pub fn fill(&self) -> usize {
+        self.fill
     }
 
     /// The whole reserved payload, to write at will. Bytes not yet written are zero.

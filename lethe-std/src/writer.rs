@@ -508,13 +508,7 @@ impl<C: Clock + 'static> Writer<C> {
             let (index, ring) = core.ring.current();
             match ring.try_write_fill(record) {
                 Ok(used) => {
-                    // Only a half-full ring looks at the consumer's `parked` flag: the
-                    // hot path reads no line the consumer writes. `used` counts from the
-                    // producers' cached head, which lags by up to a ring, so it is
-                    // checked against the real head before waking anyone.
-                    if used * 2 >= ring.capacity() && ring.used() * 2 >= ring.capacity() {
-                        self.wake_if_parked();
-                    }
+                    self.wake_at_half(ring, used);
                     return Ok(());
                 }
                 Err(WriteError::Full { .. }) => match core.backpressure {
@@ -563,7 +557,7 @@ impl<C: Clock + 'static> Writer<C> {
             let (index, ring) = core.ring.current();
             match ring.reserve(len) {
                 Ok(grant) => {
-                    self.wake_at_half(ring);
+                    self.wake_at_half(ring, grant.fill());
                     return Ok(grant);
                 }
                 Err(WriteError::Sealed) => {}
@@ -606,7 +600,7 @@ impl<C: Clock + 'static> Writer<C> {
             let (index, ring) = core.ring.current();
             match ring.reserve(len) {
                 Ok(grant) => {
-                    self.wake_at_half(ring);
+                    self.wake_at_half(ring, grant.fill());
                     return Ok(Some(grant));
                 }
                 // A grower replaced this ring: take the new one.
@@ -806,12 +800,15 @@ impl<C: Clock + 'static> Writer<C> {
         Ok(())
     }
 
-    /// After a reservation: wakes a parked consumer if `ring` is at least half full (the
-    /// reserving caller, such as the logger, commits without calling back, so the wake
-    /// comes here; the consumer finds the record once it is committed).
+    /// After a claim that left `fill` bytes in use (as the claim saw them): wakes a
+    /// parked consumer if `ring` is at least half full. The reserving caller, such as the
+    /// logger, commits without calling back, so for reservations the wake comes here; the
+    /// consumer finds the record once it is committed. Only a claim that saw the ring half
+    /// full reads the consumer's `head` (`fill` counts from the producers' cached head,
+    /// which lags by up to a ring), so the hot path reads no line the consumer writes.
     #[inline]
-    fn wake_at_half(&self, ring: &lethe_core::ring::Ring<Box<[Slot]>>) {
-        if ring.used() * 2 >= ring.capacity() {
+    fn wake_at_half(&self, ring: &lethe_core::ring::Ring<Box<[Slot]>>, fill: usize) {
+        if fill * 2 >= ring.capacity() && ring.used() * 2 >= ring.capacity() {
             self.wake_if_parked();
         }
     }
