@@ -2,7 +2,7 @@
 
 use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
@@ -633,14 +633,16 @@ impl<C: Clock + 'static> Writer<C> {
         let (index, ring) = core.ring.current();
         let target = ring.claimed_position();
         let mut first = true;
-        loop {
-            // Has the consumer finished ring `index`, or passed `target` in it (wrapping
-            // distance)?
+        // Has the consumer finished ring `index`, or passed `target` in it (wrapping
+        // distance)?
+        let done = || {
             let consuming = core.ring.consuming();
-            if consuming > index
+            consuming > index
                 || (consuming == index
                     && (ring.consumed_position().wrapping_sub(target) as isize) >= 0)
-            {
+        };
+        loop {
+            if done() {
                 return Ok(());
             }
             if !first {
@@ -653,7 +655,7 @@ impl<C: Clock + 'static> Writer<C> {
             }
             first = false;
             self.handle.thread.unpark();
-            core.wait_progress(&core.waiting, Duration::from_millis(10));
+            core.wait_progress(&core.waiting, Duration::from_millis(10), done);
         }
     }
 
@@ -836,12 +838,13 @@ impl<C: Clock + 'static> Writer<C> {
         if spins == 64 {
             core.blocked.fetch_add(1, Ordering::Relaxed);
         }
-        if spins < 96 {
-            std::thread::yield_now();
-            return Ok(());
-        }
         self.handle.thread.unpark();
-        core.wait_progress(&core.waiting_room, Duration::from_millis(1));
+        // Sleeps until the consumer has emptied half the ring (the condition
+        // `notify_progress` wakes on), not just a record's worth: one sleep per half ring
+        // instead of one per batch.
+        core.wait_progress(&core.waiting_room, Duration::from_millis(10), || {
+            core.room_regained()
+        });
         Ok(())
     }
 
@@ -973,22 +976,40 @@ impl<C: Clock + 'static> Core<C> {
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
-    fn wait_progress(&self, counter: &AtomicU64, timeout: Duration) {
+    /// Sleeps until [`notify_progress`](Core::notify_progress) (or `timeout`, a safety
+    /// net), unless `done` already holds. No wake-up is lost: `done` is checked under
+    /// the lock the notifier takes, after `counter` is raised and a fence, and the
+    /// consumer publishes its progress, fences, then reads `counter` (the two fences
+    /// order the stores and loads as a Dekker pair), so either the waiter sees the
+    /// progress or the consumer sees the waiter and notifies after it sleeps.
+    fn wait_progress(&self, counter: &AtomicU64, timeout: Duration, done: impl Fn() -> bool) {
         counter.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         let guard = lock(&self.progress_lock);
-        let _ = self
-            .progress
-            .wait_timeout(guard, timeout)
-            .unwrap_or_else(PoisonError::into_inner);
+        if !done() {
+            let _ = self
+                .progress
+                .wait_timeout(guard, timeout)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
         counter.fetch_sub(1, Ordering::SeqCst);
     }
 
-    fn notify_progress(&self) {
+    /// What a producer blocked on a full ring waits for: the ring being consumed is at
+    /// most half full, or the writer is closing.
+    fn room_regained(&self) -> bool {
         let ring = self.ring.at(self.ring.consuming());
-        let room_wanted = self.waiting_room.load(Ordering::SeqCst) > 0
-            && (ring.used() * 2 <= ring.capacity() || self.closed.0.load(Ordering::Relaxed));
+        ring.used() * 2 <= ring.capacity() || self.closed.0.load(Ordering::Relaxed)
+    }
+
+    fn notify_progress(&self) {
+        fence(Ordering::SeqCst); // pairs with the one in `wait_progress`
+        let room_wanted = self.waiting_room.load(Ordering::SeqCst) > 0 && self.room_regained();
         if self.waiting.load(Ordering::SeqCst) > 0 || room_wanted {
-            let _guard = lock(&self.progress_lock);
+            // Taking the lock orders this wake after a waiter's check (a waiter holds it
+            // from its check until it sleeps); notifying after releasing it lets the
+            // woken threads run without blocking on the lock again.
+            drop(lock(&self.progress_lock));
             self.progress.notify_all();
         }
     }
