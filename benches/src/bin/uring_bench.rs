@@ -64,11 +64,19 @@ fn options(workload: &str, mode: &str) -> WriterOptions {
     match std::env::var("LETHE_BENCH_BUFFER") {
         Ok(v) => {
             let bytes = lethe_core::size::parse_size(&v)
-                .unwrap_or_else(|e| panic!("LETHE_BENCH_BUFFER: {e}"));
-            options.buffer(usize::try_from(bytes).expect("LETHE_BENCH_BUFFER fits usize"))
+                .unwrap_or_else(|e| fail(&format!("LETHE_BENCH_BUFFER: {e}")));
+            options.buffer(usize::try_from(bytes).unwrap_or_else(|_| {
+                fail(&format!("LETHE_BENCH_BUFFER={v} does not fit in memory"))
+            }))
         }
         Err(_) => options,
     }
+}
+
+/// Prints a usage error and exits with status 2.
+fn fail(message: &str) -> ! {
+    eprintln!("uring-bench: {message}");
+    std::process::exit(2);
 }
 
 fn lines_for(workload: &str, scale: f64) -> usize {
@@ -230,48 +238,66 @@ fn fio(dir: &Path, bytes: u64) -> Option<f64> {
     Some(num.parse::<f64>().ok()? / (1 << 20) as f64)
 }
 
+/// The command line (see the module documentation).
+#[derive(clap::Parser)]
+#[command(about = "io_uring against blocking syscalls for the async Writer")]
+struct Args {
+    /// Where the files go [default: a temporary directory under /tmp].
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Repetitions per case.
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+    /// Multiply the line counts.
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Lines per writer (overrides the workload's count and --scale).
+    #[arg(long)]
+    lines: Option<usize>,
+    /// Runs under strace per case (0 skips them).
+    #[arg(long, default_value_t = 3)]
+    strace_runs: usize,
+    /// Comma-separated modes; blocking is the baseline and must be included.
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(MODES))]
+    modes: Vec<String>,
+    /// Run one case once and print its figures (what the strace runs use).
+    #[arg(long, num_args = 2, value_names = ["WORKLOAD", "MODE"])]
+    only: Option<Vec<String>>,
+}
+
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let mut dir: Option<PathBuf> = None;
-    let mut reps = 5;
-    let mut scale = 1.0;
-    let mut only: Option<(String, String)> = None;
-    let mut lines_override = None;
-    let mut modes: Vec<&str> = MODES.to_vec();
-    let mut strace_runs = 3;
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--dir" => dir = args.next().map(PathBuf::from),
-            "--reps" => reps = args.next().and_then(|v| v.parse().ok()).expect("--reps N"),
-            "--scale" => scale = args.next().and_then(|v| v.parse().ok()).expect("--scale F"),
-            "--lines" => lines_override = args.next().and_then(|v| v.parse().ok()),
-            "--strace-runs" => {
-                strace_runs = args
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .expect("--strace-runs N")
-            }
-            "--modes" => {
-                let list = args.next().expect("--modes LIST");
-                modes = MODES
-                    .iter()
-                    .copied()
-                    .filter(|m| list.split(',').any(|x| x == *m))
-                    .collect();
-                assert_eq!(
-                    modes.first(),
-                    Some(&"blocking"),
-                    "--modes must include blocking"
-                );
-            }
-            "--only" => {
-                let w = args.next().expect("--only WORKLOAD MODE");
-                let m = args.next().expect("--only WORKLOAD MODE");
-                only = Some((w, m));
-            }
-            other => panic!("unknown argument {other}"),
-        }
+    let args = <Args as clap::Parser>::parse();
+    let (reps, scale, strace_runs, lines_override) =
+        (args.reps, args.scale, args.strace_runs, args.lines);
+    let dir = args.dir;
+    let modes: Vec<&str> = if args.modes.is_empty() {
+        MODES.to_vec()
+    } else {
+        MODES
+            .iter()
+            .copied()
+            .filter(|m| args.modes.iter().any(|x| x == m))
+            .collect()
+    };
+    if modes.first() != Some(&"blocking") {
+        fail("--modes must include blocking (the baseline)");
     }
+    let only = match args.only {
+        Some(v) => {
+            let (w, m) = (v[0].clone(), v[1].clone());
+            if !WORKLOADS.contains(&w.as_str()) {
+                fail(&format!(
+                    "unknown workload {w:?}; known: {}",
+                    WORKLOADS.join(", ")
+                ));
+            }
+            if !MODES.contains(&m.as_str()) {
+                fail(&format!("unknown mode {m:?}; known: {}", MODES.join(", ")));
+            }
+            Some((w, m))
+        }
+        None => None,
+    };
     let tmp = tempfile::tempdir().expect("temporary directory");
     let dir = dir.unwrap_or_else(|| tmp.path().to_path_buf());
     if let Some((w, m)) = only {
