@@ -520,7 +520,7 @@ impl<C: Clock + 'static> Writer<C> {
                     Backpressure::Grow { .. } if core.ring.grow(index) => {}
                     Backpressure::Block | Backpressure::Grow { .. } => {
                         spins += 1;
-                        self.wait_for_room(spins)?;
+                        self.wait_for_room(spins, index)?;
                     }
                 },
                 // A larger ring was published: retry there.
@@ -571,7 +571,7 @@ impl<C: Clock + 'static> Writer<C> {
                     ) =>
                 {
                     spins += 1;
-                    self.wait_for_room(spins)?;
+                    self.wait_for_room(spins, index)?;
                 }
                 Err(e @ WriteError::Full { .. }) => {
                     core.ring.first().add_dropped(1);
@@ -825,8 +825,8 @@ impl<C: Clock + 'static> Writer<C> {
         }
     }
 
-    /// One round of waiting for room in a full ring.
-    fn wait_for_room(&self, spins: u32) -> io::Result<()> {
+    /// One round of waiting for room in ring `index`, found full.
+    fn wait_for_room(&self, spins: u32, index: usize) -> io::Result<()> {
         let core = self.core();
         if core.closed.0.load(Ordering::Relaxed) {
             return Err(closed());
@@ -843,7 +843,12 @@ impl<C: Clock + 'static> Writer<C> {
         // `notify_progress` wakes on), not just a record's worth: one sleep per half ring
         // instead of one per batch.
         core.wait_progress(&core.waiting_room, Duration::from_millis(10), || {
-            core.room_regained()
+            let consuming = core.ring.consuming();
+            // A newer ring replaced this one: retry there. An older ring still being
+            // drained frees nothing in this one: wait for the consumer to reach it.
+            core.closed.0.load(Ordering::Relaxed)
+                || consuming > index
+                || (consuming == index && core.room_regained())
         });
         Ok(())
     }
