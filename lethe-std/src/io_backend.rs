@@ -129,6 +129,14 @@ pub enum FallbackReason {
     MissingOpcode,
 }
 
+/// The most records one run gathers into one `write` on the blocking path: 4 096, about
+/// 400 KiB of 100-byte lines, under half the default 1 MiB ring (so the producers refill
+/// one half while the consumer writes the other). The kernel's page-cache cost per byte
+/// falls with the write's size: in a 100-byte-line flood the consumer spent a median
+/// 231 ms of CPU per 3 M lines with 1 024-record runs (≈ 100 KiB writes) and 188 ms with
+/// 4 096 (docs/BENCHMARKS.md, "Run size on the blocking path").
+pub(crate) const BLOCKING_BATCH: usize = 4 * crate::rotating_file::MAX_BATCH;
+
 /// The most records one run gathers into one write on the io_uring path (see
 /// [`IoBackend::max_run`]): 16 384, about 1.6 MiB of 100-byte lines, more than the
 /// default 1 MiB ring holds (about 9 360 such records), so that in a flood a batch runs
@@ -217,11 +225,11 @@ impl IoBackend {
 
     /// The most records one run (one `write`, or one `io_uring_enter` with its linked
     /// `fsync`) gathers, and so the most the [`Writer`](crate::Writer)'s consumer reads
-    /// from its ring per batch: [`MAX_BATCH`](crate::rotating_file::MAX_BATCH) on the
-    /// blocking path, `URING_BATCH` through io_uring.
+    /// from its ring per batch: `BLOCKING_BATCH` on the blocking path, `URING_BATCH`
+    /// through io_uring.
     pub(crate) fn max_run(&self) -> usize {
         match self {
-            IoBackend::Blocking => crate::rotating_file::MAX_BATCH,
+            IoBackend::Blocking => BLOCKING_BATCH,
             #[cfg(all(feature = "uring", target_os = "linux"))]
             IoBackend::Uring(_) => URING_BATCH,
         }
