@@ -82,3 +82,28 @@ fn given_back_space_is_clean() {
         }
     }
 }
+
+/// Pieces of every length from 0 to 40 (each branch of the cursor's short-copy path and
+/// the `memcpy` one), at every alignment, arrive byte for byte.
+#[test]
+fn pieces_of_every_length() {
+    let ring = Ring::with_capacity(1 << 16).unwrap();
+    let src: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+    let mut want = Vec::new();
+    for lead in 0..4 {
+        let mut g = ring.reserve(1000).unwrap();
+        let mut line = Vec::new();
+        {
+            let mut c = g.cursor();
+            c.push(&src[..lead]).unwrap();
+            line.extend_from_slice(&src[..lead]);
+            for n in 0..=40 {
+                c.push(&src[40 - n..]).unwrap();
+                line.extend_from_slice(&src[40 - n..]);
+            }
+        }
+        g.commit_written();
+        want.push(line);
+    }
+    assert_eq!(drain(&ring), want);
+}

@@ -2,20 +2,22 @@
 //! integers two digits at a time from a table, floats with zmij (the shortest text that
 //! reads back as the same value).
 
+#[cfg(test)]
 use super::format::Out;
+use super::format::Sink;
 use crate::decimal::{PAIRS, u64_digits};
 
 /// Writes `v` in decimal.
 #[inline]
-pub(crate) fn write_u64(out: &mut Out<'_, '_>, v: u64) {
+pub(crate) fn write_u64<S: Sink + ?Sized>(out: &mut S, v: u64) {
     let mut buf = [0; 20];
     let i = u64_digits(v, &mut buf);
-    out.push(&buf[i..]);
+    out.put(&buf[i..]);
 }
 
 /// Writes `v` in decimal, with a leading `-` when negative.
 #[inline]
-pub(crate) fn write_i64(out: &mut Out<'_, '_>, v: i64) {
+pub(crate) fn write_i64<S: Sink + ?Sized>(out: &mut S, v: i64) {
     let mut buf = [0; 21];
     let mut digits = [0; 20];
     let i = u64_digits(v.unsigned_abs(), &mut digits);
@@ -23,7 +25,7 @@ pub(crate) fn write_i64(out: &mut Out<'_, '_>, v: i64) {
     let neg = usize::from(v < 0);
     buf[0] = b'-';
     buf[neg..neg + n].copy_from_slice(&digits[i..]);
-    out.push(&buf[..neg + n]);
+    out.put(&buf[..neg + n]);
 }
 
 /// The last `digits` (at most 9) decimal digits of `n`, zero-padded, into `buf[..digits]`.
@@ -43,21 +45,21 @@ pub(crate) fn fixed_digits(mut n: u32, digits: usize, buf: &mut [u8]) {
 /// Writes a finite float as the shortest text that reads back as `v`, with zmij
 /// (serde_json's float printer): `1.25`, `200.0`, `1e16`, `1.5e-7`.
 #[inline]
-pub(crate) fn write_finite_f64(out: &mut Out<'_, '_>, v: f64) {
-    out.push_str(zmij::Buffer::new().format_finite(v));
+pub(crate) fn write_finite_f64<S: Sink + ?Sized>(out: &mut S, v: f64) {
+    out.put(zmij::Buffer::new().format_finite(v).as_bytes());
 }
 
 /// Writes a float: finite ones as [`write_finite_f64`], else `NaN`, `inf` or `-inf`.
 #[inline]
-pub(crate) fn write_f64(out: &mut Out<'_, '_>, v: f64) {
+pub(crate) fn write_f64<S: Sink + ?Sized>(out: &mut S, v: f64) {
     if v.is_finite() {
         write_finite_f64(out, v);
     } else if v.is_nan() {
-        out.push(b"NaN");
+        out.put(b"NaN");
     } else if v > 0.0 {
-        out.push(b"inf");
+        out.put(b"inf");
     } else {
-        out.push(b"-inf");
+        out.put(b"-inf");
     }
 }
 
