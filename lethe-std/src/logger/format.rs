@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use lethe_core::civil::civil_from_days;
 use lethe_core::ring::{GrantCursor, Slot, WriteGrant};
 
-use super::digits::{fixed_digits, write_f64, write_finite_f64, write_i64, write_u64};
+use super::digits::{digits8, write_f64, write_finite_f64, write_i64, write_u64};
 use super::field::Value;
 use super::level::Level;
 use super::record::{Record, Timestamp};
@@ -249,22 +249,26 @@ fn rfc3339<S: Sink + ?Sized>(out: &mut S, t: Timestamp, precision: TimePrecision
     out.put(&b.to_le_bytes());
     out.put(&c.to_le_bytes()[..3]);
     let nanos = t.nanos.min(999_999_999);
+    // The fraction's digits come as one word (see `digits8`), framed by `.` and `Z`.
     match precision {
         TimePrecision::Seconds => out.put(b"Z"),
         TimePrecision::Millis => {
-            let mut b = *b".000Z";
-            fixed_digits(nanos / 1_000_000, 3, &mut b[1..4]);
-            out.put(&b);
+            // "00000mmm": bytes 5..8 to 1..4.
+            let w = (digits8(nanos / 1_000_000) >> 32) & 0xffff_ff00;
+            let w = w | u64::from(b'.') | u64::from(b'Z') << 32;
+            out.put(&w.to_le_bytes()[..5]);
         }
         TimePrecision::Micros => {
-            let mut b = *b".000000Z";
-            fixed_digits(nanos / 1_000, 6, &mut b[1..7]);
-            out.put(&b);
+            // "00uuuuuu": bytes 2..8 to 1..7.
+            let w = (digits8(nanos / 1_000) >> 8) & 0x00ff_ffff_ffff_ff00;
+            let w = w | u64::from(b'.') | u64::from(b'Z') << 56;
+            out.put(&w.to_le_bytes());
         }
         TimePrecision::Nanos => {
-            let mut b = *b".000000000Z";
-            fixed_digits(nanos, 9, &mut b[1..10]);
-            out.put(&b);
+            let head = [b'.', b'0' + (nanos / 100_000_000) as u8];
+            out.put(&head);
+            out.put(&digits8(nanos % 100_000_000).to_le_bytes());
+            out.put(b"Z");
         }
     }
 }
