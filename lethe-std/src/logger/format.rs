@@ -304,12 +304,24 @@ static TEXT_CLASS: [u8; 256] = {
 /// Whether any byte of `s` is in `class`.
 #[inline]
 fn any_in(s: &[u8], class: u8) -> bool {
-    s.iter().any(|&c| TEXT_CLASS[usize::from(c)] & class != 0)
+    first_in(s, class) < s.len()
+}
+
+/// The index of the first byte of `s` in `class`, or `s.len()`: eight bytes at a time
+/// (see [`sink::first_flagged_by`]).
+#[inline(always)]
+fn first_in(s: &[u8], class: u8) -> usize {
+    let by_table = |c: u8| TEXT_CLASS[usize::from(c)] & class != 0;
+    match class {
+        LOGFMT_SPECIAL => sink::first_flagged_by(s, sink::logfmt_special_mask, by_table),
+        LINE_ESCAPE => sink::first_flagged_by(s, sink::line_escape_mask, by_table),
+        _ => sink::first_flagged_by(s, sink::quoted_escape_mask, by_table),
+    }
 }
 
 /// Text for a one-line human format: control characters escaped (`\n`, `\t`, `\r`,
 /// `\u00XX`), everything else as is.
-fn write_line_escaped(out: &mut Out<'_, '_>, s: &str, quote: bool) {
+fn write_line_escaped<S: Sink + ?Sized>(out: &mut S, s: &str, quote: bool) {
     let b = s.as_bytes();
     let class = if quote {
         LINE_ESCAPE | QUOTED_ESCAPE
@@ -317,13 +329,11 @@ fn write_line_escaped(out: &mut Out<'_, '_>, s: &str, quote: bool) {
         LINE_ESCAPE
     };
     // The common case: nothing to escape, one copy.
-    let Some(first) = b
-        .iter()
-        .position(|&c| TEXT_CLASS[usize::from(c)] & class != 0)
-    else {
-        out.push(b);
+    let first = first_in(b, class);
+    if first == b.len() {
+        out.put(b);
         return;
-    };
+    }
     let mut start = 0;
     for (i, &c) in b.iter().enumerate().skip(first) {
         let short: &[u8] = match c {
@@ -335,15 +345,15 @@ fn write_line_escaped(out: &mut Out<'_, '_>, s: &str, quote: bool) {
             0..=0x1f | 0x7f => &[],
             _ => continue,
         };
-        out.push(&b[start..i]);
+        out.put(&b[start..i]);
         if short.is_empty() {
-            out.push(&unicode_escape(c));
+            out.put(&unicode_escape(c));
         } else {
-            out.push(short);
+            out.put(short);
         }
         start = i + 1;
     }
-    out.push(&b[start..]);
+    out.put(&b[start..]);
 }
 
 /// `,"key":value`. `plain` says the record has no redactor, so text values are written as
@@ -479,17 +489,17 @@ impl Body for JsonRecord<'_, '_> {
     }
 }
 
-fn logfmt_key(out: &mut Out<'_, '_>, key: &str) {
+fn logfmt_key<S: Sink + ?Sized>(out: &mut S, key: &str) {
     if key.is_empty() {
-        out.push(b"_");
+        out.put(b"_");
         return;
     }
     let ok = |c: u8| TEXT_CLASS[usize::from(c)] & LOGFMT_SPECIAL == 0;
     if !any_in(key.as_bytes(), LOGFMT_SPECIAL) {
-        out.push_str(key);
+        out.put(key.as_bytes());
     } else {
         for c in key.bytes() {
-            out.push(if ok(c) {
+            out.put(if ok(c) {
                 std::slice::from_ref(&c)
             } else {
                 b"_"
@@ -503,7 +513,7 @@ type TextSource<'a> = &'a dyn Fn(&mut dyn FnMut(&str));
 
 /// A text value, quoted when it is empty or holds a space, `=`, `"` or a control
 /// character. `emit_all` gives the text in pieces; it is called at most twice.
-fn logfmt_text(out: &mut Out<'_, '_>, emit_all: TextSource<'_>) {
+fn logfmt_text<S: Sink + ?Sized>(out: &mut S, emit_all: TextSource<'_>) {
     let mut needs_quotes = false;
     let mut empty = true;
     emit_all(&mut |s| {
@@ -511,11 +521,11 @@ fn logfmt_text(out: &mut Out<'_, '_>, emit_all: TextSource<'_>) {
         needs_quotes |= any_in(s.as_bytes(), LOGFMT_SPECIAL);
     });
     if needs_quotes || empty {
-        out.push(b"\"");
+        out.put(b"\"");
         emit_all(&mut |s| write_line_escaped(out, s, true));
-        out.push(b"\"");
+        out.put(b"\"");
     } else {
-        emit_all(&mut |s| out.push_str(s));
+        emit_all(&mut |s| out.put(s.as_bytes()));
     }
 }
 
@@ -528,25 +538,25 @@ fn logfmt_needs_quotes(s: &str) -> bool {
 
 /// A `&str` value (no redactor): quoted and escaped when it must be, else as is.
 #[inline]
-fn logfmt_str(out: &mut Out<'_, '_>, s: &str) {
+fn logfmt_str<S: Sink + ?Sized>(out: &mut S, s: &str) {
     if logfmt_needs_quotes(s) {
-        out.push(b"\"");
+        out.put(b"\"");
         write_line_escaped(out, s, true);
-        out.push(b"\"");
+        out.put(b"\"");
     } else {
-        out.push_str(s);
+        out.put(s.as_bytes());
     }
 }
 
 /// A value; `plain` says the record has no redactor, so text is written as it is.
 #[inline]
-fn logfmt_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>, plain: bool) {
+fn logfmt_value<S: Sink + ?Sized>(out: &mut S, record: &Record<'_>, value: Value<'_>, plain: bool) {
     match value {
         Value::I64(v) => write_i64(out, v),
         Value::U64(v) => write_u64(out, v),
         Value::F64(v) => write_f64(out, v),
-        Value::Bool(v) => out.push(if v { b"true" } else { b"false" }),
-        Value::Null => out.push(b"null"),
+        Value::Bool(v) => out.put(if v { b"true" } else { b"false" }),
+        Value::Null => out.put(b"null"),
         Value::Str(s) if plain => logfmt_str(out, s),
         _ => logfmt_text(out, &|emit| record.value_text(value, emit)),
     }
@@ -555,20 +565,20 @@ fn logfmt_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>, pl
 /// ` key=value` for each field: straight over the caller's fields when the record has
 /// nothing else (see [`Record::plain_fields`]), else through the general walk.
 #[inline]
-fn logfmt_fields(out: &mut Out<'_, '_>, record: &Record<'_>) {
+fn logfmt_fields<S: Sink + ?Sized>(out: &mut S, record: &Record<'_>) {
     match record.plain_fields() {
         Some(fields) => {
             for f in fields {
-                out.push(b" ");
+                out.put(b" ");
                 logfmt_key(out, f.key);
-                out.push(b"=");
+                out.put(b"=");
                 logfmt_value(out, record, f.value, true);
             }
         }
         None => record.for_each_field(&mut |key, value| {
-            out.push(b" ");
+            out.put(b" ");
             logfmt_key(out, key);
-            out.push(b"=");
+            out.put(b"=");
             logfmt_value(out, record, value, false);
         }),
     }
@@ -586,21 +596,43 @@ pub struct Logfmt {
 
 impl Formatter for Logfmt {
     fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>) {
-        out.push(b"time=");
-        write_rfc3339(out, record.time(), self.precision);
-        out.push(b" level=");
-        out.push_str(record.level().as_str());
+        out.write_with(&LogfmtRecord {
+            precision: self.precision,
+            record,
+        });
+    }
+}
+
+struct LogfmtRecord<'r, 'a> {
+    precision: TimePrecision,
+    record: &'r Record<'a>,
+}
+
+impl Body for LogfmtRecord<'_, '_> {
+    #[inline]
+    fn write<S: Sink>(&self, out: &mut S) {
+        let record = self.record;
+        out.put(b"time=");
+        rfc3339(out, record.time(), self.precision);
+        out.put(match record.level() {
+            Level::Trace => b" level=trace",
+            Level::Debug => b" level=debug",
+            Level::Info => b" level=info",
+            Level::Warn => b" level=warn",
+            Level::Error => b" level=error",
+            Level::Fatal => b" level=fatal",
+        });
         if !record.target().is_empty() {
-            out.push(b" target=");
+            out.put(b" target=");
             logfmt_text(out, &|emit| emit(record.target()));
         }
-        out.push(b" msg=");
+        out.put(b" msg=");
         match record.plain_message() {
             Some(m) => logfmt_str(out, m),
             None => logfmt_text(out, &|emit| record.message_text(emit)),
         }
         logfmt_fields(out, record);
-        out.push(b"\n");
+        out.put(b"\n");
     }
 }
 
@@ -615,20 +647,41 @@ pub struct Text {
 
 impl Formatter for Text {
     fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>) {
-        write_rfc3339(out, record.time(), self.precision);
-        out.push(b" ");
-        out.push_str(record.level().as_padded_upper());
-        out.push(b" ");
+        out.write_with(&TextRecord {
+            precision: self.precision,
+            record,
+        });
+    }
+}
+
+struct TextRecord<'r, 'a> {
+    precision: TimePrecision,
+    record: &'r Record<'a>,
+}
+
+impl Body for TextRecord<'_, '_> {
+    #[inline]
+    fn write<S: Sink>(&self, out: &mut S) {
+        let record = self.record;
+        rfc3339(out, record.time(), self.precision);
+        out.put(match record.level() {
+            Level::Trace => b" TRACE ",
+            Level::Debug => b" DEBUG ",
+            Level::Info => b" INFO  ",
+            Level::Warn => b" WARN  ",
+            Level::Error => b" ERROR ",
+            Level::Fatal => b" FATAL ",
+        });
         if !record.target().is_empty() {
             write_line_escaped(out, record.target(), false);
-            out.push(b": ");
+            out.put(b": ");
         }
         match record.plain_message() {
             Some(m) => write_line_escaped(out, m, false),
             None => record.message_text(&mut |s| write_line_escaped(out, s, false)),
         }
         logfmt_fields(out, record);
-        out.push(b"\n");
+        out.put(b"\n");
     }
 }
 
@@ -877,6 +930,30 @@ mod tests {
             assert_eq!(t & LOGFMT_SPECIAL != 0, special, "{c:#x}");
             assert_eq!(t & LINE_ESCAPE != 0, c < 0x20 || c == 0x7f, "{c:#x}");
             assert_eq!(t & QUOTED_ESCAPE != 0, c == b'"' || c == b'\\', "{c:#x}");
+        }
+    }
+
+    /// The word-at-a-time class scans find exactly the first byte the table puts in the
+    /// class, for every byte value at every offset of strings up to three words long,
+    /// amid ordinary and high bytes.
+    #[test]
+    fn class_scans_match_table() {
+        for class in [LOGFMT_SPECIAL, LINE_ESCAPE, LINE_ESCAPE | QUOTED_ESCAPE] {
+            for c in 0..=255u8 {
+                for len in 0..26 {
+                    for at in 0..len {
+                        for fill in [b'a', b'~', 0xc3, 0xff] {
+                            let mut b = vec![fill; len];
+                            b[at] = c;
+                            let want = b
+                                .iter()
+                                .position(|&x| TEXT_CLASS[usize::from(x)] & class != 0)
+                                .unwrap_or(len);
+                            assert_eq!(first_in(&b, class), want, "{class} {c:#x}@{at}/{len}");
+                        }
+                    }
+                }
+            }
         }
     }
 

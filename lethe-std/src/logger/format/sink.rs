@@ -89,15 +89,55 @@ fn half(b: &[u8], at: usize) -> u64 {
     u64::from(u32::from_le_bytes(w))
 }
 
-/// The index of the first byte of `b` that JSON must escape, or `b.len()`. Eight bytes
-/// at a time; the last partial word is read as an overlapping word (or two overlapping
-/// halves, for fewer than 8 bytes), so no byte-by-byte loop runs on clean text.
+/// The index of the first byte of `b` that JSON must escape, or `b.len()`.
 #[inline(always)]
 pub(crate) fn first_json_escape(b: &[u8]) -> usize {
+    first_flagged_by(b, escape_mask, |c| JSON_ESCAPE[usize::from(c)] != 0)
+}
+
+/// Bytes a logfmt value is quoted for (and a key replaces): up to `' '`, `=`, `"`, DEL;
+/// flagged as [`escape_mask`] flags (the lowest set bit is exact).
+#[inline(always)]
+pub(crate) fn logfmt_special_mask(w: u64) -> u64 {
+    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let low = w.wrapping_sub(LO * 0x21) & !w & HI;
+    low | has_zero(w ^ (LO * u64::from(b'=')))
+        | has_zero(w ^ (LO * u64::from(b'"')))
+        | has_zero(w ^ (LO * 0x7f))
+}
+
+/// Bytes a one-line format escapes: control characters and DEL.
+#[inline(always)]
+pub(crate) fn line_escape_mask(w: u64) -> u64 {
+    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    (w.wrapping_sub(LO * 0x20) & !w & HI) | has_zero(w ^ (LO * 0x7f))
+}
+
+/// Bytes escaped inside quotes on a one-line format: those of [`line_escape_mask`],
+/// `"` and `\`.
+#[inline(always)]
+pub(crate) fn quoted_escape_mask(w: u64) -> u64 {
+    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    line_escape_mask(w)
+        | has_zero(w ^ (LO * u64::from(b'"')))
+        | has_zero(w ^ (LO * u64::from(b'\\')))
+}
+
+/// The index of the first byte of `b` that `mask` flags (a mask built like
+/// [`escape_mask`]: zero for a clean word, its lowest set bit on the first flagged byte),
+/// or `b.len()`; `flagged` says the same of one byte. Eight bytes at a time; the last
+/// partial word is read as an overlapping word (or two overlapping halves, for fewer
+/// than 8 bytes), so no byte-by-byte loop runs on strings of 4 bytes or more.
+#[inline(always)]
+pub(crate) fn first_flagged_by(
+    b: &[u8],
+    mask: impl Fn(u64) -> u64,
+    flagged: impl Fn(u8) -> bool,
+) -> usize {
     let n = b.len();
     let mut i = 0;
     while i + 8 <= n {
-        let m = escape_mask(word(b, i));
+        let m = mask(word(b, i));
         if m != 0 {
             return i + first_flagged(m);
         }
@@ -109,21 +149,21 @@ pub(crate) fn first_json_escape(b: &[u8]) -> usize {
     if n >= 8 {
         // The bytes before `i` in this word were found clean, so the first flagged byte
         // is at or after `i`.
-        let m = escape_mask(word(b, n - 8));
+        let m = mask(word(b, n - 8));
         if m != 0 {
             return n - 8 + first_flagged(m);
         }
     } else if n >= 4 {
         // `b[..4]` in the low half, `b[n - 4..]` in the high half (they overlap when
         // n < 8; a byte flagged in the overlap is flagged in the low half first).
-        let m = escape_mask(half(b, 0) | half(b, n - 4) << 32);
+        let m = mask(half(b, 0) | half(b, n - 4) << 32);
         if m != 0 {
             let k = first_flagged(m);
             return if k < 4 { k } else { n + k - 8 };
         }
     } else {
         for (k, &c) in b.iter().enumerate() {
-            if JSON_ESCAPE[usize::from(c)] != 0 {
+            if flagged(c) {
                 return k;
             }
         }
