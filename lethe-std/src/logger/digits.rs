@@ -35,7 +35,7 @@ fn leading_zeros8(ascii: u64) -> usize {
 }
 
 /// Writes `v` in decimal.
-#[inline]
+#[inline(always)]
 pub(crate) fn write_u64<S: Sink + ?Sized>(out: &mut S, v: u64) {
     if v < 100_000_000 {
         let w = digits8(v as u32);
@@ -85,7 +85,7 @@ fn thousandths(v: f64) -> Option<(u32, u32)> {
 /// (serde_json's float printer) writes it: `1.25`, `200.0`, `1e16`, `1.5e-7`. Values
 /// with at most three decimals below 10^8 (durations, ratios, prices) are written
 /// directly, the rest by zmij.
-#[inline]
+#[inline(always)]
 pub(crate) fn write_finite_f64<S: Sink + ?Sized>(out: &mut S, v: f64) {
     let Some((int, frac)) = thousandths(v) else {
         out.put(zmij::Buffer::new().format_finite(v).as_bytes());

@@ -242,7 +242,7 @@ pub fn write_rfc3339(out: &mut Out<'_, '_>, t: Timestamp, precision: TimePrecisi
 
 /// [`write_rfc3339`] into any sink: the cached date and time of day, then the fraction
 /// and the `Z` as one fixed-size piece.
-#[inline]
+#[inline(always)]
 fn rfc3339<S: Sink + ?Sized>(out: &mut S, t: Timestamp, precision: TimePrecision) {
     let [a, b, c] = date_time(t.secs);
     out.put(&a.to_le_bytes());
