@@ -107,3 +107,30 @@ fn pieces_of_every_length() {
     }
     assert_eq!(drain(&ring), want);
 }
+
+/// An appender appends through its cursor: its pieces, then the cursor's, make one
+/// record; a piece that does not fit is refused whole; the space given back afterwards
+/// is clean for the next record.
+#[test]
+fn appender_appends_through_its_cursor() {
+    let ring = Ring::with_capacity(256).unwrap();
+    let mut g = ring.reserve(64).unwrap();
+    {
+        let mut c = g.cursor();
+        c.push(b"a ").unwrap();
+        let appended = c.append_with(|a| {
+            a.push(b"bb ").unwrap();
+            let err = a.push(&[b'x'; 60]).unwrap_err();
+            assert_eq!((err.needed, err.remaining), (60, 64 - 5));
+            a.push(b"ccc").unwrap();
+            a.appended()
+        });
+        assert_eq!(appended, 6);
+        assert_eq!(c.appended(), 8);
+        c.push(b"!").unwrap();
+    }
+    assert_eq!(g.written(), 9);
+    g.commit_written();
+    ring.try_write(b"next").unwrap();
+    assert_eq!(drain(&ring), vec![b"a bb ccc!".to_vec(), b"next".to_vec()]);
+}

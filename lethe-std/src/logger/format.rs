@@ -112,12 +112,14 @@ impl<'o, 'g> Out<'o, 'g> {
     pub(crate) fn write_with<B: Body>(&mut self, body: &B) {
         match &mut self.inner {
             Inner::Grant(cursor, _) => {
-                let mut sink = GrantSink {
-                    cursor,
-                    full: false,
-                };
-                body.write(&mut sink);
-                self.full |= sink.full;
+                self.full |= cursor.append_with(|appender| {
+                    let mut sink = GrantSink {
+                        appender,
+                        full: false,
+                    };
+                    body.write(&mut sink);
+                    sink.full
+                });
             }
             Inner::Vec(v) => body.write(*v),
         }
@@ -358,7 +360,7 @@ fn write_line_escaped<S: Sink + ?Sized>(out: &mut S, s: &str, quote: bool) {
 
 /// `,"key":value`. `plain` says the record has no redactor, so text values are written as
 /// they are.
-#[inline]
+#[inline(always)]
 fn json_field<S: Sink + ?Sized>(
     out: &mut S,
     record: &Record<'_>,

@@ -3,7 +3,7 @@
 //! compiled once per place and every piece it writes is a direct bounds check and copy,
 //! with no dispatch per piece; and JSON string escaping eight bytes at a time.
 
-use lethe_core::ring::GrantCursor;
+use lethe_core::ring::Appender;
 
 /// Where the built-in formatters write. `put` appends; a sink that fills up remembers it
 /// and drops the rest (the logger then formats the record again into a larger buffer).
@@ -19,16 +19,16 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// A reservation's cursor, and whether a piece did not fit.
-pub(crate) struct GrantSink<'s, 'c> {
-    pub(crate) cursor: &'s mut GrantCursor<'c>,
+/// Appends to a reservation, and remembers whether a piece did not fit.
+pub(crate) struct GrantSink<'s, 'a> {
+    pub(crate) appender: &'s mut Appender<'a>,
     pub(crate) full: bool,
 }
 
 impl Sink for GrantSink<'_, '_> {
     #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
-        if self.cursor.push(bytes).is_err() {
+        if self.appender.push(bytes).is_err() {
             self.full = true;
         }
     }
