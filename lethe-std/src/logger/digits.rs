@@ -56,7 +56,7 @@ pub(crate) fn write_i64<S: Sink + ?Sized>(out: &mut S, v: i64) {
     write_u64(out, v.unsigned_abs());
 }
 
-/// `v` as an integer part and thousandths when that is exactly the decimal that reads
+/// `v` in thousandths (`|v| * 1000`) when that decimal is exactly the one that reads
 /// back as `v`, and `|v| < 10^8`; `None` otherwise (also for NaN and infinities).
 ///
 /// Then that decimal, without trailing zeros (`1.25`, `200.0`), is also the shortest
@@ -65,7 +65,7 @@ pub(crate) fn write_i64<S: Sink + ?Sized>(out: &mut S, v: i64) {
 /// 0.001 away) rounds to `v`; and zmij writes numbers from 10^-5 to below 10^16 without
 /// an exponent.
 #[inline(always)]
-fn thousandths(v: f64) -> Option<(u32, u32)> {
+fn thousandths(v: f64) -> Option<u64> {
     let a = v.abs();
     // Also false for NaN.
     if a.partial_cmp(&1e8) != Some(std::cmp::Ordering::Less) {
@@ -78,7 +78,7 @@ fn thousandths(v: f64) -> Option<(u32, u32)> {
     if m as f64 / 1000.0 != a {
         return None;
     }
-    Some(((m / 1000) as u32, (m % 1000) as u32))
+    Some(m)
 }
 
 /// Writes a finite float as the shortest text that reads back as `v`, as zmij
@@ -87,22 +87,27 @@ fn thousandths(v: f64) -> Option<(u32, u32)> {
 /// directly, the rest by zmij.
 #[inline(always)]
 pub(crate) fn write_finite_f64<S: Sink + ?Sized>(out: &mut S, v: f64) {
-    let Some((int, frac)) = thousandths(v) else {
+    let Some(m) = thousandths(v) else {
         out.put(zmij::Buffer::new().format_finite(v).as_bytes());
         return;
     };
     if v.is_sign_negative() {
         out.put(b"-");
     }
-    let w = digits8(int);
-    out.put(&w.to_le_bytes()[leading_zeros8(w)..]);
-    if frac == 0 {
-        out.put(b".0");
-        return;
-    }
-    // The three fraction digits are bytes 5..8 of their word: shift them to bytes 1..4,
-    // behind a `.`.
-    let f = ((digits8(frac) >> 32) & 0xffff_ff00) | u64::from(b'.');
+    let frac = m % 1000;
+    // The fraction's digits, in the low bytes of `f`.
+    let f = if m < 100_000_000 {
+        // One word for both parts: 5 integer digits, then the 3 of the fraction.
+        let w = digits8(m as u32);
+        let skip = leading_zeros8(w).min(4);
+        out.put(&w.to_le_bytes()[skip..5]);
+        w >> 40
+    } else {
+        let w = digits8((m / 1000) as u32);
+        out.put(&w.to_le_bytes()[leading_zeros8(w)..]);
+        digits8(frac as u32) >> 40
+    };
+    // `.` then the digits without trailing zeros, but at least one (`.0`).
     let len = if frac % 100 == 0 {
         2
     } else if frac % 10 == 0 {
@@ -110,7 +115,7 @@ pub(crate) fn write_finite_f64<S: Sink + ?Sized>(out: &mut S, v: f64) {
     } else {
         4
     };
-    out.put(&f.to_le_bytes()[..len]);
+    out.put(&(f << 8 | u64::from(b'.')).to_le_bytes()[..len]);
 }
 
 /// Writes a float: finite ones as [`write_finite_f64`], else `NaN`, `inf` or `-inf`.
