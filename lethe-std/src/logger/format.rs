@@ -17,7 +17,7 @@ use super::record::{Record, Timestamp};
 mod sink;
 
 pub(crate) use sink::Sink;
-use sink::{GrantSink, json_escaped, unicode_escape};
+use sink::{GrantSink, VecSink, json_escaped, unicode_escape};
 #[cfg(test)]
 use sink::{JSON_ESCAPE, first_json_escape};
 
@@ -121,7 +121,11 @@ impl<'o, 'g> Out<'o, 'g> {
                     sink.full
                 });
             }
-            Inner::Vec(v) => body.write(*v),
+            Inner::Vec(v) => {
+                let mut sink = VecSink::new(v);
+                body.write(&mut sink);
+                sink.finish();
+            }
         }
     }
 }
