@@ -365,7 +365,8 @@ impl Active {
     fn to_file(&self, w: &Writer, record: &Record<'_>) {
         let max = self.reservation.min(w.max_reservation());
         // The common case first, without the delivery policy's closures: the grant is
-        // then built in place rather than moved through the layers of `room`.
+        // then built in place rather than moved through the layers of `room`. A miss
+        // goes to `room`, which tries once more and then applies the policy.
         let mut grant = match w.try_reserve(max) {
             Ok(Some(grant)) => {
                 self.unstall();
