@@ -11,7 +11,9 @@
 //!
 //! The difference in total instructions (`callgrind_annotate /tmp/cg.N | head`) between
 //! the two runs, divided by 20 000, is the cost of one record on the calling thread plus
-//! the consumer's share (the consumer thread writes the bytes; both are counted). Run with
+//! the consumer's share (the consumer thread writes the bytes; both are counted). Add
+//! `--toggle-collect='*Logger::emit*'` to count the caller's side only (the `Collected`
+//! line of valgrind's summary). Run with
 //! `json-only` as a second argument to count the JSON formatter alone (clock included),
 //! or `text` / `logfmt` to log through those formatters instead of JSON.
 

@@ -103,7 +103,7 @@ impl fmt::Debug for Slot {
 }
 
 mod cursor;
-pub use cursor::GrantCursor;
+pub use cursor::{Appender, GrantCursor};
 
 mod sealed {
     pub trait Sealed {}

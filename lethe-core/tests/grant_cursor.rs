@@ -82,3 +82,55 @@ fn given_back_space_is_clean() {
         }
     }
 }
+
+/// Pieces of every length from 0 to 40 (each branch of the cursor's short-copy path and
+/// the `memcpy` one), at every alignment, arrive byte for byte.
+#[test]
+fn pieces_of_every_length() {
+    let ring = Ring::with_capacity(1 << 16).unwrap();
+    let src: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+    let mut want = Vec::new();
+    for lead in 0..4 {
+        let mut g = ring.reserve(1000).unwrap();
+        let mut line = Vec::new();
+        {
+            let mut c = g.cursor();
+            c.push(&src[..lead]).unwrap();
+            line.extend_from_slice(&src[..lead]);
+            for n in 0..=40 {
+                c.push(&src[40 - n..]).unwrap();
+                line.extend_from_slice(&src[40 - n..]);
+            }
+        }
+        g.commit_written();
+        want.push(line);
+    }
+    assert_eq!(drain(&ring), want);
+}
+
+/// An appender appends through its cursor: its pieces, then the cursor's, make one
+/// record; a piece that does not fit is refused whole; the space given back afterwards
+/// is clean for the next record.
+#[test]
+fn appender_appends_through_its_cursor() {
+    let ring = Ring::with_capacity(256).unwrap();
+    let mut g = ring.reserve(64).unwrap();
+    {
+        let mut c = g.cursor();
+        c.push(b"a ").unwrap();
+        let appended = c.append_with(|a| {
+            a.push(b"bb ").unwrap();
+            let err = a.push(&[b'x'; 60]).unwrap_err();
+            assert_eq!((err.needed, err.remaining), (60, 64 - 5));
+            a.push(b"ccc").unwrap();
+            a.appended()
+        });
+        assert_eq!(appended, 6);
+        assert_eq!(c.appended(), 8);
+        c.push(b"!").unwrap();
+    }
+    assert_eq!(g.written(), 9);
+    g.commit_written();
+    ring.try_write(b"next").unwrap();
+    assert_eq!(drain(&ring), vec![b"a bb ccc!".to_vec(), b"next".to_vec()]);
+}

@@ -591,6 +591,7 @@ impl<C: Clock + 'static> Writer<C> {
     /// # Errors
     ///
     /// `InvalidInput` if `len` exceeds the ring's record limit; `BrokenPipe` after close.
+    #[inline(always)]
     pub fn try_reserve(&self, len: usize) -> io::Result<Option<WriteGrant<'_, Box<[Slot]>>>> {
         let core = self.core();
         if core.closed.0.load(Ordering::Relaxed) {

@@ -9,9 +9,17 @@ use std::marker::PhantomData;
 use lethe_core::civil::civil_from_days;
 use lethe_core::ring::{GrantCursor, Slot, WriteGrant};
 
-use super::digits::{fixed_digits, write_f64, write_finite_f64, write_i64, write_u64};
+use super::digits::{digits8, write_f64, write_finite_f64, write_i64, write_u64};
 use super::field::Value;
+use super::level::Level;
 use super::record::{Record, Timestamp};
+
+mod sink;
+
+pub(crate) use sink::Sink;
+use sink::{GrantSink, VecSink, json_escaped, unicode_escape};
+#[cfg(test)]
+use sink::{JSON_ESCAPE, first_json_escape};
 
 /// Where a formatter writes one record. Pushing past the end of a fixed reservation sets
 /// [`is_full`](Out::is_full) and drops the rest; the logger then formats the record again
@@ -97,6 +105,42 @@ impl<'o, 'g> Out<'o, 'g> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Has `body` write straight into the reservation's cursor or the buffer: one
+    /// dispatch per record instead of one per piece (the built-in formatters' path).
+    #[inline]
+    pub(crate) fn write_with<B: Body>(&mut self, body: &B) {
+        match &mut self.inner {
+            Inner::Grant(cursor, _) => {
+                self.full |= cursor.append_with(|appender| {
+                    let mut sink = GrantSink {
+                        appender,
+                        full: false,
+                    };
+                    body.write(&mut sink);
+                    sink.full
+                });
+            }
+            Inner::Vec(v) => {
+                let mut sink = VecSink::new(v);
+                body.write(&mut sink);
+                sink.finish();
+            }
+        }
+    }
+}
+
+impl Sink for Out<'_, '_> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.push(bytes);
+    }
+}
+
+/// What a built-in formatter writes for one record, compiled for each kind of [`Sink`].
+pub(crate) trait Body {
+    /// Writes the record.
+    fn write<S: Sink>(&self, out: &mut S);
 }
 
 impl fmt::Write for Out<'_, '_> {
@@ -138,8 +182,23 @@ pub enum TimePrecision {
 }
 
 thread_local! {
-    /// The last second formatted on this thread, and its `YYYY-MM-DDTHH:MM:SS` text.
-    static SECOND: Cell<(i64, [u8; 19])> = const { Cell::new((i64::MIN, [0; 19])) };
+    /// The last second formatted on this thread, and its `YYYY-MM-DDTHH:MM:SS` text
+    /// (see [`DateText`]).
+    static SECOND: Cell<(i64, DateText)> = const { Cell::new((i64::MIN, [0; 3])) };
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` in three little-endian words (the last holds 3 bytes): moved
+/// and written as three word stores, where a `[u8; 19]` is moved a byte at a time.
+type DateText = [u64; 3];
+
+fn date_words(text: &[u8; 19]) -> DateText {
+    let mut b = [0u8; 24];
+    b[..19].copy_from_slice(text);
+    std::array::from_fn(|i| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i * 8..i * 8 + 8]);
+        u64::from_le_bytes(w)
+    })
 }
 
 fn civil_second(secs: i64) -> [u8; 19] {
@@ -166,135 +225,64 @@ fn civil_second(secs: i64) -> [u8; 19] {
 /// last second formatted: a record in the same second as the previous one on its thread
 /// costs a compare.
 #[inline]
-fn date_time(secs: i64) -> [u8; 19] {
+fn date_time(secs: i64) -> DateText {
     SECOND
         .try_with(|c| {
             let (s, text) = c.get();
             if s == secs {
                 text
             } else {
-                let text = civil_second(secs);
+                let text = date_words(&civil_second(secs));
                 c.set((secs, text));
                 text
             }
         })
-        .unwrap_or_else(|_| civil_second(secs))
+        .unwrap_or_else(|_| date_words(&civil_second(secs)))
 }
 
 /// Writes `t` as RFC 3339 in UTC (`2026-11-26T11:31:02.123456Z`). The date part is
 /// computed once per second per thread.
-#[inline]
 pub fn write_rfc3339(out: &mut Out<'_, '_>, t: Timestamp, precision: TimePrecision) {
-    out.push(&date_time(t.secs));
-    // `.`, up to 9 digits, `Z`.
-    let mut frac = [0u8; 11];
-    frac[0] = b'.';
+    rfc3339(out, t, precision);
+}
+
+/// [`write_rfc3339`] into any sink: the cached date and time of day, then the fraction
+/// and the `Z` as one fixed-size piece.
+#[inline(always)]
+fn rfc3339<S: Sink + ?Sized>(out: &mut S, t: Timestamp, precision: TimePrecision) {
+    let [a, b, c] = date_time(t.secs);
+    out.put(&a.to_le_bytes());
+    out.put(&b.to_le_bytes());
+    out.put(&c.to_le_bytes()[..3]);
     let nanos = t.nanos.min(999_999_999);
-    let n = match precision {
-        TimePrecision::Seconds => {
-            out.push(b"Z");
-            return;
-        }
+    // The fraction's digits come as one word (see `digits8`), framed by `.` and `Z`.
+    match precision {
+        TimePrecision::Seconds => out.put(b"Z"),
         TimePrecision::Millis => {
-            fixed_digits(nanos / 1_000_000, 3, &mut frac[1..]);
-            3
+            // "00000mmm": bytes 5..8 to 1..4.
+            let w = (digits8(nanos / 1_000_000) >> 32) & 0xffff_ff00;
+            let w = w | u64::from(b'.') | u64::from(b'Z') << 32;
+            out.put(&w.to_le_bytes()[..5]);
         }
         TimePrecision::Micros => {
-            fixed_digits(nanos / 1_000, 6, &mut frac[1..]);
-            6
+            // "00uuuuuu": bytes 2..8 to 1..7.
+            let w = (digits8(nanos / 1_000) >> 8) & 0x00ff_ffff_ffff_ff00;
+            let w = w | u64::from(b'.') | u64::from(b'Z') << 56;
+            out.put(&w.to_le_bytes());
         }
         TimePrecision::Nanos => {
-            fixed_digits(nanos, 9, &mut frac[1..]);
-            9
+            let head = [b'.', b'0' + (nanos / 100_000_000) as u8];
+            out.put(&head);
+            out.put(&digits8(nanos % 100_000_000).to_le_bytes());
+            out.put(b"Z");
         }
-    };
-    frac[n + 1] = b'Z';
-    out.push(&frac[..n + 2]);
-}
-
-/// For each byte: 0 if JSON takes it as is, else the letter after the backslash (`u` for
-/// a `\u00XX` escape).
-static JSON_ESCAPE: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = b'u';
-        i += 1;
     }
-    t[b'"' as usize] = b'"';
-    t[b'\\' as usize] = b'\\';
-    t[b'\n' as usize] = b'n';
-    t[b'\r' as usize] = b'r';
-    t[b'\t' as usize] = b't';
-    t[0x08] = b'b';
-    t[0x0c] = b'f';
-    t
-};
-
-/// Whether any byte of the 8 in `w` needs a JSON escape: a control character (below
-/// 0x20), `"` or `\` (the classic "has a zero byte" bit tricks; exact for the word as a whole).
-#[inline]
-fn word_needs_escape(w: u64) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
-    // Bytes below 0x20, among bytes below 0x80 (bytes >= 0x80 are masked out by `!w`).
-    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
-    (control | has_zero(w ^ (LO * u64::from(b'"'))) | has_zero(w ^ (LO * u64::from(b'\\')))) != 0
-}
-
-/// The index of the first byte of `b` that JSON must escape, or `b.len()`. Eight bytes at
-/// a time, then byte by byte from the word that holds one.
-#[inline]
-fn first_json_escape(b: &[u8]) -> usize {
-    let mut i = 0;
-    while i + 8 <= b.len() {
-        let mut w = [0; 8];
-        w.copy_from_slice(&b[i..i + 8]);
-        if word_needs_escape(u64::from_le_bytes(w)) {
-            break;
-        }
-        i += 8;
-    }
-    while i < b.len() && JSON_ESCAPE[usize::from(b[i])] == 0 {
-        i += 1;
-    }
-    i
 }
 
 /// JSON string contents: `"`, `\` and every control character escaped. Runs of bytes
 /// that need no escape are found a word at a time and copied at once.
 pub fn write_json_escaped(out: &mut Out<'_, '_>, s: &str) {
-    let b = s.as_bytes();
-    let mut start = 0;
-    loop {
-        let i = start + first_json_escape(&b[start..]);
-        if start < i {
-            out.push(&b[start..i]);
-        }
-        let Some(&c) = b.get(i) else {
-            return;
-        };
-        let e = JSON_ESCAPE[usize::from(c)];
-        if e == b'u' {
-            out.push(&unicode_escape(c));
-        } else {
-            out.push(&[b'\\', e]);
-        }
-        start = i + 1;
-    }
-}
-
-fn unicode_escape(c: u8) -> [u8; 6] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    [
-        b'\\',
-        b'u',
-        b'0',
-        b'0',
-        HEX[usize::from(c >> 4)],
-        HEX[usize::from(c & 15)],
-    ]
+    json_escaped(out, s);
 }
 
 /// Byte classes for the text formats, one bit each (a table lookup per byte instead of a
@@ -322,12 +310,24 @@ static TEXT_CLASS: [u8; 256] = {
 /// Whether any byte of `s` is in `class`.
 #[inline]
 fn any_in(s: &[u8], class: u8) -> bool {
-    s.iter().any(|&c| TEXT_CLASS[usize::from(c)] & class != 0)
+    first_in(s, class) < s.len()
+}
+
+/// The index of the first byte of `s` in `class`, or `s.len()`: eight bytes at a time
+/// (see [`sink::first_flagged_by`]).
+#[inline(always)]
+fn first_in(s: &[u8], class: u8) -> usize {
+    let by_table = |c: u8| TEXT_CLASS[usize::from(c)] & class != 0;
+    match class {
+        LOGFMT_SPECIAL => sink::first_flagged_by(s, sink::logfmt_special_mask, by_table),
+        LINE_ESCAPE => sink::first_flagged_by(s, sink::line_escape_mask, by_table),
+        _ => sink::first_flagged_by(s, sink::quoted_escape_mask, by_table),
+    }
 }
 
 /// Text for a one-line human format: control characters escaped (`\n`, `\t`, `\r`,
 /// `\u00XX`), everything else as is.
-fn write_line_escaped(out: &mut Out<'_, '_>, s: &str, quote: bool) {
+fn write_line_escaped<S: Sink + ?Sized>(out: &mut S, s: &str, quote: bool) {
     let b = s.as_bytes();
     let class = if quote {
         LINE_ESCAPE | QUOTED_ESCAPE
@@ -335,13 +335,11 @@ fn write_line_escaped(out: &mut Out<'_, '_>, s: &str, quote: bool) {
         LINE_ESCAPE
     };
     // The common case: nothing to escape, one copy.
-    let Some(first) = b
-        .iter()
-        .position(|&c| TEXT_CLASS[usize::from(c)] & class != 0)
-    else {
-        out.push(b);
+    let first = first_in(b, class);
+    if first == b.len() {
+        out.put(b);
         return;
-    };
+    }
     let mut start = 0;
     for (i, &c) in b.iter().enumerate().skip(first) {
         let short: &[u8] = match c {
@@ -353,61 +351,85 @@ fn write_line_escaped(out: &mut Out<'_, '_>, s: &str, quote: bool) {
             0..=0x1f | 0x7f => &[],
             _ => continue,
         };
-        out.push(&b[start..i]);
+        out.put(&b[start..i]);
         if short.is_empty() {
-            out.push(&unicode_escape(c));
+            out.put(&unicode_escape(c));
         } else {
-            out.push(short);
+            out.put(short);
         }
         start = i + 1;
     }
-    out.push(&b[start..]);
+    out.put(&b[start..]);
 }
 
 /// `,"key":value`. `plain` says the record has no redactor, so text values are written as
 /// they are.
-#[inline]
-fn json_field(
-    out: &mut Out<'_, '_>,
+#[inline(always)]
+fn json_field<S: Sink + ?Sized>(
+    out: &mut S,
     record: &Record<'_>,
     key: &str,
     value: Value<'_>,
     plain: bool,
 ) {
-    out.push(b",\"");
-    let k = key.as_bytes();
-    if first_json_escape(k) == k.len() {
-        out.push(k);
-    } else {
-        write_json_escaped(out, key);
-    }
-    out.push(b"\":");
-    json_value(out, record, value, plain);
-}
-
-#[inline]
-fn json_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>, plain: bool) {
+    out.put(b",\"");
+    json_escaped(out, key);
     match value {
-        Value::I64(v) => write_i64(out, v),
-        Value::U64(v) => write_u64(out, v),
-        Value::F64(v) if v.is_finite() => write_finite_f64(out, v),
-        Value::F64(v) => {
-            out.push(b"\"");
-            write_f64(out, v);
-            out.push(b"\"");
+        Value::I64(v) => {
+            out.put(b"\":");
+            write_i64(out, v);
         }
-        Value::Bool(v) => out.push(if v { b"true" } else { b"false" }),
-        Value::Null => out.push(b"null"),
+        Value::U64(v) => {
+            out.put(b"\":");
+            write_u64(out, v);
+        }
+        Value::F64(v) if v.is_finite() => {
+            out.put(b"\":");
+            write_finite_f64(out, v);
+        }
+        Value::F64(v) => {
+            out.put(b"\":\"");
+            write_f64(out, v);
+            out.put(b"\"");
+        }
+        Value::Bool(v) => out.put(if v { b"\":true" } else { b"\":false" }),
+        Value::Null => out.put(b"\":null"),
         Value::Str(s) if plain => {
-            out.push(b"\"");
-            write_json_escaped(out, s);
-            out.push(b"\"");
+            out.put(b"\":\"");
+            json_escaped(out, s);
+            out.put(b"\"");
         }
         _ => {
-            out.push(b"\"");
-            record.value_text(value, &mut |s| write_json_escaped(out, s));
-            out.push(b"\"");
+            out.put(b"\":\"");
+            record.value_text(value, &mut |s| json_escaped(out, s));
+            out.put(b"\"");
         }
+    }
+}
+
+/// `","level":"info","msg":"` (what follows the time when there is no target).
+#[inline]
+fn json_level_msg(level: Level) -> &'static [u8] {
+    match level {
+        Level::Trace => b"\",\"level\":\"trace\",\"msg\":\"",
+        Level::Debug => b"\",\"level\":\"debug\",\"msg\":\"",
+        Level::Info => b"\",\"level\":\"info\",\"msg\":\"",
+        Level::Warn => b"\",\"level\":\"warn\",\"msg\":\"",
+        Level::Error => b"\",\"level\":\"error\",\"msg\":\"",
+        Level::Fatal => b"\",\"level\":\"fatal\",\"msg\":\"",
+    }
+}
+
+/// `","level":"info","target":"` (what follows the time when there is a target).
+#[inline]
+fn json_level_target(level: Level) -> &'static [u8] {
+    match level {
+        Level::Trace => b"\",\"level\":\"trace\",\"target\":\"",
+        Level::Debug => b"\",\"level\":\"debug\",\"target\":\"",
+        Level::Info => b"\",\"level\":\"info\",\"target\":\"",
+        Level::Warn => b"\",\"level\":\"warn\",\"target\":\"",
+        Level::Error => b"\",\"level\":\"error\",\"target\":\"",
+        Level::Fatal => b"\",\"level\":\"fatal\",\"target\":\"",
     }
 }
 
@@ -428,20 +450,37 @@ pub struct Json {
 
 impl Formatter for Json {
     fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>) {
-        out.push(b"{\"time\":\"");
-        write_rfc3339(out, record.time(), self.precision);
-        out.push(b"\",\"level\":\"");
-        out.push_str(record.level().as_str());
-        if !record.target().is_empty() {
-            out.push(b"\",\"target\":\"");
-            write_json_escaped(out, record.target());
+        out.write_with(&JsonRecord {
+            precision: self.precision,
+            record,
+        });
+    }
+}
+
+struct JsonRecord<'r, 'a> {
+    precision: TimePrecision,
+    record: &'r Record<'a>,
+}
+
+impl Body for JsonRecord<'_, '_> {
+    #[inline]
+    fn write<S: Sink>(&self, out: &mut S) {
+        let record = self.record;
+        out.put(b"{\"time\":\"");
+        rfc3339(out, record.time(), self.precision);
+        let target = record.target();
+        if target.is_empty() {
+            out.put(json_level_msg(record.level()));
+        } else {
+            out.put(json_level_target(record.level()));
+            json_escaped(out, target);
+            out.put(b"\",\"msg\":\"");
         }
-        out.push(b"\",\"msg\":\"");
         match record.plain_message() {
-            Some(m) => write_json_escaped(out, m),
-            None => record.message_text(&mut |s| write_json_escaped(out, s)),
+            Some(m) => json_escaped(out, m),
+            None => record.message_text(&mut |s| json_escaped(out, s)),
         }
-        out.push(b"\"");
+        out.put(b"\"");
         match record.plain_fields() {
             Some(fields) => {
                 for f in fields {
@@ -452,21 +491,21 @@ impl Formatter for Json {
                 json_field(out, record, key, value, false);
             }),
         }
-        out.push(b"}\n");
+        out.put(b"}\n");
     }
 }
 
-fn logfmt_key(out: &mut Out<'_, '_>, key: &str) {
+fn logfmt_key<S: Sink + ?Sized>(out: &mut S, key: &str) {
     if key.is_empty() {
-        out.push(b"_");
+        out.put(b"_");
         return;
     }
     let ok = |c: u8| TEXT_CLASS[usize::from(c)] & LOGFMT_SPECIAL == 0;
     if !any_in(key.as_bytes(), LOGFMT_SPECIAL) {
-        out.push_str(key);
+        out.put(key.as_bytes());
     } else {
         for c in key.bytes() {
-            out.push(if ok(c) {
+            out.put(if ok(c) {
                 std::slice::from_ref(&c)
             } else {
                 b"_"
@@ -480,7 +519,7 @@ type TextSource<'a> = &'a dyn Fn(&mut dyn FnMut(&str));
 
 /// A text value, quoted when it is empty or holds a space, `=`, `"` or a control
 /// character. `emit_all` gives the text in pieces; it is called at most twice.
-fn logfmt_text(out: &mut Out<'_, '_>, emit_all: TextSource<'_>) {
+fn logfmt_text<S: Sink + ?Sized>(out: &mut S, emit_all: TextSource<'_>) {
     let mut needs_quotes = false;
     let mut empty = true;
     emit_all(&mut |s| {
@@ -488,11 +527,11 @@ fn logfmt_text(out: &mut Out<'_, '_>, emit_all: TextSource<'_>) {
         needs_quotes |= any_in(s.as_bytes(), LOGFMT_SPECIAL);
     });
     if needs_quotes || empty {
-        out.push(b"\"");
+        out.put(b"\"");
         emit_all(&mut |s| write_line_escaped(out, s, true));
-        out.push(b"\"");
+        out.put(b"\"");
     } else {
-        emit_all(&mut |s| out.push_str(s));
+        emit_all(&mut |s| out.put(s.as_bytes()));
     }
 }
 
@@ -505,25 +544,25 @@ fn logfmt_needs_quotes(s: &str) -> bool {
 
 /// A `&str` value (no redactor): quoted and escaped when it must be, else as is.
 #[inline]
-fn logfmt_str(out: &mut Out<'_, '_>, s: &str) {
+fn logfmt_str<S: Sink + ?Sized>(out: &mut S, s: &str) {
     if logfmt_needs_quotes(s) {
-        out.push(b"\"");
+        out.put(b"\"");
         write_line_escaped(out, s, true);
-        out.push(b"\"");
+        out.put(b"\"");
     } else {
-        out.push_str(s);
+        out.put(s.as_bytes());
     }
 }
 
 /// A value; `plain` says the record has no redactor, so text is written as it is.
 #[inline]
-fn logfmt_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>, plain: bool) {
+fn logfmt_value<S: Sink + ?Sized>(out: &mut S, record: &Record<'_>, value: Value<'_>, plain: bool) {
     match value {
         Value::I64(v) => write_i64(out, v),
         Value::U64(v) => write_u64(out, v),
         Value::F64(v) => write_f64(out, v),
-        Value::Bool(v) => out.push(if v { b"true" } else { b"false" }),
-        Value::Null => out.push(b"null"),
+        Value::Bool(v) => out.put(if v { b"true" } else { b"false" }),
+        Value::Null => out.put(b"null"),
         Value::Str(s) if plain => logfmt_str(out, s),
         _ => logfmt_text(out, &|emit| record.value_text(value, emit)),
     }
@@ -532,20 +571,20 @@ fn logfmt_value(out: &mut Out<'_, '_>, record: &Record<'_>, value: Value<'_>, pl
 /// ` key=value` for each field: straight over the caller's fields when the record has
 /// nothing else (see [`Record::plain_fields`]), else through the general walk.
 #[inline]
-fn logfmt_fields(out: &mut Out<'_, '_>, record: &Record<'_>) {
+fn logfmt_fields<S: Sink + ?Sized>(out: &mut S, record: &Record<'_>) {
     match record.plain_fields() {
         Some(fields) => {
             for f in fields {
-                out.push(b" ");
+                out.put(b" ");
                 logfmt_key(out, f.key);
-                out.push(b"=");
+                out.put(b"=");
                 logfmt_value(out, record, f.value, true);
             }
         }
         None => record.for_each_field(&mut |key, value| {
-            out.push(b" ");
+            out.put(b" ");
             logfmt_key(out, key);
-            out.push(b"=");
+            out.put(b"=");
             logfmt_value(out, record, value, false);
         }),
     }
@@ -563,21 +602,43 @@ pub struct Logfmt {
 
 impl Formatter for Logfmt {
     fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>) {
-        out.push(b"time=");
-        write_rfc3339(out, record.time(), self.precision);
-        out.push(b" level=");
-        out.push_str(record.level().as_str());
+        out.write_with(&LogfmtRecord {
+            precision: self.precision,
+            record,
+        });
+    }
+}
+
+struct LogfmtRecord<'r, 'a> {
+    precision: TimePrecision,
+    record: &'r Record<'a>,
+}
+
+impl Body for LogfmtRecord<'_, '_> {
+    #[inline]
+    fn write<S: Sink>(&self, out: &mut S) {
+        let record = self.record;
+        out.put(b"time=");
+        rfc3339(out, record.time(), self.precision);
+        out.put(match record.level() {
+            Level::Trace => b" level=trace",
+            Level::Debug => b" level=debug",
+            Level::Info => b" level=info",
+            Level::Warn => b" level=warn",
+            Level::Error => b" level=error",
+            Level::Fatal => b" level=fatal",
+        });
         if !record.target().is_empty() {
-            out.push(b" target=");
+            out.put(b" target=");
             logfmt_text(out, &|emit| emit(record.target()));
         }
-        out.push(b" msg=");
+        out.put(b" msg=");
         match record.plain_message() {
             Some(m) => logfmt_str(out, m),
             None => logfmt_text(out, &|emit| record.message_text(emit)),
         }
         logfmt_fields(out, record);
-        out.push(b"\n");
+        out.put(b"\n");
     }
 }
 
@@ -592,20 +653,41 @@ pub struct Text {
 
 impl Formatter for Text {
     fn format(&self, record: &Record<'_>, out: &mut Out<'_, '_>) {
-        write_rfc3339(out, record.time(), self.precision);
-        out.push(b" ");
-        out.push_str(record.level().as_padded_upper());
-        out.push(b" ");
+        out.write_with(&TextRecord {
+            precision: self.precision,
+            record,
+        });
+    }
+}
+
+struct TextRecord<'r, 'a> {
+    precision: TimePrecision,
+    record: &'r Record<'a>,
+}
+
+impl Body for TextRecord<'_, '_> {
+    #[inline]
+    fn write<S: Sink>(&self, out: &mut S) {
+        let record = self.record;
+        rfc3339(out, record.time(), self.precision);
+        out.put(match record.level() {
+            Level::Trace => b" TRACE ",
+            Level::Debug => b" DEBUG ",
+            Level::Info => b" INFO  ",
+            Level::Warn => b" WARN  ",
+            Level::Error => b" ERROR ",
+            Level::Fatal => b" FATAL ",
+        });
         if !record.target().is_empty() {
             write_line_escaped(out, record.target(), false);
-            out.push(b": ");
+            out.put(b": ");
         }
         match record.plain_message() {
             Some(m) => write_line_escaped(out, m, false),
             None => record.message_text(&mut |s| write_line_escaped(out, s, false)),
         }
         logfmt_fields(out, record);
-        out.push(b"\n");
+        out.put(b"\n");
     }
 }
 
@@ -854,6 +936,30 @@ mod tests {
             assert_eq!(t & LOGFMT_SPECIAL != 0, special, "{c:#x}");
             assert_eq!(t & LINE_ESCAPE != 0, c < 0x20 || c == 0x7f, "{c:#x}");
             assert_eq!(t & QUOTED_ESCAPE != 0, c == b'"' || c == b'\\', "{c:#x}");
+        }
+    }
+
+    /// The word-at-a-time class scans find exactly the first byte the table puts in the
+    /// class, for every byte value at every offset of strings up to three words long,
+    /// amid ordinary and high bytes.
+    #[test]
+    fn class_scans_match_table() {
+        for class in [LOGFMT_SPECIAL, LINE_ESCAPE, LINE_ESCAPE | QUOTED_ESCAPE] {
+            for c in 0..=255u8 {
+                for len in 0..26 {
+                    for at in 0..len {
+                        for fill in [b'a', b'~', 0xc3, 0xff] {
+                            let mut b = vec![fill; len];
+                            b[at] = c;
+                            let want = b
+                                .iter()
+                                .position(|&x| TEXT_CLASS[usize::from(x)] & class != 0)
+                                .unwrap_or(len);
+                            assert_eq!(first_in(&b, class), want, "{class} {c:#x}@{at}/{len}");
+                        }
+                    }
+                }
+            }
         }
     }
 
