@@ -215,8 +215,8 @@ fn a_line_longer_than_the_limit_goes_alone_into_its_own_file_and_a_last_partial_
 fn every_fsync_policy_keeps_all_lines_and_fsyncs_when_it_says() {
     let dir = tempfile::tempdir().unwrap();
     // 108 894 bytes at 50KB a file: 2 rotations. Every policy fsyncs once at exit; all but
-    // never also at each rotation; a size also every 16KB or so (checked after each batch
-    // of up to 1 024 lines); a duration also when that long passed since the last.
+    // never also at each rotation; a size also at every 16KB (after the line that
+    // reaches it); a duration also when that long passed since the last.
     let fsyncs = |n: u64, policy: &str| match policy {
         "never" => n == 1,
         "rotate" => n == 3,

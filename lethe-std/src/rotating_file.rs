@@ -91,7 +91,9 @@ pub enum Fsync {
     /// Leave write-back to the kernel.
     #[default]
     Never,
-    /// After every `n` bytes written (checked after each batch).
+    /// Once `n` bytes are written since the last `fsync`: right after the record that
+    /// reaches `n` (a batch's run ends there), so at most `n` bytes plus one record are
+    /// unsynced.
     EveryBytes(u64),
     /// When this much time has passed since the last `fsync` (checked after each batch and
     /// by [`RotatingFile::tick`], which the [`Writer`](crate::Writer)'s consumer calls when
@@ -755,6 +757,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
             // one-batch runs. A run that would need more than MAX_RUN_SYNCS ends at the
             // last one.
             let link_syncs = self.io.links_fsync();
+            // The blocking path fsyncs after the run instead, so a run ends at the first
+            // point where the policy wants one (as `tick` would after a shorter run).
+            let plan_syncs = link_syncs || self.options.fsync != Fsync::Never;
             let mut sync_at = [0usize; io_backend::MAX_RUN_SYNCS];
             let mut syncs = 0usize;
             let mut run_bytes = 0u64;
@@ -767,7 +772,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 let n = (records.len() - done).min(max_run);
                 let bytes: u64 = records[done..done + n].iter().map(|r| r.len() as u64).sum();
                 if plan.fits(bytes, now)
-                    && !(link_syncs
+                    && !(plan_syncs
                         && io_backend::fsync_due(
                             self.options.fsync,
                             self.unsynced,
@@ -813,7 +818,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 } else {
                     (0, now)
                 };
-                if link_syncs
+                if plan_syncs
                     && io_backend::fsync_due(
                         self.options.fsync,
                         unsynced,
@@ -825,7 +830,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
                     sync_at[syncs] = run_bytes as usize;
                     syncs += 1;
                     synced_bytes = run_bytes;
-                    if syncs == io_backend::MAX_RUN_SYNCS {
+                    if syncs == io_backend::MAX_RUN_SYNCS || !link_syncs {
                         break;
                     }
                 }
@@ -837,6 +842,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
             stage.extend_from_slice(&records[done][partial..]);
             for r in &records[done + 1..end] {
                 stage.extend_from_slice(r);
+            }
+            // On the blocking path the run's fsync point is its end: `fsync` after it.
+            let sync_after = !link_syncs && syncs > 0;
+            if sync_after {
+                syncs = 0;
             }
             let mut written_total = 0usize;
             let mut synced_to = None; // stage bytes before the last fsync that ran
@@ -893,6 +903,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
             self.unsynced += stage_len as u64;
             self.account_syncs(synced_to.map(|s| stage_len - s), sync_count, now);
             self.report_sync_failures(sync_failures, sync_error);
+            if sync_after && let Err(e) = self.sync() {
+                self.shared.report_counted(e); // reported once, never retried (see `Fsync`)
+            }
             done = end;
             partial = 0;
         }
