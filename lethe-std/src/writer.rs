@@ -1078,7 +1078,14 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
     // across batches, so the loop does not allocate.
     let max_batch = lock(&core.file).max_run();
     let mut storage: Vec<&'static [u8]> = Vec::with_capacity(max_batch);
+    // The last batch ended at the producers' frontier (it held fewer records than a batch
+    // may): park before looking at the frontier again. Every look takes the line a
+    // producer writes next, and that write then waits for it.
+    let mut drained = false;
     loop {
+        if std::mem::take(&mut drained) && !core.closed.0.load(Ordering::SeqCst) {
+            idle_wait(core, || true);
+        }
         if core.drop_marker && !failing && resume == 0 {
             write_drop_marker(core, &mut marked_drops);
         }
@@ -1149,6 +1156,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
                 core.delivered(n as u64, (bytes - resume) as u64);
                 storage = recycle(records);
                 batch.release();
+                drained = n < max_batch;
                 resume = 0;
                 if failing {
                     // The file works again: flush stops reporting the error.
