@@ -557,3 +557,35 @@ fn sealed_ring_finishes_after_one_wrapping_read() {
     );
     assert!(c.read_wrapping_up_to(usize::MAX, usize::MAX).is_none());
 }
+
+/// A ring placed for huge pages holds exactly its capacity and keeps every record through
+/// several wraps, like any other ring; a small one falls back to the plain allocation.
+#[test]
+fn huge_page_ring_behaves_like_any_ring() {
+    use lethe_core::ring::HUGE_PAGE_MIN;
+    for bytes in [64, HUGE_PAGE_MIN, 4 * HUGE_PAGE_MIN] {
+        let ring = Ring::with_capacity_huge(bytes).unwrap();
+        assert_eq!(ring.capacity(), bytes);
+        let mut consumer = ring.consumer().unwrap();
+        let line = [0x5a_u8; 20];
+        let total = 3 * bytes / 32; // three laps of 32-byte frames
+        let (mut written, mut read) = (0usize, 0usize);
+        while read < total {
+            while written < total && ring.try_write(&line[..(written % 20) + 1]).is_ok() {
+                written += 1;
+            }
+            let batch = consumer.read().unwrap();
+            for r in batch.records() {
+                assert_eq!(r, &line[..(read % 20) + 1], "record {read}");
+                read += 1;
+            }
+            batch.release();
+        }
+        assert!(ring.is_empty());
+    }
+    assert_eq!(
+        Ring::with_capacity_huge(3 << 20).unwrap_err().bytes,
+        3 << 20,
+        "not a power of two"
+    );
+}

@@ -130,7 +130,7 @@ impl Rings {
         if capacity > self.max || cur >= MAX_GROWTHS {
             return false;
         }
-        let Ok(ring) = Ring::with_capacity(capacity) else {
+        let Ok(ring) = Ring::with_capacity_huge(capacity) else {
             return false; // above MAX_CAPACITY: the cap is reached
         };
         if self.grown[cur].set(ring).is_err() {

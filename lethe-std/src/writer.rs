@@ -125,6 +125,9 @@ impl WriterOptions {
     /// Ring capacity in bytes: a power of two from 32 B to 2 GiB. The whole buffer is
     /// mapped (its pages touched) when the writer opens, so it counts fully in the
     /// process's resident memory from then on and writes never take its page faults.
+    /// A buffer of 1 MiB or more is placed on a 2 MiB boundary and, on Linux, advised
+    /// for transparent huge pages ([`Ring::with_capacity_huge`]), so writers take no
+    /// page walks in it; a 1 MiB buffer then takes a whole 2 MiB page of memory.
     #[must_use]
     pub fn buffer(mut self, bytes: usize) -> WriterOptions {
         self.buffer = bytes;
@@ -403,8 +406,8 @@ impl<C: Clock + 'static> Writer<C> {
                 io::Error::new(io::ErrorKind::InvalidInput, msg),
             )
         };
-        let mut ring =
-            Ring::with_capacity(options.buffer).map_err(|e| invalid(format!("buffer: {e}")))?;
+        let mut ring = Ring::with_capacity_huge(options.buffer)
+            .map_err(|e| invalid(format!("buffer: {e}")))?;
         // Map the buffer now: otherwise the first pass of writes takes a page fault every
         // 4 KiB (a microsecond or more each, on the caller's thread).
         ring.prefault();
@@ -807,11 +810,15 @@ impl<C: Clock + 'static> Writer<C> {
     /// parked consumer if `ring` is at least half full. The reserving caller, such as the
     /// logger, commits without calling back, so for reservations the wake comes here; the
     /// consumer finds the record once it is committed. Only a claim that saw the ring half
-    /// full reads the consumer's `head` (`fill` counts from the producers' cached head,
-    /// which lags by up to a ring), so the hot path reads no line the consumer writes.
+    /// full reads the consumer's `head` (`fill` counts from the producers' cached head),
+    /// so the hot path reads no line the consumer writes. That read also refreshes the
+    /// cached head ([`Ring::refresh_used`]): otherwise the cache, which moves only when a
+    /// claim does not fit, lags by up to a ring, every claim in the upper half of that lag
+    /// reads `head`, and the first of them after each batch the consumer releases waits
+    /// 200-400 ns for the line (docs/BENCHMARKS.md, "Writer tail latency").
     #[inline]
     fn wake_at_half(&self, ring: &lethe_core::ring::Ring<Box<[Slot]>>, fill: usize) {
-        if fill * 2 >= ring.capacity() && ring.used() * 2 >= ring.capacity() {
+        if fill * 2 >= ring.capacity() && ring.refresh_used() * 2 >= ring.capacity() {
             self.wake_if_parked();
         }
     }
@@ -1098,7 +1105,14 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
     // across batches, so the loop does not allocate.
     let max_batch = lock(&core.file).max_run();
     let mut storage: Vec<&'static [u8]> = Vec::with_capacity(max_batch);
+    // The last batch ended at the producers' frontier (it held fewer records than a batch
+    // may): park before looking at the frontier again. Every look takes the line a
+    // producer writes next, and that write then waits for it.
+    let mut drained = false;
     loop {
+        if std::mem::take(&mut drained) && !core.closed.0.load(Ordering::SeqCst) {
+            idle_wait(core, || true);
+        }
         if core.drop_marker && !failing && resume == 0 {
             write_drop_marker(core, &mut marked_drops);
         }
@@ -1169,6 +1183,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
                 core.delivered(n as u64, (bytes - resume) as u64);
                 storage = recycle(records);
                 batch.release();
+                drained = n < max_batch;
                 resume = 0;
                 if failing {
                     // The file works again: flush stops reporting the error.

@@ -217,6 +217,35 @@ fn head_cache_carries_the_consumers_zeroing() {
     });
 }
 
+/// `Ring::refresh_used` (the writer's half-ring check) publishes the consumer's head to
+/// the producers' cache as a claim that does not fit does, so it must carry the zeroing
+/// too. The ring is full; the consumer frees the first 16-byte frame while producer A only
+/// refreshes and producer B writes an 8-byte record. When B finds room through the cache
+/// A filled, it writes into the freed bytes without loading `head` itself.
+#[test]
+fn refresh_used_carries_the_consumers_zeroing() {
+    model(|| {
+        let ring = Arc::new(Ring::with_capacity(64).unwrap());
+        ring.try_write(&record(7, 0, 8)).unwrap(); // frame 16 at [0, 16)
+        ring.try_write(&record(7, 1, 8)).unwrap(); // frame 16 at [16, 32)
+        ring.try_write(&record(7, 2, 24)).unwrap(); // frame 32 at [32, 64)
+        let ra = Arc::clone(&ring);
+        let a = thread::spawn(move || ra.refresh_used());
+        let rb = Arc::clone(&ring);
+        let b = thread::spawn(move || rb.try_write(&record(2, 0, 8)).is_ok());
+        let mut c = ring.consumer().unwrap();
+        let first = c.read_up_to(1, usize::MAX).unwrap();
+        let r0: Vec<u8> = first.records().next().unwrap().to_vec();
+        first.release();
+        drop(c);
+        let (used, b_ok) = (a.join().unwrap(), b.join().unwrap());
+        assert!((48..=64).contains(&used), "used {used}");
+        let seen = Reader { seen: vec![r0] }.drain(&ring);
+        check_order(&seen, 7, &[0, 1, 2]);
+        check_order(&seen, 2, if b_ok { &[0] } else { &[] });
+    });
+}
+
 /// One producer abandons its reservation (drop without commit) while another writes: the
 /// consumer still receives every committed record and is never wedged.
 #[test]
