@@ -103,7 +103,7 @@ impl fmt::Debug for Slot {
 }
 
 mod cursor;
-pub use cursor::{Appender, GrantCursor};
+pub use cursor::{Appender, GrantCursor, copy_short};
 
 mod sealed {
     pub trait Sealed {}

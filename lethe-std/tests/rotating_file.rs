@@ -8,7 +8,7 @@ use lethe_core::civil::UtcOffset;
 use lethe_core::retention::RetentionPolicy;
 use lethe_core::rotation::Schedule;
 use lethe_std::clock::ManualClock;
-use lethe_std::{Fsync, Op, Options, RotatingFile, Uring, UringOptions};
+use lethe_std::{Op, Options, RotatingFile, Uring, UringOptions};
 
 mod support;
 use support::{names, small_tmpfs};
@@ -517,30 +517,10 @@ fn free_space_on_full_deletes_the_oldest_backups_and_keeps_writing() {
 
 #[test]
 fn the_blocking_path_fsyncs_where_an_every_bytes_policy_falls_due_inside_a_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut file = RotatingFile::open(
-        dir.path().join("app.log"),
-        Options::default()
-            .max_size(None)
-            .fsync(Fsync::EveryBytes(1000))
-            .io_uring(UringOptions::default().mode(Uring::Off)),
-    )
-    .unwrap();
-    let records: Vec<String> = (0..50).map(|i| format!("{i:0>299}\n")).collect();
-    let slices: Vec<&[u8]> = records.iter().map(|r| r.as_bytes()).collect();
-    // 300-byte records against a 1000-byte policy: an fsync after every 4th record (each
-    // ends a run), 12 in the batch, and 600 bytes left unsynced. Before runs ended at the
-    // fsync points, the batch was one run and one fsync.
-    file.write_batch(&slices, 0).unwrap();
-    assert_eq!(file.stats().syncs, 12, "{:?}", file.stats());
-    // 600 + 600 bytes: due after the second record.
-    file.write_batch(&slices[..2], 0).unwrap();
-    assert_eq!(file.stats().syncs, 13, "{:?}", file.stats());
-    let mut expected = records.concat();
-    expected.push_str(&records[..2].concat());
-    assert_eq!(
-        fs::read_to_string(dir.path().join("app.log")).unwrap(),
-        expected
+    // Each fsync point ends a run on the blocking path. Before runs ended there, the
+    // 50-record batch was one run and one fsync.
+    support::check_every_bytes_fsync_points(
+        Options::default().io_uring(UringOptions::default().mode(Uring::Off)),
+        "blocking",
     );
-    assert_eq!(file.stats().errors, 0);
 }

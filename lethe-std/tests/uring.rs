@@ -287,32 +287,11 @@ fn a_large_batch_links_each_due_fsync_at_its_point_in_one_run() {
             max_write,
             ..lethe_uring::Faults::default()
         };
-        let dir = tempfile::tempdir().unwrap();
-        let mut file = RotatingFile::open(
-            dir.path().join("app.log"),
-            Options::default()
-                .max_size(None)
-                .fsync(Fsync::EveryBytes(1000))
-                .io_uring(UringOptions::default().mode(Uring::Strict).faults(faults)),
-        )
-        .unwrap();
-        let records: Vec<String> = (0..50).map(|i| format!("{i:0>299}\n")).collect();
-        let slices: Vec<&[u8]> = records.iter().map(|r| r.as_bytes()).collect();
-        // 300-byte records against a 1000-byte policy: an fsync after every 4th record,
-        // 12 in the batch (at most 8 per run: two runs), and 600 bytes left unsynced.
-        file.write_batch(&slices, 0).unwrap();
-        assert_eq!(file.stats().syncs, 12, "{max_write:?}: {:?}", file.stats());
-        // 600 + 600 bytes: due after the second record.
-        file.write_batch(&slices[..2], 0).unwrap();
-        assert_eq!(file.stats().syncs, 13, "{max_write:?}: {:?}", file.stats());
-        let mut expected = records.concat();
-        expected.push_str(&records[..2].concat());
-        assert_eq!(
-            fs::read_to_string(dir.path().join("app.log")).unwrap(),
-            expected,
-            "{max_write:?}"
+        // 12 fsyncs in the 50-record batch: at most 8 per run, so two runs.
+        support::check_every_bytes_fsync_points(
+            Options::default().io_uring(UringOptions::default().mode(Uring::Strict).faults(faults)),
+            &format!("{max_write:?}"),
         );
-        assert_eq!(file.stats().errors, 0);
     }
 }
 

@@ -73,7 +73,7 @@ impl GrantCursor<'_> {
                 remaining: self.remaining(),
             });
         };
-        copy(dst, bytes);
+        copy_short(dst, bytes);
         self.pos += bytes.len();
         Ok(())
     }
@@ -139,7 +139,7 @@ impl Appender<'_> {
                 remaining: self.buf.len() - self.pos,
             });
         };
-        copy(dst, bytes);
+        copy_short(dst, bytes);
         self.pos += bytes.len();
         Ok(())
     }
@@ -153,9 +153,14 @@ impl Appender<'_> {
 
 /// `dst.copy_from_slice(src)` (equal lengths), without a `memcpy` call for the short
 /// pieces a formatter writes most: up to 32 bytes are two overlapping fixed-size copies
-/// (a byte loop would be turned back into a `memcpy` call by the compiler).
+/// (a byte loop would be turned back into a `memcpy` call by the compiler). What
+/// [`GrantCursor`] and [`Appender`] copy with; public for formatters' own buffers.
+///
+/// # Panics
+///
+/// If the lengths differ, as `copy_from_slice` does.
 #[inline(always)]
-fn copy(dst: &mut [u8], src: &[u8]) {
+pub fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     if n > 32 {
         dst.copy_from_slice(src);

@@ -109,3 +109,33 @@ impl Drop for Unmount<'_> {
         let _ = Command::new("umount").arg(self.0).status();
     }
 }
+
+/// Writes 50 records of 300 bytes in one batch, then 2 more, through a file opened with
+/// `options` and `Fsync::EveryBytes(1000)` (no size limit), and checks that an fsync ran
+/// after every 4th record: 12 in the batch (600 bytes left unsynced), a 13th after the
+/// second record of the next, and that the file holds every byte once. `case` names the
+/// run in failures.
+pub fn check_every_bytes_fsync_points(options: lethe_std::Options, case: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = lethe_std::RotatingFile::open(
+        dir.path().join("app.log"),
+        options
+            .max_size(None)
+            .fsync(lethe_std::Fsync::EveryBytes(1000)),
+    )
+    .unwrap();
+    let records: Vec<String> = (0..50).map(|i| format!("{i:0>299}\n")).collect();
+    let slices: Vec<&[u8]> = records.iter().map(|r| r.as_bytes()).collect();
+    file.write_batch(&slices, 0).unwrap();
+    assert_eq!(file.stats().syncs, 12, "{case}: {:?}", file.stats());
+    file.write_batch(&slices[..2], 0).unwrap();
+    assert_eq!(file.stats().syncs, 13, "{case}: {:?}", file.stats());
+    let mut expected = records.concat();
+    expected.push_str(&records[..2].concat());
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.log")).unwrap(),
+        expected,
+        "{case}"
+    );
+    assert_eq!(file.stats().errors, 0, "{case}");
+}

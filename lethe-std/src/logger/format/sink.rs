@@ -3,7 +3,7 @@
 //! compiled once per place and every piece it writes is a direct bounds check and copy,
 //! with no dispatch per piece; and JSON string escaping eight bytes at a time.
 
-use lethe_core::ring::Appender;
+use lethe_core::ring::{Appender, copy_short};
 
 /// Where the built-in formatters write. `put` appends; a sink that fills up remembers it
 /// and drops the rest (the logger then formats the record again into a larger buffer).
@@ -69,31 +69,6 @@ impl Sink for VecSink<'_> {
             }
             None => self.spill(bytes),
         }
-    }
-}
-
-/// `dst.copy_from_slice(src)` (equal lengths) with fixed-size, overlapping moves for
-/// pieces up to 32 bytes, as the ring's cursor copies (a byte loop or a variable-length
-/// `copy_from_slice` would be a `memcpy` call).
-#[inline(always)]
-fn copy_short(dst: &mut [u8], src: &[u8]) {
-    let n = src.len();
-    if n > 32 {
-        dst.copy_from_slice(src);
-    } else if n >= 16 {
-        dst[..16].copy_from_slice(&src[..16]);
-        dst[n - 16..].copy_from_slice(&src[n - 16..]);
-    } else if n >= 8 {
-        dst[..8].copy_from_slice(&src[..8]);
-        dst[n - 8..].copy_from_slice(&src[n - 8..]);
-    } else if n >= 4 {
-        dst[..4].copy_from_slice(&src[..4]);
-        dst[n - 4..].copy_from_slice(&src[n - 4..]);
-    } else if n >= 2 {
-        dst[..2].copy_from_slice(&src[..2]);
-        dst[n - 2..].copy_from_slice(&src[n - 2..]);
-    } else if n == 1 {
-        dst[0] = src[0];
     }
 }
 
