@@ -851,12 +851,7 @@ impl<C: Clock + 'static> Writer<C> {
         // `notify_progress` wakes on), not just a record's worth: one sleep per half ring
         // instead of one per batch.
         core.wait_progress(&core.waiting_room, Duration::from_millis(10), || {
-            let consuming = core.ring.consuming();
-            // A newer ring replaced this one: retry there. An older ring still being
-            // drained frees nothing in this one: wait for the consumer to reach it.
-            core.closed.0.load(Ordering::Relaxed)
-                || consuming > index
-                || (consuming == index && core.room_regained())
+            core.room_regained(index)
         });
         Ok(())
     }
@@ -1008,16 +1003,22 @@ impl<C: Clock + 'static> Core<C> {
         counter.fetch_sub(1, Ordering::SeqCst);
     }
 
-    /// What a producer blocked on a full ring waits for: the ring being consumed is at
-    /// most half full, or the writer is closing.
-    fn room_regained(&self) -> bool {
-        let ring = self.ring.at(self.ring.consuming());
-        ring.used() * 2 <= ring.capacity() || self.closed.0.load(Ordering::Relaxed)
+    /// What a producer blocked on full ring `index` waits for: the writer is closing, a
+    /// newer ring replaced that one (retry there), or the consumer is on it and has
+    /// emptied it to half. An older ring still being drained frees nothing in this one.
+    fn room_regained(&self, index: usize) -> bool {
+        let consuming = self.ring.consuming();
+        let ring = self.ring.at(consuming);
+        self.closed.0.load(Ordering::Relaxed)
+            || consuming > index
+            || (consuming == index && ring.used() * 2 <= ring.capacity())
     }
 
     fn notify_progress(&self) {
         fence(Ordering::SeqCst); // pairs with the one in `wait_progress`
-        let room_wanted = self.waiting_room.load(Ordering::SeqCst) > 0 && self.room_regained();
+        // The producers blocked on the ring being consumed are the ones it can free.
+        let room_wanted = self.waiting_room.load(Ordering::SeqCst) > 0
+            && self.room_regained(self.ring.consuming());
         if self.waiting.load(Ordering::SeqCst) > 0 || room_wanted {
             // Taking the lock orders this wake after a waiter's check (a waiter holds it
             // from its check until it sleeps); notifying after releasing it lets the
