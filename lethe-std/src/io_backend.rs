@@ -198,10 +198,10 @@ impl IoBackend {
 
     /// Writes (a prefix of) `buf` to the end of `file`, like `write(2)`: `Ok` with
     /// [`Wrote::n`] `> 0` is progress, an error comes back only when nothing could be
-    /// written. The uring path fsyncs `file` once the first `sync_at[i]` bytes are written
-    /// (ascending points in `1..=buf.len()`, at most [`MAX_RUN_SYNCS`]), all linked behind
-    /// the writes in one submission; the blocking path takes no points (it fsyncs from
-    /// [`RotatingFile::tick`](crate::RotatingFile::tick)).
+    /// written. `file` is fsynced once the first `sync_at[i]` bytes are written
+    /// (ascending points in `1..=buf.len()`, at most [`MAX_RUN_SYNCS`]): the uring path
+    /// links every fsync behind the writes in one submission; the blocking path writes up
+    /// to the first point, fsyncs, and returns (the caller calls again for the rest).
     pub(crate) fn write(
         &mut self,
         file: &File,
@@ -210,12 +210,15 @@ impl IoBackend {
     ) -> io::Result<Wrote> {
         match self {
             IoBackend::Blocking => {
-                debug_assert!(sync_at.is_empty(), "the blocking path links no fsync");
-                io::Write::write(&mut &*file, buf).map(|n| Wrote {
+                let end = sync_at.first().map_or(buf.len(), |&p| p.min(buf.len()));
+                let n = io::Write::write(&mut &*file, &buf[..end])?;
+                let synced = n == end && !sync_at.is_empty();
+                let sync_error = if synced { file.sync_all().err() } else { None };
+                Ok(Wrote {
                     n,
-                    syncs: 0,
-                    sync_error: None,
-                    sync_failures: 0,
+                    syncs: usize::from(synced),
+                    sync_failures: usize::from(sync_error.is_some()),
+                    sync_error,
                 })
             }
             #[cfg(all(feature = "uring", target_os = "linux"))]
@@ -233,12 +236,6 @@ impl IoBackend {
             #[cfg(all(feature = "uring", target_os = "linux"))]
             IoBackend::Uring(_) => URING_BATCH,
         }
-    }
-
-    /// Whether this path can link an `fsync` behind a write (so asking for one saves a
-    /// syscall).
-    pub(crate) fn links_fsync(&self) -> bool {
-        !matches!(self, IoBackend::Blocking)
     }
 
     /// The file-system half of a rotation (see [`retire_active`]); on the uring path one

@@ -92,7 +92,7 @@ pub enum Fsync {
     #[default]
     Never,
     /// Once `n` bytes are written since the last `fsync`: right after the record that
-    /// reaches `n` (a batch's run ends there), so at most `n` bytes plus one record are
+    /// reaches `n` (the write stops there for it), so at most `n` bytes plus one record are
     /// unsynced.
     EveryBytes(u64),
     /// When this much time has passed since the last `fsync` (checked after each batch and
@@ -751,15 +751,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
             let mut plan = self.rotator;
             let mut end = done;
             let max_run = self.max_run();
-            // On the uring path the fsyncs the policy will want during the run are linked
-            // behind its writes, in one submission: `sync_at` holds the byte offsets
-            // (after the record that makes one due), so each comes no later than with
-            // one-batch runs. A run that would need more than MAX_RUN_SYNCS ends at the
-            // last one.
-            let link_syncs = self.io.links_fsync();
-            // The blocking path fsyncs after the run instead, so a run ends at the first
-            // point where the policy wants one (as `tick` would after a shorter run).
-            let plan_syncs = link_syncs || self.options.fsync != Fsync::Never;
+            // The fsyncs the policy will want during the run: `sync_at` holds their byte
+            // offsets (after the record that makes one due), and the backend fsyncs at
+            // each (through io_uring linked behind the writes, in one submission; on the
+            // blocking path by writing up to the point, then `fsync`). A run that would
+            // need more than MAX_RUN_SYNCS ends at the last one.
             let mut sync_at = [0usize; io_backend::MAX_RUN_SYNCS];
             let mut syncs = 0usize;
             let mut run_bytes = 0u64;
@@ -772,14 +768,13 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 let n = (records.len() - done).min(max_run);
                 let bytes: u64 = records[done..done + n].iter().map(|r| r.len() as u64).sum();
                 if plan.fits(bytes, now)
-                    && !(plan_syncs
-                        && io_backend::fsync_due(
-                            self.options.fsync,
-                            self.unsynced,
-                            bytes,
-                            self.synced_at,
-                            now,
-                        ))
+                    && !io_backend::fsync_due(
+                        self.options.fsync,
+                        self.unsynced,
+                        bytes,
+                        self.synced_at,
+                        now,
+                    )
                 {
                     plan.wrote(bytes);
                     end = done + n;
@@ -818,19 +813,17 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 } else {
                     (0, now)
                 };
-                if plan_syncs
-                    && io_backend::fsync_due(
-                        self.options.fsync,
-                        unsynced,
-                        run_bytes - synced_bytes,
-                        synced_at,
-                        now,
-                    )
-                {
+                if io_backend::fsync_due(
+                    self.options.fsync,
+                    unsynced,
+                    run_bytes - synced_bytes,
+                    synced_at,
+                    now,
+                ) {
                     sync_at[syncs] = run_bytes as usize;
                     syncs += 1;
                     synced_bytes = run_bytes;
-                    if syncs == io_backend::MAX_RUN_SYNCS || !link_syncs {
+                    if syncs == io_backend::MAX_RUN_SYNCS {
                         break;
                     }
                 }
@@ -842,11 +835,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
             stage.extend_from_slice(&records[done][partial..]);
             for r in &records[done + 1..end] {
                 stage.extend_from_slice(r);
-            }
-            // On the blocking path the run's fsync point is its end: `fsync` after it.
-            let sync_after = !link_syncs && syncs > 0;
-            if sync_after {
-                syncs = 0;
             }
             let mut written_total = 0usize;
             let mut synced_to = None; // stage bytes before the last fsync that ran
@@ -903,9 +891,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
             self.unsynced += stage_len as u64;
             self.account_syncs(synced_to.map(|s| stage_len - s), sync_count, now);
             self.report_sync_failures(sync_failures, sync_error);
-            if sync_after && let Err(e) = self.sync() {
-                self.shared.report_counted(e); // reported once, never retried (see `Fsync`)
-            }
             done = end;
             partial = 0;
         }
