@@ -4,15 +4,8 @@
 
 use lethe_core::ring::Ring;
 
-fn drain(ring: &Ring<Box<[lethe_core::ring::Slot]>>) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut c = ring.consumer().unwrap();
-    while let Some(batch) = c.read() {
-        out.extend(batch.records().map(<[u8]>::to_vec));
-        batch.release();
-    }
-    out
-}
+mod support;
+use support::drain;
 
 #[test]
 fn pieces_make_one_record_after_earlier_pushes() {

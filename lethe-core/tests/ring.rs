@@ -7,15 +7,8 @@ use std::sync::Arc;
 
 use lethe_core::ring::{HEADER_LEN, Ring, Slot, StaticRing, WriteError};
 
-fn drain<S: lethe_core::ring::Storage>(ring: &Ring<S>) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut c = ring.consumer().unwrap();
-    while let Some(batch) = c.read() {
-        out.extend(batch.records().map(<[u8]>::to_vec));
-        batch.release();
-    }
-    out
-}
+mod support;
+use support::drain;
 
 #[test]
 fn records_round_trip_in_order_with_wraparound() {
