@@ -5,6 +5,9 @@
 //! live in their own crate so that the comparison crates (crossbeam-channel) never enter
 //! the library's dependency tree.
 
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
 use lethe_core::ring::{Consumer, Storage};
 
 pub mod compare;
@@ -29,6 +32,70 @@ pub fn record(seq: u64) -> [u8; RECORD_LEN] {
     }
     r[RECORD_LEN - 1] = b'\n';
     r
+}
+
+/// Calls per burst in the caller-side latency measurements (Quill's method: bursts of 20
+/// calls, a pause between bursts, percentiles over every call's time).
+pub const BURST: usize = 20;
+
+/// The pause between bursts: a spin, so the timing thread keeps its CPU.
+pub const PAUSE: Duration = Duration::from_micros(20);
+
+/// Times `op` in `bursts` bursts of [`BURST`] calls with a spinning [`PAUSE`] after each
+/// burst, and returns every call's time in nanoseconds (saturating at `u32::MAX`), in
+/// call order. Stops at the first error.
+///
+/// The result's memory is written before the first timed call, so that no page fault
+/// (whose kernel entry evicts the measured code's cache lines and branch history) falls
+/// into the measurement, and a burst's timings go to an array on the stack that is
+/// copied out after the burst, between the timed calls. Storing each timing straight into the result, as the harness
+/// first did, charged the harness's own cache misses to the measured calls: every eighth
+/// timing starts a new cache line of the result, that store waits for the line, and the
+/// next timed call waits for the store as soon as it executes a locked instruction (a
+/// ring claim's CAS drains the store buffer). In `writer-bench` the calls at those
+/// positions were slow 3–5 times as often as the others.
+///
+/// # Errors
+///
+/// The first error `op` returns.
+pub fn time_bursts<E>(bursts: usize, mut op: impl FnMut() -> Result<(), E>) -> Result<Vec<u32>, E> {
+    // Written once before the first timed call: no page fault during the measurement.
+    let mut samples = vec![u32::MAX; bursts * BURST];
+    for out in samples.chunks_exact_mut(BURST) {
+        let mut burst = [0u32; BURST];
+        for slot in &mut burst {
+            let t = Instant::now();
+            op()?;
+            *slot = u32::try_from(t.elapsed().as_nanos()).unwrap_or(u32::MAX);
+        }
+        out.copy_from_slice(black_box(&burst));
+        let until = Instant::now() + PAUSE;
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+    }
+    Ok(samples)
+}
+
+/// The cost of the timing itself: [`time_bursts`] around nothing.
+pub fn time_bursts_of_nothing(bursts: usize) -> Vec<u32> {
+    let r: Result<_, std::convert::Infallible> = time_bursts(bursts, || {
+        black_box(());
+        Ok(())
+    });
+    match r {
+        Ok(v) => v,
+        Err(e) => match e {},
+    }
+}
+
+/// The value at quantile `q` (0 to 1) of sorted `samples` (nearest rank); 0 if empty.
+pub fn percentile(sorted: &[u32], q: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    u64::from(sorted[i.min(sorted.len() - 1)])
 }
 
 /// What a consumer saw.
@@ -62,6 +129,34 @@ pub fn drain<S: Storage>(consumer: &mut Consumer<'_, S>) -> Drained {
 mod tests {
     use super::*;
     use lethe_core::ring::Ring;
+
+    #[test]
+    fn time_bursts_times_every_call_and_stops_at_the_first_error() {
+        let mut calls = 0;
+        let v = time_bursts(3, || -> Result<(), ()> {
+            calls += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((calls, v.len()), (3 * BURST, 3 * BURST));
+        assert!(v.iter().all(|&ns| ns != u32::MAX));
+        let mut calls = 0;
+        let r = time_bursts(3, || {
+            calls += 1;
+            if calls == BURST + 5 {
+                Err(calls)
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(r, Err(BURST + 5));
+        assert_eq!(calls, BURST + 5);
+        let mut sorted = time_bursts_of_nothing(2);
+        sorted.sort_unstable();
+        assert_eq!(sorted.len(), 2 * BURST);
+        assert!(percentile(&sorted, 0.5) <= percentile(&sorted, 0.999));
+        assert_eq!(percentile(&[], 0.5), 0);
+    }
 
     #[test]
     fn records_are_distinct_lines_of_the_stated_length() {

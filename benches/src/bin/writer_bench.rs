@@ -17,36 +17,18 @@
 use std::hint::black_box;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use lethe_benches::{RECORD_LEN, record};
+use lethe_benches::{BURST, RECORD_LEN, percentile, record, time_bursts, time_bursts_of_nothing};
 use lethe_core::retention::RetentionPolicy;
 use lethe_std::{Options, Writer, WriterOptions};
 
-const BURST: usize = 20;
 const BURSTS: usize = 50_000;
-const PAUSE: Duration = Duration::from_micros(20);
-
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 /// The cost of reading the clock twice, which every per-call timing includes, measured
 /// with the same bursts and pauses: (median, p99, p99.9).
 fn timer_overhead() -> (u64, u64, u64) {
-    let mut v = Vec::with_capacity(BURST * BURSTS);
-    for _ in 0..BURSTS {
-        for _ in 0..BURST {
-            let t = Instant::now();
-            black_box(());
-            v.push(t.elapsed().as_nanos() as u64);
-        }
-        let until = Instant::now() + PAUSE;
-        while Instant::now() < until {
-            std::hint::spin_loop();
-        }
-    }
+    let mut v = time_bursts_of_nothing(BURSTS);
     if std::env::var_os("LETHE_BENCH_DETAIL").is_some() {
         slow_by_position("timer", &v);
     }
@@ -71,18 +53,7 @@ fn latency(dir: &Path, label: &str, file: Options) -> (u64, u64, u64) {
         log.write_record(&line).unwrap();
     }
     log.flush().unwrap();
-    let mut samples = Vec::with_capacity(BURST * BURSTS);
-    for _ in 0..BURSTS {
-        for _ in 0..BURST {
-            let t = Instant::now();
-            log.write_record(black_box(&line)).unwrap();
-            samples.push(t.elapsed().as_nanos() as u64);
-        }
-        let until = Instant::now() + PAUSE;
-        while Instant::now() < until {
-            std::hint::spin_loop();
-        }
-    }
+    let mut samples = time_bursts(BURSTS, || log.write_record(black_box(&line))).expect("write");
     let m = log.close().unwrap();
     assert_eq!(m.dropped, 0);
     if std::env::var_os("LETHE_BENCH_DETAIL").is_some() {
@@ -105,7 +76,7 @@ fn latency(dir: &Path, label: &str, file: Options) -> (u64, u64, u64) {
 
 /// Where in the bursts the slow writes fall: for each position 0..20, the share of writes
 /// slower than 150 and 300 ns (`LETHE_BENCH_DETAIL=1`).
-fn slow_by_position(label: &str, samples: &[u64]) {
+fn slow_by_position(label: &str, samples: &[u32]) {
     let mut over = [[0u64; 2]; BURST];
     for (i, &ns) in samples.iter().enumerate() {
         over[i % BURST][0] += u64::from(ns > 150);
@@ -136,18 +107,8 @@ fn sync_latency(dir: &Path) -> (u64, u64, u64) {
     )
     .expect("open");
     let line = record(7);
-    let mut samples = Vec::with_capacity(BURST * BURSTS / 10);
-    for _ in 0..BURSTS / 10 {
-        for _ in 0..BURST {
-            let t = Instant::now();
-            log.write_record(black_box(&line)).unwrap();
-            samples.push(t.elapsed().as_nanos() as u64);
-        }
-        let until = Instant::now() + PAUSE;
-        while Instant::now() < until {
-            std::hint::spin_loop();
-        }
-    }
+    let mut samples =
+        time_bursts(BURSTS / 10, || log.write_record(black_box(&line))).expect("write");
     log.close().unwrap();
     samples.sort_unstable();
     let r = (

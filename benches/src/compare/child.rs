@@ -13,11 +13,10 @@ use crate::compare::report::ChildResult;
 use crate::compare::verify;
 use crate::compare::workload::Workload;
 
-/// Records per burst in the latency phase (as in Quill's benchmark).
-pub const BURST: usize = 20;
-/// The pause between bursts: the caller spins this long, so a contender whose worker
-/// sleeps between bursts has to be woken, as in a real program.
-pub const PAUSE: Duration = Duration::from_micros(20);
+/// Records per burst in the latency phase (as in Quill's benchmark); the caller spins
+/// [`PAUSE`] between bursts, so a contender whose worker sleeps between bursts has to be
+/// woken, as in a real program.
+pub use crate::{BURST, PAUSE, percentile};
 
 /// What one child runs.
 #[derive(Clone, Debug)]
@@ -150,51 +149,22 @@ fn run_inner(p: &Params, r: &mut ChildResult) -> Result<(), String> {
 }
 
 /// One thread's latency phase: `bursts` bursts of [`BURST`] timed records, a spinning
-/// [`PAUSE`] between bursts. Returns the nanoseconds of each call.
+/// [`PAUSE`] between bursts ([`crate::time_bursts`]). Returns the nanoseconds of each call.
 fn latency(target: &dyn Target, first_seq: u64, bursts: u64) -> Result<Vec<u32>, String> {
     let mut h: Box<dyn Handle + '_> = target.handle();
-    let mut samples = Vec::with_capacity(bursts as usize * BURST);
     let mut seq = first_seq;
-    for _ in 0..bursts {
-        for _ in 0..BURST {
-            let t = Instant::now();
-            h.record(black_box(seq))
-                .map_err(|e| format!("record {seq}: {e}"))?;
-            samples.push(u32::try_from(t.elapsed().as_nanos()).unwrap_or(u32::MAX));
-            seq += 1;
-        }
-        let until = Instant::now() + PAUSE;
-        while Instant::now() < until {
-            std::hint::spin_loop();
-        }
-    }
-    Ok(samples)
-}
-
-/// The value at quantile `q` of sorted `samples` (nearest rank).
-pub fn percentile(sorted: &[u32], q: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    u64::from(sorted[i.min(sorted.len() - 1)])
+    crate::time_bursts(bursts as usize, || {
+        h.record(black_box(seq))
+            .map_err(|e| format!("record {seq}: {e}"))?;
+        seq += 1;
+        Ok(())
+    })
 }
 
 /// The cost of the timing itself (two `Instant::now` calls around nothing), in the same
 /// bursts and pauses: (p50, p99, p99.9) in ns. Every latency figure includes it.
 pub fn timer_overhead(bursts: u64) -> (u64, u64, u64) {
-    let mut v = Vec::with_capacity(bursts as usize * BURST);
-    for _ in 0..bursts {
-        for _ in 0..BURST {
-            let t = Instant::now();
-            black_box(());
-            v.push(u32::try_from(t.elapsed().as_nanos()).unwrap_or(u32::MAX));
-        }
-        let until = Instant::now() + PAUSE;
-        while Instant::now() < until {
-            std::hint::spin_loop();
-        }
-    }
+    let mut v = crate::time_bursts_of_nothing(bursts as usize);
     v.sort_unstable();
     (
         percentile(&v, 0.5),
