@@ -160,6 +160,7 @@ impl Args {
             mode: None,
             file_mode: self.mode.clone(),
             workers: None,
+            worker_nice: None,
             time_zone: self.local_time.then(|| "local".to_owned()),
             confine_to: None,
             free_space_on_full: None,

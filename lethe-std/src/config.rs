@@ -37,6 +37,7 @@ use crate::writer::{Backpressure, Mode, WriterOptions};
 /// | `mode` | `LETHE_MODE` | `async`, `auto` | `async` |
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
 /// | `workers` | `LETHE_WORKERS` | 1 or more | `1` |
+/// | `worker_nice` | `LETHE_WORKER_NICE` | −20 to 19: the workers' niceness on Linux (never above the opening thread's priority; `0` for a process at nice 0 leaves them at normal priority) | `10` |
 /// | `free_space_on_full` | `LETHE_FREE_SPACE_ON_FULL` | `true`/`false`: on a full disk, delete the oldest backups | `false` |
 /// | `confine_to` | `LETHE_CONFINE_TO` | a directory the log path must resolve inside | none |
 /// | `shared` | `LETHE_SHARED` | `true`/`false`: several processes write this file (`flock`; needs `mode` `async`) | `false` |
@@ -99,6 +100,8 @@ pub struct Config {
     pub file_mode: Option<String>,
     /// Background worker threads.
     pub workers: Option<usize>,
+    /// Niceness of the background worker threads ([`Options::worker_nice`](crate::Options::worker_nice)).
+    pub worker_nice: Option<i32>,
     /// Time zone of schedule boundaries and backup names.
     pub time_zone: Option<String>,
     /// A directory the log file's path must resolve inside.
@@ -215,6 +218,7 @@ impl Config {
             mode: over.mode.or(self.mode),
             file_mode: over.file_mode.or(self.file_mode),
             workers: over.workers.or(self.workers),
+            worker_nice: over.worker_nice.or(self.worker_nice),
             time_zone: over.time_zone.or(self.time_zone),
             confine_to: over.confine_to.or(self.confine_to),
             free_space_on_full: over.free_space_on_full.or(self.free_space_on_full),
@@ -282,6 +286,13 @@ impl Config {
             mode: text("mode")?,
             file_mode: text("file_mode")?,
             workers: number("workers")?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            worker_nice: text("worker_nice")?
+                .map(|v| {
+                    v.parse::<i32>().map_err(|_| {
+                        ConfigError::new("worker_nice", v, "expected a whole number from -20 to 19")
+                    })
+                })
+                .transpose()?,
             time_zone: text("time_zone")?,
             confine_to: text("confine_to")?,
             free_space_on_full: boolean("free_space_on_full")?,
@@ -447,6 +458,14 @@ impl Config {
                 "at least one worker thread is needed",
             ));
         }
+        let worker_nice = self.worker_nice.unwrap_or(10);
+        if !(-20..=19).contains(&worker_nice) {
+            return Err(ConfigError::new(
+                "worker_nice",
+                worker_nice.to_string(),
+                "a niceness is from -20 to 19",
+            ));
+        }
         let mut file = Options::default();
         match self.time_zone.as_deref() {
             None | Some("utc" | "UTC") => {}
@@ -484,6 +503,7 @@ impl Config {
             .fsync(fsync)
             .file_mode(mode)
             .workers(workers)
+            .worker_nice(Some(worker_nice))
             .free_space_on_full(self.free_space_on_full.unwrap_or(false))
             .shared(self.shared.unwrap_or(false));
         Ok(WriterOptions::default()
@@ -671,6 +691,15 @@ mod tests {
                 "0",
                 "at least one",
             ),
+            (
+                Config {
+                    worker_nice: Some(20),
+                    ..Config::default()
+                },
+                "worker_nice",
+                "20",
+                "from -20 to 19",
+            ),
         ];
         for (config, field, value, rule) in cases {
             let e = err(config);
@@ -689,6 +718,7 @@ mod tests {
         let env = |name: &str| match name {
             "LETHE_MAX_BACKUPS" => Some("30".into()),
             "LETHE_COMPRESS" => Some("off".into()),
+            "LETHE_WORKER_NICE" => Some("-3".into()),
             _ => None,
         };
         let config = Config::preset("daily")
@@ -696,11 +726,15 @@ mod tests {
             .overlay(Config::from_vars(env).unwrap());
         assert_eq!(config.max_backups.as_deref(), Some("30"));
         assert_eq!(config.compress, Some(false));
+        assert_eq!(config.worker_nice, Some(-3));
         assert_eq!(config.rotate_every.as_deref(), Some("daily"));
         config.build().unwrap();
         let bad = |name: &str| (name == "LETHE_CHECKSUM").then(|| "maybe".into());
         let e = Config::from_vars(bad).unwrap_err();
         assert_eq!((e.field(), e.value()), ("checksum", "maybe"));
+        let bad = |name: &str| (name == "LETHE_WORKER_NICE").then(|| "low".into());
+        let e = Config::from_vars(bad).unwrap_err();
+        assert_eq!((e.field(), e.value()), ("worker_nice", "low"));
     }
 
     #[test]

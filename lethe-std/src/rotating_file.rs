@@ -54,6 +54,7 @@ pub(crate) struct Parts<C: Clock + 'static> {
 /// | [`compress`](Options::compress) | `None` | gzip level (0–9) for finished segments, in the background |
 /// | [`checksum`](Options::checksum) | `false` | write a `sha256sum` sidecar for each backup, in the background |
 /// | [`workers`](Options::workers) | 1 | background threads for compression and checksums |
+/// | [`worker_nice`](Options::worker_nice) | `Some(10)` | scheduling niceness of those threads (Linux), so they yield the CPU to the application's |
 /// | [`queue`](Options::queue) | 64 | jobs that may wait for a worker; beyond that the rotating thread runs the job itself |
 /// | [`shared`](Options::shared) | `false` | coordinate with other processes writing the same file (`flock`) |
 /// | [`shared_strict`](Options::shared_strict) | `false` | in shared mode, refuse a network file system instead of warning |
@@ -62,6 +63,7 @@ pub struct Options {
     compress: Option<u32>,
     checksum: bool,
     workers: usize,
+    worker_nice: Option<i32>,
     queue: usize,
     max_size: Option<u64>,
     schedule: Option<Schedule>,
@@ -107,6 +109,7 @@ impl Default for Options {
             compress: None,
             checksum: false,
             workers: 1,
+            worker_nice: Some(10),
             queue: 64,
             max_size: Some(100_000_000),
             schedule: None,
@@ -254,6 +257,22 @@ impl Options {
     #[must_use]
     pub fn workers(mut self, threads: usize) -> Options {
         self.workers = threads;
+        self
+    }
+
+    /// The niceness (−20 to 19) the background worker threads run at, on Linux, so that
+    /// compression, checksums and retention sweeps take CPU time the application's
+    /// threads leave over rather than compete with them at equal weight: `Some(10)` (the
+    /// default) gives a worker about a tenth of a contended CPU against a thread at nice
+    /// 0. A worker never runs at a higher priority than the thread that opened the file:
+    /// if that one is already at least as nice, the value is not applied. `None` leaves
+    /// the workers at the opening thread's niceness. A job that runs inline because the
+    /// queue is full ([`Options::queue`]) runs at its caller's priority. Failing to lower a
+    /// worker's priority is reported ([`crate::Op::Spawn`]) and the worker runs anyway.
+    /// On other systems the value is validated and not applied.
+    #[must_use]
+    pub fn worker_nice(mut self, nice: Option<i32>) -> Options {
+        self.worker_nice = nice;
         self
     }
 
@@ -496,6 +515,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 "workers 0 is invalid: at least one worker thread is needed".into(),
             ));
         }
+        if let Some(nice) = options.worker_nice.filter(|n| !(-20..=19).contains(n)) {
+            return Err(invalid(format!(
+                "worker_nice {nice} is invalid: a niceness is from -20 to 19"
+            )));
+        }
         let file_name = path
             .file_name()
             .ok_or_else(|| invalid("the path does not end in a file name".into()))?;
@@ -575,7 +599,12 @@ impl<C: Clock + 'static> RotatingFile<C> {
             .counters
             .size
             .store(rotator.size(), Ordering::Relaxed);
-        let pool = Pool::start(Arc::clone(&shared), options.workers, options.queue)?;
+        let pool = Pool::start(
+            Arc::clone(&shared),
+            options.workers,
+            options.worker_nice,
+            options.queue,
+        )?;
         for job in recovery.jobs {
             pool.submit(job);
         }

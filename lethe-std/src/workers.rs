@@ -342,8 +342,15 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// Starts `threads` workers (at least one) with room for `queue` waiting jobs.
-    pub(crate) fn start(shared: Arc<Shared>, threads: usize, queue: usize) -> Result<Pool, Error> {
+    /// Starts `threads` workers (at least one) at niceness `nice` (see
+    /// [`Options::worker_nice`](crate::Options::worker_nice)) with room for `queue` waiting
+    /// jobs.
+    pub(crate) fn start(
+        shared: Arc<Shared>,
+        threads: usize,
+        nice: Option<i32>,
+        queue: usize,
+    ) -> Result<Pool, Error> {
         let (tx, rx) = mpsc::sync_channel::<Job>(queue);
         let rx = Arc::new(Mutex::new(rx));
         let mut handles = Vec::new();
@@ -352,7 +359,21 @@ impl Pool {
             let (rx, shared) = (Arc::clone(&rx), Arc::clone(&shared));
             let handle = std::thread::Builder::new()
                 .name(format!("lethe-worker-{i}"))
-                .spawn(move || work(&rx, &shared))
+                .spawn(move || {
+                    if let Some(nice) = nice
+                        && let Err(e) = lower_priority(nice)
+                    {
+                        shared.report(Error::new(
+                            crate::Op::Spawn,
+                            &shared.dir,
+                            std::io::Error::other(format!(
+                                "could not lower the worker's priority to nice {nice} \
+                                 (it runs at the opening thread's): {e}"
+                            )),
+                        ));
+                    }
+                    work(&rx, &shared)
+                })
                 .map_err(|e| Error::new(crate::Op::Spawn, &dir, e))?;
             handles.push(handle);
         }
@@ -400,6 +421,25 @@ impl Drop for Pool {
     fn drop(&mut self) {
         self.finish();
     }
+}
+
+/// Sets the calling thread's niceness to `nice`, unless it is already at least that nice
+/// (a thread never gains priority here, which would need a privilege anyway).
+#[cfg(target_os = "linux")]
+fn lower_priority(nice: i32) -> std::io::Result<()> {
+    // On Linux, PRIO_PROCESS with id 0 names the calling thread, not the whole process.
+    let current = rustix::process::getpriority_process(None)?;
+    if current < nice {
+        rustix::process::setpriority_process(None, nice)?;
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority(_nice: i32) -> std::io::Result<()> {
+    // Elsewhere the priority call applies to the whole process, which is not ours to
+    // change: the option is documented as Linux-only.
+    Ok(())
 }
 
 fn work(rx: &Mutex<Receiver<Job>>, shared: &Shared) {
