@@ -7,9 +7,10 @@
 use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{IoSlice, Read as _};
-use std::os::fd::AsFd as _;
+use std::os::fd::{AsFd as _, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 
 use lethe_uring::{Driver, DriverOptions, Faults, FileWrite, Step, opcodes};
 
@@ -33,6 +34,30 @@ fn append(path: &Path) -> File {
 
 fn cstr(path: &Path) -> CString {
     CString::new(path.as_os_str().as_bytes()).unwrap()
+}
+
+/// A fresh directory and, in it, `a.log` opened for appending.
+fn new_log() -> (tempfile::TempDir, PathBuf, File) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    let file = append(&path);
+    (dir, path, file)
+}
+
+/// The smallest pipe (one page) with a non-blocking write end, so the kernel accepts only
+/// what fits, completing a write short, then answers EAGAIN until the reader drains; and
+/// a thread that reads everything until the write end is closed.
+fn small_pipe() -> (OwnedFd, JoinHandle<Vec<u8>>) {
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    rustix::pipe::fcntl_setpipe_size(&writer, 4096).unwrap();
+    let flags = rustix::fs::fcntl_getfl(&writer).unwrap();
+    rustix::fs::fcntl_setfl(&writer, flags | rustix::fs::OFlags::NONBLOCK).unwrap();
+    let drain = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        File::from(reader).read_to_end(&mut got).unwrap();
+        got
+    });
+    (writer, drain)
 }
 
 /// Numbered lines, so a lost, repeated or reordered byte range shows.
@@ -75,9 +100,7 @@ fn short_writes_forced_by_the_fault_hook_are_resubmitted() {
     let Some(mut d) = driver("short_writes_hook", DriverOptions::default().faults(faults)) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.log");
-    let file = append(&path);
+    let (_dir, path, file) = new_log();
     let data = lines(500); // 15 500 bytes
     let parts: Vec<IoSlice<'_>> = data.chunks(333).map(IoSlice::new).collect();
     let out = d.write_vectored(file.as_fd(), &parts, true);
@@ -95,19 +118,9 @@ fn short_writes_from_a_full_pipe_are_resubmitted() {
     let Some(mut d) = driver("short_writes_pipe", DriverOptions::default()) else {
         return;
     };
-    let (reader, writer) = rustix::pipe::pipe().unwrap();
-    // The smallest pipe (one page), and a non-blocking write end: the kernel accepts only
-    // what fits, completing the write short, then answers EAGAIN until the reader drains.
-    rustix::pipe::fcntl_setpipe_size(&writer, 4096).unwrap();
-    let flags = rustix::fs::fcntl_getfl(&writer).unwrap();
-    rustix::fs::fcntl_setfl(&writer, flags | rustix::fs::OFlags::NONBLOCK).unwrap();
+    let (writer, drain) = small_pipe();
     let data = lines(4000); // 124 000 bytes, 30 pipes full
     let expected = data.clone();
-    let drain = std::thread::spawn(move || {
-        let mut got = Vec::new();
-        File::from(reader).read_to_end(&mut got).unwrap();
-        got
-    });
     let out = d.write(writer.as_fd(), &data, false);
     assert!(out.error.is_none(), "{:?}", out.error);
     assert_eq!(out.written, data.len());
@@ -547,9 +560,7 @@ fn write_synced_resubmits_the_rest_of_the_chain_after_short_writes() {
     ) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.log");
-    let file = append(&path);
+    let (_dir, path, file) = new_log();
     let data = lines(1000); // 31 000 bytes
     let points = [5_000, 5_000, 20_000];
     let out = d.write_synced(file.as_fd(), &data, &points);
@@ -570,9 +581,7 @@ fn write_synced_splits_a_chain_longer_than_the_ring_allows() {
     let Some(mut d) = driver("write_synced_long", DriverOptions::default()) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.log");
-    let file = append(&path);
+    let (_dir, path, file) = new_log();
     let data = lines(1000);
     let points: Vec<usize> = (1..=40).map(|i| i * 700).collect();
     let out = d.write_synced(file.as_fd(), &data, &points);
@@ -597,9 +606,7 @@ fn write_synced_reports_a_failed_fsync_once_and_keeps_writing() {
     ) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.log");
-    let file = append(&path);
+    let (_dir, path, file) = new_log();
     let data = lines(100);
     let out = d.write_synced(file.as_fd(), &data, &[1_000, 2_000]);
     assert!(out.error.is_none(), "{:?}", out.error);
@@ -620,17 +627,9 @@ fn write_synced_to_a_full_pipe_resubmits_short_writes() {
     let Some(mut d) = driver("write_synced_pipe", DriverOptions::default()) else {
         return;
     };
-    let (reader, writer) = rustix::pipe::pipe().unwrap();
-    rustix::pipe::fcntl_setpipe_size(&writer, 4096).unwrap();
-    let flags = rustix::fs::fcntl_getfl(&writer).unwrap();
-    rustix::fs::fcntl_setfl(&writer, flags | rustix::fs::OFlags::NONBLOCK).unwrap();
+    let (writer, drain) = small_pipe();
     let data = lines(4000);
     let expected = data.clone();
-    let drain = std::thread::spawn(move || {
-        let mut got = Vec::new();
-        File::from(reader).read_to_end(&mut got).unwrap();
-        got
-    });
     // The first write (60 000 bytes) completes short in the one-page pipe, which breaks
     // the link: the kernel cancels the fsync and the write behind it, and the driver
     // resubmits the rest of the chain. (A pipe cannot be fsynced: the fsync, once it runs,
@@ -662,9 +661,7 @@ fn write_synced_with_a_fixed_buffer_writes_each_segment() {
         println!("SKIP: write_synced_fixed: the buffer could not be registered");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.log");
-    let file = append(&path);
+    let (_dir, path, file) = new_log();
     let data = lines(1000);
     let out = d.write_synced(file.as_fd(), &data, &[10_000, 20_000]);
     assert!(out.error.is_none(), "{:?}", out.error);
