@@ -217,8 +217,9 @@ fn main() {
     }
     let (t50, t99, t999) = timer_overhead();
     println!(
-        "{:<18} median {t50:>5} ns   p99 {t99:>6} ns   p99.9 {t999:>6} ns   (two Instant::now calls, nothing between)",
-        "timer alone"
+        "{:<18} median {t50:>5} ns   p99 {t99:>6} ns   p99.9 {t999:>6} ns   (two reads of the stopwatch, {}, nothing between)",
+        "timer alone",
+        lethe_benches::Stopwatch::get().describe()
     );
     let steady = latency(&dir, "latency", Options::default().max_size(None));
     if std::env::var("LETHE_BENCH_ONLY").as_deref() == Ok("latency") {

@@ -161,7 +161,7 @@ fn latency(target: &dyn Target, first_seq: u64, bursts: u64) -> Result<Vec<u32>,
     })
 }
 
-/// The cost of the timing itself (two `Instant::now` calls around nothing), in the same
+/// The cost of the timing itself (two reads of the [`Stopwatch`](crate::Stopwatch) around nothing), in the same
 /// bursts and pauses: (p50, p99, p99.9) in ns. Every latency figure includes it.
 pub fn timer_overhead(bursts: u64) -> (u64, u64, u64) {
     let mut v = crate::time_bursts_of_nothing(bursts as usize);

@@ -492,11 +492,12 @@ impl Report {
             "| baseline | MB/s | 100-byte lines/s |\n|---|---:|---:|\n\
              | `dd if=/dev/zero bs=64k` ({mb:.0} MB, same directory) | {:.0} | {} |\n\
              | `memcpy` of the same lines into a preallocated buffer | {:.0} | {} |\n\
-             | timer alone (two `Instant::now`, same bursts): p50 / p99 / p99.9 | {} / {} / {} ns | |\n",
+             | timer alone ({}, same bursts, nothing timed): p50 / p99 / p99.9 | {} / {} / {} ns | |\n",
             self.dd_mb_s,
             fmt_rate(self.dd_mb_s * 1e6 / RECORD_LEN as f64),
             self.memcpy_mb_s,
             fmt_rate(self.memcpy_mb_s * 1e6 / RECORD_LEN as f64),
+            crate::Stopwatch::get().describe(),
             self.timer.0,
             self.timer.1,
             self.timer.2,
