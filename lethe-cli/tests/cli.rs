@@ -3,26 +3,10 @@
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn lethe(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lethe"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn lethe");
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let feeder = std::thread::spawn(move || {
-        // lethe may exit early on bad usage; a broken pipe is fine then.
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("wait for lethe");
-    feeder.join().unwrap();
-    out
-}
+mod support;
+use support::{gunzip, lethe};
 
 /// Every file in `dir` whose name starts with `stem.` and is not the active file, sorted by
 /// name (which is rotation order), then the active file.
@@ -419,15 +403,6 @@ fn an_unusable_path_exits_1_with_the_path_and_the_os_error() {
         stderr.contains("Not a directory") || stderr.contains("not a directory"),
         "{stderr}"
     );
-}
-
-fn gunzip(path: &Path) -> Vec<u8> {
-    use std::io::Read as _;
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
-        .read_to_end(&mut out)
-        .unwrap();
-    out
 }
 
 /// The acceptance run: `seq 1 2000000 | lethe --max-size 1MB --compress

@@ -12,6 +12,9 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod support;
+use support::gunzip;
+
 /// A running `lethe` with its standard input open and its stderr collected.
 struct Lethe {
     child: Child,
@@ -127,15 +130,6 @@ fn numbers(from: u64, to: u64) -> Vec<u8> {
         .map(|i| format!("{i}\n"))
         .collect::<String>()
         .into_bytes()
-}
-
-fn gunzip(path: &Path) -> Vec<u8> {
-    use std::io::Read as _;
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
-        .read_to_end(&mut out)
-        .unwrap();
-    out
 }
 
 #[test]

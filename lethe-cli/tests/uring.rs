@@ -4,27 +4,9 @@
 #![cfg(feature = "uring")]
 
 use std::fs;
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
 
-fn lethe(args: &[&str], envs: &[(&str, &str)], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lethe"))
-        .args(args)
-        .envs(envs.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn lethe");
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("wait for lethe");
-    feeder.join().unwrap();
-    out
-}
+mod support;
+use support::lethe_with_env as lethe;
 
 #[test]
 fn uring_flag_keeps_every_line_across_rotations_and_fsyncs() {
