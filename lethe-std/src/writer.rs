@@ -1109,8 +1109,8 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
     let mut max_bytes = lock(&core.file).max_run_bytes(consumer.ring().capacity());
     let mut storage: Vec<&'static [u8]> = Vec::with_capacity(max_batch);
     // The last batch ended at the producers' frontier (its read stopped at a record not
-    // committed yet, not at a limit): park before looking at the frontier again. Every
-    // look takes the line a producer writes next, and that write then waits for it.
+    // committed yet, not at a limit): park before looking at the frontier again. Every look takes the line a
+    // producer writes next, and that write then waits for it.
     let mut drained = false;
     loop {
         if std::mem::take(&mut drained) && !core.closed.0.load(Ordering::SeqCst) {
