@@ -238,24 +238,6 @@ impl IoBackend {
         }
     }
 
-    /// The most payload bytes one batch read from a ring of `capacity` bytes holds: a
-    /// quarter of the ring on the blocking path, no limit through io_uring (where a batch
-    /// runs to the last committed record, see `URING_BATCH`).
-    ///
-    /// Why a quarter: in a flood the producers block on a full ring and are woken when
-    /// the consumer has emptied half of it. If a batch could take nearly half the ring
-    /// (4 096 100-byte records are 448 KiB of a 1 MiB ring), the consumer has little
-    /// left to write when they wake, runs dry while they come back and refill, and parks;
-    /// with quarter-ring batches it still has half a ring queued at the wake-up, enough
-    /// to cover the producers' wake-up and refill (docs/BENCHMARKS.md, "W1 throughput").
-    pub(crate) fn max_run_bytes(&self, capacity: usize) -> usize {
-        match self {
-            IoBackend::Blocking => (capacity / 4).max(1),
-            #[cfg(all(feature = "uring", target_os = "linux"))]
-            IoBackend::Uring(_) => usize::MAX,
-        }
-    }
-
     /// The file-system half of a rotation (see [`retire_active`]); on the uring path one
     /// linked chain `FSYNC(file) → RENAMEAT(NOREPLACE) → OPENAT → FSYNC(dir)`.
     #[allow(clippy::too_many_arguments)]

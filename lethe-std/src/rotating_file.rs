@@ -969,12 +969,6 @@ impl<C: Clock + 'static> RotatingFile<C> {
         }
     }
 
-    /// The most payload bytes one batch from a ring of `capacity` bytes should hold (see
-    /// `IoBackend::max_run_bytes`).
-    pub(crate) fn max_run_bytes(&self, capacity: usize) -> usize {
-        self.io.max_run_bytes(capacity)
-    }
-
     /// Rotates now, even if no trigger is due (an empty active file is rotated too).
     ///
     /// # Errors

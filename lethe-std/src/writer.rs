@@ -1105,11 +1105,9 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
     // where a larger batch saves `io_uring_enter`s). The slice list's storage is kept
     // across batches, so the loop does not allocate.
     let max_batch = lock(&core.file).max_run();
-    // And bytes per batch, for this ring's capacity (see `RotatingFile::max_run_bytes`).
-    let mut max_bytes = lock(&core.file).max_run_bytes(consumer.ring().capacity());
     let mut storage: Vec<&'static [u8]> = Vec::with_capacity(max_batch);
-    // The last batch ended at the producers' frontier (its read stopped at a record not
-    // committed yet, not at a limit): park before looking at the frontier again. Every look takes the line a
+    // The last batch ended at the producers' frontier (it held fewer records than a batch
+    // may): park before looking at the frontier again. Every look takes the line a
     // producer writes next, and that write then waits for it.
     let mut drained = false;
     loop {
@@ -1120,7 +1118,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
             write_drop_marker(core, &mut marked_drops);
         }
         // A batch goes on past the ring's wrap point, so a drain costs one run, not two.
-        let Some(batch) = consumer.read_wrapping_up_to(max_batch, max_bytes) else {
+        let Some(batch) = consumer.read_wrapping_up_to(max_batch, usize::MAX) else {
             // Only a grown ring can be finished: look at its `tail` (a line every
             // producer writes) only then.
             let grown = core.ring.current().0 > index;
@@ -1132,7 +1130,6 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
                     return; // unreachable: this thread is the only consumer
                 };
                 consumer = next;
-                max_bytes = lock(&core.file).max_run_bytes(consumer.ring().capacity());
                 core.ring.set_consuming(index);
                 continue;
             }
@@ -1183,11 +1180,11 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
         };
         match failure {
             None => {
-                // The read summed the payload lengths already.
-                core.delivered(n as u64, (batch.payload_bytes() - resume) as u64);
+                let bytes: usize = records[..n].iter().map(|r| r.len()).sum();
+                core.delivered(n as u64, (bytes - resume) as u64);
                 storage = recycle(records);
-                drained = batch.reached_frontier();
                 batch.release();
+                drained = n < max_batch;
                 resume = 0;
                 if failing {
                     // The file works again: flush stops reporting the error.
