@@ -66,6 +66,7 @@ mod digits;
 mod field;
 pub mod filter;
 mod format;
+mod key;
 mod level;
 #[cfg(feature = "log")]
 mod log_bridge;
@@ -88,6 +89,7 @@ pub use filter::Filter;
 pub use format::{
     Formatter, Json, Logfmt, Out, Text, TimePrecision, write_json_escaped, write_rfc3339,
 };
+pub use key::StaticKey;
 pub use level::{AtomicLevel, Level, ParseLevelError};
 #[cfg(feature = "log")]
 pub use log_bridge::LogBridge;
@@ -496,7 +498,10 @@ macro_rules! log_at {
             logger.log_args(
                 level,
                 ::std::format_args!($fmt $(, $arg)*),
-                &[$($($crate::logger::Field::new($key, $value)),*)?],
+                &[$($($crate::logger::Field::with_key(
+                    const { $crate::logger::StaticKey::new($key) },
+                    $value,
+                )),*)?],
             );
         }
     }};

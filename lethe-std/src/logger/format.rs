@@ -374,6 +374,26 @@ fn json_field<S: Sink + ?Sized>(
 ) {
     out.put(b",\"");
     json_escaped(out, key);
+    json_value(out, record, value, plain);
+}
+
+/// [`json_field`] for a key known to need no escape (`Field::key_json_clean`): no
+/// record has a redactor here (only plain fields are checked).
+#[inline(always)]
+fn json_field_clean_key<S: Sink + ?Sized>(
+    out: &mut S,
+    record: &Record<'_>,
+    key: &str,
+    value: Value<'_>,
+) {
+    out.put(b",\"");
+    out.put(key.as_bytes());
+    json_value(out, record, value, true);
+}
+
+/// What follows a JSON field's key: `":value`.
+#[inline(always)]
+fn json_value<S: Sink + ?Sized>(out: &mut S, record: &Record<'_>, value: Value<'_>, plain: bool) {
     match value {
         Value::I64(v) => {
             out.put(b"\":");
@@ -484,7 +504,11 @@ impl Body for JsonRecord<'_, '_> {
         match record.plain_fields() {
             Some(fields) => {
                 for f in fields {
-                    json_field(out, record, f.key, f.value, true);
+                    if f.key_json_clean() {
+                        json_field_clean_key(out, record, f.key, f.value);
+                    } else {
+                        json_field(out, record, f.key, f.value, true);
+                    }
                 }
             }
             None => record.for_each_field(&mut |key, value| {
@@ -576,7 +600,11 @@ fn logfmt_fields<S: Sink + ?Sized>(out: &mut S, record: &Record<'_>) {
         Some(fields) => {
             for f in fields {
                 out.put(b" ");
-                logfmt_key(out, f.key);
+                if f.key_logfmt_clean() {
+                    out.put(f.key.as_bytes());
+                } else {
+                    logfmt_key(out, f.key);
+                }
                 out.put(b"=");
                 logfmt_value(out, record, f.value, true);
             }
