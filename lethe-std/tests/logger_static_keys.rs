@@ -1,4 +1,4 @@
-//! Keys checked once (at compile time by the macros, `StaticKey`, or by `Field::new`
+//! Keys checked once (at compile time by the macros, `StaticStr`, or by `Field::new`
 //! for short keys) are written exactly as unchecked keys are: a clean key copied, any
 //! other escaped (JSON) or with its special bytes replaced by `_` (logfmt, text). The
 //! expectations here are spelled out independently of the library's check.
@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use lethe_std::WriterOptions;
 use lethe_std::logger::{
-    Destination, Field, Formatter, Json, Level, Logfmt, Logger, Message, Out, Record, StaticKey,
+    Destination, Field, Formatter, Json, Level, Logfmt, Logger, Message, Out, Record, StaticStr,
     Text, Timestamp,
 };
 
@@ -70,9 +70,9 @@ fn checked_keys_are_written_as_unchecked_ones() {
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v[key.as_str()], 7, "{key:?}: {json}");
     }
-    // `StaticKey` (leaked: it takes `&'static str`) agrees with `Field::new`.
+    // `StaticStr` (leaked: it takes `&'static str`) agrees with `Field::new`.
     for key in keys() {
-        let k = StaticKey::new(Box::leak(key.clone().into_boxed_str()));
+        let k = StaticStr::new(Box::leak(key.clone().into_boxed_str()));
         for f in [
             &Json::default() as &dyn Formatter,
             &Text::default(),
@@ -137,4 +137,106 @@ fn macro_keys_that_need_escaping() {
              \"caf\u{e9}\":8,\"d\u{7f}\":9}\n"
         );
     }
+}
+
+/// Messages without arguments (logged as checked `StaticStr`s by the macros) and logger
+/// names (checked when the logger is made) that need escaping or quoting, and some that
+/// do not, through every formatter, fast and oversized path, against the same records
+/// logged unchecked (`Logger::log` with a runtime string).
+#[test]
+fn macro_messages_and_targets_are_written_as_unchecked_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut builder = Logger::builder().clock(|| T);
+    let formats: [(&str, MakeFormatter); 3] = [
+        ("json", || Box::new(Json::default())),
+        ("text", || Box::new(Text::default())),
+        ("logfmt", || Box::new(Logfmt::default())),
+    ];
+    for (name, make) in formats {
+        for (suffix, reservation) in [("big", 64 << 10), ("small", 48)] {
+            let file = format!("{name}.{suffix}");
+            let boxed = make();
+            builder = builder.destination(
+                Destination::open_file(dir.path().join(&file), WriterOptions::default())
+                    .unwrap()
+                    .name(&file)
+                    .reservation(reservation)
+                    .formatter(move |r: &Record<'_>, out: &mut Out<'_, '_>| boxed.format(r, out)),
+            );
+        }
+    }
+    let root = builder.build().unwrap();
+    let messages: [&'static str; 8] = [
+        "served",
+        "two words",
+        "quote \" and backslash \\",
+        "new\nline\ttab",
+        "del \u{7f} ctl \u{1}",
+        "eq=sign",
+        "caf\u{e9}",
+        "",
+    ];
+    let mut lines = 0;
+    for target in ["", "app", "app::db", "my app", "a=b", "t\nx", "q\"t"] {
+        let log = root.named(target);
+        // Each message twice: through the macro (checked), then at run time (not).
+        macro_rules! both {
+            ($m:literal) => {{
+                lethe_std::info!(log, $m; "k" => 1u64);
+                let runtime = std::hint::black_box(String::from($m));
+                log.info(&runtime, &[Field::new(&String::from("k"), 1u64)]);
+                lines += 2;
+            }};
+        }
+        both!("served");
+        both!("two words");
+        both!("quote \" and backslash \\");
+        both!("new\nline\ttab");
+        both!("del \u{7f} ctl \u{1}");
+        both!("eq=sign");
+        both!("caf\u{e9}");
+        both!("");
+    }
+    assert_eq!(lines, 7 * 2 * messages.len());
+    let m = root.metrics();
+    assert!(m.destination("text.small").unwrap().oversized > 0);
+    root.shutdown(Duration::from_secs(30)).unwrap();
+    for (name, _) in formats {
+        for suffix in ["big", "small"] {
+            let got = std::fs::read_to_string(dir.path().join(format!("{name}.{suffix}"))).unwrap();
+            let got: Vec<&str> = got.lines().collect();
+            assert_eq!(got.len(), lines, "{name}.{suffix}");
+            for pair in got.chunks(2) {
+                assert_eq!(pair[0], pair[1], "{name}.{suffix}");
+            }
+        }
+    }
+    // Spot checks of what is written.
+    let text = std::fs::read_to_string(dir.path().join("text.big")).unwrap();
+    assert!(
+        text.contains(" INFO  t\\nx: new\\nline\\ttab k=1\n"),
+        "{text}"
+    );
+    assert!(text.contains(" INFO  served k=1\n"), "{text}");
+    let logfmt = std::fs::read_to_string(dir.path().join("logfmt.small")).unwrap();
+    assert!(
+        logfmt.contains(" target=\"my app\" msg=\"two words\" k=1\n"),
+        "{logfmt}"
+    );
+    assert!(
+        logfmt.contains(" target=app msg=\"eq=sign\" k=1\n"),
+        "{logfmt}"
+    );
+    assert!(
+        logfmt.contains(" target=\"a=b\" msg=served k=1\n"),
+        "{logfmt}"
+    );
+    let json = std::fs::read_to_string(dir.path().join("json.small")).unwrap();
+    for line in json.lines() {
+        let _: serde_json::Value = serde_json::from_str(line).unwrap();
+    }
+    assert!(
+        json.contains(r#""target":"q\"t","msg":"new\nline\ttab","k":1}"#),
+        "{json}"
+    );
 }

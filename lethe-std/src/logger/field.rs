@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::key::{self, StaticKey};
+use super::key::{self, StaticStr};
 
 /// The value of a field, borrowed from the caller. Copying it is cheap; formatting it
 /// happens on the caller's thread, straight into the destination's buffer.
@@ -148,7 +148,7 @@ pub struct Field<'a> {
     pub key: &'a str,
     /// The value.
     pub value: Value<'a>,
-    /// What a compile-time check of `key` found ([`StaticKey`]); 0 (not checked: the
+    /// What a compile-time check of `key` found ([`StaticStr`]); 0 (not checked: the
     /// formatters scan the key) for [`Field::new`].
     key_check: u8,
 }
@@ -185,7 +185,7 @@ impl<'a> Field<'a> {
     /// needs no escaping instead of scanning it on every record. The output is the same
     /// as [`Field::new`]'s.
     #[inline]
-    pub fn with_key(key: StaticKey, value: impl Into<Value<'a>>) -> Field<'a> {
+    pub fn with_key(key: StaticStr, value: impl Into<Value<'a>>) -> Field<'a> {
         Field {
             key: key.as_str(),
             value: value.into(),

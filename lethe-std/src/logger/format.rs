@@ -21,6 +21,8 @@ use sink::{GrantSink, VecSink, json_escaped, unicode_escape};
 #[cfg(test)]
 use sink::{JSON_ESCAPE, first_json_escape};
 
+use super::key;
+
 /// Where a formatter writes one record. Pushing past the end of a fixed reservation sets
 /// [`is_full`](Out::is_full) and drops the rest; the logger then formats the record again
 /// into a larger buffer, so a formatter never needs to check.
@@ -493,10 +495,15 @@ impl Body for JsonRecord<'_, '_> {
             out.put(json_level_msg(record.level()));
         } else {
             out.put(json_level_target(record.level()));
-            json_escaped(out, target);
+            if record.target_check & key::JSON_CLEAN != 0 {
+                out.put(target.as_bytes());
+            } else {
+                json_escaped(out, target);
+            }
             out.put(b"\",\"msg\":\"");
         }
         match record.plain_message() {
+            Some(m) if record.message_check & key::JSON_CLEAN != 0 => out.put(m.as_bytes()),
             Some(m) => json_escaped(out, m),
             None => record.message_text(&mut |s| json_escaped(out, s)),
         }
@@ -658,10 +665,15 @@ impl Body for LogfmtRecord<'_, '_> {
         });
         if !record.target().is_empty() {
             out.put(b" target=");
-            logfmt_text(out, &|emit| emit(record.target()));
+            if record.target_check & key::LOGFMT_CLEAN != 0 {
+                out.put(record.target().as_bytes());
+            } else {
+                logfmt_text(out, &|emit| emit(record.target()));
+            }
         }
         out.put(b" msg=");
         match record.plain_message() {
+            Some(m) if record.message_check & key::LOGFMT_CLEAN != 0 => out.put(m.as_bytes()),
             Some(m) => logfmt_str(out, m),
             None => logfmt_text(out, &|emit| record.message_text(emit)),
         }
@@ -707,10 +719,15 @@ impl Body for TextRecord<'_, '_> {
             Level::Fatal => b" FATAL ",
         });
         if !record.target().is_empty() {
-            write_line_escaped(out, record.target(), false);
+            if record.target_check & key::LINE_CLEAN != 0 {
+                out.put(record.target().as_bytes());
+            } else {
+                write_line_escaped(out, record.target(), false);
+            }
             out.put(b": ");
         }
         match record.plain_message() {
+            Some(m) if record.message_check & key::LINE_CLEAN != 0 => out.put(m.as_bytes()),
             Some(m) => write_line_escaped(out, m, false),
             None => record.message_text(&mut |s| write_line_escaped(out, s, false)),
         }
