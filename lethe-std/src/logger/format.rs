@@ -248,37 +248,49 @@ pub fn write_rfc3339(out: &mut Out<'_, '_>, t: Timestamp, precision: TimePrecisi
     rfc3339(out, t, precision);
 }
 
-/// [`write_rfc3339`] into any sink: the cached date and time of day, then the fraction
-/// and the `Z` as one fixed-size piece.
+/// [`write_rfc3339`] into any sink: the cached date and time of day, the fraction and the
+/// `Z`, as one fixed-size piece.
 #[inline(always)]
 fn rfc3339<S: Sink + ?Sized>(out: &mut S, t: Timestamp, precision: TimePrecision) {
-    let [a, b, c] = date_time(t.secs);
-    out.put(&a.to_le_bytes());
-    out.put(&b.to_le_bytes());
-    out.put(&c.to_le_bytes()[..3]);
+    let date = date_time(t.secs);
     let nanos = t.nanos.min(999_999_999);
-    // The fraction's digits come as one word (see `digits8`), framed by `.` and `Z`.
+    // The fraction's digits come as one word (see `digits8`), framed by `.` and `Z`; the
+    // whole timestamp is one fixed-size piece written in place (one bounds check).
     match precision {
-        TimePrecision::Seconds => out.put(b"Z"),
-        TimePrecision::Millis => {
+        TimePrecision::Seconds => out.put_array::<20>(|d| {
+            put_date(d, date);
+            d[19] = b'Z';
+        }),
+        TimePrecision::Millis => out.put_array::<24>(|d| {
+            put_date(d, date);
             // "00000mmm": bytes 5..8 to 1..4.
             let w = (digits8(nanos / 1_000_000) >> 32) & 0xffff_ff00;
             let w = w | u64::from(b'.') | u64::from(b'Z') << 32;
-            out.put(&w.to_le_bytes()[..5]);
-        }
-        TimePrecision::Micros => {
+            d[19..].copy_from_slice(&w.to_le_bytes()[..5]);
+        }),
+        TimePrecision::Micros => out.put_array::<27>(|d| {
+            put_date(d, date);
             // "00uuuuuu": bytes 2..8 to 1..7.
             let w = (digits8(nanos / 1_000) >> 8) & 0x00ff_ffff_ffff_ff00;
             let w = w | u64::from(b'.') | u64::from(b'Z') << 56;
-            out.put(&w.to_le_bytes());
-        }
-        TimePrecision::Nanos => {
-            let head = [b'.', b'0' + (nanos / 100_000_000) as u8];
-            out.put(&head);
-            out.put(&digits8(nanos % 100_000_000).to_le_bytes());
-            out.put(b"Z");
-        }
+            d[19..].copy_from_slice(&w.to_le_bytes());
+        }),
+        TimePrecision::Nanos => out.put_array::<30>(|d| {
+            put_date(d, date);
+            d[19] = b'.';
+            d[20] = b'0' + (nanos / 100_000_000) as u8;
+            d[21..29].copy_from_slice(&digits8(nanos % 100_000_000).to_le_bytes());
+            d[29] = b'Z';
+        }),
     }
+}
+
+/// The cached `YYYY-MM-DDTHH:MM:SS` words (see [`date_time`]) at the start of `d`.
+#[inline(always)]
+fn put_date(d: &mut [u8], [a, b, c]: [u64; 3]) {
+    d[..8].copy_from_slice(&a.to_le_bytes());
+    d[8..16].copy_from_slice(&b.to_le_bytes());
+    d[16..19].copy_from_slice(&c.to_le_bytes()[..3]);
 }
 
 /// JSON string contents: `"`, `\` and every control character escaped. Runs of bytes
