@@ -226,20 +226,24 @@ fn civil_second(secs: i64) -> [u8; 19] {
 /// `t`'s date and time of day, `YYYY-MM-DDTHH:MM:SS`, from a per-thread cache of the
 /// last second formatted: a record in the same second as the previous one on its thread
 /// costs a compare.
-#[inline]
+#[inline(always)]
 fn date_time(secs: i64) -> DateText {
     SECOND
         .try_with(|c| {
             let (s, text) = c.get();
-            if s == secs {
-                text
-            } else {
-                let text = date_words(&civil_second(secs));
-                c.set((secs, text));
-                text
-            }
+            if s == secs { text } else { new_second(c, secs) }
         })
         .unwrap_or_else(|_| date_words(&civil_second(secs)))
+}
+
+/// [`date_time`] for a second other than the cached one: out of line, so the common
+/// case (a compare and three words) inlines into the formatter.
+#[cold]
+#[inline(never)]
+fn new_second(c: &Cell<(i64, DateText)>, secs: i64) -> DateText {
+    let text = date_words(&civil_second(secs));
+    c.set((secs, text));
+    text
 }
 
 /// Writes `t` as RFC 3339 in UTC (`2026-11-26T11:31:02.123456Z`). The date part is
