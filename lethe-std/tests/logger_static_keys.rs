@@ -240,3 +240,31 @@ fn macro_messages_and_targets_are_written_as_unchecked_ones() {
         "{json}"
     );
 }
+
+/// A format string without arguments that is not its own text (escaped braces, an
+/// inline captured variable) is formatted, not logged as a `StaticStr`.
+#[test]
+fn macro_messages_with_braces_are_formatted() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Logger::builder()
+        .clock(|| T)
+        .destination(
+            Destination::open_file(dir.path().join("t.log"), WriterOptions::default())
+                .unwrap()
+                .formatter(Text::default()),
+        )
+        .build()
+        .unwrap();
+    let x = 5;
+    lethe_std::info!(log, "{{braces}}");
+    lethe_std::info!(log, "x is {x}"; "k" => 1u64);
+    lethe_std::info!(log, "plain");
+    log.shutdown(Duration::from_secs(30)).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("t.log")).unwrap();
+    assert_eq!(
+        text,
+        "2026-11-18T11:06:40.123456Z INFO  {braces}\n\
+         2026-11-18T11:06:40.123456Z INFO  x is 5 k=1\n\
+         2026-11-18T11:06:40.123456Z INFO  plain\n"
+    );
+}
