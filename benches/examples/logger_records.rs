@@ -15,16 +15,18 @@
 //! `--toggle-collect='*Logger::emit*'` to count the caller's side only (the `Collected`
 //! line of valgrind's summary). Run with
 //! `json-only` as a second argument to count the JSON formatter alone (clock included),
-//! or `text` / `logfmt` to log through those formatters instead of JSON.
+//! or `text` / `logfmt` to log through those formatters instead of JSON. `w2` logs issue
+//! 8's W2 record instead (the compare harness's `lethe_w2`): `lethe_std::info!` with two
+//! `u64` fields, a logger named `lethe_bench` (the target), `Text` with nanoseconds.
 
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lethe_std::logger::{
     Destination, Field, Formatter, Json, Level, Logfmt, Logger, Message, Out, Record, Text,
-    Timestamp,
+    TimePrecision, Timestamp,
 };
 use lethe_std::{Options, WriterOptions};
 
@@ -59,12 +61,30 @@ fn main() {
         .buffer(64 << 20)
         .file(Options::default().max_size(Some(256 << 20)));
     let dest = Destination::open_file(dir.path().join("a.log"), options).unwrap();
+    let w2 = mode.as_deref() == Some("w2");
     let dest = match mode.as_deref() {
         Some("text") => dest.formatter(Text::default()),
+        Some("w2") => dest.formatter(Text {
+            precision: TimePrecision::Nanos,
+        }),
         Some("logfmt") => dest.formatter(Logfmt::default()),
         _ => dest.formatter(Json::default()),
     };
-    let log = Logger::builder().destination(dest).build().unwrap();
+    let mut builder = Logger::builder().destination(dest);
+    if w2 {
+        builder = builder.name("lethe_bench");
+    }
+    let log = builder.build().unwrap();
+    let start = Instant::now();
+    if w2 {
+        for seq in 0..n {
+            let seq = black_box(seq);
+            lethe_std::info!(log, "request served"; "user_id" => seq, "latency_us" => seq % 997);
+        }
+        report(start, n);
+        log.shutdown(Duration::from_secs(60)).unwrap();
+        return;
+    }
     for _ in 0..n {
         log.info(
             black_box("request served"),
@@ -75,5 +95,15 @@ fn main() {
             ],
         );
     }
+    report(start, n);
     log.shutdown(Duration::from_secs(60)).unwrap();
+}
+
+/// With `LETHE_TIME` set, prints the calling thread's mean time per record (the loop
+/// only, not the shutdown's drain), for quick before/after comparisons.
+fn report(start: Instant, n: u64) {
+    if std::env::var_os("LETHE_TIME").is_some() {
+        let ns = start.elapsed().as_secs_f64() * 1e9 / n as f64;
+        eprintln!("{ns:.1} ns/record");
+    }
 }

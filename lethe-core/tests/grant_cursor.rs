@@ -127,3 +127,32 @@ fn appender_appends_through_its_cursor() {
     ring.try_write(b"next").unwrap();
     assert_eq!(drain(&ring), vec![b"a bb ccc!".to_vec(), b"next".to_vec()]);
 }
+
+/// `Appender::push_array` appends exactly its `N` bytes, in place, in order with the
+/// other pieces; one that does not fit is refused whole (nothing written, the space
+/// given back afterwards is clean).
+#[test]
+fn appender_push_array() {
+    let ring = Ring::with_capacity(256).unwrap();
+    let mut g = ring.reserve(24).unwrap();
+    {
+        let mut c = g.cursor();
+        c.append_with(|a| {
+            a.push(b"<").unwrap();
+            a.push_array::<5>(|d| d.copy_from_slice(b"12345")).unwrap();
+            let err = a.push_array::<19>(|d| d.fill(b'x')).unwrap_err();
+            assert_eq!((err.needed, err.remaining), (19, 24 - 6));
+            a.push_array::<3>(|d| {
+                d[0] = b'a';
+                d[1..].copy_from_slice(b"bc");
+            })
+            .unwrap();
+            a.push(b">").unwrap();
+            assert_eq!(a.appended(), 10);
+        });
+    }
+    assert_eq!(g.written(), 10);
+    g.commit_written();
+    ring.try_write(b"next").unwrap();
+    assert_eq!(drain(&ring), vec![b"<12345abc>".to_vec(), b"next".to_vec()]);
+}

@@ -66,6 +66,7 @@ mod digits;
 mod field;
 pub mod filter;
 mod format;
+mod key;
 mod level;
 #[cfg(feature = "log")]
 mod log_bridge;
@@ -88,6 +89,7 @@ pub use filter::Filter;
 pub use format::{
     Formatter, Json, Logfmt, Out, Text, TimePrecision, write_json_escaped, write_rfc3339,
 };
+pub use key::StaticStr;
 pub use level::{AtomicLevel, Level, ParseLevelError};
 #[cfg(feature = "log")]
 pub use log_bridge::LogBridge;
@@ -133,6 +135,8 @@ pub struct Logger {
     shared: Arc<Shared>,
     bound: Arc<[OwnedField]>,
     target: Arc<str>,
+    /// `key::check(&target)`, made once.
+    target_check: u8,
 }
 
 impl fmt::Debug for Logger {
@@ -214,6 +218,7 @@ impl Logger {
             shared: Arc::clone(&self.shared),
             bound: bound.into(),
             target: Arc::clone(&self.target),
+            target_check: self.target_check,
         }
     }
 
@@ -223,6 +228,7 @@ impl Logger {
             shared: Arc::clone(&self.shared),
             bound: Arc::clone(&self.bound),
             target: name.into(),
+            target_check: key::check(name),
         }
     }
 
@@ -244,6 +250,23 @@ impl Logger {
     pub fn log_args(&self, level: Level, message: fmt::Arguments<'_>, fields: &[Field<'_>]) {
         if self.enabled(level) {
             self.emit(level, &self.target, Message::Args(message), fields, None);
+        }
+    }
+
+    /// Logs a message known at compile time, checked once (what the macros call for a
+    /// message without arguments, after checking the level): the formatters copy a
+    /// message that needs no escaping instead of scanning it.
+    #[inline]
+    pub fn log_static(&self, level: Level, message: StaticStr, fields: &[Field<'_>]) {
+        if self.enabled(level) {
+            self.emit_checked(
+                level,
+                &self.target,
+                Message::Str(message.as_str()),
+                message.check(),
+                fields,
+                None,
+            );
         }
     }
 
@@ -294,6 +317,21 @@ impl Logger {
         fields: &[Field<'_>],
         extra: Option<ExtraFields<'_>>,
     ) {
+        self.emit_checked(level, target, message, 0, fields, extra);
+    }
+
+    /// [`Logger::emit`], with what a check made once found about `message` (0: nothing
+    /// known).
+    #[inline]
+    fn emit_checked(
+        &self,
+        level: Level,
+        target: &str,
+        message: Message<'_>,
+        message_check: u8,
+        fields: &[Field<'_>],
+        extra: Option<ExtraFields<'_>>,
+    ) {
         let s = &*self.shared;
         if s.closed.load(Ordering::Relaxed) {
             s.counters.after_shutdown.add(1);
@@ -309,6 +347,12 @@ impl Logger {
             extra,
             enrichers: &s.enrichers,
             redactor: s.redactor.as_ref(),
+            target_check: if std::ptr::eq(target, &*self.target) {
+                self.target_check
+            } else {
+                0
+            },
+            message_check,
         };
         if !s.filters.is_empty() || !s.samplers.is_empty() {
             let pass = catch_unwind(AssertUnwindSafe(|| self.passes(&record)));
@@ -489,14 +533,35 @@ impl Logger {
 /// Nothing after the logger is evaluated unless the level is enabled.
 #[macro_export]
 macro_rules! log_at {
-    ($logger:expr, $level:expr, $fmt:literal $(, $arg:expr)* $(,)? $(; $($key:literal => $value:expr),* $(,)?)?) => {{
+    // No arguments: a message without `{` or `}` is logged as a `StaticStr`, checked at
+    // compile time, instead of being formatted (the output is the same).
+    ($logger:expr, $level:expr, $fmt:literal $(,)? $(; $($key:literal => $value:expr),* $(,)?)?) => {{
+        let logger: &$crate::logger::Logger = &$logger;
+        let level: $crate::logger::Level = $level;
+        if logger.enabled(level) {
+            let fields = &[$($($crate::logger::Field::with_key(
+                const { $crate::logger::StaticStr::new($key) },
+                $value,
+            )),*)?];
+            match const { $crate::logger::StaticStr::plain_format($fmt) } {
+                ::std::option::Option::Some(message) => logger.log_static(level, message, fields),
+                ::std::option::Option::None => {
+                    logger.log_args(level, ::std::format_args!($fmt), fields)
+                }
+            }
+        }
+    }};
+    ($logger:expr, $level:expr, $fmt:literal, $($arg:expr),+ $(,)? $(; $($key:literal => $value:expr),* $(,)?)?) => {{
         let logger: &$crate::logger::Logger = &$logger;
         let level: $crate::logger::Level = $level;
         if logger.enabled(level) {
             logger.log_args(
                 level,
-                ::std::format_args!($fmt $(, $arg)*),
-                &[$($($crate::logger::Field::new($key, $value)),*)?],
+                ::std::format_args!($fmt, $($arg),+),
+                &[$($($crate::logger::Field::with_key(
+                    const { $crate::logger::StaticStr::new($key) },
+                    $value,
+                )),*)?],
             );
         }
     }};

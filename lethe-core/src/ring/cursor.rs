@@ -144,6 +144,31 @@ impl Appender<'_> {
         Ok(())
     }
 
+    /// Appends exactly `N` bytes that `fill` writes in place, at fixed offsets: one
+    /// bounds check for a piece made of several words (a timestamp) instead of one per
+    /// word, and no staging copy. `fill` must write all `N` bytes (the rest would keep
+    /// whatever the room held).
+    ///
+    /// # Errors
+    ///
+    /// [`GrantFull`] if `N` bytes do not fit; nothing is appended then.
+    #[inline(always)]
+    pub fn push_array<const N: usize>(
+        &mut self,
+        fill: impl FnOnce(&mut [u8; N]),
+    ) -> Result<(), GrantFull> {
+        let remaining = self.buf.len() - self.pos;
+        let Some(dst) = self.buf[self.pos..].first_chunk_mut::<N>() else {
+            return Err(GrantFull {
+                needed: N,
+                remaining,
+            });
+        };
+        fill(dst);
+        self.pos += N;
+        Ok(())
+    }
+
     /// Bytes appended through this appender.
     #[inline]
     pub fn appended(&self) -> usize {

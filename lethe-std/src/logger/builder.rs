@@ -171,6 +171,7 @@ impl LoggerBuilder {
         let logger = Logger {
             shared,
             bound: Arc::from(Vec::new()),
+            target_check: super::key::check(&self.name),
             target: self.name.into(),
         };
         for d in self.destinations {

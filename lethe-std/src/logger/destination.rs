@@ -364,19 +364,29 @@ impl Active {
     #[inline]
     fn to_file(&self, w: &Writer, record: &Record<'_>) {
         let max = self.reservation.min(w.max_reservation());
-        // The common case first, without the delivery policy's closures: the grant is
-        // then built in place rather than moved through the layers of `room`. A miss
-        // goes to `room`, which tries once more and then applies the policy.
-        let mut grant = match w.try_reserve(max) {
-            Ok(Some(grant)) => {
-                self.unstall();
-                grant
-            }
-            _ => match self.room(|| w.try_reserve(max)) {
-                Some(grant) => grant,
-                None => return self.no_room(record),
-            },
-        };
+        // The common case first, without the delivery policy's closures, and formatting
+        // into the grant where it was returned (no move of the grant through a shared
+        // binding). A miss goes to `room`, which tries once more and then applies the
+        // policy.
+        if let Ok(Some(grant)) = w.try_reserve(max) {
+            self.unstall();
+            return self.format_into(w, grant, record);
+        }
+        match self.room(|| w.try_reserve(max)) {
+            Some(grant) => self.format_into(w, grant, record),
+            None => self.no_room(record),
+        }
+    }
+
+    /// Formats `record` into `grant` and commits it; a record that does not fit goes to
+    /// [`oversized`](Active::oversized).
+    #[inline(always)]
+    fn format_into(
+        &self,
+        w: &Writer,
+        mut grant: lethe_core::ring::WriteGrant<'_, Box<[lethe_core::ring::Slot]>>,
+        record: &Record<'_>,
+    ) {
         let mut out = Out::grant(&mut grant);
         self.formatter.format(record, &mut out);
         let full = out.is_full();
@@ -389,6 +399,13 @@ impl Active {
             return;
         }
         drop(grant);
+        self.oversized(w, record);
+    }
+
+    /// A record longer than the reservation: formatted again into a thread-local buffer,
+    /// then written as one record.
+    #[inline(never)]
+    fn oversized(&self, w: &Writer, record: &Record<'_>) {
         self.counters.oversized.add(1);
         with_formatted(&*self.formatter, record, |bytes| {
             let written = if bytes.len() <= w.max_reservation() {

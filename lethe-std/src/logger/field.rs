@@ -4,6 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::key::{self, StaticStr};
+
 /// The value of a field, borrowed from the caller. Copying it is cheap; formatting it
 /// happens on the caller's thread, straight into the destination's buffer.
 #[derive(Copy, Clone)]
@@ -140,21 +142,67 @@ where
 }
 
 /// One key-value pair of a record, borrowed from the caller.
-#[derive(Copy, Clone, Debug)]
+#[derive(Copy, Clone)]
 pub struct Field<'a> {
     /// The key.
     pub key: &'a str,
     /// The value.
     pub value: Value<'a>,
+    /// What a compile-time check of `key` found ([`StaticStr`]); 0 (not checked: the
+    /// formatters scan the key) for [`Field::new`].
+    key_check: u8,
+}
+
+impl fmt::Debug for Field<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Field")
+            .field("key", &self.key)
+            .field("value", &self.value)
+            .finish()
+    }
 }
 
 impl<'a> Field<'a> {
     /// A field.
+    #[inline]
     pub fn new(key: &'a str, value: impl Into<Value<'a>>) -> Field<'a> {
         Field {
             key,
             value: value.into(),
+            // A short key is checked here, a byte at a time: for a literal key (the
+            // usual case) the compiler folds the check away. Longer keys are left to
+            // the formatters' word-at-a-time scans.
+            key_check: if key.len() <= key::CHECK_AT_NEW {
+                key::check(key)
+            } else {
+                0
+            },
         }
+    }
+
+    /// A field whose key was checked once, at compile time when `key` is built in a
+    /// `const` block (what the logging macros do): the formatters then copy a key that
+    /// needs no escaping instead of scanning it on every record. The output is the same
+    /// as [`Field::new`]'s.
+    #[inline]
+    pub fn with_key(key: StaticStr, value: impl Into<Value<'a>>) -> Field<'a> {
+        Field {
+            key: key.as_str(),
+            value: value.into(),
+            key_check: key.check(),
+        }
+    }
+
+    /// Whether the key is known to need no JSON escape.
+    #[inline]
+    pub(crate) fn key_json_clean(&self) -> bool {
+        self.key_check & key::JSON_CLEAN != 0
+    }
+
+    /// Whether the key is known to be written unchanged by logfmt and `Text`.
+    #[inline]
+    pub(crate) fn key_logfmt_clean(&self) -> bool {
+        self.key_check & key::LOGFMT_CLEAN != 0
     }
 }
 
@@ -229,10 +277,7 @@ impl OwnedField {
 
     /// The borrowed form.
     pub fn as_field(&self) -> Field<'_> {
-        Field {
-            key: &self.key,
-            value: self.value.as_value(),
-        }
+        Field::new(&self.key, self.value.as_value())
     }
 }
 

@@ -21,6 +21,8 @@ use sink::{GrantSink, VecSink, json_escaped, unicode_escape};
 #[cfg(test)]
 use sink::{JSON_ESCAPE, first_json_escape};
 
+use super::key;
+
 /// Where a formatter writes one record. Pushing past the end of a fixed reservation sets
 /// [`is_full`](Out::is_full) and drops the rest; the logger then formats the record again
 /// into a larger buffer, so a formatter never needs to check.
@@ -224,20 +226,24 @@ fn civil_second(secs: i64) -> [u8; 19] {
 /// `t`'s date and time of day, `YYYY-MM-DDTHH:MM:SS`, from a per-thread cache of the
 /// last second formatted: a record in the same second as the previous one on its thread
 /// costs a compare.
-#[inline]
+#[inline(always)]
 fn date_time(secs: i64) -> DateText {
     SECOND
         .try_with(|c| {
             let (s, text) = c.get();
-            if s == secs {
-                text
-            } else {
-                let text = date_words(&civil_second(secs));
-                c.set((secs, text));
-                text
-            }
+            if s == secs { text } else { new_second(c, secs) }
         })
         .unwrap_or_else(|_| date_words(&civil_second(secs)))
+}
+
+/// [`date_time`] for a second other than the cached one: out of line, so the common
+/// case (a compare and three words) inlines into the formatter.
+#[cold]
+#[inline(never)]
+fn new_second(c: &Cell<(i64, DateText)>, secs: i64) -> DateText {
+    let text = date_words(&civil_second(secs));
+    c.set((secs, text));
+    text
 }
 
 /// Writes `t` as RFC 3339 in UTC (`2026-11-26T11:31:02.123456Z`). The date part is
@@ -246,37 +252,49 @@ pub fn write_rfc3339(out: &mut Out<'_, '_>, t: Timestamp, precision: TimePrecisi
     rfc3339(out, t, precision);
 }
 
-/// [`write_rfc3339`] into any sink: the cached date and time of day, then the fraction
-/// and the `Z` as one fixed-size piece.
+/// [`write_rfc3339`] into any sink: the cached date and time of day, the fraction and the
+/// `Z`, as one fixed-size piece.
 #[inline(always)]
 fn rfc3339<S: Sink + ?Sized>(out: &mut S, t: Timestamp, precision: TimePrecision) {
-    let [a, b, c] = date_time(t.secs);
-    out.put(&a.to_le_bytes());
-    out.put(&b.to_le_bytes());
-    out.put(&c.to_le_bytes()[..3]);
+    let date = date_time(t.secs);
     let nanos = t.nanos.min(999_999_999);
-    // The fraction's digits come as one word (see `digits8`), framed by `.` and `Z`.
+    // The fraction's digits come as one word (see `digits8`), framed by `.` and `Z`; the
+    // whole timestamp is one fixed-size piece written in place (one bounds check).
     match precision {
-        TimePrecision::Seconds => out.put(b"Z"),
-        TimePrecision::Millis => {
+        TimePrecision::Seconds => out.put_array::<20>(|d| {
+            put_date(d, date);
+            d[19] = b'Z';
+        }),
+        TimePrecision::Millis => out.put_array::<24>(|d| {
+            put_date(d, date);
             // "00000mmm": bytes 5..8 to 1..4.
             let w = (digits8(nanos / 1_000_000) >> 32) & 0xffff_ff00;
             let w = w | u64::from(b'.') | u64::from(b'Z') << 32;
-            out.put(&w.to_le_bytes()[..5]);
-        }
-        TimePrecision::Micros => {
+            d[19..].copy_from_slice(&w.to_le_bytes()[..5]);
+        }),
+        TimePrecision::Micros => out.put_array::<27>(|d| {
+            put_date(d, date);
             // "00uuuuuu": bytes 2..8 to 1..7.
             let w = (digits8(nanos / 1_000) >> 8) & 0x00ff_ffff_ffff_ff00;
             let w = w | u64::from(b'.') | u64::from(b'Z') << 56;
-            out.put(&w.to_le_bytes());
-        }
-        TimePrecision::Nanos => {
-            let head = [b'.', b'0' + (nanos / 100_000_000) as u8];
-            out.put(&head);
-            out.put(&digits8(nanos % 100_000_000).to_le_bytes());
-            out.put(b"Z");
-        }
+            d[19..].copy_from_slice(&w.to_le_bytes());
+        }),
+        TimePrecision::Nanos => out.put_array::<30>(|d| {
+            put_date(d, date);
+            d[19] = b'.';
+            d[20] = b'0' + (nanos / 100_000_000) as u8;
+            d[21..29].copy_from_slice(&digits8(nanos % 100_000_000).to_le_bytes());
+            d[29] = b'Z';
+        }),
     }
+}
+
+/// The cached `YYYY-MM-DDTHH:MM:SS` words (see [`date_time`]) at the start of `d`.
+#[inline(always)]
+fn put_date(d: &mut [u8], [a, b, c]: [u64; 3]) {
+    d[..8].copy_from_slice(&a.to_le_bytes());
+    d[8..16].copy_from_slice(&b.to_le_bytes());
+    d[16..19].copy_from_slice(&c.to_le_bytes()[..3]);
 }
 
 /// JSON string contents: `"`, `\` and every control character escaped. Runs of bytes
@@ -374,6 +392,26 @@ fn json_field<S: Sink + ?Sized>(
 ) {
     out.put(b",\"");
     json_escaped(out, key);
+    json_value(out, record, value, plain);
+}
+
+/// [`json_field`] for a key known to need no escape (`Field::key_json_clean`): no
+/// record has a redactor here (only plain fields are checked).
+#[inline(always)]
+fn json_field_clean_key<S: Sink + ?Sized>(
+    out: &mut S,
+    record: &Record<'_>,
+    key: &str,
+    value: Value<'_>,
+) {
+    out.put(b",\"");
+    out.put(key.as_bytes());
+    json_value(out, record, value, true);
+}
+
+/// What follows a JSON field's key: `":value`.
+#[inline(always)]
+fn json_value<S: Sink + ?Sized>(out: &mut S, record: &Record<'_>, value: Value<'_>, plain: bool) {
     match value {
         Value::I64(v) => {
             out.put(b"\":");
@@ -473,10 +511,15 @@ impl Body for JsonRecord<'_, '_> {
             out.put(json_level_msg(record.level()));
         } else {
             out.put(json_level_target(record.level()));
-            json_escaped(out, target);
+            if record.target_check & key::JSON_CLEAN != 0 {
+                out.put(target.as_bytes());
+            } else {
+                json_escaped(out, target);
+            }
             out.put(b"\",\"msg\":\"");
         }
         match record.plain_message() {
+            Some(m) if record.message_check & key::JSON_CLEAN != 0 => out.put(m.as_bytes()),
             Some(m) => json_escaped(out, m),
             None => record.message_text(&mut |s| json_escaped(out, s)),
         }
@@ -484,7 +527,11 @@ impl Body for JsonRecord<'_, '_> {
         match record.plain_fields() {
             Some(fields) => {
                 for f in fields {
-                    json_field(out, record, f.key, f.value, true);
+                    if f.key_json_clean() {
+                        json_field_clean_key(out, record, f.key, f.value);
+                    } else {
+                        json_field(out, record, f.key, f.value, true);
+                    }
                 }
             }
             None => record.for_each_field(&mut |key, value| {
@@ -569,16 +616,28 @@ fn logfmt_value<S: Sink + ?Sized>(out: &mut S, record: &Record<'_>, value: Value
 }
 
 /// ` key=value` for each field: straight over the caller's fields when the record has
-/// nothing else (see [`Record::plain_fields`]), else through the general walk.
-#[inline]
+/// nothing else (see [`Record::plain_fields`]), else through the general walk. Inlined
+/// into the record body, with integers, booleans and strings written in place (a call
+/// per field cost about as much as writing an integer).
+#[inline(always)]
 fn logfmt_fields<S: Sink + ?Sized>(out: &mut S, record: &Record<'_>) {
     match record.plain_fields() {
         Some(fields) => {
             for f in fields {
                 out.put(b" ");
-                logfmt_key(out, f.key);
+                if f.key_logfmt_clean() {
+                    out.put(f.key.as_bytes());
+                } else {
+                    logfmt_key(out, f.key);
+                }
                 out.put(b"=");
-                logfmt_value(out, record, f.value, true);
+                match f.value {
+                    Value::U64(v) => write_u64(out, v),
+                    Value::I64(v) => write_i64(out, v),
+                    Value::Bool(v) => out.put(if v { b"true" } else { b"false" }),
+                    Value::Str(s) => logfmt_str(out, s),
+                    v => logfmt_value(out, record, v, true),
+                }
             }
         }
         None => record.for_each_field(&mut |key, value| {
@@ -630,10 +689,15 @@ impl Body for LogfmtRecord<'_, '_> {
         });
         if !record.target().is_empty() {
             out.put(b" target=");
-            logfmt_text(out, &|emit| emit(record.target()));
+            if record.target_check & key::LOGFMT_CLEAN != 0 {
+                out.put(record.target().as_bytes());
+            } else {
+                logfmt_text(out, &|emit| emit(record.target()));
+            }
         }
         out.put(b" msg=");
         match record.plain_message() {
+            Some(m) if record.message_check & key::LOGFMT_CLEAN != 0 => out.put(m.as_bytes()),
             Some(m) => logfmt_str(out, m),
             None => logfmt_text(out, &|emit| record.message_text(emit)),
         }
@@ -679,10 +743,15 @@ impl Body for TextRecord<'_, '_> {
             Level::Fatal => b" FATAL ",
         });
         if !record.target().is_empty() {
-            write_line_escaped(out, record.target(), false);
+            if record.target_check & key::LINE_CLEAN != 0 {
+                out.put(record.target().as_bytes());
+            } else {
+                write_line_escaped(out, record.target(), false);
+            }
             out.put(b": ");
         }
         match record.plain_message() {
+            Some(m) if record.message_check & key::LINE_CLEAN != 0 => out.put(m.as_bytes()),
             Some(m) => write_line_escaped(out, m, false),
             None => record.message_text(&mut |s| write_line_escaped(out, s, false)),
         }

@@ -1,54 +1,100 @@
 //! Counters of the logger and its destinations, and their snapshots
 //! ([`LoggerMetrics`], [`DestinationMetrics`]).
 //!
-//! Hot-path counters are sharded: each thread adds to one of several cache-line-padded
-//! cells, so threads logging at once do not fight over one line. Reading sums the cells.
+//! Hot-path counters take no locked instruction: each thread that logs leases one of
+//! [`OWNED`] cells of every counter (cache-line padded, so threads logging at once do not
+//! share a line) and is the only thread that writes it, with a plain relaxed load and
+//! store. A thread gives its lease back when it exits (the next thread to lease the cell
+//! adds on to what it holds: the lease is handed over with release/acquire, so nothing is
+//! lost); threads beyond [`OWNED`], or running their thread-local destructors, add to one
+//! shared cell with an atomic read-modify-write. Reading sums the cells: a snapshot taken
+//! after the threads' records are known to be done (a join, a flush, a shutdown) is exact.
 
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::level::Level;
 use super::sample::SamplerStats;
 
-const SHARDS: usize = 8;
+/// Cells a thread can own; the cell after them is the shared one.
+const OWNED: usize = 31;
+/// The shared cell's index.
+const SHARED: usize = OWNED;
 
 #[repr(align(128))]
 #[derive(Default)]
 struct Padded(AtomicU64);
 
-/// A counter added to from many threads.
+/// A counter added to from many threads (see the module's documentation).
 #[derive(Default)]
-pub(crate) struct Counter([Padded; SHARDS]);
+pub(crate) struct Counter([Padded; OWNED + 1]);
 
-static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+/// Bit `i` is set while a thread owns cell `i` of every counter.
+static LEASED: AtomicU32 = AtomicU32::new(0);
 
-thread_local! {
-    static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+/// A thread's lease of one cell index (or [`SHARED`] when none was free).
+struct Lease(usize);
+
+impl Lease {
+    fn take() -> Lease {
+        let all = (1u32 << OWNED) - 1;
+        let mut current = LEASED.load(Ordering::Relaxed);
+        loop {
+            let free = !current & all;
+            if free == 0 {
+                return Lease(SHARED);
+            }
+            let i = free.trailing_zeros();
+            // Acquire: the previous owner's last stores to cell `i` happen before ours.
+            match LEASED.compare_exchange_weak(
+                current,
+                current | (1 << i),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Lease(i as usize),
+                Err(now) => current = now,
+            }
+        }
+    }
 }
 
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if self.0 < OWNED {
+            // Release: our stores to cell `self.0` happen before the next owner's.
+            LEASED.fetch_and(!(1u32 << self.0), Ordering::Release);
+        }
+    }
+}
+
+thread_local! {
+    static LEASE: Lease = Lease::take();
+}
+
+/// This thread's cell index: its own, or [`SHARED`] (no cell free, or the thread's
+/// thread-local storage is being torn down).
 #[inline]
-fn shard() -> usize {
-    SHARD
-        .try_with(|s| {
-            let v = s.get();
-            if v != usize::MAX {
-                return v;
-            }
-            let v = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
-            s.set(v);
-            v
-        })
-        .unwrap_or(0)
+fn cell() -> usize {
+    LEASE.try_with(|l| l.0).unwrap_or(SHARED)
 }
 
 impl Counter {
     #[inline]
     pub(crate) fn add(&self, n: u64) {
-        self.0[shard()].0.fetch_add(n, Ordering::Relaxed);
+        let i = cell();
+        let c = &self.0[i].0;
+        if i < OWNED {
+            // Only this thread writes cell `i` (see `Lease`): no read-modify-write needed.
+            c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+        } else {
+            c.fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn get(&self) -> u64 {
-        self.0.iter().map(|c| c.0.load(Ordering::Relaxed)).sum()
+        self.0
+            .iter()
+            .fold(0u64, |sum, c| sum.wrapping_add(c.0.load(Ordering::Relaxed)))
     }
 }
 
@@ -158,5 +204,45 @@ impl LoggerMetrics {
     /// Records dropped by every destination together.
     pub fn dropped(&self) -> u64 {
         self.destinations.iter().map(|d| d.dropped).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Barrier};
+
+    /// More threads at once than there are owned cells (so some add to the shared
+    /// cell), in three waves (so cells are given back and leased again): every addition
+    /// is in the sum.
+    #[test]
+    fn counter_sums_exactly_across_leases() {
+        let counter = Arc::new(Counter::default());
+        let threads = OWNED + 17;
+        let mut expected = 0u64;
+        for wave in 0..3u64 {
+            let barrier = Arc::new(Barrier::new(threads));
+            let handles: Vec<_> = (0..threads as u64)
+                .map(|t| {
+                    let counter = Arc::clone(&counter);
+                    let barrier = Arc::clone(&barrier);
+                    std::thread::spawn(move || {
+                        // All threads hold their lease at once.
+                        counter.add(1);
+                        barrier.wait();
+                        for _ in 0..1000 {
+                            counter.add(wave + t);
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            expected += (0..threads as u64)
+                .map(|t| 1 + 1000 * (wave + t))
+                .sum::<u64>();
+            assert_eq!(counter.get(), expected, "after wave {wave}");
+        }
     }
 }

@@ -131,6 +131,11 @@ pub struct Record<'a> {
     pub(crate) extra: Option<ExtraFields<'a>>,
     pub(crate) enrichers: &'a [Arc<dyn Enricher>],
     pub(crate) redactor: Option<&'a Redactor>,
+    /// What a check made once found about `target` (`key::check`); 0: not checked.
+    pub(crate) target_check: u8,
+    /// The same for the message, when it is a `Message::Str` (from the macros' message
+    /// without arguments); 0: not checked.
+    pub(crate) message_check: u8,
 }
 
 impl fmt::Debug for Record<'_> {
@@ -159,6 +164,8 @@ impl<'a> Record<'a> {
             extra: None,
             enrichers: &[],
             redactor: None,
+            target_check: 0,
+            message_check: 0,
         }
     }
 

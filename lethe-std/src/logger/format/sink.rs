@@ -10,6 +10,15 @@ use lethe_core::ring::{Appender, copy_short};
 pub(crate) trait Sink {
     /// Appends `bytes`.
     fn put(&mut self, bytes: &[u8]);
+
+    /// Appends exactly `N` bytes that `fill` writes (all of them) at fixed offsets: one
+    /// bounds check for a piece built from several words.
+    #[inline(always)]
+    fn put_array<const N: usize>(&mut self, fill: impl FnOnce(&mut [u8; N])) {
+        let mut a = [0u8; N];
+        fill(&mut a);
+        self.put(&a);
+    }
 }
 
 impl Sink for Vec<u8> {
@@ -70,6 +79,21 @@ impl Sink for VecSink<'_> {
             None => self.spill(bytes),
         }
     }
+
+    #[inline(always)]
+    fn put_array<const N: usize>(&mut self, fill: impl FnOnce(&mut [u8; N])) {
+        match self.buf[self.pos..].first_chunk_mut::<N>() {
+            Some(dst) => {
+                fill(dst);
+                self.pos += N;
+            }
+            None => {
+                let mut a = [0u8; N];
+                fill(&mut a);
+                self.spill(&a);
+            }
+        }
+    }
 }
 
 /// Appends to a reservation, and remembers whether a piece did not fit.
@@ -79,6 +103,13 @@ pub(crate) struct GrantSink<'s, 'a> {
 }
 
 impl Sink for GrantSink<'_, '_> {
+    #[inline(always)]
+    fn put_array<const N: usize>(&mut self, fill: impl FnOnce(&mut [u8; N])) {
+        if self.appender.push_array(fill).is_err() {
+            self.full = true;
+        }
+    }
+
     #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
         if self.appender.push(bytes).is_err() {
@@ -310,7 +341,8 @@ mod tests {
     }
 
     /// The staging sink hands the `Vec` every piece in order: pieces of every length up
-    /// to 300 (short copies, spills at every fill level, long pieces straight through).
+    /// to 300 (short copies, spills at every fill level, long pieces straight through),
+    /// each followed by a fixed-size `put_array` piece.
     #[test]
     fn vec_sink_keeps_every_byte() {
         let src: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
@@ -323,6 +355,18 @@ mod tests {
                 let piece = &piece[..n.min(piece.len())];
                 sink.put(piece);
                 want.extend_from_slice(piece);
+                // A fixed-size piece after it, at every fill level of the staging buffer.
+                let word = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                sink.put_array::<27>(|d| {
+                    d[..8].copy_from_slice(&word.to_le_bytes());
+                    d[8..16].copy_from_slice(&(!word).to_le_bytes());
+                    d[16..24].copy_from_slice(&word.rotate_left(7).to_le_bytes());
+                    d[24..].copy_from_slice(b"end");
+                });
+                want.extend_from_slice(&word.to_le_bytes());
+                want.extend_from_slice(&(!word).to_le_bytes());
+                want.extend_from_slice(&word.rotate_left(7).to_le_bytes());
+                want.extend_from_slice(b"end");
             }
         }
         sink.finish();
