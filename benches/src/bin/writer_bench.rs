@@ -12,7 +12,8 @@
 //! Usage: `cargo run --release -p lethe-benches --bin writer-bench [-- DIR]`. DIR defaults
 //! to a temporary directory under /tmp. `LETHE_BENCH_ONLY=latency` runs only the timer and
 //! the steady latency, `LETHE_BENCH_ONLY=throughput` only the throughput;
-//! `LETHE_BENCH_DETAIL=1` also prints where in the bursts the slow writes fall.
+//! `LETHE_BENCH_DETAIL=1` also prints where in the bursts the slow writes fall;
+//! `LETHE_BENCH_NO_GZIP=1` runs the rotating phase without gzip and checksums.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -225,13 +226,16 @@ fn main() {
     if std::env::var("LETHE_BENCH_ONLY").as_deref() == Ok("latency") {
         return;
     }
+    // `LETHE_BENCH_NO_GZIP=1`: rotate without compression and checksums, to see what the
+    // background work adds to the rotating phase's tail.
+    let gzip = std::env::var_os("LETHE_BENCH_NO_GZIP").is_none();
     let rotating = latency(
         &dir,
         "latency-rotating",
         Options::default()
             .max_size(Some(1 << 20))
-            .compress(Some(6))
-            .checksum(true)
+            .compress(gzip.then_some(6))
+            .checksum(gzip)
             .retention(RetentionPolicy::new().max_count(5)),
     );
     sync_latency(&dir);
