@@ -8,10 +8,12 @@
 
 use std::time::Duration;
 
-use lethe_std::WriterOptions;
+mod support;
+use support::MakeFormatter;
+
 use lethe_std::logger::{
-    Destination, Field, Formatter, Json, Level, Logfmt, Logger, Message, Out, Record, Text,
-    TimePrecision, Timestamp,
+    Field, Formatter, Json, Level, Logfmt, Logger, Message, Out, Record, Text, TimePrecision,
+    Timestamp,
 };
 
 const T: Timestamp = Timestamp {
@@ -78,8 +80,6 @@ fn render(f: &dyn Formatter, msg: &str, i: usize) -> String {
     String::from_utf8(v).unwrap()
 }
 
-type MakeFormatter = fn() -> Box<dyn Formatter>;
-
 #[test]
 fn fast_slow_and_vec_paths_write_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
@@ -97,20 +97,12 @@ fn fast_slow_and_vec_paths_write_the_same_bytes() {
             })
         }),
     ];
-    let mut builder = Logger::builder().clock(fixed).name("app::db");
-    for (name, make) in &formats {
-        for (suffix, reservation) in [("big", 64 << 10), ("small", 96)] {
-            let file = format!("{name}.{suffix}");
-            let boxed = make();
-            builder = builder.destination(
-                Destination::open_file(dir.path().join(&file), WriterOptions::default())
-                    .unwrap()
-                    .name(&file)
-                    .reservation(reservation)
-                    .formatter(move |r: &Record<'_>, out: &mut Out<'_, '_>| boxed.format(r, out)),
-            );
-        }
-    }
+    let builder = support::fast_and_oversized_files(
+        Logger::builder().clock(fixed).name("app::db"),
+        dir.path(),
+        &formats,
+        96,
+    );
     let log = builder.build().unwrap();
     let msgs = messages();
     for (i, m) in msgs.iter().enumerate() {

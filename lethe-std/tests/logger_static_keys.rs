@@ -5,11 +5,21 @@
 
 use std::time::Duration;
 
+mod support;
+use support::MakeFormatter;
+
 use lethe_std::WriterOptions;
 use lethe_std::logger::{
     Destination, Field, Formatter, Json, Level, Logfmt, Logger, Message, Out, Record, StaticStr,
     Text, Timestamp,
 };
+
+/// The three built-in formatters, each file destination getting its own.
+const FORMATS: [(&str, MakeFormatter); 3] = [
+    ("json", || Box::new(Json::default())),
+    ("text", || Box::new(Text::default())),
+    ("logfmt", || Box::new(Logfmt::default())),
+];
 
 const T: Timestamp = Timestamp {
     secs: 1_795_000_000,
@@ -87,32 +97,13 @@ fn checked_keys_are_written_as_unchecked_ones() {
     }
 }
 
-type MakeFormatter = fn() -> Box<dyn Formatter>;
-
 /// Through the macros (keys checked at compile time) into files, fast path and
 /// oversized path, for keys that need escaping and keys that do not.
 #[test]
 fn macro_keys_that_need_escaping() {
     let dir = tempfile::tempdir().unwrap();
-    let mut builder = Logger::builder().clock(|| T);
-    let formats: [(&str, MakeFormatter); 3] = [
-        ("json", || Box::new(Json::default())),
-        ("text", || Box::new(Text::default())),
-        ("logfmt", || Box::new(Logfmt::default())),
-    ];
-    for (name, make) in formats {
-        for (suffix, reservation) in [("big", 64 << 10), ("small", 64)] {
-            let file = format!("{name}.{suffix}");
-            let boxed = make();
-            builder = builder.destination(
-                Destination::open_file(dir.path().join(&file), WriterOptions::default())
-                    .unwrap()
-                    .name(&file)
-                    .reservation(reservation)
-                    .formatter(move |r: &Record<'_>, out: &mut Out<'_, '_>| boxed.format(r, out)),
-            );
-        }
-    }
+    let builder =
+        support::fast_and_oversized_files(Logger::builder().clock(|| T), dir.path(), &FORMATS, 64);
     let log = builder.build().unwrap();
     lethe_std::info!(log, "m"; "a b" => 1u64, "x=y" => 2u64, "q\"k" => 3u64, "t\tk" => 4u64,
         "b\\s" => 5u64, "" => 6u64, "fine_key" => 7u64, "caf\u{e9}" => 8u64, "d\u{7f}" => 9u64);
@@ -146,25 +137,8 @@ fn macro_keys_that_need_escaping() {
 #[test]
 fn macro_messages_and_targets_are_written_as_unchecked_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let mut builder = Logger::builder().clock(|| T);
-    let formats: [(&str, MakeFormatter); 3] = [
-        ("json", || Box::new(Json::default())),
-        ("text", || Box::new(Text::default())),
-        ("logfmt", || Box::new(Logfmt::default())),
-    ];
-    for (name, make) in formats {
-        for (suffix, reservation) in [("big", 64 << 10), ("small", 48)] {
-            let file = format!("{name}.{suffix}");
-            let boxed = make();
-            builder = builder.destination(
-                Destination::open_file(dir.path().join(&file), WriterOptions::default())
-                    .unwrap()
-                    .name(&file)
-                    .reservation(reservation)
-                    .formatter(move |r: &Record<'_>, out: &mut Out<'_, '_>| boxed.format(r, out)),
-            );
-        }
-    }
+    let builder =
+        support::fast_and_oversized_files(Logger::builder().clock(|| T), dir.path(), &FORMATS, 48);
     let root = builder.build().unwrap();
     let messages: [&'static str; 8] = [
         "served",
@@ -201,7 +175,7 @@ fn macro_messages_and_targets_are_written_as_unchecked_ones() {
     let m = root.metrics();
     assert!(m.destination("text.small").unwrap().oversized > 0);
     root.shutdown(Duration::from_secs(30)).unwrap();
-    for (name, _) in formats {
+    for (name, _) in FORMATS {
         for suffix in ["big", "small"] {
             let got = std::fs::read_to_string(dir.path().join(format!("{name}.{suffix}"))).unwrap();
             let got: Vec<&str> = got.lines().collect();

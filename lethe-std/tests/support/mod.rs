@@ -139,3 +139,33 @@ pub fn check_every_bytes_fsync_points(options: lethe_std::Options, case: &str) {
     );
     assert_eq!(file.stats().errors, 0, "{case}");
 }
+
+/// Makes one formatter for one destination.
+pub type MakeFormatter = fn() -> Box<dyn lethe_std::logger::Formatter>;
+
+/// `builder` with two file destinations in `dir` for each `(name, make)` of `formats`:
+/// `NAME.big`, whose 64 KiB reservation takes every record in place in the ring, and
+/// `NAME.small`, whose `small`-byte reservation sends longer records down the oversized
+/// path (formatted into a `Vec`, then copied).
+pub fn fast_and_oversized_files(
+    mut builder: lethe_std::logger::LoggerBuilder,
+    dir: &Path,
+    formats: &[(&str, MakeFormatter)],
+    small: usize,
+) -> lethe_std::logger::LoggerBuilder {
+    use lethe_std::logger::{Destination, Out, Record};
+    for (name, make) in formats {
+        for (suffix, reservation) in [("big", 64 << 10), ("small", small)] {
+            let file = format!("{name}.{suffix}");
+            let boxed = make();
+            builder = builder.destination(
+                Destination::open_file(dir.join(&file), lethe_std::WriterOptions::default())
+                    .unwrap()
+                    .name(&file)
+                    .reservation(reservation)
+                    .formatter(move |r: &Record<'_>, out: &mut Out<'_, '_>| boxed.format(r, out)),
+            );
+        }
+    }
+    builder
+}
