@@ -90,6 +90,25 @@ fn record(producer: u8, i: u8, len: usize) -> Vec<u8> {
     r
 }
 
+/// A full 64-byte ring holding producer 7's records 0, 1 and 2 in frames of 16, 16 and
+/// 32 bytes (single-threaded, before the model's threads start).
+fn full_16_16_32() -> Arc<OwnedRing> {
+    let ring = Arc::new(Ring::with_capacity(64).unwrap());
+    ring.try_write(&record(7, 0, 8)).unwrap(); // frame 16 at [0, 16)
+    ring.try_write(&record(7, 1, 8)).unwrap(); // frame 16 at [16, 32)
+    ring.try_write(&record(7, 2, 24)).unwrap(); // frame 32 at [32, 64)
+    ring
+}
+
+/// Consumes and releases the first record (racing the model's producers), returning it.
+fn release_first(ring: &OwnedRing) -> Vec<u8> {
+    let mut c = ring.consumer().unwrap();
+    let first = c.read_up_to(1, usize::MAX).unwrap();
+    let r0 = first.records().next().unwrap().to_vec();
+    first.release();
+    r0
+}
+
 /// Writes and consumes one record per entry of `payloads` (single-threaded, before the model's threads start) so the
 /// producers' claims straddle the end of the buffer.
 fn advance(ring: &OwnedRing, payloads: &[usize]) {
@@ -196,19 +215,12 @@ fn two_producers_two_records_each() {
 #[test]
 fn head_cache_carries_the_consumers_zeroing() {
     model(|| {
-        let ring = Arc::new(Ring::with_capacity(64).unwrap());
-        ring.try_write(&record(7, 0, 8)).unwrap(); // frame 16 at [0, 16)
-        ring.try_write(&record(7, 1, 8)).unwrap(); // frame 16 at [16, 32)
-        ring.try_write(&record(7, 2, 24)).unwrap(); // frame 32 at [32, 64)
+        let ring = full_16_16_32();
         let ra = Arc::clone(&ring);
         let a = thread::spawn(move || ra.try_write(&record(1, 0, 24)).is_ok());
         let rb = Arc::clone(&ring);
         let b = thread::spawn(move || rb.try_write(&record(2, 0, 8)).is_ok());
-        let mut c = ring.consumer().unwrap();
-        let first = c.read_up_to(1, usize::MAX).unwrap();
-        let r0: Vec<u8> = first.records().next().unwrap().to_vec();
-        first.release();
-        drop(c);
+        let r0 = release_first(&ring);
         let (a_ok, b_ok) = (a.join().unwrap(), b.join().unwrap());
         assert!(!a_ok, "32 bytes never fit in the 16 freed");
         let seen = Reader { seen: vec![r0] }.drain(&ring);
@@ -225,19 +237,12 @@ fn head_cache_carries_the_consumers_zeroing() {
 #[test]
 fn refresh_used_carries_the_consumers_zeroing() {
     model(|| {
-        let ring = Arc::new(Ring::with_capacity(64).unwrap());
-        ring.try_write(&record(7, 0, 8)).unwrap(); // frame 16 at [0, 16)
-        ring.try_write(&record(7, 1, 8)).unwrap(); // frame 16 at [16, 32)
-        ring.try_write(&record(7, 2, 24)).unwrap(); // frame 32 at [32, 64)
+        let ring = full_16_16_32();
         let ra = Arc::clone(&ring);
         let a = thread::spawn(move || ra.refresh_used());
         let rb = Arc::clone(&ring);
         let b = thread::spawn(move || rb.try_write(&record(2, 0, 8)).is_ok());
-        let mut c = ring.consumer().unwrap();
-        let first = c.read_up_to(1, usize::MAX).unwrap();
-        let r0: Vec<u8> = first.records().next().unwrap().to_vec();
-        first.release();
-        drop(c);
+        let r0 = release_first(&ring);
         let (used, b_ok) = (a.join().unwrap(), b.join().unwrap());
         assert!((48..=64).contains(&used), "used {used}");
         let seen = Reader { seen: vec![r0] }.drain(&ring);
