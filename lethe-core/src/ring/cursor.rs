@@ -67,15 +67,7 @@ impl GrantCursor<'_> {
     /// [`GrantFull`] if they do not fit; nothing is appended then.
     #[inline(always)]
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), GrantFull> {
-        let Some(dst) = self.buf.get_mut(self.pos..self.pos + bytes.len()) else {
-            return Err(GrantFull {
-                needed: bytes.len(),
-                remaining: self.remaining(),
-            });
-        };
-        copy_short(dst, bytes);
-        self.pos += bytes.len();
-        Ok(())
+        self.append_with(|a| a.push(bytes))
     }
 
     /// Runs `f` with an [`Appender`] over the room left: what it appends is appended
