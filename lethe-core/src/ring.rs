@@ -1281,12 +1281,16 @@ impl<'a, S: Storage> Consumer<'a, S> {
             let mut idx = start;
             let mut records = 0usize;
             let mut bytes = 0usize;
+            // Did the batch stop at a frame not committed yet (rather than at a limit, the
+            // physical end, or a full ring)?
+            let mut at_frontier = false;
             while idx < cap {
                 ring.prefetch_read(idx + 1024);
                 // Acquire pairs with the producer's Release in `publish`: the payload and
                 // the len word are visible once the state is.
                 let state = ring.state(idx).load(Ordering::Acquire);
                 if state == 0 {
+                    at_frontier = true;
                     break;
                 }
                 let frame = (state & !KIND_MASK) as usize;
@@ -1314,6 +1318,7 @@ impl<'a, S: Storage> Consumer<'a, S> {
                     // Acquire: as above.
                     let state = ring.state(wrap_end).load(Ordering::Acquire);
                     if state == 0 {
+                        at_frontier = true;
                         break;
                     }
                     let frame = (state & !KIND_MASK) as usize;
@@ -1349,6 +1354,7 @@ impl<'a, S: Storage> Consumer<'a, S> {
                 span,
                 records,
                 bytes,
+                at_frontier,
             });
         }
     }
@@ -1403,6 +1409,8 @@ pub struct ReadGrant<'c, S: Storage> {
     span: Span,
     records: usize,
     bytes: usize,
+    /// The read stopped at a frame not committed yet.
+    at_frontier: bool,
 }
 
 impl<S: Storage> fmt::Debug for ReadGrant<'_, S> {
@@ -1423,6 +1431,31 @@ impl<'c, S: Storage> ReadGrant<'c, S> {
     /// Sum of the records' payload lengths.
     pub fn payload_bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// Did the read that made this batch stop because the next frame was not committed
+    /// yet (it took everything committed at the time), rather than at its record or byte
+    /// limit, at the physical end of the buffer (a non-wrapping read), or at a full ring?
+    ///
+    /// A consumer that pays per batch can use it to tell a caught-up read (park) from a
+    /// limited one (read again at once) without looking at the head again, which would
+    /// take the cache line the producers write next.
+    ///
+    /// ```
+    /// use lethe_core::ring::Ring;
+    /// let ring = Ring::with_capacity(64).unwrap();
+    /// let mut consumer = ring.consumer().unwrap();
+    /// ring.try_write(b"one").unwrap();
+    /// ring.try_write(b"two").unwrap();
+    /// let batch = consumer.read_up_to(1, usize::MAX).unwrap();
+    /// assert!(!batch.reached_frontier()); // stopped at the record limit
+    /// batch.release();
+    /// let batch = consumer.read().unwrap();
+    /// assert!(batch.reached_frontier()); // took everything committed
+    /// batch.release();
+    /// ```
+    pub fn reached_frontier(&self) -> bool {
+        self.at_frontier
     }
 
     /// The records, in commit-position order, as slices into the ring.

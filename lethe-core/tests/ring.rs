@@ -582,3 +582,68 @@ fn huge_page_ring_behaves_like_any_ring() {
         "not a power of two"
     );
 }
+
+#[test]
+fn reached_frontier_tells_a_caught_up_read_from_a_limited_one() {
+    // Everything committed taken, in the first span: at the frontier.
+    let ring = ring_with_head_at(0);
+    let mut c = ring.consumer().unwrap();
+    for i in 0..3 {
+        ring.try_write(&rec(i)).unwrap();
+    }
+    let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    assert_eq!(batch.record_count(), 3);
+    assert!(batch.reached_frontier());
+    drop(batch);
+    // Stopped by the record limit or the byte limit: not at the frontier.
+    let batch = c.read_wrapping_up_to(2, usize::MAX).unwrap();
+    assert!(!batch.reached_frontier());
+    drop(batch);
+    let batch = c.read_up_to(usize::MAX, 16).unwrap();
+    assert_eq!(batch.record_count(), 2);
+    assert!(!batch.reached_frontier());
+    batch.release();
+    // A limit that falls on the last committed record: the read saw the uncommitted
+    // frame after it before any limit applied, so it is at the frontier.
+    let batch = c.read_up_to(1, usize::MAX).unwrap();
+    assert!(batch.reached_frontier());
+    batch.release();
+    assert!(ring.is_empty());
+
+    // Head at 96: [96, 128) holds two records, [0, 16) a third, then an open reservation.
+    let ring = ring_with_head_at(96);
+    let mut c = ring.consumer().unwrap();
+    for i in 0..3 {
+        ring.try_write(&rec(i)).unwrap();
+    }
+    let mut open = ring.reserve(8).unwrap();
+    // A plain read stops at the physical end: whether more is committed is unknown.
+    let batch = c.read().unwrap();
+    assert_eq!(batch.record_count(), 2);
+    assert!(!batch.reached_frontier());
+    drop(batch);
+    // A wrapping read goes on and stops at the open reservation: at the frontier.
+    let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    assert_eq!(batch.record_count(), 3);
+    assert!(batch.reached_frontier());
+    batch.release();
+    open.push(&rec(3)).unwrap();
+    open.commit_written();
+    let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    assert!(batch.reached_frontier());
+    batch.release();
+    assert!(ring.is_empty());
+
+    // A full ring, read whole: the read stops at its own start, not at an uncommitted
+    // frame (the producers may be waiting to write more).
+    let ring = ring_with_head_at(48);
+    let mut c = ring.consumer().unwrap();
+    for i in 0..8 {
+        ring.try_write(&rec(i)).unwrap();
+    }
+    let batch = c.read_wrapping_up_to(usize::MAX, usize::MAX).unwrap();
+    assert_eq!(batch.record_count(), 8);
+    assert!(!batch.reached_frontier());
+    batch.release();
+    assert!(ring.is_empty());
+}

@@ -307,7 +307,8 @@ fn shrinking_reservation_races_a_claim() {
 /// 2 and 3 into `[0, 32)` and then tries record 4, which fits only at `[32, 48)` once the
 /// consumer has released record 0. The consumer polls with `read_wrapping_up_to`, whose
 /// batch may span the wrap point, and releases one record per poll (a partial release
-/// across the wrap). Every accepted record comes out once, untorn, in order; loom checks
+/// across the wrap). Every accepted record comes out once, untorn, in order, and each
+/// read says whether it stopped at an uncommitted frame (`reached_frontier`); loom checks
 /// that the producer's reuse of the released space is ordered after the consumer's reads
 /// and zeroing of it.
 #[test]
@@ -337,6 +338,14 @@ fn wrapping_read_races_a_producer() {
                     // record 0's space, released only after this read).
                     let first: Vec<Vec<u8>> = batch.records().map(<[u8]>::to_vec).collect();
                     assert!((1..=4).contains(&first.len()), "batch of {}", first.len());
+                    // With no limits, a read stops at an uncommitted frame, or at its own
+                    // start when it holds the whole (full) ring: four 16-byte frames.
+                    assert_eq!(
+                        batch.reached_frontier(),
+                        first.len() < 4,
+                        "batch of {}",
+                        first.len()
+                    );
                     if first.len() >= 3 {
                         SPANNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
