@@ -1106,9 +1106,10 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
     // across batches, so the loop does not allocate.
     let max_batch = lock(&core.file).max_run();
     let mut storage: Vec<&'static [u8]> = Vec::with_capacity(max_batch);
-    // The last batch ended at the producers' frontier (it held fewer records than a batch
-    // may): park before looking at the frontier again. Every look takes the line a
-    // producer writes next, and that write then waits for it.
+    // The last batch ended at the producers' frontier (its read stopped at a frame not
+    // committed yet, not at the batch limit or a full ring): park before looking at the
+    // frontier again. Every look takes the line a producer writes next, and that write
+    // then waits for it.
     let mut drained = false;
     loop {
         if std::mem::take(&mut drained) && !core.closed.0.load(Ordering::SeqCst) {
@@ -1180,11 +1181,11 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
         };
         match failure {
             None => {
-                let bytes: usize = records[..n].iter().map(|r| r.len()).sum();
-                core.delivered(n as u64, (bytes - resume) as u64);
+                // The read summed the payload lengths already.
+                core.delivered(n as u64, (batch.payload_bytes() - resume) as u64);
                 storage = recycle(records);
+                drained = batch.reached_frontier();
                 batch.release();
-                drained = n < max_batch;
                 resume = 0;
                 if failing {
                     // The file works again: flush stops reporting the error.
