@@ -14,7 +14,7 @@ use super::field::Value;
 use super::level::Level;
 use super::record::{Record, Timestamp};
 
-mod sink;
+pub(crate) mod sink;
 
 pub(crate) use sink::Sink;
 use sink::{GrantSink, VecSink, json_escaped, unicode_escape};
@@ -305,10 +305,10 @@ pub fn write_json_escaped(out: &mut Out<'_, '_>, s: &str) {
 
 /// Byte classes for the text formats, one bit each (a table lookup per byte instead of a
 /// chain of compares).
-const LOGFMT_SPECIAL: u8 = 1; // quoted in a logfmt value, `_` in a key: <= ' ', `=`, `"`, DEL
-const LINE_ESCAPE: u8 = 2; // escaped on a one-line format: control characters and DEL
+pub(crate) const LOGFMT_SPECIAL: u8 = 1; // quoted in a logfmt value, `_` in a key: <= ' ', `=`, `"`, DEL
+pub(crate) const LINE_ESCAPE: u8 = 2; // escaped on a one-line format: control characters and DEL
 const QUOTED_ESCAPE: u8 = 4; // also escaped inside quotes: `"` and `\`
-static TEXT_CLASS: [u8; 256] = {
+pub(crate) const TEXT_CLASSES: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i <= 0x20 {
@@ -324,6 +324,8 @@ static TEXT_CLASS: [u8; 256] = {
     t[b'\\' as usize] = QUOTED_ESCAPE;
     t
 };
+/// [`TEXT_CLASSES`] as one table in memory, for the scans.
+static TEXT_CLASS: [u8; 256] = TEXT_CLASSES;
 
 /// Whether any byte of `s` is in `class`.
 #[inline]

@@ -23,25 +23,22 @@ pub(crate) const LINE_CLEAN: u8 = 4;
 /// The longest key [`Field::new`](super::Field::new) checks itself.
 pub(crate) const CHECK_AT_NEW: usize = 24;
 
-/// What [`JSON_CLEAN`] and [`LOGFMT_CLEAN`] say of `key`, as a `const fn` (a byte loop:
-/// keys are short, and the macros run it at compile time).
+/// What [`JSON_CLEAN`], [`LOGFMT_CLEAN`] and [`LINE_CLEAN`] say of `key`, as a `const
+/// fn` (a byte loop over the formatters' own byte tables: keys are short, and the macros
+/// run it at compile time).
 pub(crate) const fn check(key: &str) -> u8 {
+    use super::format::sink::JSON_ESCAPES;
+    use super::format::{LINE_ESCAPE, LOGFMT_SPECIAL, TEXT_CLASSES};
     let b = key.as_bytes();
     let mut json = true;
     let mut logfmt = !b.is_empty();
     let mut line = true;
     let mut i = 0;
     while i < b.len() {
-        let c = b[i];
-        if c < 0x20 || c == b'"' || c == b'\\' {
-            json = false;
-        }
-        if c <= b' ' || c == b'=' || c == b'"' || c == 0x7f {
-            logfmt = false;
-        }
-        if c < 0x20 || c == 0x7f {
-            line = false;
-        }
+        let c = b[i] as usize;
+        json &= JSON_ESCAPES[c] == 0;
+        logfmt &= TEXT_CLASSES[c] & LOGFMT_SPECIAL == 0;
+        line &= TEXT_CLASSES[c] & LINE_ESCAPE == 0;
         i += 1;
     }
     (if json { JSON_CLEAN } else { 0 })

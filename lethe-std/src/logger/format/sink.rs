@@ -120,7 +120,7 @@ impl Sink for GrantSink<'_, '_> {
 
 /// For each byte: 0 if JSON takes it as is, else the letter after the backslash (`u` for
 /// a `\u00XX` escape).
-pub(crate) static JSON_ESCAPE: [u8; 256] = {
+pub(crate) const JSON_ESCAPES: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i < 0x20 {
@@ -136,6 +136,8 @@ pub(crate) static JSON_ESCAPE: [u8; 256] = {
     t[0x0c] = b'f';
     t
 };
+/// [`JSON_ESCAPES`] as one table in memory, for the scans.
+pub(crate) static JSON_ESCAPE: [u8; 256] = JSON_ESCAPES;
 
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
