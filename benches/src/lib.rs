@@ -46,9 +46,9 @@ pub const PAUSE: Duration = Duration::from_micros(20);
 ///
 /// Quill's benchmark, which the issues ask to measure as, reads the CPU's time-stamp
 /// counter at both ends of the call and converts the ticks to nanoseconds. Where the
-/// counter is a clock (x86-64, `constant_tsc` and `nonstop_tsc` in `/proc/cpuinfo`, and
-/// Linux's clocksource is `tsc`, which it is only once it has checked that the CPUs'
-/// counters agree), so does this harness: a read costs about 5 ns here, against 15 ns for
+/// counter is a clock (the logger's own test,
+/// [`Timestamp::tsc_is_clock`](lethe_std::logger::Timestamp::tsc_is_clock)), so does this
+/// harness: a read costs about 5 ns here, against 15 ns for
 /// `Instant::now` through the vDSO (30 ns per timed call on this VM). Elsewhere it uses
 /// `Instant`. [`time_bursts_of_nothing`] shows what the timing itself adds either way.
 #[derive(Copy, Clone, Debug, PartialEq)]
@@ -68,19 +68,12 @@ impl Stopwatch {
     pub fn get() -> Stopwatch {
         static ONCE: std::sync::OnceLock<Stopwatch> = std::sync::OnceLock::new();
         *ONCE.get_or_init(|| {
-            let flags = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-            let source = std::fs::read_to_string(
-                "/sys/devices/system/clocksource/clocksource0/current_clocksource",
-            )
-            .unwrap_or_default();
-            let has = |f: &str| flags.split_whitespace().any(|w| w == f);
-            let (Some(t0), true) = (
-                lethe_core::tsc::read_tsc(),
-                has("constant_tsc") && has("nonstop_tsc") && source.trim() == "tsc",
-            ) else {
+            if !lethe_std::logger::Timestamp::tsc_is_clock() {
+                return Stopwatch::Instant;
+            }
+            let (Some(t0), i0) = (lethe_core::tsc::read_tsc(), Instant::now()) else {
                 return Stopwatch::Instant;
             };
-            let i0 = Instant::now();
             std::thread::sleep(Duration::from_millis(100));
             let (t1, ns) = (lethe_core::tsc::read_tsc(), i0.elapsed().as_nanos() as f64);
             match t1.map(|t1| t1.saturating_sub(t0)) {

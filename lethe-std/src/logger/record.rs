@@ -51,6 +51,13 @@ impl Timestamp {
         super::tsc_clock::now()
     }
 
+    /// Whether this machine's time-stamp counter is a clock [`Timestamp::now_fast`] can
+    /// use (x86-64 Linux, `constant_tsc` and `nonstop_tsc`, and the kernel's clocksource
+    /// is `tsc`). Reads `/proc/cpuinfo` and sysfs on every call.
+    pub fn tsc_is_clock() -> bool {
+        super::tsc_clock::reliable()
+    }
+
     /// The kernel's coarse real time (`CLOCK_REALTIME_COARSE`): several times cheaper
     /// than [`Timestamp::now`], but it only advances once per scheduler tick (1 to 4 ms
     /// on Linux), so records within a tick share a timestamp. For

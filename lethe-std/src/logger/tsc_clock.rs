@@ -64,7 +64,7 @@ fn from_ns(ns: u64) -> Timestamp {
 
 /// Whether this machine's counter is a clock: constant rate in every power state, and
 /// the kernel's own clocksource (so it checked the CPUs agree).
-fn reliable() -> bool {
+pub(crate) fn reliable() -> bool {
     if !cfg!(all(target_arch = "x86_64", target_os = "linux")) || read_tsc().is_none() {
         return false;
     }
