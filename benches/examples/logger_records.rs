@@ -15,7 +15,10 @@
 //! `--toggle-collect='*Logger::emit*'` to count the caller's side only (the `Collected`
 //! line of valgrind's summary). Run with
 //! `json-only` as a second argument to count the JSON formatter alone (clock included),
-//! or `text` / `logfmt` to log through those formatters instead of JSON. `w2` logs issue
+//! or `text` / `logfmt` to log through those formatters instead of JSON, or `json-macro`
+//! to log the same JSON record through `lethe_std::info!` (message and keys checked at
+//! compile time) instead of `Logger::info`; that path does not go through
+//! `Logger::emit`, so toggle `'*logger_records::main*'` to count it. `w2` logs issue
 //! 8's W2 record instead (the compare harness's `lethe_w2`): `lethe_std::info!` with two
 //! `u64` fields, a logger named `lethe_bench` (the target), `Text` with nanoseconds.
 
@@ -80,6 +83,15 @@ fn main() {
         for seq in 0..n {
             let seq = black_box(seq);
             lethe_std::info!(log, "request served"; "user_id" => seq, "latency_us" => seq % 997);
+        }
+        report(start, n);
+        log.shutdown(Duration::from_secs(60)).unwrap();
+        return;
+    }
+    if mode.as_deref() == Some("json-macro") {
+        for _ in 0..n {
+            lethe_std::info!(log, "request served"; "path" => black_box("/v1/items"),
+                "status" => black_box(200), "ms" => black_box(1.25));
         }
         report(start, n);
         log.shutdown(Duration::from_secs(60)).unwrap();

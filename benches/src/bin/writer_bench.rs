@@ -9,22 +9,40 @@
 //!    64 MiB, until everything is written out (`close`), against `dd bs=64k` writing the
 //!    same number of bytes to the same directory.
 //!
+//! Phases 1 and 2 alternate in rounds (`LETHE_BENCH_ROUNDS`, default 5), each round a
+//! fresh writer for each phase, closed (background compression included) before the next
+//! phase starts, so the two phases share the machine's minute-to-minute noise instead of
+//! one meeting a quiet minute and the other a busy one. Their figures pool every round's
+//! timings; the per-round p99.9s and their ratios are printed too.
+//!
 //! Usage: `cargo run --release -p lethe-benches --bin writer-bench [-- DIR]`. DIR defaults
-//! to a temporary directory under /tmp. `LETHE_BENCH_ONLY=latency` runs only the timer and
-//! the steady latency, `LETHE_BENCH_ONLY=throughput` only the throughput;
-//! `LETHE_BENCH_DETAIL=1` also prints where in the bursts the slow writes fall;
-//! `LETHE_BENCH_NO_GZIP=1` runs the rotating phase without gzip and checksums.
+//! to a temporary directory under /tmp. Environment:
+//! - `LETHE_BENCH_ONLY=latency`: only the timer and the steady latency (one round);
+//!   `LETHE_BENCH_ONLY=rotating`: the timer and both latency phases;
+//!   `LETHE_BENCH_ONLY=throughput`: only the throughput;
+//! - `LETHE_BENCH_ROUNDS=N`: rounds of the two latency phases (1 gives the pre-rounds
+//!   shape: all steady bursts, then all rotating bursts);
+//! - `LETHE_BENCH_DETAIL=1`: also where in the bursts the slow writes fall;
+//! - `LETHE_BENCH_NO_GZIP=1`: the rotating phase without gzip and checksums;
+//! - `LETHE_BENCH_BUFFER=SIZE`: the ring's size (default 1 MiB).
+//!
+//! Any failure (a write, the directory, `dd`) ends the run with a message and exit
+//! status 1, never with a panic.
 
 use std::hint::black_box;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use lethe_benches::{BURST, RECORD_LEN, percentile, record, time_bursts, time_bursts_of_nothing};
 use lethe_core::retention::RetentionPolicy;
 use lethe_std::{Options, Writer, WriterOptions};
 
+/// Timed bursts per latency phase, over all rounds.
 const BURSTS: usize = 50_000;
+
+/// Runs the benchmark, or returns what went wrong.
+type Run<T> = Result<T, String>;
 
 /// The cost of reading the clock twice, which every per-call timing includes, measured
 /// with the same bursts and pauses: (median, p99, p99.9).
@@ -33,46 +51,91 @@ fn timer_overhead() -> (u64, u64, u64) {
     if std::env::var_os("LETHE_BENCH_DETAIL").is_some() {
         slow_by_position("timer", &v);
     }
-    v.sort_unstable();
+    summary(&mut v)
+}
+
+/// (median, p99, p99.9) of `samples`, which it sorts.
+fn summary(samples: &mut [u32]) -> (u64, u64, u64) {
+    samples.sort_unstable();
     (
-        percentile(&v, 0.5),
-        percentile(&v, 0.99),
-        percentile(&v, 0.999),
+        percentile(samples, 0.5),
+        percentile(samples, 0.99),
+        percentile(samples, 0.999),
     )
 }
 
-fn latency(dir: &Path, label: &str, file: Options) -> (u64, u64, u64) {
-    let buffer = std::env::var("LETHE_BENCH_BUFFER")
-        .ok()
-        .and_then(|b| lethe_core::size::parse_size(&b).ok())
-        .map_or(1 << 20, |b| b as usize);
-    let options = WriterOptions::default().file(file).buffer(buffer);
-    let log = Writer::open(dir.join(format!("{label}.log")), options).expect("open");
-    let line = record(7);
-    // Warm up: fault the ring in, start the consumer.
-    for _ in 0..100_000 {
-        log.write_record(&line).unwrap();
+/// The ring size: `LETHE_BENCH_BUFFER`, else the default 1 MiB.
+fn buffer() -> Run<usize> {
+    match std::env::var("LETHE_BENCH_BUFFER") {
+        Err(_) => Ok(1 << 20),
+        Ok(v) => {
+            let bytes = lethe_core::size::parse_size(&v)
+                .map_err(|e| format!("LETHE_BENCH_BUFFER={v:?}: {e}"))?;
+            usize::try_from(bytes).map_err(|_| format!("LETHE_BENCH_BUFFER={v:?}: too large"))
+        }
     }
-    log.flush().unwrap();
-    let mut samples = time_bursts(BURSTS, || log.write_record(black_box(&line))).expect("write");
-    let m = log.close().unwrap();
-    assert_eq!(m.dropped, 0);
-    if std::env::var_os("LETHE_BENCH_DETAIL").is_some() {
-        slow_by_position(label, &samples);
+}
+
+/// What one latency phase measured over all its rounds.
+struct Phase {
+    samples: Vec<u32>,
+    /// Each round's p99.9.
+    rounds: Vec<u64>,
+    rotations: u64,
+    compressed: u64,
+}
+
+impl Phase {
+    fn new() -> Phase {
+        Phase {
+            samples: Vec::new(),
+            rounds: Vec::new(),
+            rotations: 0,
+            compressed: 0,
+        }
     }
-    samples.sort_unstable();
-    let (p50, p99, p999) = (
-        percentile(&samples, 0.5),
-        percentile(&samples, 0.99),
-        percentile(&samples, 0.999),
-    );
-    println!(
-        "{label:<18} median {p50:>5} ns   p99 {p99:>6} ns   p99.9 {p999:>6} ns   ({} writes, {} rotations, {} compressed)",
-        samples.len(),
-        m.file.rotations,
-        m.file.compressions
-    );
-    (p50, p99, p999)
+
+    /// One round: a fresh writer on `file`, warmed up, `bursts` timed bursts, then closed
+    /// (which waits for its background compression).
+    fn round(&mut self, dir: &Path, label: &str, file: Options, bursts: usize) -> Run<()> {
+        let options = WriterOptions::default().file(file).buffer(buffer()?);
+        let path = dir.join(format!("{label}.log"));
+        let log =
+            Writer::open(&path, options).map_err(|e| format!("opening {}: {e}", path.display()))?;
+        let line = record(7);
+        // Warm up: fault the ring in, start the consumer.
+        for _ in 0..100_000 {
+            log.write_record(&line)
+                .map_err(|e| format!("{label}: write: {e}"))?;
+        }
+        log.flush().map_err(|e| format!("{label}: flush: {e}"))?;
+        let mut samples = time_bursts(bursts, || log.write_record(black_box(&line)))
+            .map_err(|e| format!("{label}: write: {e}"))?;
+        let m = log.close().map_err(|e| format!("{label}: close: {e}"))?;
+        if m.dropped != 0 {
+            return Err(format!("{label}: {} records dropped", m.dropped));
+        }
+        self.rotations += m.file.rotations;
+        self.compressed += m.file.compressions;
+        self.samples.extend_from_slice(&samples);
+        self.rounds.push(summary(&mut samples).2);
+        Ok(())
+    }
+
+    /// Prints the pooled figures; returns (median, p99, p99.9).
+    fn report(&mut self, label: &str) -> (u64, u64, u64) {
+        if std::env::var_os("LETHE_BENCH_DETAIL").is_some() {
+            slow_by_position(label, &self.samples);
+        }
+        let (p50, p99, p999) = summary(&mut self.samples);
+        println!(
+            "{label:<18} median {p50:>5} ns   p99 {p99:>6} ns   p99.9 {p999:>6} ns   ({} writes, {} rotations, {} compressed)",
+            self.samples.len(),
+            self.rotations,
+            self.compressed
+        );
+        (p50, p99, p999)
+    }
 }
 
 /// Where in the bursts the slow writes fall: for each position 0..20, the share of writes
@@ -101,22 +164,16 @@ fn slow_by_position(label: &str, samples: &[u32]) {
 }
 
 /// The synchronous writer in the same bursts: every call is one `write` syscall.
-fn sync_latency(dir: &Path) -> (u64, u64, u64) {
-    let log = lethe_std::SyncWriter::open(
-        dir.join("sync.log"),
-        Options::default().max_size(Some(64 << 20)),
-    )
-    .expect("open");
+fn sync_latency(dir: &Path) -> Run<(u64, u64, u64)> {
+    let path = dir.join("sync.log");
+    let log = lethe_std::SyncWriter::open(&path, Options::default().max_size(Some(64 << 20)))
+        .map_err(|e| format!("opening {}: {e}", path.display()))?;
     let line = record(7);
-    let mut samples =
-        time_bursts(BURSTS / 10, || log.write_record(black_box(&line))).expect("write");
-    log.close().unwrap();
-    samples.sort_unstable();
-    let r = (
-        percentile(&samples, 0.5),
-        percentile(&samples, 0.99),
-        percentile(&samples, 0.999),
-    );
+    let mut samples = time_bursts(BURSTS / 10, || log.write_record(black_box(&line)))
+        .map_err(|e| format!("sync-writer: write: {e}"))?;
+    log.close()
+        .map_err(|e| format!("sync-writer: close: {e}"))?;
+    let r = summary(&mut samples);
     println!(
         "{:<18} median {:>5} ns   p99 {:>6} ns   p99.9 {:>6} ns   ({} writes)",
         "sync-writer",
@@ -125,54 +182,65 @@ fn sync_latency(dir: &Path) -> (u64, u64, u64) {
         r.2,
         samples.len()
     );
-    r
+    Ok(r)
 }
 
 fn sync_all() {
     let _ = Command::new("sync").status();
 }
 
-fn clear(dir: &Path) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let _ = std::fs::remove_file(e.unwrap().path());
+/// Removes the files in `dir` and syncs, so that a run starts with no writeback pending.
+fn clear(dir: &Path) -> Run<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    for e in entries {
+        let e = e.map_err(|e| format!("reading {}: {e}", dir.display()))?;
+        let _ = std::fs::remove_file(e.path());
     }
     sync_all();
+    Ok(())
 }
 
 /// One timed run of Lethe: `LINES` 100-byte lines, rotating every 64 MiB, until `flush`
 /// returns (every line in the page cache, like dd's last `write`). Rotation does not
 /// `fsync` here (`sync_on_rotate(false)`), as dd does not. Returns MB/s.
-fn lethe_run(dir: &Path) -> (f64, u64) {
+fn lethe_run(dir: &Path) -> Run<(f64, u64)> {
     let options = WriterOptions::default().file(
         Options::default()
             .max_size(Some(64 << 20))
             .sync_on_rotate(false)
             .retention(RetentionPolicy::new()),
     );
-    let log = Writer::open(dir.join("tp.log"), options).expect("open");
+    let path = dir.join("tp.log");
+    let log =
+        Writer::open(&path, options).map_err(|e| format!("opening {}: {e}", path.display()))?;
     let line = record(9);
     let t = Instant::now();
     for _ in 0..LINES {
-        log.write_record(&line).unwrap();
+        log.write_record(&line)
+            .map_err(|e| format!("throughput: write: {e}"))?;
     }
-    log.flush().unwrap();
+    log.flush().map_err(|e| format!("throughput: flush: {e}"))?;
     let elapsed = t.elapsed();
-    let m = log.close().unwrap();
-    assert_eq!(m.writes, LINES);
-    (BYTES as f64 / elapsed.as_secs_f64() / 1e6, m.file.rotations)
+    let m = log.close().map_err(|e| format!("throughput: close: {e}"))?;
+    if m.writes != LINES {
+        return Err(format!("throughput: {} of {LINES} lines written", m.writes));
+    }
+    Ok((BYTES as f64 / elapsed.as_secs_f64() / 1e6, m.file.rotations))
 }
 
 /// One timed run of `dd bs=64k` writing the same number of bytes. Returns MB/s.
-fn dd_run(dir: &Path) -> f64 {
+fn dd_run(dir: &Path) -> Run<f64> {
     let t = Instant::now();
     let status = Command::new("dd")
         .args(["if=/dev/zero", "bs=64k", "status=none"])
         .arg(format!("count={}", BYTES / 65536))
         .arg(format!("of={}", dir.join("dd.out").display()))
         .status()
-        .expect("run dd");
-    assert!(status.success());
-    BYTES as f64 / t.elapsed().as_secs_f64() / 1e6
+        .map_err(|e| format!("running dd: {e}"))?;
+    if !status.success() {
+        return Err(format!("dd failed: {status}"));
+    }
+    Ok(BYTES as f64 / t.elapsed().as_secs_f64() / 1e6)
 }
 
 const LINES: u64 = 2_000_000;
@@ -180,18 +248,18 @@ const BYTES: u64 = LINES * RECORD_LEN as u64; // 200 MB
 
 /// Alternates Lethe and dd five times, each from a clean, synced directory, and reports the
 /// medians and their ratio.
-fn throughput(dir: &Path) {
+fn throughput(dir: &Path) -> Run<()> {
     let (mut lethe, mut dd) = (Vec::new(), Vec::new());
     let mut rotations = 0;
     for _ in 0..5 {
-        clear(dir);
-        let (mbps, r) = lethe_run(dir);
+        clear(dir)?;
+        let (mbps, r) = lethe_run(dir)?;
         lethe.push(mbps);
         rotations = r;
-        clear(dir);
-        dd.push(dd_run(dir));
+        clear(dir)?;
+        dd.push(dd_run(dir)?);
     }
-    clear(dir);
+    clear(dir)?;
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
@@ -201,20 +269,28 @@ fn throughput(dir: &Path) {
         "throughput         lethe {l:>7.0} MB/s ({rotations} rotations)   dd bs=64k {d:>7.0} MB/s   ratio {:.2}   (medians of 5 alternating runs)",
         l / d
     );
+    Ok(())
 }
 
-fn main() {
+/// The median of `v` (upper median for an even count), which it sorts.
+fn median_f64(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn run() -> Run<()> {
     let tmp;
     let dir = match std::env::args().nth(1) {
         Some(d) => std::path::PathBuf::from(d),
         None => {
-            tmp = tempfile::tempdir().expect("temp dir");
+            tmp =
+                tempfile::tempdir().map_err(|e| format!("creating a temporary directory: {e}"))?;
             tmp.path().to_path_buf()
         }
     };
-    if std::env::var("LETHE_BENCH_ONLY").as_deref() == Ok("throughput") {
-        throughput(&dir);
-        return;
+    let only = std::env::var("LETHE_BENCH_ONLY").unwrap_or_default();
+    if only == "throughput" {
+        return throughput(&dir);
     }
     let (t50, t99, t999) = timer_overhead();
     println!(
@@ -222,26 +298,74 @@ fn main() {
         "timer alone",
         lethe_benches::Stopwatch::get().describe()
     );
-    let steady = latency(&dir, "latency", Options::default().max_size(None));
-    if std::env::var("LETHE_BENCH_ONLY").as_deref() == Ok("latency") {
-        return;
+    let steady_options = || Options::default().max_size(None);
+    if only == "latency" {
+        let mut steady = Phase::new();
+        steady.round(&dir, "latency", steady_options(), BURSTS)?;
+        steady.report("latency");
+        return Ok(());
     }
+    let rounds = match std::env::var("LETHE_BENCH_ROUNDS") {
+        Err(_) => 5,
+        Ok(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|&r| (1..=BURSTS).contains(&r))
+            .ok_or_else(|| {
+                format!("LETHE_BENCH_ROUNDS={v:?}: expected a whole number from 1 to {BURSTS}")
+            })?,
+    };
     // `LETHE_BENCH_NO_GZIP=1`: rotate without compression and checksums, to see what the
     // background work adds to the rotating phase's tail.
     let gzip = std::env::var_os("LETHE_BENCH_NO_GZIP").is_none();
-    let rotating = latency(
-        &dir,
-        "latency-rotating",
+    let rotating_options = || {
         Options::default()
             .max_size(Some(1 << 20))
             .compress(gzip.then_some(6))
             .checksum(gzip)
-            .retention(RetentionPolicy::new().max_count(5)),
-    );
-    sync_latency(&dir);
+            .retention(RetentionPolicy::new().max_count(5))
+    };
+    let (mut steady, mut rotating) = (Phase::new(), Phase::new());
+    for r in 0..rounds {
+        // The last round takes the remainder, so every run times BURSTS bursts per phase.
+        let bursts = BURSTS / rounds + if r + 1 == rounds { BURSTS % rounds } else { 0 };
+        steady.round(&dir, "latency", steady_options(), bursts)?;
+        rotating.round(&dir, "latency-rotating", rotating_options(), bursts)?;
+    }
+    let s = steady.report("latency");
+    let t = rotating.report("latency-rotating");
+    if rounds > 1 {
+        let mut ratios: Vec<f64> = steady
+            .rounds
+            .iter()
+            .zip(&rotating.rounds)
+            .map(|(&s, &t)| t as f64 / s.max(1) as f64)
+            .collect();
+        let list = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+        println!(
+            "per round p99.9    steady {} ns; rotating {} ns; ratio median {:.2}",
+            list(&steady.rounds),
+            list(&rotating.rounds),
+            median_f64(&mut ratios)
+        );
+    }
     println!(
-        "p99.9 during rotation + gzip / steady state: {:.2}",
-        rotating.2 as f64 / steady.2 as f64
+        "p99.9 during rotation + gzip / steady state: {:.2}   ({rounds} alternating rounds, timings pooled)",
+        t.2 as f64 / s.2.max(1) as f64
     );
-    throughput(&dir);
+    if only == "rotating" {
+        return Ok(());
+    }
+    sync_latency(&dir)?;
+    throughput(&dir)
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("writer-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
