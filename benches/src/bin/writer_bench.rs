@@ -10,10 +10,11 @@
 //!    same number of bytes to the same directory.
 //!
 //! Phases 1 and 2 alternate in rounds (`LETHE_BENCH_ROUNDS`, default 5), each round a
-//! fresh writer for each phase, closed (background compression included) before the next
-//! phase starts, so the two phases share the machine's minute-to-minute noise instead of
-//! one meeting a quiet minute and the other a busy one. Their figures pool every round's
-//! timings; the per-round p99.9s and their ratios are printed too.
+//! fresh writer for each phase, started after a `sync` (no earlier writeback pending) and
+//! closed (background compression included) before the next phase starts, so the two
+//! phases share the machine's minute-to-minute noise instead of one meeting a quiet
+//! minute and the other a busy one. Their figures pool every round's timings; the
+//! per-round p99.9s and their ratios are printed too.
 //!
 //! Usage: `cargo run --release -p lethe-benches --bin writer-bench [-- DIR]`. DIR defaults
 //! to a temporary directory under /tmp. Environment:
@@ -95,9 +96,11 @@ impl Phase {
         }
     }
 
-    /// One round: a fresh writer on `file`, warmed up, `bursts` timed bursts, then closed
-    /// (which waits for its background compression).
+    /// One round: `sync`, so that no earlier phase's writeback is pending, then a fresh
+    /// writer on `file`, warmed up, `bursts` timed bursts, then closed (which waits for
+    /// its background compression).
     fn round(&mut self, dir: &Path, label: &str, file: Options, bursts: usize) -> Run<()> {
+        sync_all();
         let options = WriterOptions::default().file(file).buffer(buffer()?);
         let path = dir.join(format!("{label}.log"));
         let log =
