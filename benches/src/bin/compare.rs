@@ -37,9 +37,9 @@ struct Args {
     #[arg(long)]
     bursts: Option<u64>,
     /// Repetitions of each run; the median by throughput is reported [default: 3, or 1
-    /// with --quick].
-    #[arg(long)]
-    runs: Option<usize>,
+    /// with --quick]. Runs of the contenders alternate: run 1 of each, then run 2 of each.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    runs: Option<u64>,
     /// Where the runs write [default: a temporary directory under $TMPDIR].
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -113,7 +113,7 @@ fn main() {
     let settings = Settings {
         records,
         bursts,
-        runs: args.runs.unwrap_or(if quick { 1 } else { 3 }),
+        runs: args.runs.map_or(if quick { 1 } else { 3 }, |r| r as usize),
         dir,
         kinds,
         workloads,

@@ -228,30 +228,38 @@ pub fn run_all(s: &Settings) -> std::io::Result<Report> {
     let exe = std::env::current_exe()?;
     let mut cells = Vec::new();
     for &workload in &s.workloads {
-        for &kind in &s.kinds {
+        // Run `r` of every contender, then run `r + 1` of every contender: the machine's
+        // drift over the minutes of a workload then reaches all contenders alike, instead
+        // of one contender's runs meeting a quiet minute and the next one's a busy one.
+        let mut runs: Vec<Vec<ChildResult>> = vec![Vec::new(); s.kinds.len()];
+        for run in 0..s.runs {
+            for (&kind, kind_runs) in s.kinds.iter().zip(&mut runs) {
+                if kind.support(workload).is_err() {
+                    continue;
+                }
+                let dir = s.dir.join(format!(
+                    "{}-{workload}-{run}",
+                    kind.name().replace(' ', "_")
+                ));
+                let r = run_child(&exe, kind, workload, s, &dir)?;
+                eprintln!(
+                    "  {workload} {:<20} run {}: {:>12.0} lines/s  p99.9 {:>7} ns  {}",
+                    kind.name(),
+                    run + 1,
+                    r.lines_per_sec(),
+                    r.p999,
+                    r.problem().unwrap_or_else(|| "ok".into())
+                );
+                kind_runs.push(r);
+            }
+        }
+        for (&kind, mut kind_runs) in s.kinds.iter().zip(runs) {
             let cell = match kind.support(workload) {
                 Err(reason) => Cell::NotApplicable(reason),
                 Ok(note) => {
-                    let mut runs = Vec::new();
-                    for run in 0..s.runs {
-                        let dir = s.dir.join(format!(
-                            "{}-{workload}-{run}",
-                            kind.name().replace(' ', "_")
-                        ));
-                        let r = run_child(&exe, kind, workload, s, &dir)?;
-                        eprintln!(
-                            "  {workload} {:<20} run {}: {:>12.0} lines/s  p99.9 {:>7} ns  {}",
-                            kind.name(),
-                            run + 1,
-                            r.lines_per_sec(),
-                            r.p999,
-                            r.problem().unwrap_or_else(|| "ok".into())
-                        );
-                        runs.push(r);
-                    }
-                    let problems = runs.iter().filter_map(ChildResult::problem).collect();
-                    runs.sort_by_key(|r| r.elapsed_ns);
-                    let median = runs[runs.len() / 2].clone();
+                    let problems = kind_runs.iter().filter_map(ChildResult::problem).collect();
+                    kind_runs.sort_by_key(|r| r.elapsed_ns);
+                    let median = kind_runs[kind_runs.len() / 2].clone();
                     Cell::Ran {
                         median,
                         problems,
