@@ -17,9 +17,12 @@
 //! Usage: `cargo run --release -p lethe-benches --bin shared-bench [-- DIR]`. DIR defaults
 //! to a temporary directory under /tmp. `LETHE_BENCH_LINES` sets lines per process
 //! (default 1 000 000).
+//!
+//! Any failure (the directory, a child's spawn, open, write or close, its report) ends the
+//! run with a message naming what failed and exit status 1, never with a panic.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use lethe_benches::record;
@@ -28,75 +31,119 @@ use lethe_std::{Options, Writer, WriterOptions};
 
 const RUNS: usize = 5;
 
-fn now_ns() -> u128 {
+/// Runs the benchmark (or one child's part), or returns what went wrong.
+type Run<T> = Result<T, String>;
+
+fn now_ns() -> Run<u128> {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_nanos()
+        .map(|d| d.as_nanos())
+        .map_err(|e| format!("reading the clock: {e}"))
 }
 
 /// Child: writes `lines` records to `path`; prints `start_ns end_ns rotations`.
-fn child(path: &Path, shared: bool, lines: u64) {
+fn child(path: &Path, shared: bool, lines: u64) -> Run<()> {
     let options = WriterOptions::default().file(
         Options::default()
             .shared(shared)
             .max_size(Some(64 << 20))
             .retention(RetentionPolicy::new().max_count(2)),
     );
-    let log = Writer::open(path, options).expect("open");
-    let start = now_ns();
+    let log =
+        Writer::open(path, options).map_err(|e| format!("opening {}: {e}", path.display()))?;
+    let start = now_ns()?;
     for seq in 0..lines {
-        log.write_record(&record(seq)).expect("write");
+        log.write_record(&record(seq))
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
-    let metrics = log.close().expect("close");
-    let end = now_ns();
+    let metrics = log
+        .close()
+        .map_err(|e| format!("closing {}: {e}", path.display()))?;
+    let end = now_ns()?;
     println!("{start} {end} {}", metrics.file.rotations);
+    Ok(())
+}
+
+/// Starts one child writing `lines` records to `file`.
+fn spawn(exe: &Path, file: &Path, shared: bool, lines: u64) -> Run<Child> {
+    Command::new(exe)
+        .env(
+            "LETHE_SHARED_BENCH_CHILD",
+            if shared { "shared" } else { "async" },
+        )
+        .env("LETHE_BENCH_LINES", lines.to_string())
+        .arg(file)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("spawning a child {} {}: {e}", exe.display(), file.display()))
+}
+
+/// Waits for a child writing to `file`; returns the (start, end) it reports.
+fn finish(child: Child, file: &Path) -> Run<(u128, u128)> {
+    let what = format!("the child writing {}", file.display());
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("waiting for {what}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{what} failed: {}", out.status));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut f = text.split_whitespace().map(str::parse::<u128>);
+    match (f.next(), f.next()) {
+        (Some(Ok(s)), Some(Ok(e))) => Ok((s, e)),
+        _ => Err(format!(
+            "{what} printed {:?}, not `start_ns end_ns rotations`",
+            text.trim_end()
+        )),
+    }
 }
 
 /// Runs `procs` children (shared: one file; otherwise one file each). Returns the
-/// aggregate lines per second.
-fn run(dir: &Path, procs: usize, shared: bool, lines: u64) -> f64 {
-    clear(dir);
-    let exe = std::env::current_exe().expect("own path");
-    let children: Vec<_> = (0..procs)
-        .map(|i| {
-            let file = if shared {
-                dir.join("app.log")
-            } else {
-                dir.join(format!("app{i}.log"))
-            };
-            Command::new(&exe)
-                .env(
-                    "LETHE_SHARED_BENCH_CHILD",
-                    if shared { "shared" } else { "async" },
-                )
-                .env("LETHE_BENCH_LINES", lines.to_string())
-                .arg(file)
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("spawn child")
-        })
+/// aggregate lines per second. Every child started is waited for, even when another
+/// failed, so that none outlives the run.
+fn run_setup(dir: &Path, procs: usize, shared: bool, lines: u64) -> Run<f64> {
+    clear(dir)?;
+    let exe =
+        std::env::current_exe().map_err(|e| format!("finding this program's own path: {e}"))?;
+    let mut children = Vec::with_capacity(procs);
+    for i in 0..procs {
+        let file = if shared {
+            dir.join("app.log")
+        } else {
+            dir.join(format!("app{i}.log"))
+        };
+        match spawn(&exe, &file, shared, lines) {
+            Ok(c) => children.push((c, file)),
+            Err(e) => {
+                for (mut c, _) in children {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                }
+                return Err(e);
+            }
+        }
+    }
+    let results: Vec<_> = children
+        .into_iter()
+        .map(|(c, file)| finish(c, &file))
         .collect();
     let (mut first, mut last) = (u128::MAX, 0u128);
-    for c in children {
-        let out = c.wait_with_output().expect("child");
-        assert!(out.status.success(), "child failed");
-        let text = String::from_utf8(out.stdout).expect("utf-8");
-        let mut f = text
-            .split_whitespace()
-            .map(|w| w.parse::<u128>().expect("number"));
-        let (s, e) = (f.next().expect("start"), f.next().expect("end"));
+    for r in results {
+        let (s, e) = r?;
         first = first.min(s);
         last = last.max(e);
     }
-    let secs = (last - first) as f64 / 1e9;
-    (procs as u64 * lines) as f64 / secs
+    let secs = last.saturating_sub(first) as f64 / 1e9;
+    Ok((procs as u64 * lines) as f64 / secs)
 }
 
-fn clear(dir: &Path) {
-    for e in std::fs::read_dir(dir).expect("bench dir").flatten() {
+/// Removes the files in `dir`.
+fn clear(dir: &Path) -> Run<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    for e in entries.flatten() {
         let _ = std::fs::remove_file(e.path());
     }
+    Ok(())
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -104,21 +151,28 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-fn main() {
-    let lines = std::env::var("LETHE_BENCH_LINES")
-        .ok()
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(1_000_000u64);
+/// Lines per process: `LETHE_BENCH_LINES`, else 1 000 000.
+fn lines() -> Run<u64> {
+    match std::env::var("LETHE_BENCH_LINES") {
+        Err(_) => Ok(1_000_000),
+        Ok(v) => v.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
+            format!("LETHE_BENCH_LINES={v:?}: expected a whole number of lines, at least 1")
+        }),
+    }
+}
+
+fn run() -> Run<()> {
+    let lines = lines()?;
     if let Ok(mode) = std::env::var("LETHE_SHARED_BENCH_CHILD") {
-        let path = std::env::args().nth(1).expect("child: path");
-        child(Path::new(&path), mode == "shared", lines);
-        return;
+        let path = std::env::args().nth(1).ok_or("no file path given")?;
+        return child(Path::new(&path), mode == "shared", lines);
     }
     let tmp;
     let dir = match std::env::args().nth(1) {
         Some(d) => std::path::PathBuf::from(d),
         None => {
-            tmp = tempfile::tempdir().expect("temp dir");
+            tmp =
+                tempfile::tempdir().map_err(|e| format!("creating a temporary directory: {e}"))?;
             tmp.path().to_path_buf()
         }
     };
@@ -131,10 +185,10 @@ fn main() {
     let mut results: Vec<Vec<f64>> = vec![Vec::new(); setups.len()];
     for _ in 0..RUNS {
         for (i, (_, procs, shared)) in setups.iter().enumerate() {
-            results[i].push(run(&dir, *procs, *shared, lines));
+            results[i].push(run_setup(&dir, *procs, *shared, lines)?);
         }
     }
-    clear(&dir);
+    clear(&dir)?;
     let medians: Vec<f64> = results.iter_mut().map(|v| median(v)).collect();
     let base = medians[0];
     println!("{lines} lines of 100 bytes per process, medians of {RUNS} alternating runs");
@@ -149,5 +203,21 @@ fn main() {
             m / 1e6,
             m / base
         );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let who = if std::env::var_os("LETHE_SHARED_BENCH_CHILD").is_some() {
+                "shared-bench child"
+            } else {
+                "shared-bench"
+            };
+            eprintln!("{who}: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
