@@ -11,6 +11,7 @@ use lethe_core::size::parse_size;
 
 use crate::io_backend::{Uring, UringOptions};
 use crate::rotating_file::{Fsync, Options};
+use crate::workers::{NICE, check_worker_nice};
 use crate::writer::{Backpressure, Mode, WriterOptions};
 
 /// Configuration from strings: presets, environment variables (`LETHE_*`), and, with the
@@ -123,7 +124,11 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(field: &'static str, value: impl Into<String>, rule: impl fmt::Display) -> ConfigError {
+    pub(crate) fn new(
+        field: &'static str,
+        value: impl Into<String>,
+        rule: impl fmt::Display,
+    ) -> ConfigError {
         ConfigError {
             field,
             value: value.into(),
@@ -289,7 +294,15 @@ impl Config {
             worker_nice: text("worker_nice")?
                 .map(|v| {
                     v.parse::<i32>().map_err(|_| {
-                        ConfigError::new("worker_nice", v, "expected a whole number from -20 to 19")
+                        ConfigError::new(
+                            "worker_nice",
+                            v,
+                            format_args!(
+                                "expected a whole number from {} to {}",
+                                NICE.start(),
+                                NICE.end()
+                            ),
+                        )
                     })
                 })
                 .transpose()?,
@@ -458,14 +471,7 @@ impl Config {
                 "at least one worker thread is needed",
             ));
         }
-        let worker_nice = self.worker_nice.unwrap_or(10);
-        if !(-20..=19).contains(&worker_nice) {
-            return Err(ConfigError::new(
-                "worker_nice",
-                worker_nice.to_string(),
-                "a niceness is from -20 to 19",
-            ));
-        }
+        let worker_nice = check_worker_nice(self.worker_nice.unwrap_or(10))?;
         let mut file = Options::default();
         match self.time_zone.as_deref() {
             None | Some("utc" | "UTC") => {}

@@ -19,7 +19,7 @@ use crate::clock::{Clock, SystemClock, system_time_to_unix};
 use crate::error::{Error, ErrorCounts, Op};
 use crate::events::RotateEvent;
 use crate::io_backend::{self, IoBackend, IoStatus, UringOptions};
-use crate::workers::{Pool, Shared};
+use crate::workers::{self, Pool, Shared};
 
 pub(crate) mod shared;
 
@@ -515,10 +515,15 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 "workers 0 is invalid: at least one worker thread is needed".into(),
             ));
         }
-        if let Some(nice) = options.worker_nice.filter(|n| !(-20..=19).contains(n)) {
-            return Err(invalid(format!(
-                "worker_nice {nice} is invalid: a niceness is from -20 to 19"
-            )));
+        if let Some(nice) = options.worker_nice {
+            workers::check_worker_nice(nice).map_err(|e| {
+                invalid(format!(
+                    "{} {} is invalid: {}",
+                    e.field(),
+                    e.value(),
+                    e.rule()
+                ))
+            })?;
         }
         let file_name = path
             .file_name()

@@ -8,6 +8,7 @@
 //! [`Stats::inline_jobs`]: crate::Stats::inline_jobs
 
 use std::collections::HashSet;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -19,6 +20,7 @@ use lethe_core::retention::RetentionPolicy;
 use crate::archive::{self, Job, Settings, Step};
 use crate::backups::Naming;
 use crate::clock::Clock;
+use crate::config::ConfigError;
 use crate::error::{AtomicErrorCounts, Error, Op};
 use crate::events::{RotateEvent, RotateHook};
 use crate::io_backend::IoStatus;
@@ -423,6 +425,30 @@ impl Drop for Pool {
     }
 }
 
+/// The niceness a worker may be given: Linux's range, from -20 (most favoured) to 19.
+pub(crate) const NICE: RangeInclusive<i32> = -20..=19;
+
+/// Checks a worker niceness ([`Options::worker_nice`](crate::Options::worker_nice), the
+/// config key `worker_nice`): the one place that holds the rule, for both
+/// [`RotatingFile::open`](crate::RotatingFile::open) and
+/// [`Config::build`](crate::Config::build).
+///
+/// # Errors
+///
+/// A `nice` outside [`NICE`]: the error names the field (`worker_nice`), the value and
+/// the rule.
+pub(crate) fn check_worker_nice(nice: i32) -> Result<i32, ConfigError> {
+    if NICE.contains(&nice) {
+        Ok(nice)
+    } else {
+        Err(ConfigError::new(
+            "worker_nice",
+            nice.to_string(),
+            format_args!("a niceness is from {} to {}", NICE.start(), NICE.end()),
+        ))
+    }
+}
+
 /// Sets the calling thread's niceness to `nice`, unless it is already at least that nice
 /// (a thread never gains priority here, which would need a privilege anyway).
 #[cfg(target_os = "linux")]
@@ -449,5 +475,28 @@ fn work(rx: &Mutex<Receiver<Job>>, shared: &Shared) {
             Err(_) => return, // the pool is finishing and the queue is empty
         };
         shared.process(job);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_worker_nice;
+
+    #[test]
+    fn worker_nice_is_checked_against_linux_range() {
+        for nice in [-20, 0, 10, 19] {
+            assert_eq!(check_worker_nice(nice).unwrap(), nice);
+        }
+        for nice in [-21, 20, i32::MIN, i32::MAX] {
+            let e = check_worker_nice(nice).unwrap_err();
+            assert_eq!(
+                (e.field(), e.value(), e.rule()),
+                (
+                    "worker_nice",
+                    nice.to_string().as_str(),
+                    "a niceness is from -20 to 19"
+                ),
+            );
+        }
     }
 }
