@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 mod support;
-use support::{gunzip, lethe};
+use support::{gunzip, lethe, numbers, sh_in};
 
 /// Every file in `dir` whose name starts with `stem.` and is not the active file, sorted by
 /// name (which is rotation order), then the active file.
@@ -23,13 +23,6 @@ fn files_in_order(dir: &Path, active: &str) -> Vec<PathBuf> {
     backups.sort();
     backups.push(dir.join(active));
     backups
-}
-
-fn numbers(from: u64, to: u64) -> Vec<u8> {
-    (from..=to)
-        .map(|i| format!("{i}\n"))
-        .collect::<String>()
-        .into_bytes()
 }
 
 #[test]
@@ -441,15 +434,9 @@ fn compress_and_checksum_give_back_the_input_with_valid_gzip_and_sidecars() {
         2 * gz.len() + 1,
         "only .gz, sidecars and the active file: {names:?}"
     );
-    let check = Command::new("sh")
-        .args(["-c", "gzip -t *.log.gz && sha256sum -c --quiet *.sha256"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
+    sh_in(
+        dir.path(),
+        "gzip -t *.log.gz && sha256sum -c --quiet *.sha256",
     );
     let mut joined = Vec::new();
     for g in &gz {

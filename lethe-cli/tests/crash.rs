@@ -9,23 +9,15 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+mod support;
+use support::{Rng, crash_seed, gunzip, names, sh_in};
 
 const KILLS: u32 = 50;
-
-/// A small xorshift generator; the seed is printed so a failure can be replayed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 fn start(log: &Path) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_lethe"))
@@ -62,18 +54,7 @@ fn wait_for_progress(log: &Path, before: &(u64, usize)) {
 
 #[test]
 fn sigkill_during_rotation_and_compression_loses_no_segment() {
-    let seed = std::env::var("LETHE_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    println!("crash test seed: LETHE_CRASH_SEED={seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng(crash_seed());
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
 
@@ -106,11 +87,7 @@ fn sigkill_during_rotation_and_compression_loses_no_segment() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let mut names: Vec<String> = fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = names(dir.path());
     assert!(
         names.iter().all(|n| !n.ends_with(".tmp")),
         "temporaries left: {names:?}"
@@ -121,22 +98,14 @@ fn sigkill_during_rotation_and_compression_loses_no_segment() {
             .all(|n| n == "app.log" || n.ends_with(".log.gz") || n.ends_with(".log.gz.sha256")),
         "every backup is compressed with a sidecar: {names:?}"
     );
-    let check = Command::new("sh")
-        .args(["-c", "gzip -t *.log.gz && sha256sum -c --quiet *.sha256"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
+    sh_in(
+        dir.path(),
+        "gzip -t *.log.gz && sha256sum -c --quiet *.sha256",
     );
 
     let mut text = Vec::new();
     for n in names.iter().filter(|n| n.ends_with(".log.gz")) {
-        flate2::read::GzDecoder::new(fs::File::open(dir.path().join(n)).unwrap())
-            .read_to_end(&mut text)
-            .unwrap();
+        text.extend(gunzip(&dir.path().join(n)));
     }
     text.extend(fs::read(&log).unwrap());
     let text = String::from_utf8(text).expect("no torn bytes");

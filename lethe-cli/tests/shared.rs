@@ -9,10 +9,13 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod support;
+use support::{gunzip, names, sh_in};
 
 const LIMIT: u64 = 256 * 1024;
 
@@ -79,11 +82,7 @@ fn finish(child: Child) -> u64 {
 
 /// The backups (`.gz`, oldest first: the sequence is zero-padded) then the active file.
 fn segments_in_order(dir: &Path) -> Vec<PathBuf> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = names(dir);
     assert!(
         names.iter().all(|n| !n.ends_with(".tmp")),
         "temporaries left: {names:?}"
@@ -103,43 +102,20 @@ fn segments_in_order(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn read_segment(path: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
     if path.extension().is_some_and(|e| e == "gz") {
-        flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
-            .read_to_end(&mut out)
-            .unwrap();
+        gunzip(path)
     } else {
-        out = fs::read(path).unwrap();
+        fs::read(path).unwrap()
     }
-    out
 }
 
 /// `gzip -t` on every `.gz` and `sha256sum -c` on every sidecar, in the directory.
 fn verify_archives(dir: &Path) -> usize {
-    let gz = fs::read_dir(dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with(".gz")
-        })
-        .count();
-    let check = Command::new("sh")
-        .args([
-            "-c",
-            "set -e; for f in *.gz; do gzip -t \"$f\"; test -f \"$f.sha256\"; done; \
-             sha256sum -c --quiet *.sha256",
-        ])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
+    let gz = names(dir).iter().filter(|n| n.ends_with(".gz")).count();
+    sh_in(
+        dir,
+        "set -e; for f in *.gz; do gzip -t \"$f\"; test -f \"$f.sha256\"; done; \
+         sha256sum -c --quiet *.sha256",
     );
     gz
 }

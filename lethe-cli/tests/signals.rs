@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::gunzip;
+use support::{gunzip, numbers, tmpfs_of};
 
 /// A running `lethe` with its standard input open and its stderr collected.
 struct Lethe {
@@ -123,13 +123,6 @@ fn backups(dir: &Path, active: &str) -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
-}
-
-fn numbers(from: u64, to: u64) -> Vec<u8> {
-    (from..=to)
-        .map(|i| format!("{i}\n"))
-        .collect::<String>()
-        .into_bytes()
 }
 
 #[test]
@@ -363,36 +356,12 @@ fn tail_follow_name_beside_lethe_sees_every_line_across_rotations() {
     }
 }
 
-/// A 512 KiB tmpfs mounted on `dir`, or a visible SKIP (mounting needs root).
-fn small_tmpfs(dir: &Path) -> Option<Unmount<'_>> {
-    let out = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=512k", "tmpfs"])
-        .arg(dir)
-        .output();
-    let reason = match out {
-        Ok(o) if o.status.success() => return Some(Unmount(dir)),
-        Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_owned(),
-        Err(e) => e.to_string(),
-    };
-    println!("SKIP: cannot mount a small tmpfs: {reason}");
-    eprintln!("SKIP: cannot mount a small tmpfs: {reason}");
-    None
-}
-
-struct Unmount<'a>(&'a Path);
-
-impl Drop for Unmount<'_> {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0).status();
-    }
-}
-
 /// A full disk is reported on stderr, at most about once a second, while lethe keeps
 /// running and keeps every line it read; once space returns, all of them reach the files.
 #[test]
 fn a_full_disk_is_reported_rate_limited_and_lethe_recovers_without_losing_lines() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(_mount) = small_tmpfs(dir.path()) else {
+    let Some(_mount) = tmpfs_of(dir.path(), "512k") else {
         return;
     };
     // Fill the file system, then leave 32 KiB.
@@ -444,7 +413,7 @@ fn a_full_disk_is_reported_rate_limited_and_lethe_recovers_without_losing_lines(
 #[test]
 fn on_full_drop_counts_every_line_it_drops_on_a_full_disk() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(_mount) = small_tmpfs(dir.path()) else {
+    let Some(_mount) = tmpfs_of(dir.path(), "512k") else {
         return;
     };
     let filler = dir.path().join("filler");
@@ -527,7 +496,7 @@ fn delivered(pid: u32, signal: u32) -> bool {
 #[test]
 fn a_second_sigterm_exits_at_once_with_status_1() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(_mount) = small_tmpfs(dir.path()) else {
+    let Some(_mount) = tmpfs_of(dir.path(), "512k") else {
         return;
     };
     let filler = dir.path().join("filler");

@@ -16,13 +16,13 @@ use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use lethe_core::retention::RetentionPolicy;
 use lethe_std::{Options, Writer, WriterOptions};
 
 mod support;
-use support::{names, segments, sh_in};
+use support::{Rng, crash_seed, names, segments, sh_in};
 
 const KILLS: u32 = 50;
 const SYNC_EVERY: u32 = 64;
@@ -35,17 +35,6 @@ fn options() -> WriterOptions {
             .checksum(true)
             .retention(RetentionPolicy::new()),
     )
-}
-
-/// A small xorshift generator; the seed is printed so a failure can be replayed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
 
 /// The child: writes until killed, acknowledging each successful `sync()`.
@@ -87,18 +76,7 @@ fn sigkill_during_rotation_and_compression_loses_no_synced_line() {
         child(Path::new(&log), run);
         return;
     }
-    let seed = std::env::var("LETHE_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    println!("crash test seed: LETHE_CRASH_SEED={seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng(crash_seed());
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     let me = std::env::current_exe().unwrap();

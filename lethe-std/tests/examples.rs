@@ -3,6 +3,9 @@
 use std::path::Path;
 use std::process::Command;
 
+mod support;
+use support::names;
+
 #[path = "../examples/quick_start.rs"]
 mod quick_start;
 
@@ -12,15 +15,6 @@ mod multi_process;
 #[cfg(feature = "uring")]
 #[path = "../examples/uring.rs"]
 mod uring;
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    v.sort();
-    v
-}
 
 #[test]
 fn quick_start_rotates_compresses_checksums_and_loses_nothing() {

@@ -1,9 +1,15 @@
-//! Helpers shared by the `lethe` command's integration tests.
+//! Helpers shared by the `lethe` command's integration tests, with lethe-std's common
+//! test helpers.
 #![allow(dead_code)] // each test file uses its own subset
 
-use std::fs;
-use std::io::{Read as _, Write as _};
-use std::path::Path;
+// Directory listings, gzip, shell checks, a small tmpfs, the crash seed: lethe-std's.
+#[path = "../../../lethe-std/tests/support/common.rs"]
+mod common;
+
+#[allow(unused_imports)] // each test file uses its own subset
+pub use common::*;
+
+use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
 /// Runs the built `lethe` with `args` and the extra environment `envs`, feeds it `stdin`
@@ -34,11 +40,10 @@ pub fn lethe(args: &[&str], stdin: &[u8]) -> Output {
     lethe_with_env(args, &[], stdin)
 }
 
-/// The decompressed contents of the gzip file at `path` (panics if it is not valid gzip).
-pub fn gunzip(path: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
-        .read_to_end(&mut out)
-        .unwrap();
-    out
+/// The lines `from` to `to`, one number a line.
+pub fn numbers(from: u64, to: u64) -> Vec<u8> {
+    (from..=to)
+        .map(|i| format!("{i}\n"))
+        .collect::<String>()
+        .into_bytes()
 }

@@ -1,33 +1,16 @@
 //! Helpers shared by lethe-std's integration tests: directory listings, reading every
 //! segment back, a small tmpfs for full-disk tests, and running the real `gzip` and
-//! `sha256sum`.
+//! `sha256sum` (those in `common.rs`, which lethe-cli's tests include too).
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod alloc;
+mod common;
+
+#[allow(unused_imports)] // each test file uses its own subset
+pub use common::*;
 
 use std::fs;
-use std::io::Read as _;
 use std::path::Path;
-use std::process::Command;
-
-/// The file names in `dir`, sorted (which sorts backups in rotation order).
-pub fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    v.sort();
-    v
-}
-
-/// The decompressed contents of a gzip file.
-pub fn gunzip(path: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
 
 /// Every JSON line of the log at `dir/active` (backups in order, then the active file),
 /// parsed, after checking that it rotated at least once.
@@ -66,48 +49,6 @@ pub fn segments(dir: &Path, active: &str) -> Vec<Vec<u8>> {
 /// All segments of `active` joined: what was written, in order.
 pub fn contents(dir: &Path, active: &str) -> String {
     String::from_utf8(segments(dir, active).concat()).unwrap()
-}
-
-/// Runs a shell command in `dir`, asserting success; returns its standard output.
-pub fn sh_in(dir: &Path, script: &str) -> String {
-    let out = Command::new("sh")
-        .args(["-c", script])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{script} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A 64 KiB tmpfs mounted on `dir`, unmounted on drop; or a visible SKIP and `None` when
-/// this process may not mount (not root, or no CAP_SYS_ADMIN in a container).
-pub fn small_tmpfs(dir: &Path) -> Option<Unmount<'_>> {
-    let out = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-        .arg(dir)
-        .output();
-    let reason = match out {
-        Ok(o) if o.status.success() => return Some(Unmount(dir)),
-        Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_owned(),
-        Err(e) => e.to_string(),
-    };
-    println!("SKIP: cannot mount a small tmpfs: {reason}");
-    eprintln!("SKIP: cannot mount a small tmpfs: {reason}");
-    None
-}
-
-/// Unmounts its directory when dropped.
-pub struct Unmount<'a>(&'a Path);
-
-impl Drop for Unmount<'_> {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0).status();
-    }
 }
 
 /// Writes 50 records of 300 bytes in one batch, then 2 more, through a file opened with

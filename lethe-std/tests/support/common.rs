@@ -1,0 +1,108 @@
+//! Helpers that lethe-std's and the `lethe` command's integration tests both use:
+//! directory listings, gzip, shell checks, a small tmpfs, and the crash tests' seeded
+//! generator. lethe-std's `support` module re-exports them; lethe-cli's includes this
+//! file by `#[path]`, so it uses only std and flate2 (a dev-dependency of both).
+
+use std::fs;
+use std::io::Read as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The file names in `dir`, sorted (which sorts backups in rotation order).
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The decompressed contents of the gzip file at `path` (panics if it is not valid gzip).
+pub fn gunzip(path: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Runs a shell command in `dir`, asserting success; returns its standard output.
+pub fn sh_in(dir: &Path, script: &str) -> String {
+    let out = Command::new("sh")
+        .args(["-c", script])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A 64 KiB tmpfs mounted on `dir`: [`tmpfs_of`] with `64k`.
+pub fn small_tmpfs(dir: &Path) -> Option<Unmount<'_>> {
+    tmpfs_of(dir, "64k")
+}
+
+/// A tmpfs of `size` (as mount's `size=` option: `64k`, `512k`) mounted on `dir`,
+/// unmounted on drop; or a visible SKIP and `None` when this process may not mount (not
+/// root, or no CAP_SYS_ADMIN in a container).
+pub fn tmpfs_of<'a>(dir: &'a Path, size: &str) -> Option<Unmount<'a>> {
+    let out = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .output();
+    let reason = match out {
+        Ok(o) if o.status.success() => return Some(Unmount(dir)),
+        Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_owned(),
+        Err(e) => e.to_string(),
+    };
+    println!("SKIP: cannot mount a small tmpfs: {reason}");
+    eprintln!("SKIP: cannot mount a small tmpfs: {reason}");
+    None
+}
+
+/// Unmounts its directory when dropped.
+pub struct Unmount<'a>(&'a Path);
+
+impl Drop for Unmount<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0).status();
+    }
+}
+
+/// A small xorshift generator for the crash tests; seed it with [`crash_seed`], which
+/// prints the seed so a failure can be replayed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next number.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// The crash tests' seed: `LETHE_CRASH_SEED`, else one from the clock (odd, so never
+/// zero); printed as `crash test seed: LETHE_CRASH_SEED=…` to replay a failure.
+pub fn crash_seed() -> u64 {
+    let seed = std::env::var("LETHE_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    println!("crash test seed: LETHE_CRASH_SEED={seed}");
+    seed
+}
