@@ -182,6 +182,16 @@ pub fn percentile(sorted: &[u32], q: f64) -> u64 {
     u64::from(sorted[i.min(sorted.len() - 1)])
 }
 
+/// The median of `v` (the upper median for an even count), which it sorts.
+///
+/// # Panics
+///
+/// If `v` is empty.
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 /// What a consumer saw.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Drained {
@@ -240,6 +250,13 @@ mod tests {
         assert_eq!(sorted.len(), 2 * BURST);
         assert!(percentile(&sorted, 0.5) <= percentile(&sorted, 0.999));
         assert_eq!(percentile(&[], 0.5), 0);
+    }
+
+    #[test]
+    fn median_is_the_middle_value_or_the_upper_of_two() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 3.0);
+        assert_eq!(median(&mut [7.5]), 7.5);
     }
 
     #[test]

@@ -25,7 +25,7 @@ use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lethe_benches::record;
+use lethe_benches::{median, record};
 use lethe_core::retention::RetentionPolicy;
 use lethe_std::{Options, Writer, WriterOptions};
 
@@ -144,11 +144,6 @@ fn clear(dir: &Path) -> Run<()> {
         let _ = std::fs::remove_file(e.path());
     }
     Ok(())
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Lines per process: `LETHE_BENCH_LINES`, else 1 000 000.

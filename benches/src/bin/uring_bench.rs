@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use lethe_benches::{RECORD_LEN, record};
+use lethe_benches::{RECORD_LEN, median, record};
 use lethe_core::retention::RetentionPolicy;
 use lethe_std::{Fsync, IoStatus, Options, Uring, UringOptions, Writer, WriterOptions};
 
@@ -126,11 +126,6 @@ fn run(dir: &Path, workload: &str, mode: &str, lines: usize) -> (usize, u64, f64
     let secs = started.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&case);
     (lines * files, bytes, secs)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 /// Runs this binary with `--only` under `strace -c -f` `runs` times: the medians of (all

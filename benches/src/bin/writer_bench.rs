@@ -35,7 +35,9 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use lethe_benches::{BURST, RECORD_LEN, percentile, record, time_bursts, time_bursts_of_nothing};
+use lethe_benches::{
+    BURST, RECORD_LEN, median, percentile, record, time_bursts, time_bursts_of_nothing,
+};
 use lethe_core::retention::RetentionPolicy;
 use lethe_std::{Options, Writer, WriterOptions};
 
@@ -263,22 +265,12 @@ fn throughput(dir: &Path) -> Run<()> {
         dd.push(dd_run(dir)?);
     }
     clear(dir)?;
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let (l, d) = (median(&mut lethe), median(&mut dd));
     println!(
         "throughput         lethe {l:>7.0} MB/s ({rotations} rotations)   dd bs=64k {d:>7.0} MB/s   ratio {:.2}   (medians of 5 alternating runs)",
         l / d
     );
     Ok(())
-}
-
-/// The median of `v` (upper median for an even count), which it sorts.
-fn median_f64(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn run() -> Run<()> {
@@ -349,7 +341,7 @@ fn run() -> Run<()> {
             "per round p99.9    steady {} ns; rotating {} ns; ratio median {:.2}",
             list(&steady.rounds),
             list(&rotating.rounds),
-            median_f64(&mut ratios)
+            median(&mut ratios)
         );
     }
     println!(
