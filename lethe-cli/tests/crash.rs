@@ -11,30 +11,25 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 mod support;
-use support::{Rng, crash_seed, gunzip, names, sh_in};
+use support::{Rng, crash_seed, gunzip, names, sh_in, spawn_lethe};
 
 const KILLS: u32 = 50;
 
 fn start(log: &Path) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_lethe"))
-        .args([
+    spawn_lethe(
+        &[
             "--max-size",
             "20KB",
             "--max-backups",
             "100000",
             "--compress",
             "--checksum",
-        ])
-        .arg(log)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn lethe")
+        ],
+        log,
+    )
 }
 
 /// The active file's length and the directory's entry count.

@@ -15,13 +15,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{gunzip, names, sh_in};
+use support::{gunzip, names, sh_in, spawn_lethe};
 
 const LIMIT: u64 = 256 * 1024;
 
 fn start(log: &Path, max_size: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_lethe"))
-        .args([
+    spawn_lethe(
+        &[
             "--shared",
             "--max-size",
             max_size,
@@ -30,13 +30,9 @@ fn start(log: &Path, max_size: &str) -> Child {
             "--max-backups",
             "none",
             "--stats",
-        ])
-        .arg(log)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn lethe")
+        ],
+        log,
+    )
 }
 
 /// Line `i` of writer `who`: `<who> <i> <1 + i % 50 x's>` (the independent appender:

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{gunzip, numbers, tmpfs_of};
+use support::{gunzip, numbers, spawn_lethe, tmpfs_of};
 
 /// A running `lethe` with its standard input open and its stderr collected.
 struct Lethe {
@@ -25,14 +25,7 @@ struct Lethe {
 
 impl Lethe {
     fn start(args: &[&str], file: &Path) -> Lethe {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_lethe"))
-            .args(args)
-            .arg(file)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn lethe");
+        let mut child = spawn_lethe(args, file);
         let stdin = child.stdin.take();
         let err = BufReader::new(child.stderr.take().unwrap());
         let stderr = Arc::new(Mutex::new(Vec::new()));

@@ -10,7 +10,8 @@ mod common;
 pub use common::*;
 
 use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
 
 /// Runs the built `lethe` with `args` and the extra environment `envs`, feeds it `stdin`
 /// from a thread (so a large input cannot deadlock against its output), and returns its
@@ -33,6 +34,19 @@ pub fn lethe_with_env(args: &[&str], envs: &[(&str, &str)], stdin: &[u8]) -> Out
     let out = child.wait_with_output().expect("wait for lethe");
     feeder.join().unwrap();
     out
+}
+
+/// Starts the built `lethe` with `args`, then `file`, as a running process: stdin piped
+/// for the test to feed, stdout discarded, stderr piped.
+pub fn spawn_lethe(args: &[&str], file: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_lethe"))
+        .args(args)
+        .arg(file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn lethe")
 }
 
 /// [`lethe_with_env`] without extra environment.
