@@ -182,6 +182,24 @@ pub fn percentile(sorted: &[u32], q: f64) -> u64 {
     u64::from(sorted[i.min(sorted.len() - 1)])
 }
 
+/// Where a benchmark binary writes: the directory named by its first argument, else a new
+/// temporary directory under /tmp. Keep the second value for the whole run: it removes
+/// the temporary directory when dropped.
+///
+/// # Errors
+///
+/// The temporary directory could not be created; the message says so.
+pub fn bench_dir() -> Result<(std::path::PathBuf, Option<tempfile::TempDir>), String> {
+    match std::env::args().nth(1) {
+        Some(d) => Ok((d.into(), None)),
+        None => {
+            let tmp =
+                tempfile::tempdir().map_err(|e| format!("creating a temporary directory: {e}"))?;
+            Ok((tmp.path().to_path_buf(), Some(tmp)))
+        }
+    }
+}
+
 /// The median of `v` (the upper median for an even count), which it sorts.
 ///
 /// # Panics

@@ -162,15 +162,7 @@ fn run() -> Run<()> {
         let path = std::env::args().nth(1).ok_or("no file path given")?;
         return child(Path::new(&path), mode == "shared", lines);
     }
-    let tmp;
-    let dir = match std::env::args().nth(1) {
-        Some(d) => std::path::PathBuf::from(d),
-        None => {
-            tmp =
-                tempfile::tempdir().map_err(|e| format!("creating a temporary directory: {e}"))?;
-            tmp.path().to_path_buf()
-        }
-    };
+    let (dir, _tmp) = lethe_benches::bench_dir()?;
     let setups = [
         ("async 1p", 1, false),
         ("shared 1p", 1, true),

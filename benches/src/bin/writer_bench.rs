@@ -274,15 +274,7 @@ fn throughput(dir: &Path) -> Run<()> {
 }
 
 fn run() -> Run<()> {
-    let tmp;
-    let dir = match std::env::args().nth(1) {
-        Some(d) => std::path::PathBuf::from(d),
-        None => {
-            tmp =
-                tempfile::tempdir().map_err(|e| format!("creating a temporary directory: {e}"))?;
-            tmp.path().to_path_buf()
-        }
-    };
+    let (dir, _tmp) = lethe_benches::bench_dir()?;
     let only = std::env::var("LETHE_BENCH_ONLY").unwrap_or_default();
     if only == "throughput" {
         return throughput(&dir);
