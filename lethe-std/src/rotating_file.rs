@@ -690,8 +690,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// Syncs the active file, waits for every background job (compression, checksums,
     /// retention) to finish, and returns the final counters.
     ///
-    /// Dropping a `RotatingFile` also waits for the background jobs, but cannot report a
-    /// failed `fsync`.
+    /// Dropping a `RotatingFile` also waits for the background jobs, but does not `fsync`
+    /// the active file (call `close` or [`sync`](RotatingFile::sync) for that).
     ///
     /// # Errors
     ///

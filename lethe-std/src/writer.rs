@@ -741,9 +741,11 @@ impl<C: Clock + 'static> Writer<C> {
         }
     }
 
-    /// Closes this handle and returns the final counters. The last handle to close (or
-    /// drop) writes every buffered record out, `fsync`s the file and waits for the
-    /// background work (compression, checksums, retention).
+    /// Closes this handle and returns the final counters. The last handle to close writes
+    /// every buffered record out, `fsync`s the file and waits for the background work
+    /// (compression, checksums, retention). Dropping the last handle instead writes the
+    /// records out and waits for the background work too, but does not `fsync` the file
+    /// and cannot return an error.
     ///
     /// # Errors
     ///
