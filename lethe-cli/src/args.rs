@@ -10,7 +10,9 @@ use lethe_std::{Config, ConfigError, WriterOptions};
 /// Pipe standard input into FILE, rotated by size and/or time, with old backups removed.
 ///
 /// Backups are named `<stem>.<sequence>.<UTC time>Z<ext>` beside FILE, for example
-/// `app.0000000001.20261123T004107Z.log`; only files with such names are ever deleted.
+/// `app.0000000001.20261123T004107Z.log` (with --local-time, local time and its offset:
+/// `app.0000000001.20261123T014107+0100.log`); only files with such names are ever
+/// deleted.
 /// Settings come from --preset, then --config, then LETHE_* environment variables (for
 /// example LETHE_MAX_SIZE=10MB), then these flags.
 #[derive(clap::Parser, Debug)]
@@ -33,7 +35,10 @@ pub(crate) struct Args {
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub(crate) preset: String,
 
-    /// A TOML file with the same keys as the flags, in snake_case (max_size = "100MB").
+    /// A TOML file of lethe_std::Config keys: mostly the flags' names in snake_case
+    /// (max_size = "100MB", compress = true, uring = "on"), but file_mode = "640" for
+    /// --mode and time_zone = "local" for --local-time; also mode, workers, worker_nice,
+    /// confine_to and free_space_on_full. See docs/CONFIGURATION.md.
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
 

@@ -44,6 +44,8 @@ pub(crate) struct Parts<C: Clock + 'static> {
 /// | [`max_size`](Options::max_size) | `Some(100 MB)` (100 000 000 bytes) | rotate before a record would push a non-empty file past this |
 /// | [`schedule`](Options::schedule) | `None` | also rotate on calendar boundaries |
 /// | [`utc_offset`](Options::utc_offset) | UTC | offset for boundaries and backup names |
+/// | [`time_zone`](Options::time_zone) / [`local_time`](Options::local_time) | none (the fixed offset above) | a time zone whose offset is looked up at each batch and rotation (DST-safe) |
+/// | [`confine_to`](Options::confine_to) | none | refuse a path that resolves outside this directory |
 /// | [`retention`](Options::retention) | keep 7 backups | which backups to delete after a rotation |
 /// | [`file_mode`](Options::file_mode) | `0o640` | mode of created log files (before the umask) |
 /// | [`dir_mode`](Options::dir_mode) | `0o750` | mode of created directories (before the umask) |
@@ -58,6 +60,7 @@ pub(crate) struct Parts<C: Clock + 'static> {
 /// | [`queue`](Options::queue) | 64 | jobs that may wait for a worker; beyond that the rotating thread runs the job itself |
 /// | [`shared`](Options::shared) | `false` | coordinate with other processes writing the same file (`flock`) |
 /// | [`shared_strict`](Options::shared_strict) | `false` | in shared mode, refuse a network file system instead of warning |
+/// | [`io_uring`](Options::io_uring) | [`UringOptions::default`] (on with the `uring` feature, else off) | write batches and rotations through io_uring |
 #[derive(Clone, Debug)]
 pub struct Options {
     compress: Option<u32>,
@@ -695,8 +698,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// Syncs the active file, waits for every background job (compression, checksums,
     /// retention) to finish, and returns the final counters.
     ///
-    /// Dropping a `RotatingFile` also waits for the background jobs, but cannot report a
-    /// failed `fsync`.
+    /// Dropping a `RotatingFile` also waits for the background jobs, but does not `fsync`
+    /// the active file (call `close` or [`sync`](RotatingFile::sync) for that).
     ///
     /// # Errors
     ///

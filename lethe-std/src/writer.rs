@@ -374,6 +374,9 @@ struct Handle<C: Clock + 'static> {
     core: Arc<Core<C>>,
     consumer: Mutex<Option<JoinHandle<()>>>,
     thread: Thread,
+    /// Whether dropping this handle `fsync`s the file: cleared by `shutdown`, whose
+    /// `RotatingFile::close` does it (and returns its error).
+    sync_on_drop: bool,
 }
 
 impl Writer<SystemClock> {
@@ -473,6 +476,7 @@ impl<C: Clock + 'static> Writer<C> {
                 core,
                 consumer: Mutex::new(Some(join)),
                 thread,
+                sync_on_drop: true,
             }),
         })
     }
@@ -741,9 +745,10 @@ impl<C: Clock + 'static> Writer<C> {
         }
     }
 
-    /// Closes this handle and returns the final counters. The last handle to close (or
-    /// drop) writes every buffered record out, `fsync`s the file and waits for the
-    /// background work (compression, checksums, retention).
+    /// Closes this handle and returns the final counters. The last handle to close writes
+    /// every buffered record out, `fsync`s the file and waits for the background work
+    /// (compression, checksums, retention). Dropping the last handle does the same, but
+    /// cannot return an error: a failed final `fsync` goes to the error handler.
     ///
     /// # Errors
     ///
@@ -1040,8 +1045,9 @@ impl<C: Clock + 'static> Handle<C> {
         }
     }
 
-    fn shutdown(self) -> io::Result<Metrics> {
+    fn shutdown(mut self) -> io::Result<Metrics> {
         self.stop_consumer();
+        self.sync_on_drop = false; // `close` below fsyncs
         let core = Arc::clone(&self.core);
         drop(self); // the consumer is joined: `core` is now the last reference
         let lost = core.lost_at_close.load(Ordering::Relaxed);
@@ -1068,8 +1074,18 @@ impl<C: Clock + 'static> Handle<C> {
 }
 
 impl<C: Clock + 'static> Drop for Handle<C> {
+    /// The last handle dropped without `close`: everything is written out (the consumer
+    /// drains the ring before it stops) and `fsync`ed, as `close` does; a failed `fsync`,
+    /// which cannot be returned here, goes to the error handler. The background work is
+    /// waited for when the file drops.
     fn drop(&mut self) {
         self.stop_consumer();
+        if self.sync_on_drop
+            && let Err(e) = lock(&self.core.file).sync()
+        {
+            // `sync` counted it.
+            self.core.shared.report_counted(e);
+        }
     }
 }
 
@@ -1329,7 +1345,38 @@ impl Backoff {
 
 #[cfg(test)]
 mod tests {
-    use super::recycle;
+    use super::{Arc, Options, Writer, WriterOptions, recycle};
+
+    #[test]
+    fn dropping_the_last_handle_fsyncs_once_and_close_fsyncs_once() {
+        let dir = tempfile::tempdir().unwrap();
+        // `fsync = never`: no fsync but the final one.
+        let never = || WriterOptions::default().file(Options::default().sync_on_rotate(false));
+        let w = Writer::open(dir.path().join("dropped.log"), never()).unwrap();
+        let shared = Arc::clone(&w.core().shared);
+        w.write_record(b"one\n").unwrap();
+        let other = w.clone();
+        drop(w);
+        assert_eq!(shared.stats().syncs, 0, "only the last handle syncs");
+        other.write_record(b"two\n").unwrap();
+        drop(other);
+        assert_eq!(shared.stats().syncs, 1, "the last handle's drop fsyncs");
+        assert_eq!(
+            std::fs::read(dir.path().join("dropped.log")).unwrap(),
+            b"one\ntwo\n"
+        );
+
+        let w = Writer::open(dir.path().join("closed.log"), never()).unwrap();
+        let shared = Arc::clone(&w.core().shared);
+        w.write_record(b"one\n").unwrap();
+        let metrics = w.close().unwrap();
+        assert_eq!(metrics.file.syncs, 1);
+        assert_eq!(
+            shared.stats().syncs,
+            1,
+            "close fsyncs once, not again on drop"
+        );
+    }
 
     #[test]
     fn recycle_keeps_the_allocation() {
