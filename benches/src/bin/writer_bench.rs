@@ -9,20 +9,14 @@
 //!    64 MiB, until everything is written out (`close`), against `dd bs=64k` writing the
 //!    same number of bytes to the same directory.
 //!
-//! Phases 1 and 2 alternate in rounds (`LETHE_BENCH_ROUNDS`, default 5), each round a
-//! fresh writer for each phase, started after a `sync` (no earlier writeback pending) and
-//! closed (background compression included) before the next phase starts, so the two
-//! phases share the machine's minute-to-minute noise instead of one meeting a quiet
-//! minute and the other a busy one. Their figures pool every round's timings; the
-//! per-round p99.9s and their ratios are printed too.
+//! Each latency phase opens a fresh writer after a `sync` (no earlier writeback pending)
+//! and closes it (background compression included) before the next phase starts.
 //!
 //! Usage: `cargo run --release -p lethe-benches --bin writer-bench [-- DIR]`. DIR defaults
 //! to a temporary directory under /tmp. Environment:
-//! - `LETHE_BENCH_ONLY=latency`: only the timer and the steady latency (one round);
+//! - `LETHE_BENCH_ONLY=latency`: only the timer and the steady latency;
 //!   `LETHE_BENCH_ONLY=rotating`: the timer and both latency phases;
 //!   `LETHE_BENCH_ONLY=throughput`: only the throughput;
-//! - `LETHE_BENCH_ROUNDS=N`: rounds of the two latency phases (1 gives the pre-rounds
-//!   shape: all steady bursts, then all rotating bursts);
 //! - `LETHE_BENCH_DETAIL=1`: also where in the bursts the slow writes fall;
 //! - `LETHE_BENCH_NO_GZIP=1`: the rotating phase without gzip and checksums;
 //! - `LETHE_BENCH_BUFFER=SIZE`: the ring's size (default 1 MiB).
@@ -41,7 +35,7 @@ use lethe_benches::{
 use lethe_core::retention::RetentionPolicy;
 use lethe_std::{Options, Writer, WriterOptions};
 
-/// Timed bursts per latency phase, over all rounds.
+/// Timed bursts per latency phase.
 const BURSTS: usize = 50_000;
 
 /// Runs the benchmark, or returns what went wrong.
@@ -79,11 +73,9 @@ fn buffer() -> Run<usize> {
     }
 }
 
-/// What one latency phase measured over all its rounds.
+/// What one latency phase measured.
 struct Phase {
     samples: Vec<u32>,
-    /// Each round's p99.9.
-    rounds: Vec<u64>,
     rotations: u64,
     compressed: u64,
 }
@@ -92,16 +84,15 @@ impl Phase {
     fn new() -> Phase {
         Phase {
             samples: Vec::new(),
-            rounds: Vec::new(),
             rotations: 0,
             compressed: 0,
         }
     }
 
-    /// One round: `sync`, so that no earlier phase's writeback is pending, then a fresh
-    /// writer on `file`, warmed up, `bursts` timed bursts, then closed (which waits for
-    /// its background compression).
-    fn round(&mut self, dir: &Path, label: &str, file: Options, bursts: usize) -> Run<()> {
+    /// `sync`, so that no earlier phase's writeback is pending, then a fresh writer on
+    /// `file`, warmed up, `bursts` timed bursts, then closed (which waits for its
+    /// background compression).
+    fn run(&mut self, dir: &Path, label: &str, file: Options, bursts: usize) -> Run<()> {
         sync_all();
         let options = WriterOptions::default().file(file).buffer(buffer()?);
         let path = dir.join(format!("{label}.log"));
@@ -114,7 +105,7 @@ impl Phase {
                 .map_err(|e| format!("{label}: write: {e}"))?;
         }
         log.flush().map_err(|e| format!("{label}: flush: {e}"))?;
-        let mut samples = time_bursts(bursts, || log.write_record(black_box(&line)))
+        let samples = time_bursts(bursts, || log.write_record(black_box(&line)))
             .map_err(|e| format!("{label}: write: {e}"))?;
         let m = log.close().map_err(|e| format!("{label}: close: {e}"))?;
         if m.dropped != 0 {
@@ -122,12 +113,11 @@ impl Phase {
         }
         self.rotations += m.file.rotations;
         self.compressed += m.file.compressions;
-        self.samples.extend_from_slice(&samples);
-        self.rounds.push(summary(&mut samples).2);
+        self.samples = samples;
         Ok(())
     }
 
-    /// Prints the pooled figures; returns (median, p99, p99.9).
+    /// Prints the figures; returns (median, p99, p99.9).
     fn report(&mut self, label: &str) -> (u64, u64, u64) {
         if std::env::var_os("LETHE_BENCH_DETAIL").is_some() {
             slow_by_position(label, &self.samples);
@@ -288,20 +278,10 @@ fn run() -> Run<()> {
     let steady_options = || Options::default().max_size(None);
     if only == "latency" {
         let mut steady = Phase::new();
-        steady.round(&dir, "latency", steady_options(), BURSTS)?;
+        steady.run(&dir, "latency", steady_options(), BURSTS)?;
         steady.report("latency");
         return Ok(());
     }
-    let rounds = match std::env::var("LETHE_BENCH_ROUNDS") {
-        Err(_) => 5,
-        Ok(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|&r| (1..=BURSTS).contains(&r))
-            .ok_or_else(|| {
-                format!("LETHE_BENCH_ROUNDS={v:?}: expected a whole number from 1 to {BURSTS}")
-            })?,
-    };
     // `LETHE_BENCH_NO_GZIP=1`: rotate without compression and checksums, to see what the
     // background work adds to the rotating phase's tail.
     let gzip = std::env::var_os("LETHE_BENCH_NO_GZIP").is_none();
@@ -313,31 +293,12 @@ fn run() -> Run<()> {
             .retention(RetentionPolicy::new().max_count(5))
     };
     let (mut steady, mut rotating) = (Phase::new(), Phase::new());
-    for r in 0..rounds {
-        // The last round takes the remainder, so every run times BURSTS bursts per phase.
-        let bursts = BURSTS / rounds + if r + 1 == rounds { BURSTS % rounds } else { 0 };
-        steady.round(&dir, "latency", steady_options(), bursts)?;
-        rotating.round(&dir, "latency-rotating", rotating_options(), bursts)?;
-    }
+    steady.run(&dir, "latency", steady_options(), BURSTS)?;
+    rotating.run(&dir, "latency-rotating", rotating_options(), BURSTS)?;
     let s = steady.report("latency");
     let t = rotating.report("latency-rotating");
-    if rounds > 1 {
-        let mut ratios: Vec<f64> = steady
-            .rounds
-            .iter()
-            .zip(&rotating.rounds)
-            .map(|(&s, &t)| t as f64 / s.max(1) as f64)
-            .collect();
-        let list = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
-        println!(
-            "per round p99.9    steady {} ns; rotating {} ns; ratio median {:.2}",
-            list(&steady.rounds),
-            list(&rotating.rounds),
-            median(&mut ratios)
-        );
-    }
     println!(
-        "p99.9 during rotation + gzip / steady state: {:.2}   ({rounds} alternating rounds, timings pooled)",
+        "p99.9 during rotation + gzip / steady state: {:.2}",
         t.2 as f64 / s.2.max(1) as f64
     );
     if only == "rotating" {
