@@ -11,7 +11,7 @@ use lethe_core::size::parse_size;
 
 use crate::io_backend::{Uring, UringOptions};
 use crate::rotating_file::{Fsync, Options};
-use crate::workers::{NICE, check_worker_nice};
+use crate::workers::{NICE, check_worker_nice, check_workers};
 use crate::writer::{Backpressure, Mode, WriterOptions};
 
 /// Configuration from strings: presets, environment variables (`LETHE_*`), and, with the
@@ -37,7 +37,7 @@ use crate::writer::{Backpressure, Mode, WriterOptions};
 /// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync`, `grow` (up to 16 × `buffer`, at most 2GiB) or `grow:SIZE` (up to SIZE) | `block` |
 /// | `mode` | `LETHE_MODE` | `async`, `auto` | `async` |
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
-/// | `workers` | `LETHE_WORKERS` | 1 or more | `1` |
+/// | `workers` | `LETHE_WORKERS` | 1 to 64 (more than the CPUs only compete) | `1` |
 /// | `worker_nice` | `LETHE_WORKER_NICE` | −20 to 19: the workers' niceness on Linux (never above the opening thread's priority; `0` for a process at nice 0 leaves them at normal priority) | `10` |
 /// | `free_space_on_full` | `LETHE_FREE_SPACE_ON_FULL` | `true`/`false`: on a full disk, delete the oldest backups | `false` |
 /// | `confine_to` | `LETHE_CONFINE_TO` | a directory the log path must resolve inside | none |
@@ -463,14 +463,7 @@ impl Config {
                     ConfigError::new("file_mode", v, "expected an octal file mode from 0 to 777")
                 })?,
         };
-        let workers = self.workers.unwrap_or(1);
-        if workers == 0 {
-            return Err(ConfigError::new(
-                "workers",
-                "0",
-                "at least one worker thread is needed",
-            ));
-        }
+        let workers = check_workers(self.workers.unwrap_or(1))?;
         let worker_nice = check_worker_nice(self.worker_nice.unwrap_or(10))?;
         let mut file = Options::default();
         match self.time_zone.as_deref() {
@@ -695,7 +688,25 @@ mod tests {
                 },
                 "workers",
                 "0",
-                "at least one",
+                "from 1 to 64 worker threads",
+            ),
+            (
+                Config {
+                    workers: Some(65),
+                    ..Config::default()
+                },
+                "workers",
+                "65",
+                "from 1 to 64 worker threads",
+            ),
+            (
+                Config {
+                    workers: Some(1_000_000),
+                    ..Config::default()
+                },
+                "workers",
+                "1000000",
+                "from 1 to 64 worker threads",
             ),
             (
                 Config {
@@ -741,6 +752,24 @@ mod tests {
         let bad = |name: &str| (name == "LETHE_WORKER_NICE").then(|| "low".into());
         let e = Config::from_vars(bad).unwrap_err();
         assert_eq!((e.field(), e.value()), ("worker_nice", "low"));
+    }
+
+    #[test]
+    fn workers_from_the_environment_are_bounded() {
+        let workers = |v: &'static str| {
+            Config::from_vars(move |name| (name == "LETHE_WORKERS").then(|| v.into()))
+                .and_then(|c| c.build())
+        };
+        for v in ["1", "64"] {
+            workers(v).unwrap();
+        }
+        for v in ["0", "65", "1000000"] {
+            let e = workers(v).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("workers: {v:?} is invalid: a file has from 1 to 64 worker threads")
+            );
+        }
     }
 
     #[test]

@@ -344,7 +344,7 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// Starts `threads` workers (at least one) at niceness `nice` (see
+    /// Starts `threads` workers (in [`WORKERS`], checked by [`check_workers`]) at niceness `nice` (see
     /// [`Options::worker_nice`](crate::Options::worker_nice)) with room for `queue` waiting
     /// jobs.
     pub(crate) fn start(
@@ -425,6 +425,42 @@ impl Drop for Pool {
     }
 }
 
+/// How many worker threads a file's pool may have ([`Options::workers`](crate::Options::workers),
+/// the config key `workers`).
+///
+/// At least one runs the jobs. The ceiling, 64, is far above what can help: the workers
+/// gzip and checksum finished segments (one job of each per rotation) and sweep
+/// retention, so a file needs a second worker only when it rotates faster than one thread
+/// compresses, and workers beyond the machine's CPUs only compete with each other and with
+/// the application's threads. It stops a slip such as `workers = 1000000` from spawning
+/// threads until the system refuses.
+pub(crate) const WORKERS: RangeInclusive<usize> = 1..=64;
+
+/// Checks a worker count ([`Options::workers`](crate::Options::workers), the config key
+/// `workers`): the one place that holds the rule, for both
+/// [`RotatingFile::open`](crate::RotatingFile::open) and
+/// [`Config::build`](crate::Config::build).
+///
+/// # Errors
+///
+/// A count outside [`WORKERS`]: the error names the field (`workers`), the value and the
+/// rule.
+pub(crate) fn check_workers(threads: usize) -> Result<usize, ConfigError> {
+    if WORKERS.contains(&threads) {
+        Ok(threads)
+    } else {
+        Err(ConfigError::new(
+            "workers",
+            threads.to_string(),
+            format_args!(
+                "a file has from {} to {} worker threads",
+                WORKERS.start(),
+                WORKERS.end()
+            ),
+        ))
+    }
+}
+
 /// The niceness a worker may be given: Linux's range, from -20 (most favoured) to 19.
 pub(crate) const NICE: RangeInclusive<i32> = -20..=19;
 
@@ -480,7 +516,25 @@ fn work(rx: &Mutex<Receiver<Job>>, shared: &Shared) {
 
 #[cfg(test)]
 mod tests {
-    use super::check_worker_nice;
+    use super::{check_worker_nice, check_workers};
+
+    #[test]
+    fn workers_are_checked_against_one_to_sixty_four() {
+        for threads in [1, 2, 64] {
+            assert_eq!(check_workers(threads).unwrap(), threads);
+        }
+        for threads in [0, 65, 1_000_000, usize::MAX] {
+            let e = check_workers(threads).unwrap_err();
+            assert_eq!(
+                (e.field(), e.value(), e.rule()),
+                (
+                    "workers",
+                    threads.to_string().as_str(),
+                    "a file has from 1 to 64 worker threads"
+                ),
+            );
+        }
+    }
 
     #[test]
     fn worker_nice_is_checked_against_linux_range() {
