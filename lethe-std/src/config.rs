@@ -1,6 +1,8 @@
 //! [`Config`]: configuration from strings, presets, environment variables and serde.
 
 use std::fmt;
+use std::ops::RangeInclusive;
+use std::str::FromStr;
 
 use lethe_core::civil::Weekday;
 use lethe_core::duration::parse_duration;
@@ -11,7 +13,7 @@ use lethe_core::size::parse_size;
 
 use crate::io_backend::{Uring, UringOptions};
 use crate::rotating_file::{Fsync, Options};
-use crate::workers::{NICE, check_worker_nice, check_workers};
+use crate::workers::{NICE, WORKERS, check_worker_nice, check_workers};
 use crate::writer::{Backpressure, Mode, WriterOptions};
 
 /// Configuration from strings: presets, environment variables (`LETHE_*`), and, with the
@@ -236,8 +238,9 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// [`ConfigError`] for a variable that is not valid Unicode, or a boolean or number
-    /// that does not parse.
+    /// [`ConfigError`] for a variable that is not valid Unicode, a boolean that does not
+    /// parse, or a number (`compress_level`, `workers`, `worker_nice`) that does not parse
+    /// or breaks its key's rule; the error names the variable's text exactly as given.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_vars(|name| std::env::var_os(name))
     }
@@ -268,14 +271,6 @@ impl Config {
                 })
                 .transpose()
         };
-        let number = |field: &'static str| -> Result<Option<u64>, ConfigError> {
-            text(field)?
-                .map(|v| {
-                    v.parse::<u64>()
-                        .map_err(|_| ConfigError::new(field, v, "expected a whole number"))
-                })
-                .transpose()
-        };
         Ok(Config {
             max_size: text("max_size")?,
             rotate_every: text("rotate_every")?,
@@ -283,28 +278,20 @@ impl Config {
             max_age: text("max_age")?,
             max_total: text("max_total")?,
             compress: boolean("compress")?,
-            compress_level: number("compress_level")?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            compress_level: text("compress_level")?
+                .map(|v| whole("compress_level", v, &LEVELS, check_compress_level))
+                .transpose()?,
             checksum: boolean("checksum")?,
             fsync: text("fsync")?,
             buffer: text("buffer")?,
             on_full: text("on_full")?,
             mode: text("mode")?,
             file_mode: text("file_mode")?,
-            workers: number("workers")?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            workers: text("workers")?
+                .map(|v| whole("workers", v, &WORKERS, check_workers))
+                .transpose()?,
             worker_nice: text("worker_nice")?
-                .map(|v| {
-                    v.parse::<i32>().map_err(|_| {
-                        ConfigError::new(
-                            "worker_nice",
-                            v,
-                            format_args!(
-                                "expected a whole number from {} to {}",
-                                NICE.start(),
-                                NICE.end()
-                            ),
-                        )
-                    })
-                })
+                .map(|v| whole("worker_nice", v, &NICE, check_worker_nice))
                 .transpose()?,
             time_zone: text("time_zone")?,
             confine_to: text("confine_to")?,
@@ -363,14 +350,7 @@ impl Config {
             let bytes = parse_size(v).map_err(|e| ConfigError::new("max_total", v, e))?;
             retention = retention.max_total_bytes(bytes);
         }
-        let level = self.compress_level.unwrap_or(6);
-        if level > 9 {
-            return Err(ConfigError::new(
-                "compress_level",
-                level.to_string(),
-                "it must be 0 to 9",
-            ));
-        }
+        let level = check_compress_level(self.compress_level.unwrap_or(6))?;
         let (sync_on_rotate, fsync) = match self.fsync.as_deref() {
             None | Some("rotate") => (true, Fsync::Never),
             Some("never") => (false, Fsync::Never),
@@ -510,6 +490,46 @@ impl Config {
             .buffer(buffer)
             .backpressure(backpressure)
             .mode(writer_mode))
+    }
+}
+
+/// The gzip levels: 0 (stored, fastest) to 9 (smallest).
+const LEVELS: RangeInclusive<u32> = 0..=9;
+
+/// Checks a gzip level (the config key `compress_level`) against [`LEVELS`].
+fn check_compress_level(level: u32) -> Result<u32, ConfigError> {
+    if LEVELS.contains(&level) {
+        Ok(level)
+    } else {
+        Err(ConfigError::new(
+            "compress_level",
+            level.to_string(),
+            format_args!("it must be {} to {}", LEVELS.start(), LEVELS.end()),
+        ))
+    }
+}
+
+/// A whole number from a `LETHE_*` variable: `text` parsed as a `T`, then checked by
+/// `check`, the function that owns the key's rule. An error names `text` exactly as
+/// given: a number beyond `T` (`99999999999` for a `u32`) is refused, never clamped to
+/// `T`'s maximum, and `007` stays `007`.
+fn whole<T: FromStr + fmt::Display>(
+    field: &'static str,
+    text: String,
+    range: &RangeInclusive<T>,
+    check: fn(T) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    match text.parse::<T>() {
+        Ok(n) => check(n).map_err(|e| ConfigError::new(field, text, e.rule())),
+        Err(_) => Err(ConfigError::new(
+            field,
+            text,
+            format_args!(
+                "expected a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        )),
     }
 }
 
@@ -768,6 +788,75 @@ mod tests {
             assert_eq!(
                 e.to_string(),
                 format!("workers: {v:?} is invalid: a file has from 1 to 64 worker threads")
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_from_the_environment_are_reported_as_typed() {
+        let cases = [
+            (
+                "LETHE_COMPRESS_LEVEL",
+                "99999999999",
+                "expected a whole number from 0 to 9",
+            ),
+            ("LETHE_COMPRESS_LEVEL", "12", "it must be 0 to 9"),
+            ("LETHE_COMPRESS_LEVEL", "010", "it must be 0 to 9"),
+            (
+                "LETHE_COMPRESS_LEVEL",
+                "-1",
+                "expected a whole number from 0 to 9",
+            ),
+            (
+                "LETHE_WORKERS",
+                "99999999999999999999999",
+                "expected a whole number from 1 to 64",
+            ),
+            (
+                "LETHE_WORKERS",
+                "0100",
+                "a file has from 1 to 64 worker threads",
+            ),
+            (
+                "LETHE_WORKERS",
+                "many",
+                "expected a whole number from 1 to 64",
+            ),
+            (
+                "LETHE_WORKER_NICE",
+                "99999999999",
+                "expected a whole number from -20 to 19",
+            ),
+            ("LETHE_WORKER_NICE", "+20", "a niceness is from -20 to 19"),
+            ("LETHE_WORKER_NICE", "-021", "a niceness is from -20 to 19"),
+            (
+                "LETHE_MAX_BACKUPS",
+                "99999999999999999999999",
+                "expected a whole number of backups, or none",
+            ),
+            (
+                "LETHE_BUFFER",
+                "99999999999GiB",
+                "it must be a power of two from 32B to 2147483648B",
+            ),
+            (
+                "LETHE_FILE_MODE",
+                "0000001000",
+                "expected an octal file mode from 0 to 777",
+            ),
+        ];
+        for (var, typed, rule) in cases {
+            let field = var["LETHE_".len()..].to_ascii_lowercase();
+            let e = Config::from_vars(|name| (name == var).then(|| typed.into()))
+                .and_then(|c| c.build())
+                .unwrap_err();
+            assert_eq!(
+                (e.field(), e.value(), e.rule()),
+                (field.as_str(), typed, rule)
+            );
+            assert_eq!(
+                e.to_string(),
+                format!("{field}: {typed:?} is invalid: {rule}")
             );
         }
     }
