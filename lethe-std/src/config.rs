@@ -138,6 +138,21 @@ impl ConfigError {
         }
     }
 
+    /// `value` if `range` holds it, else the error naming `field`, `value` and `rule`: the
+    /// body of each key's check ([`check_workers`], [`check_worker_nice`], ...).
+    pub(crate) fn in_range<T: PartialOrd + fmt::Display>(
+        field: &'static str,
+        value: T,
+        range: &RangeInclusive<T>,
+        rule: fmt::Arguments<'_>,
+    ) -> Result<T, ConfigError> {
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(ConfigError::new(field, value.to_string(), rule))
+        }
+    }
+
     /// The field (as in [`Config`]; the environment variable is `LETHE_` + its uppercase).
     pub fn field(&self) -> &'static str {
         self.field
@@ -498,15 +513,12 @@ const LEVELS: RangeInclusive<u32> = 0..=9;
 
 /// Checks a gzip level (the config key `compress_level`) against [`LEVELS`].
 fn check_compress_level(level: u32) -> Result<u32, ConfigError> {
-    if LEVELS.contains(&level) {
-        Ok(level)
-    } else {
-        Err(ConfigError::new(
-            "compress_level",
-            level.to_string(),
-            format_args!("it must be {} to {}", LEVELS.start(), LEVELS.end()),
-        ))
-    }
+    ConfigError::in_range(
+        "compress_level",
+        level,
+        &LEVELS,
+        format_args!("it must be {} to {}", LEVELS.start(), LEVELS.end()),
+    )
 }
 
 /// A whole number from a `LETHE_*` variable: `text` parsed as a `T`, then checked by
