@@ -190,12 +190,37 @@ pub fn percentile(sorted: &[u32], q: f64) -> u64 {
 ///
 /// The temporary directory could not be created; the message says so.
 pub fn bench_dir() -> Result<(std::path::PathBuf, Option<tempfile::TempDir>), String> {
-    match std::env::args().nth(1) {
-        Some(d) => Ok((d.into(), None)),
+    dir_or_temp(std::env::args().nth(1).map(Into::into))
+}
+
+/// `dir`, else a new temporary directory under /tmp (for a benchmark that names its
+/// directory with an option). Keep the second value for the whole run: it removes the
+/// temporary directory when dropped.
+///
+/// # Errors
+///
+/// The temporary directory could not be created; the message says so.
+pub fn dir_or_temp(
+    dir: Option<std::path::PathBuf>,
+) -> Result<(std::path::PathBuf, Option<tempfile::TempDir>), String> {
+    match dir {
+        Some(d) => Ok((d, None)),
         None => {
             let tmp =
                 tempfile::tempdir().map_err(|e| format!("creating a temporary directory: {e}"))?;
             Ok((tmp.path().to_path_buf(), Some(tmp)))
+        }
+    }
+}
+
+/// How a benchmark binary ends: status 0, or `who: message` on stderr and status 1 (a
+/// failure is reported, never a panic).
+pub fn exit_code(who: &str, outcome: Result<(), String>) -> std::process::ExitCode {
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{who}: {e}");
+            std::process::ExitCode::FAILURE
         }
     }
 }

@@ -546,6 +546,27 @@ fn environment_variables_configure_and_are_named_when_wrong() {
         stderr.contains("LETHE_ON_FULL") && stderr.contains("explode"),
         "{stderr}"
     );
+    // A number beyond the field's type is quoted as typed, not clamped to u32::MAX.
+    for (var, typed, rule) in [
+        (
+            "LETHE_COMPRESS_LEVEL",
+            "99999999999",
+            "expected a whole number from 0 to 9",
+        ),
+        (
+            "LETHE_WORKERS",
+            "1000000",
+            "a file has from 1 to 64 worker threads",
+        ),
+    ] {
+        let out = run(&[(var, typed)]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{var}: {typed:?} is invalid: {rule}")),
+            "{stderr}"
+        );
+    }
     let out = run(&[("LETHE_MAX_SIZE", "1KB")]);
     assert!(out.status.success());
 }

@@ -1,6 +1,8 @@
 //! [`Config`]: configuration from strings, presets, environment variables and serde.
 
 use std::fmt;
+use std::ops::RangeInclusive;
+use std::str::FromStr;
 
 use lethe_core::civil::Weekday;
 use lethe_core::duration::parse_duration;
@@ -11,7 +13,7 @@ use lethe_core::size::parse_size;
 
 use crate::io_backend::{Uring, UringOptions};
 use crate::rotating_file::{Fsync, Options};
-use crate::workers::{NICE, check_worker_nice};
+use crate::workers::{NICE, WORKERS, check_worker_nice, check_workers};
 use crate::writer::{Backpressure, Mode, WriterOptions};
 
 /// Configuration from strings: presets, environment variables (`LETHE_*`), and, with the
@@ -37,7 +39,7 @@ use crate::writer::{Backpressure, Mode, WriterOptions};
 /// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync`, `grow` (up to 16 × `buffer`, at most 2GiB) or `grow:SIZE` (up to SIZE) | `block` |
 /// | `mode` | `LETHE_MODE` | `async`, `auto` | `async` |
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
-/// | `workers` | `LETHE_WORKERS` | 1 or more | `1` |
+/// | `workers` | `LETHE_WORKERS` | 1 to 64 (more than the CPUs only compete) | `1` |
 /// | `worker_nice` | `LETHE_WORKER_NICE` | −20 to 19: the workers' niceness on Linux (never above the opening thread's priority; `0` for a process at nice 0 leaves them at normal priority) | `10` |
 /// | `free_space_on_full` | `LETHE_FREE_SPACE_ON_FULL` | `true`/`false`: on a full disk, delete the oldest backups | `false` |
 /// | `confine_to` | `LETHE_CONFINE_TO` | a directory the log path must resolve inside | none |
@@ -133,6 +135,21 @@ impl ConfigError {
             field,
             value: value.into(),
             rule: rule.to_string(),
+        }
+    }
+
+    /// `value` if `range` holds it, else the error naming `field`, `value` and `rule`: the
+    /// body of each key's check ([`check_workers`], [`check_worker_nice`], ...).
+    pub(crate) fn in_range<T: PartialOrd + fmt::Display>(
+        field: &'static str,
+        value: T,
+        range: &RangeInclusive<T>,
+        rule: fmt::Arguments<'_>,
+    ) -> Result<T, ConfigError> {
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(ConfigError::new(field, value.to_string(), rule))
         }
     }
 
@@ -236,8 +253,9 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// [`ConfigError`] for a variable that is not valid Unicode, or a boolean or number
-    /// that does not parse.
+    /// [`ConfigError`] for a variable that is not valid Unicode, a boolean that does not
+    /// parse, or a number (`compress_level`, `workers`, `worker_nice`) that does not parse
+    /// or breaks its key's rule; the error names the variable's text exactly as given.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_vars(|name| std::env::var_os(name))
     }
@@ -268,14 +286,6 @@ impl Config {
                 })
                 .transpose()
         };
-        let number = |field: &'static str| -> Result<Option<u64>, ConfigError> {
-            text(field)?
-                .map(|v| {
-                    v.parse::<u64>()
-                        .map_err(|_| ConfigError::new(field, v, "expected a whole number"))
-                })
-                .transpose()
-        };
         Ok(Config {
             max_size: text("max_size")?,
             rotate_every: text("rotate_every")?,
@@ -283,28 +293,20 @@ impl Config {
             max_age: text("max_age")?,
             max_total: text("max_total")?,
             compress: boolean("compress")?,
-            compress_level: number("compress_level")?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            compress_level: text("compress_level")?
+                .map(|v| whole("compress_level", v, &LEVELS, check_compress_level))
+                .transpose()?,
             checksum: boolean("checksum")?,
             fsync: text("fsync")?,
             buffer: text("buffer")?,
             on_full: text("on_full")?,
             mode: text("mode")?,
             file_mode: text("file_mode")?,
-            workers: number("workers")?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            workers: text("workers")?
+                .map(|v| whole("workers", v, &WORKERS, check_workers))
+                .transpose()?,
             worker_nice: text("worker_nice")?
-                .map(|v| {
-                    v.parse::<i32>().map_err(|_| {
-                        ConfigError::new(
-                            "worker_nice",
-                            v,
-                            format_args!(
-                                "expected a whole number from {} to {}",
-                                NICE.start(),
-                                NICE.end()
-                            ),
-                        )
-                    })
-                })
+                .map(|v| whole("worker_nice", v, &NICE, check_worker_nice))
                 .transpose()?,
             time_zone: text("time_zone")?,
             confine_to: text("confine_to")?,
@@ -363,14 +365,7 @@ impl Config {
             let bytes = parse_size(v).map_err(|e| ConfigError::new("max_total", v, e))?;
             retention = retention.max_total_bytes(bytes);
         }
-        let level = self.compress_level.unwrap_or(6);
-        if level > 9 {
-            return Err(ConfigError::new(
-                "compress_level",
-                level.to_string(),
-                "it must be 0 to 9",
-            ));
-        }
+        let level = check_compress_level(self.compress_level.unwrap_or(6))?;
         let (sync_on_rotate, fsync) = match self.fsync.as_deref() {
             None | Some("rotate") => (true, Fsync::Never),
             Some("never") => (false, Fsync::Never),
@@ -463,14 +458,7 @@ impl Config {
                     ConfigError::new("file_mode", v, "expected an octal file mode from 0 to 777")
                 })?,
         };
-        let workers = self.workers.unwrap_or(1);
-        if workers == 0 {
-            return Err(ConfigError::new(
-                "workers",
-                "0",
-                "at least one worker thread is needed",
-            ));
-        }
+        let workers = check_workers(self.workers.unwrap_or(1))?;
         let worker_nice = check_worker_nice(self.worker_nice.unwrap_or(10))?;
         let mut file = Options::default();
         match self.time_zone.as_deref() {
@@ -517,6 +505,43 @@ impl Config {
             .buffer(buffer)
             .backpressure(backpressure)
             .mode(writer_mode))
+    }
+}
+
+/// The gzip levels: 0 (stored, fastest) to 9 (smallest).
+const LEVELS: RangeInclusive<u32> = 0..=9;
+
+/// Checks a gzip level (the config key `compress_level`) against [`LEVELS`].
+fn check_compress_level(level: u32) -> Result<u32, ConfigError> {
+    ConfigError::in_range(
+        "compress_level",
+        level,
+        &LEVELS,
+        format_args!("it must be {} to {}", LEVELS.start(), LEVELS.end()),
+    )
+}
+
+/// A whole number from a `LETHE_*` variable: `text` parsed as a `T`, then checked by
+/// `check`, the function that owns the key's rule. An error names `text` exactly as
+/// given: a number beyond `T` (`99999999999` for a `u32`) is refused, never clamped to
+/// `T`'s maximum, and `007` stays `007`.
+fn whole<T: FromStr + fmt::Display>(
+    field: &'static str,
+    text: String,
+    range: &RangeInclusive<T>,
+    check: fn(T) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    match text.parse::<T>() {
+        Ok(n) => check(n).map_err(|e| ConfigError::new(field, text, e.rule())),
+        Err(_) => Err(ConfigError::new(
+            field,
+            text,
+            format_args!(
+                "expected a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        )),
     }
 }
 
@@ -695,7 +720,25 @@ mod tests {
                 },
                 "workers",
                 "0",
-                "at least one",
+                "from 1 to 64 worker threads",
+            ),
+            (
+                Config {
+                    workers: Some(65),
+                    ..Config::default()
+                },
+                "workers",
+                "65",
+                "from 1 to 64 worker threads",
+            ),
+            (
+                Config {
+                    workers: Some(1_000_000),
+                    ..Config::default()
+                },
+                "workers",
+                "1000000",
+                "from 1 to 64 worker threads",
             ),
             (
                 Config {
@@ -741,6 +784,93 @@ mod tests {
         let bad = |name: &str| (name == "LETHE_WORKER_NICE").then(|| "low".into());
         let e = Config::from_vars(bad).unwrap_err();
         assert_eq!((e.field(), e.value()), ("worker_nice", "low"));
+    }
+
+    #[test]
+    fn workers_from_the_environment_are_bounded() {
+        let workers = |v: &'static str| {
+            Config::from_vars(move |name| (name == "LETHE_WORKERS").then(|| v.into()))
+                .and_then(|c| c.build())
+        };
+        for v in ["1", "64"] {
+            workers(v).unwrap();
+        }
+        for v in ["0", "65", "1000000"] {
+            let e = workers(v).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("workers: {v:?} is invalid: a file has from 1 to 64 worker threads")
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_from_the_environment_are_reported_as_typed() {
+        let cases = [
+            (
+                "LETHE_COMPRESS_LEVEL",
+                "99999999999",
+                "expected a whole number from 0 to 9",
+            ),
+            ("LETHE_COMPRESS_LEVEL", "12", "it must be 0 to 9"),
+            ("LETHE_COMPRESS_LEVEL", "010", "it must be 0 to 9"),
+            (
+                "LETHE_COMPRESS_LEVEL",
+                "-1",
+                "expected a whole number from 0 to 9",
+            ),
+            (
+                "LETHE_WORKERS",
+                "99999999999999999999999",
+                "expected a whole number from 1 to 64",
+            ),
+            (
+                "LETHE_WORKERS",
+                "0100",
+                "a file has from 1 to 64 worker threads",
+            ),
+            (
+                "LETHE_WORKERS",
+                "many",
+                "expected a whole number from 1 to 64",
+            ),
+            (
+                "LETHE_WORKER_NICE",
+                "99999999999",
+                "expected a whole number from -20 to 19",
+            ),
+            ("LETHE_WORKER_NICE", "+20", "a niceness is from -20 to 19"),
+            ("LETHE_WORKER_NICE", "-021", "a niceness is from -20 to 19"),
+            (
+                "LETHE_MAX_BACKUPS",
+                "99999999999999999999999",
+                "expected a whole number of backups, or none",
+            ),
+            (
+                "LETHE_BUFFER",
+                "99999999999GiB",
+                "it must be a power of two from 32B to 2147483648B",
+            ),
+            (
+                "LETHE_FILE_MODE",
+                "0000001000",
+                "expected an octal file mode from 0 to 777",
+            ),
+        ];
+        for (var, typed, rule) in cases {
+            let field = var["LETHE_".len()..].to_ascii_lowercase();
+            let e = Config::from_vars(|name| (name == var).then(|| typed.into()))
+                .and_then(|c| c.build())
+                .unwrap_err();
+            assert_eq!(
+                (e.field(), e.value(), e.rule()),
+                (field.as_str(), typed, rule)
+            );
+            assert_eq!(
+                e.to_string(),
+                format!("{field}: {typed:?} is invalid: {rule}")
+            );
+        }
     }
 
     #[test]

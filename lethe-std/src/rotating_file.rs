@@ -16,6 +16,7 @@ use lethe_core::rotation::{Decision, Reason, RotationPolicy, Rotator, Schedule};
 use crate::archive::{self, Job, Settings};
 use crate::backups;
 use crate::clock::{Clock, SystemClock, system_time_to_unix};
+use crate::config::ConfigError;
 use crate::error::{Error, ErrorCounts, Op};
 use crate::events::RotateEvent;
 use crate::io_backend::{self, IoBackend, IoStatus, UringOptions};
@@ -55,7 +56,7 @@ pub(crate) struct Parts<C: Clock + 'static> {
 /// | [`sweep_every`](Options::sweep_every) | 1 hour | also apply retention periodically (age limits expire without rotations) |
 /// | [`compress`](Options::compress) | `None` | gzip level (0–9) for finished segments, in the background |
 /// | [`checksum`](Options::checksum) | `false` | write a `sha256sum` sidecar for each backup, in the background |
-/// | [`workers`](Options::workers) | 1 | background threads for compression and checksums |
+/// | [`workers`](Options::workers) | 1 | background threads for compression and checksums (1 to 64) |
 /// | [`worker_nice`](Options::worker_nice) | `Some(10)` | scheduling niceness of those threads (Linux), so they yield the CPU to the application's |
 /// | [`queue`](Options::queue) | 64 | jobs that may wait for a worker; beyond that the rotating thread runs the job itself |
 /// | [`shared`](Options::shared) | `false` | coordinate with other processes writing the same file (`flock`) |
@@ -256,7 +257,10 @@ impl Options {
         self
     }
 
-    /// Number of background worker threads (at least 1).
+    /// Number of background worker threads, from 1 to 64 ([`RotatingFile::open`] refuses
+    /// others). They gzip and checksum finished segments and sweep retention; a second
+    /// one helps only a file that rotates faster than one thread compresses, and more
+    /// than the machine's CPUs only compete for them.
     #[must_use]
     pub fn workers(mut self, threads: usize) -> Options {
         self.workers = threads;
@@ -513,20 +517,17 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 "compress level {level} is invalid: it must be 0 to 9"
             )));
         }
-        if options.workers == 0 {
-            return Err(invalid(
-                "workers 0 is invalid: at least one worker thread is needed".into(),
-            ));
-        }
+        let broken_rule = |e: ConfigError| {
+            invalid(format!(
+                "{} {} is invalid: {}",
+                e.field(),
+                e.value(),
+                e.rule()
+            ))
+        };
+        workers::check_workers(options.workers).map_err(broken_rule)?;
         if let Some(nice) = options.worker_nice {
-            workers::check_worker_nice(nice).map_err(|e| {
-                invalid(format!(
-                    "{} {} is invalid: {}",
-                    e.field(),
-                    e.value(),
-                    e.rule()
-                ))
-            })?;
+            workers::check_worker_nice(nice).map_err(broken_rule)?;
         }
         let file_name = path
             .file_name()

@@ -344,7 +344,7 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// Starts `threads` workers (at least one) at niceness `nice` (see
+    /// Starts `threads` workers (in [`WORKERS`], checked by [`check_workers`]) at niceness `nice` (see
     /// [`Options::worker_nice`](crate::Options::worker_nice)) with room for `queue` waiting
     /// jobs.
     pub(crate) fn start(
@@ -425,6 +425,39 @@ impl Drop for Pool {
     }
 }
 
+/// How many worker threads a file's pool may have ([`Options::workers`](crate::Options::workers),
+/// the config key `workers`).
+///
+/// At least one runs the jobs. The ceiling, 64, is far above what can help: the workers
+/// gzip and checksum finished segments (one job of each per rotation) and sweep
+/// retention, so a file needs a second worker only when it rotates faster than one thread
+/// compresses, and workers beyond the machine's CPUs only compete with each other and with
+/// the application's threads. It stops a slip such as `workers = 1000000` from spawning
+/// threads until the system refuses.
+pub(crate) const WORKERS: RangeInclusive<usize> = 1..=64;
+
+/// Checks a worker count ([`Options::workers`](crate::Options::workers), the config key
+/// `workers`): the one place that holds the rule, for both
+/// [`RotatingFile::open`](crate::RotatingFile::open) and
+/// [`Config::build`](crate::Config::build).
+///
+/// # Errors
+///
+/// A count outside [`WORKERS`]: the error names the field (`workers`), the value and the
+/// rule.
+pub(crate) fn check_workers(threads: usize) -> Result<usize, ConfigError> {
+    ConfigError::in_range(
+        "workers",
+        threads,
+        &WORKERS,
+        format_args!(
+            "a file has from {} to {} worker threads",
+            WORKERS.start(),
+            WORKERS.end()
+        ),
+    )
+}
+
 /// The niceness a worker may be given: Linux's range, from -20 (most favoured) to 19.
 pub(crate) const NICE: RangeInclusive<i32> = -20..=19;
 
@@ -438,15 +471,12 @@ pub(crate) const NICE: RangeInclusive<i32> = -20..=19;
 /// A `nice` outside [`NICE`]: the error names the field (`worker_nice`), the value and
 /// the rule.
 pub(crate) fn check_worker_nice(nice: i32) -> Result<i32, ConfigError> {
-    if NICE.contains(&nice) {
-        Ok(nice)
-    } else {
-        Err(ConfigError::new(
-            "worker_nice",
-            nice.to_string(),
-            format_args!("a niceness is from {} to {}", NICE.start(), NICE.end()),
-        ))
-    }
+    ConfigError::in_range(
+        "worker_nice",
+        nice,
+        &NICE,
+        format_args!("a niceness is from {} to {}", NICE.start(), NICE.end()),
+    )
 }
 
 /// Sets the calling thread's niceness to `nice`, unless it is already at least that nice
@@ -480,23 +510,48 @@ fn work(rx: &Mutex<Receiver<Job>>, shared: &Shared) {
 
 #[cfg(test)]
 mod tests {
-    use super::check_worker_nice;
+    use std::fmt::{Debug, Display};
+
+    use super::{ConfigError, check_worker_nice, check_workers};
+
+    /// `check` keeps each of `good` and refuses each of `bad` naming `field`, the value
+    /// and `rule`.
+    fn holds<T: Copy + PartialEq + Debug + Display>(
+        check: fn(T) -> Result<T, ConfigError>,
+        (good, bad): (&[T], &[T]),
+        field: &str,
+        rule: &str,
+    ) {
+        for &v in good {
+            assert_eq!(check(v).unwrap(), v);
+        }
+        for &v in bad {
+            let e = check(v).unwrap_err();
+            let value = v.to_string();
+            assert_eq!(
+                (e.field(), e.value(), e.rule()),
+                (field, value.as_str(), rule)
+            );
+        }
+    }
+
+    #[test]
+    fn workers_are_checked_against_one_to_sixty_four() {
+        holds(
+            check_workers,
+            (&[1, 2, 64], &[0, 65, 1_000_000, usize::MAX]),
+            "workers",
+            "a file has from 1 to 64 worker threads",
+        );
+    }
 
     #[test]
     fn worker_nice_is_checked_against_linux_range() {
-        for nice in [-20, 0, 10, 19] {
-            assert_eq!(check_worker_nice(nice).unwrap(), nice);
-        }
-        for nice in [-21, 20, i32::MIN, i32::MAX] {
-            let e = check_worker_nice(nice).unwrap_err();
-            assert_eq!(
-                (e.field(), e.value(), e.rule()),
-                (
-                    "worker_nice",
-                    nice.to_string().as_str(),
-                    "a niceness is from -20 to 19"
-                ),
-            );
-        }
+        holds(
+            check_worker_nice,
+            (&[-20, 0, 10, 19], &[-21, 20, i32::MIN, i32::MAX]),
+            "worker_nice",
+            "a niceness is from -20 to 19",
+        );
     }
 }

@@ -18,7 +18,15 @@ fn bad_options_are_refused_by_every_writer_with_the_rule() {
         ),
         (
             Options::default().workers(0),
-            "workers 0 is invalid: at least one worker thread is needed",
+            "workers 0 is invalid: a file has from 1 to 64 worker threads",
+        ),
+        (
+            Options::default().workers(65),
+            "workers 65 is invalid: a file has from 1 to 64 worker threads",
+        ),
+        (
+            Options::default().workers(1_000_000),
+            "workers 1000000 is invalid: a file has from 1 to 64 worker threads",
         ),
     ];
     for (options, needle) in file_cases {

@@ -195,16 +195,10 @@ fn run() -> Run<()> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let who = if std::env::var_os("LETHE_SHARED_BENCH_CHILD").is_some() {
-                "shared-bench child"
-            } else {
-                "shared-bench"
-            };
-            eprintln!("{who}: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let who = if std::env::var_os("LETHE_SHARED_BENCH_CHILD").is_some() {
+        "shared-bench child"
+    } else {
+        "shared-bench"
+    };
+    lethe_benches::exit_code(who, run())
 }

@@ -30,7 +30,7 @@
 //!   use).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use lethe_benches::{RECORD_LEN, median, record};
@@ -40,14 +40,17 @@ use lethe_std::{Fsync, IoStatus, Options, Uring, UringOptions, Writer, WriterOpt
 const WORKLOADS: [&str; 3] = ["cache", "fsync", "eight"];
 const MODES: [&str; 3] = ["blocking", "uring", "sqpoll"];
 
-fn options(workload: &str, mode: &str) -> WriterOptions {
+/// What a failure says: a message naming what failed, for `main` to print.
+type Run<T> = Result<T, String>;
+
+fn options(workload: &str, mode: &str) -> Run<WriterOptions> {
     let uring = match mode {
         "blocking" => UringOptions::default().mode(Uring::Off),
         "uring" => UringOptions::default().mode(Uring::Strict),
         "sqpoll" => UringOptions::default()
             .mode(Uring::Strict)
             .sqpoll(Some(100)),
-        other => panic!("unknown mode {other}"),
+        other => return Err(unknown("mode", other, &MODES)),
     };
     let file = Options::default().io_uring(uring);
     let file = match workload {
@@ -56,7 +59,7 @@ fn options(workload: &str, mode: &str) -> WriterOptions {
         "eight" => file
             .max_size(Some(4 << 20))
             .retention(RetentionPolicy::new().max_count(3)),
-        other => panic!("unknown workload {other}"),
+        other => return Err(unknown("workload", other, &WORKLOADS)),
     };
     let options = WriterOptions::default().file(file);
     // The ring's size bounds a batch (and so the syscalls per MiB) on both paths:
@@ -64,19 +67,18 @@ fn options(workload: &str, mode: &str) -> WriterOptions {
     match std::env::var("LETHE_BENCH_BUFFER") {
         Ok(v) => {
             let bytes = lethe_core::size::parse_size(&v)
-                .unwrap_or_else(|e| fail(&format!("LETHE_BENCH_BUFFER: {e}")));
-            options.buffer(usize::try_from(bytes).unwrap_or_else(|_| {
-                fail(&format!("LETHE_BENCH_BUFFER={v} does not fit in memory"))
-            }))
+                .map_err(|e| format!("LETHE_BENCH_BUFFER={v:?}: {e}"))?;
+            let bytes = usize::try_from(bytes)
+                .map_err(|_| format!("LETHE_BENCH_BUFFER={v:?}: too large"))?;
+            Ok(options.buffer(bytes))
         }
-        Err(_) => options,
+        Err(_) => Ok(options),
     }
 }
 
-/// Prints a usage error and exits with status 2.
-fn fail(message: &str) -> ! {
-    eprintln!("uring-bench: {message}");
-    std::process::exit(2);
+/// `unknown mode "x"; known: blocking, uring, sqpoll`.
+fn unknown(what: &str, name: &str, known: &[&str]) -> String {
+    format!("unknown {what} {name:?}; known: {}", known.join(", "))
 }
 
 fn lines_for(workload: &str, scale: f64) -> usize {
@@ -89,43 +91,66 @@ fn lines_for(workload: &str, scale: f64) -> usize {
 }
 
 /// Runs one case: returns (lines written, bytes, seconds).
-fn run(dir: &Path, workload: &str, mode: &str, lines: usize) -> (usize, u64, f64) {
+fn run_case(dir: &Path, workload: &str, mode: &str, lines: usize) -> Run<(usize, u64, f64)> {
     let case = dir.join(format!("{workload}-{mode}"));
     let _ = std::fs::remove_dir_all(&case);
-    std::fs::create_dir_all(&case).expect("create the case directory");
+    std::fs::create_dir_all(&case).map_err(|e| format!("creating {}: {e}", case.display()))?;
     let files = if workload == "eight" { 8 } else { 1 };
-    let writers: Vec<Writer> = (0..files)
-        .map(|i| {
-            Writer::open(case.join(format!("app{i}.log")), options(workload, mode))
-                .expect("open the writer")
-        })
-        .collect();
+    let mut writers = Vec::with_capacity(files);
+    for i in 0..files {
+        let path = case.join(format!("app{i}.log"));
+        let log = Writer::open(&path, options(workload, mode)?)
+            .map_err(|e| format!("{workload}/{mode}: opening {}: {e}", path.display()))?;
+        writers.push(log);
+    }
     let started = Instant::now();
     std::thread::scope(|s| {
-        for (t, log) in writers.iter().enumerate() {
-            s.spawn(move || {
-                let line = record(t as u64);
-                for _ in 0..lines {
-                    log.write_record(&line).expect("write");
-                }
-            });
-        }
-    });
+        let threads: Vec<_> = writers
+            .iter()
+            .enumerate()
+            .map(|(t, log)| {
+                s.spawn(move || {
+                    let line = record(t as u64);
+                    for _ in 0..lines {
+                        log.write_record(&line)
+                            .map_err(|e| format!("{workload}/{mode}: write: {e}"))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        threads.into_iter().try_for_each(|t| {
+            t.join()
+                .unwrap_or_else(|_| Err(format!("{workload}/{mode}: a writer thread panicked")))
+        })
+    })?;
     let mut bytes = 0;
+    let want = if mode == "blocking" {
+        IoStatus::Blocking
+    } else {
+        IoStatus::Uring
+    };
     for log in writers {
-        let m = log.close().expect("close");
-        let want = if mode == "blocking" {
-            IoStatus::Blocking
-        } else {
-            IoStatus::Uring
-        };
-        assert_eq!(m.file.io, want, "{workload}/{mode} took the wrong path");
-        assert_eq!(m.writes, lines as u64);
+        let m = log
+            .close()
+            .map_err(|e| format!("{workload}/{mode}: close: {e}"))?;
+        if m.file.io != want {
+            return Err(format!(
+                "{workload}/{mode} took the wrong path: {:?}, not {want:?}",
+                m.file.io
+            ));
+        }
+        if m.writes != lines as u64 {
+            return Err(format!(
+                "{workload}/{mode}: {} writes counted, {lines} made",
+                m.writes
+            ));
+        }
         bytes += m.bytes;
     }
     let secs = started.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&case);
-    (lines * files, bytes, secs)
+    Ok((lines * files, bytes, secs))
 }
 
 /// Runs this binary with `--only` under `strace -c -f` `runs` times: the medians of (all
@@ -260,7 +285,7 @@ struct Args {
     only: Option<Vec<String>>,
 }
 
-fn main() {
+fn run() -> Run<()> {
     let args = <Args as clap::Parser>::parse();
     let (reps, scale, strace_runs, lines_override) =
         (args.reps, args.scale, args.strace_runs, args.lines);
@@ -275,33 +300,35 @@ fn main() {
             .collect()
     };
     if modes.first() != Some(&"blocking") {
-        fail("--modes must include blocking (the baseline)");
+        return Err("--modes must include blocking (the baseline)".into());
     }
-    let only = match args.only {
-        Some(v) => {
-            let (w, m) = (v[0].clone(), v[1].clone());
+    if reps == 0 {
+        return Err("--reps must be at least 1".into());
+    }
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(format!("--scale {scale} is invalid: it must be above 0"));
+    }
+    let only = match args.only.as_deref() {
+        Some([w, m]) => {
             if !WORKLOADS.contains(&w.as_str()) {
-                fail(&format!(
-                    "unknown workload {w:?}; known: {}",
-                    WORKLOADS.join(", ")
-                ));
+                return Err(unknown("workload", w, &WORKLOADS));
             }
             if !MODES.contains(&m.as_str()) {
-                fail(&format!("unknown mode {m:?}; known: {}", MODES.join(", ")));
+                return Err(unknown("mode", m, &MODES));
             }
-            Some((w, m))
+            Some((w.clone(), m.clone()))
         }
+        Some(other) => return Err(format!("--only takes WORKLOAD MODE, not {other:?}")),
         None => None,
     };
-    let tmp = tempfile::tempdir().expect("temporary directory");
-    let dir = dir.unwrap_or_else(|| tmp.path().to_path_buf());
+    let (dir, _tmp) = lethe_benches::dir_or_temp(dir)?;
     if let Some((w, m)) = only {
         let lines = lines_override.unwrap_or_else(|| lines_for(&w, scale));
-        let (n, bytes, secs) = run(&dir, &w, &m, lines);
+        let (n, bytes, secs) = run_case(&dir, &w, &m, lines)?;
         println!("lines {n}");
         println!("bytes {bytes}");
         println!("secs {secs:.3}");
-        return;
+        return Ok(());
     }
     println!(
         "uring-bench: {RECORD_LEN}-byte lines, {reps} repetitions, modes interleaved, \
@@ -316,7 +343,7 @@ fn main() {
         let mut mib_s: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
         for _ in 0..reps {
             for (i, m) in modes.iter().enumerate() {
-                let (n, bytes, secs) = run(&dir, w, m, lines);
+                let (n, bytes, secs) = run_case(&dir, w, m, lines)?;
                 rates[i].push(n as f64 / secs);
                 mib_s[i].push(bytes as f64 / (1 << 20) as f64 / secs);
                 if w == "fsync" {
@@ -364,4 +391,9 @@ fn main() {
         ),
         None => println!("\nfio not available: install it (apt-get install fio) to compare"),
     }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    lethe_benches::exit_code("uring-bench", run())
 }

@@ -309,11 +309,5 @@ fn run() -> Run<()> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("writer-bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    lethe_benches::exit_code("writer-bench", run())
 }
