@@ -29,7 +29,29 @@ use lethe_core::retention::Entry;
 use sha2::{Digest, Sha256};
 
 use crate::backups::Naming;
+use crate::config::ConfigError;
 use crate::error::{Error, Op};
+
+/// The gzip levels: 0 (stored, fastest) to 9 (smallest).
+pub(crate) const LEVELS: std::ops::RangeInclusive<u32> = 0..=9;
+
+/// Checks a gzip level ([`Options::compress`](crate::Options::compress), the config key
+/// `compress_level`) against [`LEVELS`]: the one place that holds the rule, for both
+/// [`RotatingFile::open`](crate::RotatingFile::open) and
+/// [`Config::build`](crate::Config::build).
+///
+/// # Errors
+///
+/// A level outside [`LEVELS`]: the error names the field (`compress_level`), the value
+/// and the rule.
+pub(crate) fn check_compress_level(level: u32) -> Result<u32, ConfigError> {
+    ConfigError::in_range(
+        "compress_level",
+        level,
+        &LEVELS,
+        format_args!("it must be {} to {}", LEVELS.start(), LEVELS.end()),
+    )
+}
 
 /// Work on one backup, identified by its raw name (form [`Form::Raw`]).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use lethe_core::ring::{MAX_CAPACITY, MIN_CAPACITY};
 use lethe_core::rotation::Schedule;
 use lethe_core::size::parse_size;
 
+use crate::archive::{LEVELS, check_compress_level};
 use crate::io_backend::{Uring, UringOptions};
 use crate::rotating_file::{Fsync, Options};
 use crate::workers::{NICE, WORKERS, check_worker_nice, check_workers};
@@ -506,19 +507,6 @@ impl Config {
             .backpressure(backpressure)
             .mode(writer_mode))
     }
-}
-
-/// The gzip levels: 0 (stored, fastest) to 9 (smallest).
-const LEVELS: RangeInclusive<u32> = 0..=9;
-
-/// Checks a gzip level (the config key `compress_level`) against [`LEVELS`].
-fn check_compress_level(level: u32) -> Result<u32, ConfigError> {
-    ConfigError::in_range(
-        "compress_level",
-        level,
-        &LEVELS,
-        format_args!("it must be {} to {}", LEVELS.start(), LEVELS.end()),
-    )
 }
 
 /// A whole number from a `LETHE_*` variable: `text` parsed as a `T`, then checked by

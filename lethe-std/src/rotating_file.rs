@@ -512,10 +512,14 @@ impl<C: Clock + 'static> RotatingFile<C> {
         }
         let policy = RotationPolicy::new(options.max_size, options.schedule)
             .map_err(|e| invalid(e.to_string()))?;
-        if let Some(level) = options.compress.filter(|l| *l > 9) {
-            return Err(invalid(format!(
-                "compress level {level} is invalid: it must be 0 to 9"
-            )));
+        if let Some(level) = options.compress {
+            archive::check_compress_level(level).map_err(|e| {
+                invalid(format!(
+                    "compress level {} is invalid: {}",
+                    e.value(),
+                    e.rule()
+                ))
+            })?;
         }
         let broken_rule = |e: ConfigError| {
             invalid(format!(

@@ -382,33 +382,25 @@ fn write_line_escaped<S: Sink + ?Sized>(out: &mut S, s: &str, quote: bool) {
     out.put(&b[start..]);
 }
 
-/// `,"key":value`. `plain` says the record has no redactor, so text values are written as
-/// they are.
+/// `,"key":value`. `key_clean` says the key is known to need no escape
+/// (`Field::key_json_clean`), so it is copied rather than scanned; `plain` says the record
+/// has no redactor, so text values are written as they are.
 #[inline(always)]
 fn json_field<S: Sink + ?Sized>(
     out: &mut S,
     record: &Record<'_>,
     key: &str,
+    key_clean: bool,
     value: Value<'_>,
     plain: bool,
 ) {
     out.put(b",\"");
-    json_escaped(out, key);
+    if key_clean {
+        out.put(key.as_bytes());
+    } else {
+        json_escaped(out, key);
+    }
     json_value(out, record, value, plain);
-}
-
-/// [`json_field`] for a key known to need no escape (`Field::key_json_clean`): no
-/// record has a redactor here (only plain fields are checked).
-#[inline(always)]
-fn json_field_clean_key<S: Sink + ?Sized>(
-    out: &mut S,
-    record: &Record<'_>,
-    key: &str,
-    value: Value<'_>,
-) {
-    out.put(b",\"");
-    out.put(key.as_bytes());
-    json_value(out, record, value, true);
 }
 
 /// What follows a JSON field's key: `":value`.
@@ -529,15 +521,11 @@ impl Body for JsonRecord<'_, '_> {
         match record.plain_fields() {
             Some(fields) => {
                 for f in fields {
-                    if f.key_json_clean() {
-                        json_field_clean_key(out, record, f.key, f.value);
-                    } else {
-                        json_field(out, record, f.key, f.value, true);
-                    }
+                    json_field(out, record, f.key, f.key_json_clean(), f.value, true);
                 }
             }
             None => record.for_each_field(&mut |key, value| {
-                json_field(out, record, key, value, false);
+                json_field(out, record, key, false, value, false);
             }),
         }
         out.put(b"}\n");
@@ -928,7 +916,7 @@ mod tests {
         let mut general = String::new();
         r.for_each_field(&mut |k, v| {
             let mut b = Vec::new();
-            json_field(&mut Out::vec(&mut b), &r, k, v, false);
+            json_field(&mut Out::vec(&mut b), &r, k, false, v, false);
             general.push_str(std::str::from_utf8(&b).unwrap());
         });
         let line = render(&Json::default(), &r);
