@@ -23,18 +23,15 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use lethe_benches::{Stopwatch, percentile, time_bursts, time_bursts_of_nothing};
+use lethe_benches::{
+    Stopwatch, percentiles, slow_by_position, time_bursts, time_bursts_of_nothing,
+};
 use lethe_std::logger::{Destination, Field, Formatter, Json, Logfmt, Logger, Text};
 use lethe_std::{Options, WriterOptions};
 
 fn summary(mut v: Vec<u32>) -> String {
-    v.sort_unstable();
-    format!(
-        "median {:>4} ns   p99 {:>5} ns   p99.9 {:>6} ns",
-        percentile(&v, 0.5),
-        percentile(&v, 0.99),
-        percentile(&v, 0.999)
-    )
+    let (p50, p99, p999) = percentiles(&mut v);
+    format!("median {p50:>4} ns   p99 {p99:>5} ns   p99.9 {p999:>6} ns")
 }
 
 fn logger(dir: &std::path::Path, name: &str, f: impl Formatter + 'static) -> Logger {
@@ -86,35 +83,13 @@ fn measure(label: &str, log: &Logger, bursts: usize, macro_path: bool) {
     };
     log.flush().unwrap_or_else(|e| fail(&format!("flush: {e}")));
     if std::env::var_os("LETHE_BENCH_DETAIL").is_some() {
-        slow_by_position(label, &samples);
+        slow_by_position(label, "calls", &samples, [300, 600]);
     }
     println!(
         "{label:<24} {}   ({} calls)",
         summary(samples),
         bursts * lethe_benches::BURST
     );
-}
-
-/// For each position in the burst, the share of calls slower than 300 and 600 ns
-/// (`LETHE_BENCH_DETAIL=1`): whether the tail sits after the pause or anywhere.
-fn slow_by_position(label: &str, samples: &[u32]) {
-    let burst = lethe_benches::BURST;
-    let mut over = vec![[0u64; 2]; burst];
-    for (i, &ns) in samples.iter().enumerate() {
-        over[i % burst][0] += u64::from(ns > 300);
-        over[i % burst][1] += u64::from(ns > 600);
-    }
-    let n = (samples.len() / burst) as f64;
-    for (k, limit) in [(0, 300), (1, 600)] {
-        let row: Vec<String> = over
-            .iter()
-            .map(|o| format!("{:5.2}", o[k] as f64 * 100.0 / n))
-            .collect();
-        println!(
-            "{label}: % of calls > {limit} ns by position in the burst: {}",
-            row.join(" ")
-        );
-    }
 }
 
 fn main() {

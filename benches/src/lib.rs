@@ -182,6 +182,55 @@ pub fn percentile(sorted: &[u32], q: f64) -> u64 {
     u64::from(sorted[i.min(sorted.len() - 1)])
 }
 
+/// The median, p99 and p99.9 of `samples` (nearest rank), which it sorts; zeros if empty.
+pub fn percentiles(samples: &mut [u32]) -> (u64, u64, u64) {
+    samples.sort_unstable();
+    (
+        percentile(samples, 0.5),
+        percentile(samples, 0.99),
+        percentile(samples, 0.999),
+    )
+}
+
+/// Prints, for each position in a burst of [`BURST`] timed calls, the share (in %) of
+/// `samples` (in [`time_bursts`] order) slower than each of `limits` ns: whether the slow
+/// calls sit after the pause or anywhere. One line per limit, labelled `label` and
+/// naming the calls `what` (`writes`, `calls`).
+pub fn slow_by_position(label: &str, what: &str, samples: &[u32], limits: [u32; 2]) {
+    let bursts = (samples.len() / BURST).max(1) as f64;
+    for limit in limits {
+        let mut over = [0u64; BURST];
+        for (i, &ns) in samples.iter().enumerate() {
+            over[i % BURST] += u64::from(ns > limit);
+        }
+        let row: Vec<String> = over
+            .iter()
+            .map(|&n| format!("{:5.2}", n as f64 * 100.0 / bursts))
+            .collect();
+        println!(
+            "{label}: % of {what} > {limit} ns by position in the burst: {}",
+            row.join(" ")
+        );
+    }
+}
+
+/// The ring size a benchmark asks for in `LETHE_BENCH_BUFFER` (any size string, such as
+/// `4MiB`), or `None` when the variable is not set (the writer's default).
+///
+/// # Errors
+///
+/// The value is not a size, or does not fit in memory; the message names it.
+pub fn bench_buffer() -> Result<Option<usize>, String> {
+    let Ok(v) = std::env::var("LETHE_BENCH_BUFFER") else {
+        return Ok(None);
+    };
+    let bytes =
+        lethe_core::size::parse_size(&v).map_err(|e| format!("LETHE_BENCH_BUFFER={v:?}: {e}"))?;
+    usize::try_from(bytes)
+        .map(Some)
+        .map_err(|_| format!("LETHE_BENCH_BUFFER={v:?}: too large"))
+}
+
 /// Where a benchmark binary writes: the directory named by its first argument, else a new
 /// temporary directory under /tmp. Keep the second value for the whole run: it removes
 /// the temporary directory when dropped.

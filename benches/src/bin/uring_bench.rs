@@ -64,16 +64,10 @@ fn options(workload: &str, mode: &str) -> Run<WriterOptions> {
     let options = WriterOptions::default().file(file);
     // The ring's size bounds a batch (and so the syscalls per MiB) on both paths:
     // `LETHE_BENCH_BUFFER=4MiB` runs both modes with a larger ring than the default.
-    match std::env::var("LETHE_BENCH_BUFFER") {
-        Ok(v) => {
-            let bytes = lethe_core::size::parse_size(&v)
-                .map_err(|e| format!("LETHE_BENCH_BUFFER={v:?}: {e}"))?;
-            let bytes = usize::try_from(bytes)
-                .map_err(|_| format!("LETHE_BENCH_BUFFER={v:?}: too large"))?;
-            Ok(options.buffer(bytes))
-        }
-        Err(_) => Ok(options),
-    }
+    Ok(match lethe_benches::bench_buffer()? {
+        Some(bytes) => options.buffer(bytes),
+        None => options,
+    })
 }
 
 /// `unknown mode "x"; known: blocking, uring, sqpoll`.

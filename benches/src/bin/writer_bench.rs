@@ -30,7 +30,8 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use lethe_benches::{
-    BURST, RECORD_LEN, median, percentile, record, time_bursts, time_bursts_of_nothing,
+    RECORD_LEN, bench_buffer, median, percentiles, record, slow_by_position, time_bursts,
+    time_bursts_of_nothing,
 };
 use lethe_core::retention::RetentionPolicy;
 use lethe_std::{Options, Writer, WriterOptions};
@@ -45,117 +46,57 @@ type Run<T> = Result<T, String>;
 /// with the same bursts and pauses: (median, p99, p99.9).
 fn timer_overhead() -> (u64, u64, u64) {
     let mut v = time_bursts_of_nothing(BURSTS);
-    if std::env::var_os("LETHE_BENCH_DETAIL").is_some() {
-        slow_by_position("timer", &v);
+    if detail() {
+        slow_by_position("timer", "writes", &v, SLOW);
     }
-    summary(&mut v)
+    percentiles(&mut v)
 }
 
-/// (median, p99, p99.9) of `samples`, which it sorts.
-fn summary(samples: &mut [u32]) -> (u64, u64, u64) {
-    samples.sort_unstable();
-    (
-        percentile(samples, 0.5),
-        percentile(samples, 0.99),
-        percentile(samples, 0.999),
-    )
+/// `LETHE_BENCH_DETAIL=1`: also print where in the bursts the slow writes fall.
+fn detail() -> bool {
+    std::env::var_os("LETHE_BENCH_DETAIL").is_some()
 }
 
-/// The ring size: `LETHE_BENCH_BUFFER`, else the default 1 MiB.
-fn buffer() -> Run<usize> {
-    match std::env::var("LETHE_BENCH_BUFFER") {
-        Err(_) => Ok(1 << 20),
-        Ok(v) => {
-            let bytes = lethe_core::size::parse_size(&v)
-                .map_err(|e| format!("LETHE_BENCH_BUFFER={v:?}: {e}"))?;
-            usize::try_from(bytes).map_err(|_| format!("LETHE_BENCH_BUFFER={v:?}: too large"))
-        }
+/// The limits of [`slow_by_position`]'s rows, in ns.
+const SLOW: [u32; 2] = [150, 300];
+
+/// One latency phase: `sync`, so that no earlier phase's writeback is pending, then a
+/// fresh writer on `file` (ring size from `LETHE_BENCH_BUFFER`, else the default), warmed up,
+/// [`BURSTS`] timed bursts, then closed (which waits for its background compression).
+/// Prints the figures; returns (median, p99, p99.9).
+fn latency(dir: &Path, label: &str, file: Options) -> Run<(u64, u64, u64)> {
+    sync_all();
+    let mut options = WriterOptions::default().file(file);
+    if let Some(bytes) = bench_buffer()? {
+        options = options.buffer(bytes);
     }
-}
-
-/// What one latency phase measured.
-struct Phase {
-    samples: Vec<u32>,
-    rotations: u64,
-    compressed: u64,
-}
-
-impl Phase {
-    fn new() -> Phase {
-        Phase {
-            samples: Vec::new(),
-            rotations: 0,
-            compressed: 0,
-        }
-    }
-
-    /// `sync`, so that no earlier phase's writeback is pending, then a fresh writer on
-    /// `file`, warmed up, `bursts` timed bursts, then closed (which waits for its
-    /// background compression).
-    fn run(&mut self, dir: &Path, label: &str, file: Options, bursts: usize) -> Run<()> {
-        sync_all();
-        let options = WriterOptions::default().file(file).buffer(buffer()?);
-        let path = dir.join(format!("{label}.log"));
-        let log =
-            Writer::open(&path, options).map_err(|e| format!("opening {}: {e}", path.display()))?;
-        let line = record(7);
-        // Warm up: fault the ring in, start the consumer.
-        for _ in 0..100_000 {
-            log.write_record(&line)
-                .map_err(|e| format!("{label}: write: {e}"))?;
-        }
-        log.flush().map_err(|e| format!("{label}: flush: {e}"))?;
-        let samples = time_bursts(bursts, || log.write_record(black_box(&line)))
+    let path = dir.join(format!("{label}.log"));
+    let log =
+        Writer::open(&path, options).map_err(|e| format!("opening {}: {e}", path.display()))?;
+    let line = record(7);
+    // Warm up: fault the ring in, start the consumer.
+    for _ in 0..100_000 {
+        log.write_record(&line)
             .map_err(|e| format!("{label}: write: {e}"))?;
-        let m = log.close().map_err(|e| format!("{label}: close: {e}"))?;
-        if m.dropped != 0 {
-            return Err(format!("{label}: {} records dropped", m.dropped));
-        }
-        self.rotations += m.file.rotations;
-        self.compressed += m.file.compressions;
-        self.samples = samples;
-        Ok(())
     }
-
-    /// Prints the figures; returns (median, p99, p99.9).
-    fn report(&mut self, label: &str) -> (u64, u64, u64) {
-        if std::env::var_os("LETHE_BENCH_DETAIL").is_some() {
-            slow_by_position(label, &self.samples);
-        }
-        let (p50, p99, p999) = summary(&mut self.samples);
-        println!(
-            "{label:<18} median {p50:>5} ns   p99 {p99:>6} ns   p99.9 {p999:>6} ns   ({} writes, {} rotations, {} compressed)",
-            self.samples.len(),
-            self.rotations,
-            self.compressed
-        );
-        (p50, p99, p999)
+    log.flush().map_err(|e| format!("{label}: flush: {e}"))?;
+    let mut samples = time_bursts(BURSTS, || log.write_record(black_box(&line)))
+        .map_err(|e| format!("{label}: write: {e}"))?;
+    let m = log.close().map_err(|e| format!("{label}: close: {e}"))?;
+    if m.dropped != 0 {
+        return Err(format!("{label}: {} records dropped", m.dropped));
     }
-}
-
-/// Where in the bursts the slow writes fall: for each position 0..20, the share of writes
-/// slower than 150 and 300 ns (`LETHE_BENCH_DETAIL=1`).
-fn slow_by_position(label: &str, samples: &[u32]) {
-    let mut over = [[0u64; 2]; BURST];
-    for (i, &ns) in samples.iter().enumerate() {
-        over[i % BURST][0] += u64::from(ns > 150);
-        over[i % BURST][1] += u64::from(ns > 300);
+    if detail() {
+        slow_by_position(label, "writes", &samples, SLOW);
     }
-    let n = (samples.len() / BURST) as f64;
-    let row = |k: usize| {
-        over.iter()
-            .map(|o| format!("{:5.2}", o[k] as f64 * 100.0 / n))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let (p50, p99, p999) = percentiles(&mut samples);
     println!(
-        "{label}: % of writes > 150 ns by position in the burst: {}",
-        row(0)
+        "{label:<18} median {p50:>5} ns   p99 {p99:>6} ns   p99.9 {p999:>6} ns   ({} writes, {} rotations, {} compressed)",
+        samples.len(),
+        m.file.rotations,
+        m.file.compressions
     );
-    println!(
-        "{label}: % of writes > 300 ns by position in the burst: {}",
-        row(1)
-    );
+    Ok((p50, p99, p999))
 }
 
 /// The synchronous writer in the same bursts: every call is one `write` syscall.
@@ -168,7 +109,7 @@ fn sync_latency(dir: &Path) -> Run<(u64, u64, u64)> {
         .map_err(|e| format!("sync-writer: write: {e}"))?;
     log.close()
         .map_err(|e| format!("sync-writer: close: {e}"))?;
-    let r = summary(&mut samples);
+    let r = percentiles(&mut samples);
     println!(
         "{:<18} median {:>5} ns   p99 {:>6} ns   p99.9 {:>6} ns   ({} writes)",
         "sync-writer",
@@ -277,26 +218,19 @@ fn run() -> Run<()> {
     );
     let steady_options = || Options::default().max_size(None);
     if only == "latency" {
-        let mut steady = Phase::new();
-        steady.run(&dir, "latency", steady_options(), BURSTS)?;
-        steady.report("latency");
+        latency(&dir, "latency", steady_options())?;
         return Ok(());
     }
     // `LETHE_BENCH_NO_GZIP=1`: rotate without compression and checksums, to see what the
     // background work adds to the rotating phase's tail.
     let gzip = std::env::var_os("LETHE_BENCH_NO_GZIP").is_none();
-    let rotating_options = || {
-        Options::default()
-            .max_size(Some(1 << 20))
-            .compress(gzip.then_some(6))
-            .checksum(gzip)
-            .retention(RetentionPolicy::new().max_count(5))
-    };
-    let (mut steady, mut rotating) = (Phase::new(), Phase::new());
-    steady.run(&dir, "latency", steady_options(), BURSTS)?;
-    rotating.run(&dir, "latency-rotating", rotating_options(), BURSTS)?;
-    let s = steady.report("latency");
-    let t = rotating.report("latency-rotating");
+    let rotating_options = Options::default()
+        .max_size(Some(1 << 20))
+        .compress(gzip.then_some(6))
+        .checksum(gzip)
+        .retention(RetentionPolicy::new().max_count(5));
+    let s = latency(&dir, "latency", steady_options())?;
+    let t = latency(&dir, "latency-rotating", rotating_options)?;
     println!(
         "p99.9 during rotation + gzip / steady state: {:.2}",
         t.2 as f64 / s.2.max(1) as f64

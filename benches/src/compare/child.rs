@@ -65,10 +65,7 @@ fn run_inner(p: &Params, r: &mut ChildResult) -> Result<(), String> {
         for v in per_thread {
             samples.extend(v?);
         }
-        samples.sort_unstable();
-        r.p50 = percentile(&samples, 0.50);
-        r.p99 = percentile(&samples, 0.99);
-        r.p999 = percentile(&samples, 0.999);
+        (r.p50, r.p99, r.p999) = crate::percentiles(&mut samples);
         r.latency_samples = samples.len() as u64;
     }
     target.settle();
@@ -164,13 +161,7 @@ fn latency(target: &dyn Target, first_seq: u64, bursts: u64) -> Result<Vec<u32>,
 /// The cost of the timing itself (two reads of the [`Stopwatch`](crate::Stopwatch) around nothing), in the same
 /// bursts and pauses: (p50, p99, p99.9) in ns. Every latency figure includes it.
 pub fn timer_overhead(bursts: u64) -> (u64, u64, u64) {
-    let mut v = crate::time_bursts_of_nothing(bursts as usize);
-    v.sort_unstable();
-    (
-        percentile(&v, 0.5),
-        percentile(&v, 0.99),
-        percentile(&v, 0.999),
-    )
+    crate::percentiles(&mut crate::time_bursts_of_nothing(bursts as usize))
 }
 
 /// This process's peak resident set (`VmHWM` in `/proc/self/status`), in KiB.

@@ -288,8 +288,7 @@ fn median_of(n: usize, mut f: impl FnMut() -> std::io::Result<f64>) -> std::io::
     for _ in 0..n {
         v.push(f()?);
     }
-    v.sort_by(f64::total_cmp);
-    Ok(v[v.len() / 2])
+    Ok(crate::median(&mut v))
 }
 
 /// Runs one child in `dir` (created empty, removed after), killing it after the timeout.

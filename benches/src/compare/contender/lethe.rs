@@ -78,10 +78,8 @@ struct Async {
 pub(super) fn async_writer(workload: Workload, dir: &Path, io: Io) -> io::Result<Box<dyn Target>> {
     let mut options = WriterOptions::default().file(file_options(workload, io));
     // `LETHE_BENCH_BUFFER=4MiB` (any size string) runs Lethe with another ring size.
-    if let Ok(v) = std::env::var("LETHE_BENCH_BUFFER") {
-        let bytes = lethe_core::size::parse_size(&v)
-            .map_err(|e| io::Error::other(format!("LETHE_BENCH_BUFFER: {e}")))?;
-        options = options.buffer(usize::try_from(bytes).map_err(io::Error::other)?);
+    if let Some(bytes) = crate::bench_buffer().map_err(io::Error::other)? {
+        options = options.buffer(bytes);
     }
     let writer = Writer::open(dir.join("app.log"), options).map_err(io::Error::other)?;
     let logger = if workload == Workload::W1 {
