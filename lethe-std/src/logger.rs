@@ -533,16 +533,21 @@ impl Logger {
 /// Nothing after the logger is evaluated unless the level is enabled.
 #[macro_export]
 macro_rules! log_at {
+    // The fields' array: every key checked at compile time (`StaticStr`). First, so that
+    // the other arms never try to parse `@fields` as an expression.
+    (@fields $($key:literal => $value:expr),*) => {
+        [$($crate::logger::Field::with_key(
+            const { $crate::logger::StaticStr::new($key) },
+            $value,
+        )),*]
+    };
     // No arguments: a message without `{` or `}` is logged as a `StaticStr`, checked at
     // compile time, instead of being formatted (the output is the same).
     ($logger:expr, $level:expr, $fmt:literal $(,)? $(; $($key:literal => $value:expr),* $(,)?)?) => {{
         let logger: &$crate::logger::Logger = &$logger;
         let level: $crate::logger::Level = $level;
         if logger.enabled(level) {
-            let fields = &[$($($crate::logger::Field::with_key(
-                const { $crate::logger::StaticStr::new($key) },
-                $value,
-            )),*)?];
+            let fields = &$crate::log_at!(@fields $($($key => $value),*)?);
             match const { $crate::logger::StaticStr::plain_format($fmt) } {
                 ::std::option::Option::Some(message) => logger.log_static(level, message, fields),
                 ::std::option::Option::None => {
@@ -558,10 +563,7 @@ macro_rules! log_at {
             logger.log_args(
                 level,
                 ::std::format_args!($fmt, $($arg),+),
-                &[$($($crate::logger::Field::with_key(
-                    const { $crate::logger::StaticStr::new($key) },
-                    $value,
-                )),*)?],
+                &$crate::log_at!(@fields $($($key => $value),*)?),
             );
         }
     }};
