@@ -53,11 +53,13 @@ impl Default for Uring {
 /// | [`mode`](UringOptions::mode) | [`Uring::On`] with the `uring` feature, else [`Uring::Off`] |
 /// | [`sqpoll`](UringOptions::sqpoll) | off |
 /// | [`fixed_buffer`](UringOptions::fixed_buffer) | off |
+/// | [`appends`](UringOptions::appends) | [`UringAppends::Auto`] |
 #[derive(Clone, Debug, Default)]
 pub struct UringOptions {
     mode: Uring,
     sqpoll: Option<u32>,
     fixed_buffer: Option<usize>,
+    appends: UringAppends,
     #[cfg(all(feature = "uring", target_os = "linux"))]
     faults: lethe_uring::Faults,
 }
@@ -86,6 +88,13 @@ impl UringOptions {
         self
     }
 
+    /// How runs that carry no `fsync` are written ([`UringAppends`]).
+    #[must_use]
+    pub fn appends(mut self, appends: UringAppends) -> UringOptions {
+        self.appends = appends;
+        self
+    }
+
     /// Test hook: faults to inject into the driver.
     #[cfg(all(feature = "uring", target_os = "linux"))]
     #[doc(hidden)]
@@ -99,6 +108,30 @@ impl UringOptions {
     pub fn get_mode(&self) -> Uring {
         self.mode
     }
+}
+
+/// How a [`RotatingFile`](crate::RotatingFile) on io_uring writes a run of records that
+/// carries no `fsync` (a plain append; runs with `fsync` points always go out as one
+/// linked chain, and rotations as one chain, whatever this says).
+///
+/// io_uring carries out a buffered write inline, in the `io_uring_enter` that submits it,
+/// only on file systems that support non-blocking buffered writes (XFS since Linux 6.0).
+/// On the others, ext4 among them, every such write is handed to an `io-wq` kernel worker
+/// thread: the same copy into the page cache, plus a thread hop and two wake-ups per
+/// write, which made page-cache appends 3–7 % slower than plain `write(2)` on this
+/// project's ext4 benchmark machine (docs/BENCHMARKS.md, "io_uring on ext4 and XFS").
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UringAppends {
+    /// Watch the first few appends (lethe-uring's `Driver::write_observed`): if the
+    /// kernel completed none of them inline, write appends with `write(2)` from then on
+    /// (counted in [`Stats::plain_appends`](crate::Stats::plain_appends)); if it completed
+    /// any inline, keep them on the ring. The default. With SQPOLL or a fixed buffer
+    /// (both opt-in), appends stay on the ring.
+    #[default]
+    Auto,
+    /// Always through the ring.
+    Ring,
 }
 
 /// Which path a [`RotatingFile`](crate::RotatingFile)'s I/O takes
@@ -162,6 +195,8 @@ pub(crate) struct Wrote {
     pub(crate) sync_error: Option<io::Error>,
     /// How many of the `syncs` failed.
     pub(crate) sync_failures: usize,
+    /// Written with `write(2)` on the uring path ([`UringAppends::Auto`]).
+    pub(crate) plain: bool,
 }
 
 /// The I/O path of one rotating file.
@@ -219,6 +254,7 @@ impl IoBackend {
                     syncs: usize::from(synced),
                     sync_failures: usize::from(sync_error.is_some()),
                     sync_error,
+                    plain: false,
                 })
             }
             #[cfg(all(feature = "uring", target_os = "linux"))]
@@ -311,7 +347,7 @@ mod uring {
     use lethe_uring::{Driver, DriverOptions, Step};
     use rustix::fs::OFlags;
 
-    use super::{FallbackReason, UringOptions, Wrote};
+    use super::{FallbackReason, UringAppends, UringOptions, Wrote};
     use crate::error::{Error, Op};
     use crate::rotating_file::{Options, open_append};
     use crate::workers::Shared;
@@ -319,8 +355,21 @@ mod uring {
     /// `RENAME_NOREPLACE`.
     const NOREPLACE: u32 = 1;
 
+    /// How many appends [`UringAppends::Auto`] watches before it decides.
+    const APPEND_PROBES: u8 = 4;
+
     pub(crate) struct State {
         driver: Driver,
+        appends: Appends,
+    }
+
+    /// Where plain appends go ([`UringAppends`]).
+    #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+    enum Appends {
+        /// Watching: this many appends are left to watch, none was inline so far.
+        Watch(u8),
+        Ring,
+        Plain,
     }
 
     pub(super) fn open(options: &UringOptions) -> Result<State, (FallbackReason, io::Error)> {
@@ -341,7 +390,15 @@ mod uring {
                 io::Error::new(kind, format!("{e}; writing with blocking syscalls instead")),
             )
         })?;
-        Ok(State { driver })
+        let watch = options.appends == UringAppends::Auto
+            && options.sqpoll.is_none()
+            && options.fixed_buffer.is_none();
+        let appends = if watch {
+            Appends::Watch(APPEND_PROBES)
+        } else {
+            Appends::Ring
+        };
+        Ok(State { driver, appends })
     }
 
     impl State {
@@ -351,6 +408,42 @@ mod uring {
             buf: &[u8],
             sync_at: &[usize],
         ) -> io::Result<Wrote> {
+            if sync_at.is_empty() {
+                match self.appends {
+                    Appends::Ring => {}
+                    Appends::Plain => {
+                        let n = io::Write::write(&mut &*file, buf)?;
+                        return Ok(Wrote {
+                            n,
+                            syncs: 0,
+                            sync_error: None,
+                            sync_failures: 0,
+                            plain: true,
+                        });
+                    }
+                    Appends::Watch(left) => {
+                        let (out, inline) = self.driver.write_observed(file.as_fd(), buf);
+                        // A write that failed says nothing about the file system.
+                        if out.written > 0 {
+                            self.appends = match (inline, left) {
+                                (true, _) => Appends::Ring,
+                                (false, 1) => Appends::Plain,
+                                (false, _) => Appends::Watch(left - 1),
+                            };
+                        }
+                        return match (out.written, out.error) {
+                            (0, Some(e)) => Err(e),
+                            (n, _) => Ok(Wrote {
+                                n,
+                                syncs: 0,
+                                sync_error: None,
+                                sync_failures: 0,
+                                plain: false,
+                            }),
+                        };
+                    }
+                }
+            }
             let out = self.driver.write_synced(file.as_fd(), buf, sync_at);
             match (out.written, out.error) {
                 (0, Some(e)) if out.syncs == 0 => Err(e),
@@ -359,6 +452,7 @@ mod uring {
                     syncs: out.syncs,
                     sync_error: out.sync_error,
                     sync_failures: out.sync_failures,
+                    plain: false,
                 }),
             }
         }

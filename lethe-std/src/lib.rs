@@ -62,7 +62,7 @@ pub mod uring {
 pub use config::{Config, ConfigError};
 pub use error::{Error, ErrorCounts, Op};
 pub use events::RotateEvent;
-pub use io_backend::{FallbackReason, IoStatus, Uring, UringOptions};
+pub use io_backend::{FallbackReason, IoStatus, Uring, UringAppends, UringOptions};
 pub use rotating_file::{BatchError, Fsync, MAX_BATCH, MAX_PATH_LEN, Options, RotatingFile, Stats};
 pub use sync_writer::SyncWriter;
 pub use writer::{Backpressure, Metrics, Mode, Writer, WriterOptions};

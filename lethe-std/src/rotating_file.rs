@@ -413,6 +413,10 @@ pub struct Stats {
     pub jobs_failed: u64,
     /// Background jobs run on the rotating thread because the queue was full.
     pub inline_jobs: u64,
+    /// Writes that the io_uring path made with `write(2)` because the file system hands
+    /// io_uring's buffered writes to kernel worker threads
+    /// ([`UringAppends::Auto`](crate::UringAppends::Auto)); 0 on the blocking path.
+    pub plain_appends: u64,
     /// Errors in work that does not fail a write (retention, background jobs, recovery),
     /// reported to the error handler.
     pub errors: u64,
@@ -899,6 +903,12 @@ impl<C: Clock + 'static> RotatingFile<C> {
                         return Err(self.batch_failed(records, done, partial, written_total, e));
                     }
                     Ok(w) => {
+                        if w.plain {
+                            self.shared
+                                .counters
+                                .plain_appends
+                                .fetch_add(1, Ordering::Relaxed);
+                        }
                         if w.syncs > 0 {
                             synced_to = Some(written_total + rest_at[w.syncs - 1]);
                             sync_count += w.syncs as u64;

@@ -39,6 +39,7 @@ pub(crate) struct Counters {
     pub(crate) checksums: AtomicU64,
     pub(crate) jobs_failed: AtomicU64,
     pub(crate) inline_jobs: AtomicU64,
+    pub(crate) plain_appends: AtomicU64,
     pub(crate) compressions_failed: AtomicU64,
     pub(crate) checksums_failed: AtomicU64,
     /// Every counted error (reported to the handler or returned to a caller), by `Op`.
@@ -181,6 +182,7 @@ impl Shared {
             checksums_failed: load(&c.checksums_failed),
             jobs_failed: load(&c.jobs_failed),
             inline_jobs: load(&c.inline_jobs),
+            plain_appends: load(&c.plain_appends),
             errors: load(&c.errors),
             errors_by_op: c.errors_by_op.load(),
             io: self.io,

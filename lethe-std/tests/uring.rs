@@ -5,14 +5,17 @@
 //!
 //! The rest of the writer's suite (writer.rs, rotating_file.rs, archive.rs) runs through
 //! the io_uring path too when the feature is on, because the feature makes it the default.
+//! On a file system that hands io_uring's buffered writes to kernel worker threads (ext4),
+//! the default [`UringAppends::Auto`] then writes plain appends with `write(2)` after the
+//! first four; `.ci/run` also runs the suite on XFS, where they stay on the ring.
 #![cfg(feature = "uring")]
 
 use std::fs;
 use std::sync::{Arc, Mutex};
 
 use lethe_std::{
-    FallbackReason, Fsync, IoStatus, Op, Options, RotatingFile, Uring, UringOptions, Writer,
-    WriterOptions,
+    FallbackReason, Fsync, IoStatus, Op, Options, RotatingFile, Uring, UringAppends, UringOptions,
+    Writer, WriterOptions,
 };
 
 mod support;
@@ -338,5 +341,47 @@ fn the_writer_counts_and_reports_every_linked_fsync() {
             fs::read_to_string(dir.path().join("app.log")).unwrap(),
             records.concat()
         );
+    }
+}
+
+/// `statfs(2)`'s `f_type` of ext4 (also ext2/ext3) and of XFS.
+const EXT4_MAGIC: i64 = 0xEF53;
+const XFS_MAGIC: i64 = 0x5846_5342;
+
+#[test]
+fn appends_take_write_2_where_io_uring_would_hand_them_to_worker_threads() {
+    if skip("uring_appends") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let magic = rustix::fs::statfs(dir.path()).unwrap().f_type as i64;
+    for appends in [UringAppends::Auto, UringAppends::Ring] {
+        let sub = dir.path().join(format!("{appends:?}"));
+        let file = Options::default()
+            .io_uring(UringOptions::default().mode(Uring::Strict).appends(appends));
+        let log = Writer::open(sub.join("app.log"), WriterOptions::default().file(file)).unwrap();
+        let errors = collect_errors(&log);
+        // 20 flushes: at least 20 runs, each without an fsync point.
+        for i in 0..20_000 {
+            log.write_record(format!("line {i:07}\n").as_bytes())
+                .unwrap();
+            if i % 1000 == 999 {
+                log.flush().unwrap();
+            }
+        }
+        let m = log.close().unwrap();
+        assert_eq!(m.file.io, IoStatus::Uring);
+        assert!(errors.lock().unwrap().is_empty(), "{:?}", errors.lock());
+        assert_numbered(&contents(&sub, "app.log"), 20_000);
+        let plain = m.file.plain_appends;
+        match (appends, magic) {
+            (UringAppends::Ring, _) => assert_eq!(plain, 0, "{appends:?}"),
+            (_, EXT4_MAGIC) => assert!(plain >= 16, "ext4: {plain} plain appends"),
+            (_, XFS_MAGIC) => assert_eq!(plain, 0, "XFS completes them inline"),
+            (_, other) => println!(
+                "SKIP: uring_appends: no expectation for file system type {other:#x} \
+                 ({plain} plain appends); the bytes were checked"
+            ),
+        }
     }
 }

@@ -27,6 +27,9 @@ pub const MAX_IN_FLIGHT: usize = 32;
 /// at most [`MAX_IN_FLIGHT`] operations are ever in flight, so the CQ cannot overflow.
 const SQ_ENTRIES: u32 = 64;
 
+/// The `user_data` of [`Driver::write_observed`]'s NOP (the driver's own tags are small).
+const OBSERVE_TAG: u64 = u64::MAX;
+
 /// With SQPOLL, how long a submission watches the CQ before it waits in `io_uring_enter`.
 const SQPOLL_SPIN: std::time::Duration = std::time::Duration::from_micros(200);
 
@@ -300,6 +303,11 @@ pub struct Driver {
     fixed: Option<Box<[u8]>>,
     /// Completions of the current submission: `(user_data, result)`.
     results: Vec<(u64, i32)>,
+    /// Set by [`Driver::write_observed`]: the next submission first goes out without
+    /// waiting, to see whether the kernel completes it inline.
+    observe: bool,
+    /// What that look found: every entry had completed when `io_uring_enter` returned.
+    observed_inline: bool,
     faults: Faults,
 }
 
@@ -338,6 +346,8 @@ impl Driver {
             iov: Vec::new(),
             fixed: None,
             results: Vec::with_capacity(MAX_IN_FLIGHT),
+            observe: false,
+            observed_inline: false,
             faults,
         };
         if let Some(bytes) = options.fixed_buffer
@@ -374,6 +384,25 @@ impl Driver {
     /// Writes all of `buf` to `fd` (see [`Driver::write_vectored`]).
     pub fn write(&mut self, fd: BorrowedFd<'_>, buf: &[u8], sync: bool) -> WriteOutcome {
         self.write_vectored(fd, &[IoSlice::new(buf)], sync)
+    }
+
+    /// [`Driver::write`] without an `fsync`, which also tells whether the kernel
+    /// completed the (first) write inline, during the `io_uring_enter` that submitted it
+    /// (`true`), or handed it to one of its `io-wq` worker threads (`false`).
+    ///
+    /// Buffered writes to a regular file complete inline only on file systems that
+    /// support non-blocking buffered writes (XFS since Linux 6.0); others, ext4 among
+    /// them, have every such write carried out by a worker thread, which costs a thread
+    /// hop and a wake-up per write that a plain `write(2)` does not. Finding out costs a
+    /// `NOP` submitted behind the write, not a syscall: the write was inline if its
+    /// completion came before the NOP's. With SQPOLL the kernel's poller submits, so the
+    /// answer is always `false`.
+    pub fn write_observed(&mut self, fd: BorrowedFd<'_>, buf: &[u8]) -> (WriteOutcome, bool) {
+        self.observe = !self.setup.sqpoll && !buf.is_empty();
+        self.observed_inline = false;
+        let out = self.write(fd, buf, false);
+        self.observe = false;
+        (out, self.observed_inline)
     }
 
     /// Writes all of `bufs` to `fd` at its current position (the end, for an `O_APPEND`
@@ -1049,6 +1078,7 @@ impl Driver {
     /// would otherwise leave the kernel holding pointers into memory about to be freed).
     unsafe fn submit_all(&mut self, ops: &[squeue::Entry]) -> io::Result<()> {
         debug_assert!(ops.len() <= MAX_IN_FLIGHT);
+        debug_assert!(!self.observe || ops.len() < MAX_IN_FLIGHT);
         self.results.clear();
         {
             let mut sq = self.ring.submission();
@@ -1063,7 +1093,22 @@ impl Driver {
                 }
             }
         }
-        let want = ops.len();
+        let mut want = ops.len();
+        let observe = std::mem::take(&mut self.observe);
+        if observe {
+            // A NOP behind the entries, not linked: it always completes inline, so its
+            // completion is posted when the submission's inline completions are, in
+            // submission order. The first entry's completion comes before it if the
+            // kernel carried that entry out inline; one handed to an io-wq worker comes
+            // after (the worker has to wake up first, which takes far longer than the
+            // rest of the submission).
+            let nop = opcode::Nop::new().build().user_data(OBSERVE_TAG);
+            // SAFETY: a NOP points at nothing.
+            if unsafe { self.ring.submission().push(&nop) }.is_err() {
+                std::process::abort(); // unreachable, as above
+            }
+            want += 1;
+        }
         if self.setup.sqpoll {
             // The kernel's poller thread picks the entries up without a syscall (unless it
             // went to sleep, when `submit` wakes it); buffered writes usually complete
@@ -1107,6 +1152,11 @@ impl Driver {
                 },
             }
             self.reap();
+        }
+        if observe {
+            let at = |tag| self.results.iter().position(|&(t, _)| t == tag);
+            self.observed_inline = matches!((at(0), at(OBSERVE_TAG)), (Some(w), Some(n)) if w < n);
+            self.results.retain(|&(t, _)| t != OBSERVE_TAG);
         }
         Ok(())
     }
