@@ -6,8 +6,11 @@
 //!    `fio --ioengine=io_uring` writing the same bytes with an fsync every 1 MiB.
 //! 3. `eight`: eight writers on eight threads, each file rotating every 4 MiB.
 //!
-//! Each workload runs in three modes: `blocking` (`Uring::Off`), `uring` (`Uring::Strict`,
-//! so a fallback cannot pass for io_uring) and `sqpoll` (`Uring::Strict` with SQPOLL).
+//! Each workload runs in four modes: `blocking` (`Uring::Off`), `uring` (`Uring::Strict`,
+//! so a fallback cannot pass for io_uring), `uring-ring` (the same with
+//! `UringAppends::Ring`: plain appends stay on the ring even where the file system hands
+//! them to kernel worker threads, as every append did before `UringAppends::Auto`) and
+//! `sqpoll` (`Uring::Strict` with SQPOLL).
 //! Lines per second are medians over the repetitions, modes interleaved. Syscalls per MiB
 //! come from separate runs of each case under `strace -c -f` (strace slows everything,
 //! so no timing is taken there; medians of `--strace-runs`, default 3, because how a
@@ -23,8 +26,8 @@
 //! - `--reps N`: repetitions per case (default 5);
 //! - `--scale F`: multiply the line counts (default 1.0: 1 000 000 lines for `cache`,
 //!   300 000 for `fsync`, 8 × 150 000 for `eight`);
-//! - `--modes LIST`: comma-separated subset of `blocking,uring,sqpoll` (blocking first;
-//!   default all three);
+//! - `--modes LIST`: comma-separated subset of `blocking,uring,uring-ring,sqpoll`
+//!   (blocking first; default all four);
 //! - `--strace-runs N`: runs under strace per case (default 3; 0 skips them);
 //! - `--only WORKLOAD MODE`: run one case once and print its figures (what the strace runs
 //!   use).
@@ -35,10 +38,12 @@ use std::time::Instant;
 
 use lethe_benches::{RECORD_LEN, median, record};
 use lethe_core::retention::RetentionPolicy;
-use lethe_std::{Fsync, IoStatus, Options, Uring, UringOptions, Writer, WriterOptions};
+use lethe_std::{
+    Fsync, IoStatus, Options, Uring, UringAppends, UringOptions, Writer, WriterOptions,
+};
 
 const WORKLOADS: [&str; 3] = ["cache", "fsync", "eight"];
-const MODES: [&str; 3] = ["blocking", "uring", "sqpoll"];
+const MODES: [&str; 4] = ["blocking", "uring", "uring-ring", "sqpoll"];
 
 /// What a failure says: a message naming what failed, for `main` to print.
 type Run<T> = Result<T, String>;
@@ -47,6 +52,9 @@ fn options(workload: &str, mode: &str) -> Run<WriterOptions> {
     let uring = match mode {
         "blocking" => UringOptions::default().mode(Uring::Off),
         "uring" => UringOptions::default().mode(Uring::Strict),
+        "uring-ring" => UringOptions::default()
+            .mode(Uring::Strict)
+            .appends(UringAppends::Ring),
         "sqpoll" => UringOptions::default()
             .mode(Uring::Strict)
             .sqpoll(Some(100)),
