@@ -197,6 +197,18 @@ pub(crate) struct Wrote {
     pub(crate) sync_failures: usize,
     /// Written with `write(2)` on the uring path ([`UringAppends::Auto`]).
     pub(crate) plain: bool,
+    /// The last of `syncs` is still running (uring path): it covers every byte of the
+    /// `n`, and its result comes from [`IoBackend::settle`] or
+    /// [`IoBackend::take_settled`].
+    pub(crate) deferred: bool,
+}
+
+/// Deferred `fsync`s that completed (uring path; see [`Wrote::deferred`]).
+#[derive(Debug, Default)]
+pub(crate) struct Settled {
+    pub(crate) done: usize,
+    pub(crate) failures: usize,
+    pub(crate) error: Option<io::Error>,
 }
 
 /// The I/O path of one rotating file.
@@ -237,11 +249,15 @@ impl IoBackend {
     /// (ascending points in `1..=buf.len()`, at most [`MAX_RUN_SYNCS`]): the uring path
     /// links every fsync behind the writes in one submission; the blocking path writes up
     /// to the first point, fsyncs, and returns (the caller calls again for the rest).
+    ///
+    /// With `defer` (the [`Writer`](crate::Writer)'s consumer), the uring path leaves the
+    /// run's last fsync running when it returns ([`Wrote::deferred`]).
     pub(crate) fn write(
         &mut self,
         file: &File,
         buf: &[u8],
         sync_at: &[usize],
+        defer: bool,
     ) -> io::Result<Wrote> {
         match self {
             IoBackend::Blocking => {
@@ -255,10 +271,30 @@ impl IoBackend {
                     sync_failures: usize::from(sync_error.is_some()),
                     sync_error,
                     plain: false,
+                    deferred: false,
                 })
             }
             #[cfg(all(feature = "uring", target_os = "linux"))]
-            IoBackend::Uring(state) => state.write(file, buf, sync_at),
+            IoBackend::Uring(state) => state.write(file, buf, sync_at, defer),
+        }
+    }
+
+    /// Waits for a deferred `fsync` still running (uring path), and returns what the
+    /// completed ones did. Afterwards the file may be closed.
+    pub(crate) fn settle(&mut self) -> Settled {
+        match self {
+            IoBackend::Blocking => Settled::default(),
+            #[cfg(all(feature = "uring", target_os = "linux"))]
+            IoBackend::Uring(state) => state.settle(true),
+        }
+    }
+
+    /// What the deferred `fsync`s that completed by now did, without waiting.
+    pub(crate) fn take_settled(&mut self) -> Settled {
+        match self {
+            IoBackend::Blocking => Settled::default(),
+            #[cfg(all(feature = "uring", target_os = "linux"))]
+            IoBackend::Uring(state) => state.settle(false),
         }
     }
 
@@ -347,7 +383,7 @@ mod uring {
     use lethe_uring::{Driver, DriverOptions, Step};
     use rustix::fs::OFlags;
 
-    use super::{FallbackReason, UringAppends, UringOptions, Wrote};
+    use super::{FallbackReason, Settled, UringAppends, UringOptions, Wrote};
     use crate::error::{Error, Op};
     use crate::rotating_file::{Options, open_append};
     use crate::workers::Shared;
@@ -402,11 +438,25 @@ mod uring {
     }
 
     impl State {
+        pub(super) fn settle(&mut self, wait: bool) -> Settled {
+            let d = if wait {
+                self.driver.settle()
+            } else {
+                self.driver.take_deferred()
+            };
+            Settled {
+                done: d.done,
+                failures: d.failures,
+                error: d.error,
+            }
+        }
+
         pub(super) fn write(
             &mut self,
             file: &File,
             buf: &[u8],
             sync_at: &[usize],
+            defer: bool,
         ) -> io::Result<Wrote> {
             if sync_at.is_empty() {
                 match self.appends {
@@ -419,6 +469,7 @@ mod uring {
                             sync_error: None,
                             sync_failures: 0,
                             plain: true,
+                            deferred: false,
                         });
                     }
                     Appends::Watch(left) => {
@@ -439,12 +490,21 @@ mod uring {
                                 sync_error: None,
                                 sync_failures: 0,
                                 plain: false,
+                                deferred: false,
                             }),
                         };
                     }
                 }
             }
-            let out = self.driver.write_synced(file.as_fd(), buf, sync_at);
+            // Deferred, the run's last fsync runs while the consumer gathers and writes
+            // its next batch (`RotatingFile` settles it before the file is closed or
+            // replaced).
+            let fd = file.as_fd();
+            let out = if defer {
+                self.driver.write_synced_deferred(fd, buf, sync_at)
+            } else {
+                self.driver.write_synced(fd, buf, sync_at)
+            };
             match (out.written, out.error) {
                 (0, Some(e)) if out.syncs == 0 => Err(e),
                 (n, _) => Ok(Wrote {
@@ -453,6 +513,7 @@ mod uring {
                     sync_error: out.sync_error,
                     sync_failures: out.sync_failures,
                     plain: false,
+                    deferred: out.deferred,
                 }),
             }
         }

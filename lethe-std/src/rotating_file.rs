@@ -443,6 +443,9 @@ pub struct Stats {
 /// This is the synchronous, single-owner writer (`&mut self`); it does no buffering of its
 /// own, so a record is in the kernel when `write_record` returns Ok.
 pub struct RotatingFile<C: Clock + 'static = SystemClock> {
+    /// Blocking syscalls or io_uring. Declared (so dropped) before `file`: dropping the
+    /// io_uring driver waits for a deferred `fsync` of `file` still running.
+    io: IoBackend,
     path: PathBuf,
     file: File,
     rotator: Rotator,
@@ -466,8 +469,9 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     pool: Pool,
     /// Shared mode's state ([`Options::shared`]); `None` for a single-process file.
     coord: Option<shared::Coordinator>,
-    /// Blocking syscalls or io_uring.
-    io: IoBackend,
+    /// Through io_uring, leave each run's last fsync running while the caller goes on
+    /// (the [`Writer`](crate::Writer)'s consumer; see `set_defer_syncs`).
+    defer_syncs: bool,
 }
 
 impl RotatingFile<SystemClock> {
@@ -641,6 +645,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             shared,
             pool,
             coord,
+            defer_syncs: false,
             io,
         })
     }
@@ -790,6 +795,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         resume: usize,
         now: UnixTime,
     ) -> Result<(), BatchError> {
+        self.settle_syncs(false);
         let mut done = 0usize; // records fully written
         let mut partial = resume.min(records.first().map_or(0, |r| r.len()));
         while done < records.len() {
@@ -896,7 +902,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
                     *r = p - written_total;
                 }
                 let rest_at = &rest_at[..syncs - first];
-                match self.io.write(&self.file, &stage[written_total..], rest_at) {
+                let defer = self.defer_syncs;
+                match self
+                    .io
+                    .write(&self.file, &stage[written_total..], rest_at, defer)
+                {
                     Ok(w) if w.n == 0 => {
                         self.stage = stage;
                         let e = io::Error::new(io::ErrorKind::WriteZero, "write returned 0");
@@ -911,7 +921,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
                         }
                         if w.syncs > 0 {
                             synced_to = Some(written_total + rest_at[w.syncs - 1]);
-                            sync_count += w.syncs as u64;
+                            // A deferred one (the call's last, still running) is
+                            // counted when it completes (`settle_syncs`).
+                            sync_count += (w.syncs - usize::from(w.deferred)) as u64;
                         }
                         sync_failures += w.sync_failures;
                         if sync_error.is_none() {
@@ -947,6 +959,36 @@ impl<C: Clock + 'static> RotatingFile<C> {
             partial = 0;
         }
         Ok(())
+    }
+
+    /// Through io_uring, lets each run's last `fsync` (of the [`Fsync`] policy) run while
+    /// the caller goes on, instead of waiting for it: it moves behind the run's last
+    /// write, and is counted in [`Stats::syncs`] (or reported, if it failed) once it
+    /// completes, which the next write, `tick`, `sync`, a rotation or `close` looks at.
+    /// For the [`Writer`](crate::Writer)'s consumer, whose next batch then overlaps with
+    /// the disk's work. No effect on the blocking path.
+    pub(crate) fn set_defer_syncs(&mut self, on: bool) {
+        self.defer_syncs = on;
+    }
+
+    /// Counts the deferred `fsync`s (io_uring: a run's last one runs while the consumer
+    /// goes on) that completed, and reports those that failed; with `wait`, first waits
+    /// for one still running, as before the file is replaced or closed.
+    fn settle_syncs(&mut self, wait: bool) {
+        let settled = if wait {
+            self.io.settle()
+        } else {
+            self.io.take_settled()
+        };
+        if settled.done > 0 {
+            self.shared
+                .counters
+                .syncs
+                .fetch_add(settled.done as u64, Ordering::Relaxed);
+        }
+        if settled.failures > 0 {
+            self.report_sync_failures(settled.failures, settled.error);
+        }
     }
 
     /// Accounts for the `count` fsyncs linked behind a run's writes (uring path): after
@@ -1059,6 +1101,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             .metadata()
             .map_err(|e| Error::new(Op::Stat, &self.path, e))?
             .len();
+        self.settle_syncs(true);
         self.file = file;
         let now = self.clock.now();
         self.refresh_offset(now);
@@ -1072,6 +1115,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     ///
     /// [`Op::Sync`] with the OS error.
     pub fn sync(&mut self) -> Result<(), Error> {
+        self.settle_syncs(true);
         self.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
         self.unsynced = 0;
         self.synced_at = self.clock.now();
@@ -1085,6 +1129,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// retention every [`Options::sweep_every`]. Failures go to the error handler. Call it
     /// when idle so both also cover quiet periods (the [`Writer`](crate::Writer) does).
     pub fn tick(&mut self) {
+        self.settle_syncs(false);
         if self.coord.is_none() {
             self.follow_path(self.clock.now());
         }
@@ -1182,6 +1227,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// The in-process half of a rotation, after [`retire_active`] renamed the old file to
     /// backup `name` and opened `file`: counters, the rotator, and the `on_rotate` hook.
     fn after_retire(&mut self, name: BackupName, file: File, now: UnixTime) {
+        // (Through io_uring the rotation's chain already waited for it.)
+        self.settle_syncs(true);
         let bytes = self.rotator.size();
         let c = &self.shared.counters;
         if self.options.sync_on_rotate {

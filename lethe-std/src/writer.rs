@@ -434,7 +434,9 @@ impl<C: Clock + 'static> Writer<C> {
             );
             return Err(Error::new(Op::CheckPath, path, e));
         }
-        let file = RotatingFile::open_with_clock(path, options.file, clock)?;
+        let mut file = RotatingFile::open_with_clock(path, options.file, clock)?;
+        // Through io_uring, the consumer's next batch overlaps with the fsync before it.
+        file.set_defer_syncs(true);
         let shared = Arc::clone(file.shared());
         let core = Arc::new(Core {
             ring,

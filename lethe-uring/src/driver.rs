@@ -30,6 +30,9 @@ const SQ_ENTRIES: u32 = 64;
 /// The `user_data` of [`Driver::write_observed`]'s NOP (the driver's own tags are small).
 const OBSERVE_TAG: u64 = u64::MAX;
 
+/// The `user_data` of a deferred `fsync` ([`Driver::write_synced_deferred`]).
+const DEFERRED_TAG: u64 = u64::MAX - 1;
+
 /// With SQPOLL, how long a submission watches the CQ before it waits in `io_uring_enter`.
 const SQPOLL_SPIN: std::time::Duration = std::time::Duration::from_micros(200);
 
@@ -176,6 +179,22 @@ pub struct SyncedWriteOutcome {
     /// How many of the `syncs` failed (each one is for its caller to report;
     /// `sync_error` is the first one's error).
     pub sync_failures: usize,
+    /// The last of the `syncs` is still running ([`Driver::write_synced_deferred`]): its
+    /// result comes from [`Driver::take_deferred`] or [`Driver::settle`].
+    pub deferred: bool,
+}
+
+/// What the deferred `fsync`s that completed since the last look did
+/// ([`Driver::take_deferred`], [`Driver::settle`]).
+#[derive(Debug, Default)]
+pub struct DeferredSyncs {
+    /// How many completed, successfully or not (cancelled ones are not counted: they
+    /// did not run, and the write they followed was resubmitted with its own).
+    pub done: usize,
+    /// How many of those failed.
+    pub failures: usize,
+    /// The first failure's error.
+    pub error: Option<io::Error>,
 }
 
 /// One file's part of [`Driver::write_many`].
@@ -308,6 +327,16 @@ pub struct Driver {
     observe: bool,
     /// What that look found: every entry had completed when `io_uring_enter` returned.
     observed_inline: bool,
+    /// Set by [`Driver::write_synced_deferred`]: the last entry of the next submission is
+    /// a deferred `fsync`, not waited for.
+    defer_next: bool,
+    /// Deferred `fsync`s submitted whose completion has not been reaped (at most one once
+    /// a call returns).
+    deferred_in_flight: u32,
+    /// Deferred `fsync`s completed since [`Driver::take_deferred`] last looked.
+    deferred: DeferredSyncs,
+    /// Set by `wait_deferred`: the next submission waits for every deferred fsync.
+    drain_deferred: bool,
     faults: Faults,
 }
 
@@ -316,6 +345,16 @@ pub struct Driver {
 // of one method call, which waits for every completion before returning, so nothing they
 // point to is ever used from another thread after the call. The ring itself is `Send`.
 unsafe impl Send for Driver {}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // A deferred fsync may still be running; its caller may close the descriptor
+        // right after dropping the driver (see `write_synced_deferred`).
+        if self.deferred_in_flight > 0 {
+            let _ = self.settle();
+        }
+    }
+}
 
 impl std::fmt::Debug for Driver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -348,6 +387,10 @@ impl Driver {
             results: Vec::with_capacity(MAX_IN_FLIGHT),
             observe: false,
             observed_inline: false,
+            defer_next: false,
+            deferred_in_flight: 0,
+            deferred: DeferredSyncs::default(),
+            drain_deferred: false,
             faults,
         };
         if let Some(bytes) = options.fixed_buffer
@@ -552,6 +595,68 @@ impl Driver {
         buf: &[u8],
         sync_at: &[usize],
     ) -> SyncedWriteOutcome {
+        self.write_synced_inner(fd, buf, sync_at, false)
+    }
+
+    /// [`Driver::write_synced`] up to the last `fsync` point, without waiting for that
+    /// `fsync`: the chain ends with it, and the call returns once the writes before it
+    /// completed ([`SyncedWriteOutcome::written`] is then that point, and
+    /// [`SyncedWriteOutcome::deferred`] is set), with the `fsync` still running. The
+    /// caller writes the rest of `buf` with its next call, which runs while the disk works
+    /// on the `fsync`; on the blocking path, or without deferral, the writer would sit in
+    /// `fsync` meanwhile. Each `fsync` still runs exactly at its point, behind exactly the
+    /// bytes before it. Without points this is [`Driver::write_synced`].
+    ///
+    /// At most one deferred `fsync` is in flight: a call that defers one also waits for
+    /// the one before it, in the same `io_uring_enter`; other writes do not wait for it.
+    /// Its result is counted in [`Driver::take_deferred`] once reaped; [`Driver::settle`]
+    /// waits for it, and so do [`Driver::run_chain`] (a rotation), [`Driver::fsync`] and
+    /// dropping the driver.
+    ///
+    /// The kernel resolves a linked operation's descriptor when it starts it, so the
+    /// caller must not close `fd` (or let its number be reused) until the deferred `fsync`
+    /// is settled: call [`Driver::settle`] (or [`Driver::run_chain`]) first. It references
+    /// no memory.
+    pub fn write_synced_deferred(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        buf: &[u8],
+        sync_at: &[usize],
+    ) -> SyncedWriteOutcome {
+        self.write_synced_inner(fd, buf, sync_at, !sync_at.is_empty())
+    }
+
+    /// Completed deferred `fsync`s since the last call (without waiting for one still
+    /// running).
+    pub fn take_deferred(&mut self) -> DeferredSyncs {
+        std::mem::take(&mut self.deferred)
+    }
+
+    /// Waits for the deferred `fsync` still running, if any, then returns
+    /// [`Driver::take_deferred`]. Afterwards nothing of this driver's is in flight.
+    pub fn settle(&mut self) -> DeferredSyncs {
+        self.wait_deferred();
+        self.take_deferred()
+    }
+
+    /// Waits until no deferred `fsync` is in flight (its result stays for
+    /// [`Driver::take_deferred`]).
+    fn wait_deferred(&mut self) {
+        if self.deferred_in_flight > 0 {
+            self.drain_deferred = true;
+            // SAFETY: no entries: only waits for the deferred fsync, which references
+            // no memory.
+            let _ = unsafe { self.submit_all(&[]) };
+        }
+    }
+
+    fn write_synced_inner(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        buf: &[u8],
+        sync_at: &[usize],
+        defer: bool,
+    ) -> SyncedWriteOutcome {
         let mut out = SyncedWriteOutcome::default();
         if self.fixed.is_some() {
             // The registered buffer holds one write at a time: one submission per segment.
@@ -641,6 +746,11 @@ impl Driver {
                     .user_data(n as u64);
                 n += 1;
                 k += 1;
+                if defer && k == sync_at.len() {
+                    // The last fsync ends the chain; the rest of `buf` is the caller's
+                    // next call, which runs while this fsync does.
+                    break;
+                }
             }
             // Link every entry to the next one.
             for e in ops.iter_mut().take(n.saturating_sub(1)) {
@@ -648,6 +758,13 @@ impl Driver {
             }
             if n > 1 {
                 self.stats.chains += 1;
+            }
+            // The chain's last entry is the last fsync, behind every write: defer it.
+            let deferred =
+                defer && k == sync_at.len() && matches!(kinds[n.saturating_sub(1)], Entry::Sync);
+            if deferred {
+                ops[n - 1] = ops[n - 1].clone().user_data(DEFERRED_TAG);
+                self.defer_next = true;
             }
             // SAFETY: each write entry points at one iovec in `self.iov` (reserved above,
             // not touched until `submit_all` returns), which points into `buf`, borrowed
@@ -662,6 +779,14 @@ impl Driver {
                 results[tag as usize] = Some(res);
             }
             for (i, kind) in kinds.iter().enumerate().take(n) {
+                if deferred && i == n - 1 {
+                    // Every write before it completed in full (else the loop ended
+                    // there, and the kernel cancels it): it is running. The rest of
+                    // `buf` is for the caller's next call.
+                    out.syncs += 1;
+                    out.deferred = true;
+                    return out;
+                }
                 let res = results[i].unwrap_or(-libc::ECANCELED);
                 match *kind {
                     Entry::Write(len) => {
@@ -842,6 +967,9 @@ impl Driver {
     /// [`ChainError`] for the first step that failed, with the steps after it that were
     /// cancelled or ran anyway, and any descriptor a step opened.
     pub fn run_chain(&mut self, steps: &[Step<'_>]) -> Result<ChainOutcome, ChainError> {
+        // A rotation closes the descriptor after its chain: nothing deferred may still
+        // refer to it.
+        self.wait_deferred();
         let mut outcome = ChainOutcome::default();
         let mut start = 0;
         while start < steps.len() {
@@ -1094,6 +1222,23 @@ impl Driver {
             }
         }
         let mut want = ops.len();
+        // A deferred fsync (the last entry) is not waited for; one submitted earlier is.
+        let defer = std::mem::take(&mut self.defer_next);
+        if defer {
+            want -= 1;
+            self.deferred_in_flight += 1;
+        }
+        // How many deferred fsyncs may still be running when this returns: the new one
+        // (if any); none when draining; else whatever is running (plain writes do not
+        // wait for them).
+        let drain = std::mem::take(&mut self.drain_deferred);
+        let keep = if defer {
+            1
+        } else if drain {
+            0
+        } else {
+            u32::MAX
+        };
         let observe = std::mem::take(&mut self.observe);
         if observe {
             // A NOP behind the entries, not linked: it always completes inline, so its
@@ -1127,8 +1272,9 @@ impl Driver {
             }
         }
         let mut spins = 0u32;
-        while self.results.len() < want {
-            let left = want - self.results.len();
+        while self.results.len() < want || self.deferred_in_flight > keep {
+            let left = want.saturating_sub(self.results.len())
+                + self.deferred_in_flight.saturating_sub(keep) as usize;
             self.stats.enters += 1;
             match self.ring.submit_and_wait(left) {
                 Ok(_) => {}
@@ -1171,6 +1317,25 @@ impl Driver {
             std::process::abort();
         }
         for cqe in &mut cq {
+            if cqe.user_data() == DEFERRED_TAG {
+                self.deferred_in_flight -= 1;
+                match self.faults.fsync_result(cqe.result()) {
+                    // The write before it was short or failed; resubmitted with its own.
+                    r if r == -libc::ECANCELED => self.stats.cancelled += 1,
+                    0 => {
+                        self.stats.fsyncs += 1;
+                        self.deferred.done += 1;
+                    }
+                    r => {
+                        self.deferred.done += 1;
+                        self.deferred.failures += 1;
+                        self.deferred
+                            .error
+                            .get_or_insert(io::Error::from_raw_os_error(-r));
+                    }
+                }
+                continue;
+            }
             self.results.push((cqe.user_data(), cqe.result()));
         }
     }

@@ -49,8 +49,8 @@ mod driver;
 
 #[cfg(target_os = "linux")]
 pub use driver::{
-    ChainError, ChainOutcome, Driver, DriverOptions, DriverStats, FileWrite, MAX_IN_FLIGHT, Ops,
-    Setup, Step, SyncedWriteOutcome, WriteOutcome,
+    ChainError, ChainOutcome, DeferredSyncs, Driver, DriverOptions, DriverStats, FileWrite,
+    MAX_IN_FLIGHT, Ops, Setup, Step, SyncedWriteOutcome, WriteOutcome,
 };
 
 /// Faults to inject into a [`Driver`], for tests of the paths that a healthy kernel never

@@ -740,3 +740,122 @@ fn write_observed_tells_inline_completions_from_worker_threads() {
     let enters = d.stats().enters;
     assert!((9..=11).contains(&enters), "{enters} enters for 9 writes");
 }
+
+#[test]
+fn a_deferred_fsync_runs_at_its_point_while_the_rest_is_written() {
+    let Some(mut d) = driver("deferred_fsync", DriverOptions::default()) else {
+        return;
+    };
+    let (_dir, path, file) = new_log();
+    let data = lines(3000);
+    // Points at 10 000 and 20 000: one chain up to the last point, ending with the
+    // deferred fsync; the call returns at the point with that fsync still running.
+    let out = d.write_synced_deferred(file.as_fd(), &data, &[10_000, 20_000]);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!((out.written, out.syncs, out.deferred), (20_000, 2, true));
+    assert_eq!(
+        d.stats().enters,
+        1,
+        "one submission, not waiting for the last fsync"
+    );
+    // The rest goes out while it runs (a plain write does not wait for it).
+    let out = d.write_synced(file.as_fd(), &data[20_000..], &[]);
+    assert_eq!(
+        (out.written, out.syncs, out.deferred),
+        (data.len() - 20_000, 0, false)
+    );
+    assert_eq!(d.stats().enters, 2);
+    // A second deferred fsync waits for the first one in its own enter.
+    let out = d.write_synced_deferred(file.as_fd(), &data, &[data.len()]);
+    assert_eq!(
+        (out.written, out.syncs, out.deferred),
+        (data.len(), 1, true)
+    );
+    assert_eq!(d.stats().enters, 3);
+    let settled = d.settle();
+    assert_eq!((settled.done, settled.failures), (2, 0), "{settled:?}");
+    assert!(settled.error.is_none());
+    assert_eq!(d.stats().fsyncs, 3, "{:?}", d.stats());
+    assert_eq!(d.settle().done, 0, "nothing left to settle");
+    let mut expected = data.clone();
+    expected.extend_from_slice(&data);
+    assert_eq!(fs::read(&path).unwrap(), expected);
+    // Without points, or without deferral, nothing is left running.
+    let out = d.write_synced_deferred(file.as_fd(), b"tail\n", &[]);
+    assert_eq!((out.written, out.deferred), (5, false));
+    let out = d.write_synced(file.as_fd(), b"tail\n", &[5]);
+    assert!(!out.deferred && out.syncs == 1);
+    assert_eq!(d.take_deferred().done, 0);
+}
+
+#[test]
+fn a_failed_deferred_fsync_is_reported_once_when_it_settles() {
+    let faults = Faults {
+        fsync_errno: Some(libc_eio()),
+        ..Faults::default()
+    };
+    let Some(mut d) = driver(
+        "deferred_fsync_failure",
+        DriverOptions::default().faults(faults),
+    ) else {
+        return;
+    };
+    let (_dir, path, file) = new_log();
+    let out = d.write_synced_deferred(file.as_fd(), b"one\n", &[4]);
+    assert!(out.deferred && out.sync_error.is_none());
+    let settled = d.settle();
+    assert_eq!((settled.done, settled.failures), (1, 1));
+    assert_eq!(settled.error.unwrap().raw_os_error(), Some(libc_eio()));
+    assert_eq!(d.settle().failures, 0, "reported once");
+    assert_eq!(fs::read(&path).unwrap(), b"one\n");
+}
+
+#[test]
+fn a_deferred_fsync_goes_behind_the_last_of_many_capped_writes() {
+    let faults = Faults {
+        max_write: Some(1000),
+        ..Faults::default()
+    };
+    let Some(mut d) = driver(
+        "deferred_fsync_short",
+        DriverOptions::default().faults(faults),
+    ) else {
+        return;
+    };
+    let (_dir, path, file) = new_log();
+    let data = lines(500);
+    let half = data.len() / 2;
+    let out = d.write_synced_deferred(file.as_fd(), &data, &[half]);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!((out.written, out.syncs, out.deferred), (half, 1, true));
+    let out = d.write_synced(file.as_fd(), &data[half..], &[]);
+    assert_eq!(out.written, data.len() - half);
+    let settled = d.settle();
+    assert_eq!((settled.done, settled.failures), (1, 0), "{settled:?}");
+    assert_eq!(fs::read(&path).unwrap(), data);
+    // The hook caps each submission at one 1000-byte write, and nothing may be linked
+    // behind a capped write: the fsync went out (deferred) with the one that reached the
+    // point only.
+    let s = d.stats();
+    assert_eq!(s.writes as usize, data.len().div_ceil(1000), "{s:?}");
+    assert_eq!((s.fsyncs, s.cancelled), (1, 0), "{s:?}");
+}
+
+/// `EIO`.
+fn libc_eio() -> i32 {
+    5
+}
+
+#[test]
+fn dropping_the_driver_waits_for_its_deferred_fsync() {
+    let Some(mut d) = driver("deferred_fsync_drop", DriverOptions::default()) else {
+        return;
+    };
+    let (_dir, path, file) = new_log();
+    let data = lines(10_000);
+    let out = d.write_synced_deferred(file.as_fd(), &data, &[data.len()]);
+    assert!(out.deferred);
+    drop(d); // waits for the fsync, so closing the file next is safe
+    drop(file);
+    assert_eq!(fs::read(&path).unwrap(), data);
+}
