@@ -629,6 +629,10 @@ impl Driver {
     /// Completed deferred `fsync`s since the last call (without waiting for one still
     /// running).
     pub fn take_deferred(&mut self) -> DeferredSyncs {
+        if self.deferred_in_flight > 0 {
+            // Its completion may be in the CQ already (no syscall to look).
+            self.reap();
+        }
         std::mem::take(&mut self.deferred)
     }
 

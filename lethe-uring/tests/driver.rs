@@ -859,3 +859,32 @@ fn dropping_the_driver_waits_for_its_deferred_fsync() {
     drop(file);
     assert_eq!(fs::read(&path).unwrap(), data);
 }
+
+#[test]
+fn take_deferred_sees_a_finished_deferred_fsync_without_waiting_for_it() {
+    let Some(mut d) = driver("deferred_fsync_take", DriverOptions::default()) else {
+        return;
+    };
+    let (_dir, _path, file) = new_log();
+    let out = d.write_synced_deferred(file.as_fd(), b"line\n", &[5]);
+    assert!(out.deferred);
+    let enters = d.stats().enters;
+    // Looking costs no syscall: the completion is read from the CQ once it is there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut done = 0;
+    while done == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the fsync never completed"
+        );
+        done = d.take_deferred().done;
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(done, 1);
+    assert_eq!(
+        d.stats().enters,
+        enters,
+        "take_deferred made no io_uring_enter"
+    );
+    assert_eq!(d.settle().done, 0);
+}
