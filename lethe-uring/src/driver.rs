@@ -455,7 +455,8 @@ impl Driver {
     /// (`IO_LINK`) so both go out in one submission; if the kernel cancels it because the
     /// write was short (`-ECANCELED`), it is resubmitted behind the rest.
     ///
-    /// Never returns with an operation in flight.
+    /// Never returns with an operation of its own in flight (a deferred `fsync` of an
+    /// earlier [`Driver::write_synced_deferred`] may still be running).
     pub fn write_vectored(
         &mut self,
         fd: BorrowedFd<'_>,
@@ -588,7 +589,8 @@ impl Driver {
     /// goes out in several submissions. With a registered buffer
     /// ([`DriverOptions::fixed_buffer`]), each segment is one [`Driver::write_vectored`].
     ///
-    /// Never returns with an operation in flight.
+    /// Never returns with an operation of its own in flight (a deferred `fsync` of an
+    /// earlier [`Driver::write_synced_deferred`] may still be running).
     pub fn write_synced(
         &mut self,
         fd: BorrowedFd<'_>,

@@ -13,8 +13,13 @@
 //! (fixed) buffer are opt-in.
 //!
 //! Every method waits for all the completions of what it submitted before it returns, so
-//! no operation is ever in flight across calls: borrowed buffers and paths are safe to
-//! pass, and dropping the driver never leaves the kernel writing from freed memory.
+//! no operation that touches memory is ever in flight across calls: borrowed buffers and
+//! paths are safe to pass, and dropping the driver never leaves the kernel writing from
+//! freed memory. The one exception is opt-in and references no memory: the trailing
+//! `fsync` of [`Driver::write_synced_deferred`], left running so the caller's next writes
+//! overlap with it (at most one; settled before the descriptor may be closed, and on
+//! drop). [`Driver::write_observed`] tells whether the kernel completed a buffered write
+//! inline or handed it to an `io-wq` worker thread.
 //!
 //! ```
 //! # #[cfg(target_os = "linux")] {
