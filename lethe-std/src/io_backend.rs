@@ -259,6 +259,8 @@ impl IoBackend {
         sync_at: &[usize],
         defer: bool,
     ) -> io::Result<Wrote> {
+        #[cfg(not(all(feature = "uring", target_os = "linux")))]
+        let _ = defer; // only the uring path defers
         match self {
             IoBackend::Blocking => {
                 let end = sync_at.first().map_or(buf.len(), |&p| p.min(buf.len()));
