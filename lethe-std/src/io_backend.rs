@@ -184,7 +184,7 @@ pub(crate) const URING_BATCH: usize = 16 * crate::rotating_file::MAX_BATCH;
 pub(crate) const MAX_RUN_SYNCS: usize = 8;
 
 /// What [`IoBackend::write`] did.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Wrote {
     /// Bytes written, from the start of the buffer.
     pub(crate) n: usize,
@@ -198,9 +198,25 @@ pub(crate) struct Wrote {
     /// Written with `write(2)` on the uring path ([`UringAppends::Auto`]).
     pub(crate) plain: bool,
     /// The last of `syncs` is still running (uring path): it covers every byte of the
-    /// `n`, and its result comes from [`IoBackend::settle`] or
-    /// [`IoBackend::take_settled`].
+    /// `n`, and its result comes from [`IoBackend::settle`].
     pub(crate) deferred: bool,
+}
+
+/// The blocking path of [`IoBackend::write`]: `write(2)` up to the first fsync point,
+/// then `fsync`.
+fn write_blocking(file: &File, buf: &[u8], sync_at: &[usize]) -> io::Result<Wrote> {
+    let end = sync_at.first().map_or(buf.len(), |&p| p.min(buf.len()));
+    let n = io::Write::write(&mut &*file, &buf[..end])?;
+    let synced = n == end && !sync_at.is_empty();
+    let sync_error = if synced { file.sync_all().err() } else { None };
+    Ok(Wrote {
+        n,
+        syncs: usize::from(synced),
+        sync_failures: usize::from(sync_error.is_some()),
+        sync_error,
+        plain: false,
+        deferred: false,
+    })
 }
 
 /// Deferred `fsync`s that completed (uring path; see [`Wrote::deferred`]).
@@ -262,41 +278,21 @@ impl IoBackend {
         #[cfg(not(all(feature = "uring", target_os = "linux")))]
         let _ = defer; // only the uring path defers
         match self {
-            IoBackend::Blocking => {
-                let end = sync_at.first().map_or(buf.len(), |&p| p.min(buf.len()));
-                let n = io::Write::write(&mut &*file, &buf[..end])?;
-                let synced = n == end && !sync_at.is_empty();
-                let sync_error = if synced { file.sync_all().err() } else { None };
-                Ok(Wrote {
-                    n,
-                    syncs: usize::from(synced),
-                    sync_failures: usize::from(sync_error.is_some()),
-                    sync_error,
-                    plain: false,
-                    deferred: false,
-                })
-            }
+            IoBackend::Blocking => write_blocking(file, buf, sync_at),
             #[cfg(all(feature = "uring", target_os = "linux"))]
             IoBackend::Uring(state) => state.write(file, buf, sync_at, defer),
         }
     }
 
-    /// Waits for a deferred `fsync` still running (uring path), and returns what the
-    /// completed ones did. Afterwards the file may be closed.
-    pub(crate) fn settle(&mut self) -> Settled {
+    /// What the deferred `fsync`s (uring path) that completed did; with `wait`, after
+    /// waiting for one still running, so that the file may then be closed.
+    pub(crate) fn settle(&mut self, wait: bool) -> Settled {
+        #[cfg(not(all(feature = "uring", target_os = "linux")))]
+        let _ = wait; // only the uring path defers
         match self {
             IoBackend::Blocking => Settled::default(),
             #[cfg(all(feature = "uring", target_os = "linux"))]
-            IoBackend::Uring(state) => state.settle(true),
-        }
-    }
-
-    /// What the deferred `fsync`s that completed by now did, without waiting.
-    pub(crate) fn take_settled(&mut self) -> Settled {
-        match self {
-            IoBackend::Blocking => Settled::default(),
-            #[cfg(all(feature = "uring", target_os = "linux"))]
-            IoBackend::Uring(state) => state.settle(false),
+            IoBackend::Uring(state) => state.settle(wait),
         }
     }
 
@@ -385,7 +381,7 @@ mod uring {
     use lethe_uring::{Driver, DriverOptions, Step};
     use rustix::fs::OFlags;
 
-    use super::{FallbackReason, Settled, UringAppends, UringOptions, Wrote};
+    use super::{FallbackReason, Settled, UringAppends, UringOptions, Wrote, write_blocking};
     use crate::error::{Error, Op};
     use crate::rotating_file::{Options, open_append};
     use crate::workers::Shared;
@@ -464,15 +460,8 @@ mod uring {
                 match self.appends {
                     Appends::Ring => {}
                     Appends::Plain => {
-                        let n = io::Write::write(&mut &*file, buf)?;
-                        return Ok(Wrote {
-                            n,
-                            syncs: 0,
-                            sync_error: None,
-                            sync_failures: 0,
-                            plain: true,
-                            deferred: false,
-                        });
+                        let w = write_blocking(file, buf, sync_at)?;
+                        return Ok(Wrote { plain: true, ..w });
                     }
                     Appends::Watch(left) => {
                         let (out, inline) = self.driver.write_observed(file.as_fd(), buf);
@@ -488,11 +477,7 @@ mod uring {
                             (0, Some(e)) => Err(e),
                             (n, _) => Ok(Wrote {
                                 n,
-                                syncs: 0,
-                                sync_error: None,
-                                sync_failures: 0,
-                                plain: false,
-                                deferred: false,
+                                ..Wrote::default()
                             }),
                         };
                     }

@@ -962,9 +962,10 @@ impl<C: Clock + 'static> RotatingFile<C> {
     }
 
     /// Through io_uring, lets each run's last `fsync` (of the [`Fsync`] policy) run while
-    /// the caller goes on, instead of waiting for it: it moves behind the run's last
-    /// write, and is counted in [`Stats::syncs`] (or reported, if it failed) once it
-    /// completes, which the next write, `tick`, `sync`, a rotation or `close` looks at.
+    /// the caller goes on, instead of waiting for it: it still runs at its record, and the
+    /// rest of the run is written meanwhile. It is counted in [`Stats::syncs`] (or
+    /// reported, if it failed) once it completes, which the next write, `tick`, `sync`, a
+    /// rotation or `close` looks at.
     /// For the [`Writer`](crate::Writer)'s consumer, whose next batch then overlaps with
     /// the disk's work. No effect on the blocking path.
     pub(crate) fn set_defer_syncs(&mut self, on: bool) {
@@ -975,11 +976,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// goes on) that completed, and reports those that failed; with `wait`, first waits
     /// for one still running, as before the file is replaced or closed.
     fn settle_syncs(&mut self, wait: bool) {
-        let settled = if wait {
-            self.io.settle()
-        } else {
-            self.io.take_settled()
-        };
+        let settled = self.io.settle(wait);
         if settled.done > 0 {
             self.shared
                 .counters

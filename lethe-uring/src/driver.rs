@@ -33,6 +33,19 @@ const OBSERVE_TAG: u64 = u64::MAX;
 /// The `user_data` of a deferred `fsync` ([`Driver::write_synced_deferred`]).
 const DEFERRED_TAG: u64 = u64::MAX - 1;
 
+/// What [`Driver::submit_all`] does besides waiting for the submission's entries.
+#[derive(Copy, Clone, Debug, Default)]
+struct Submit {
+    /// Put a NOP behind the entries, and tell whether the first entry completed inline
+    /// ([`Driver::write_observed`]).
+    observe: bool,
+    /// The last entry is a deferred `fsync` (tagged [`DEFERRED_TAG`]): not waited for;
+    /// the one deferred before it is.
+    defer_last: bool,
+    /// Wait for every deferred `fsync` still running.
+    drain: bool,
+}
+
 /// With SQPOLL, how long a submission watches the CQ before it waits in `io_uring_enter`.
 const SQPOLL_SPIN: std::time::Duration = std::time::Duration::from_micros(200);
 
@@ -322,21 +335,11 @@ pub struct Driver {
     fixed: Option<Box<[u8]>>,
     /// Completions of the current submission: `(user_data, result)`.
     results: Vec<(u64, i32)>,
-    /// Set by [`Driver::write_observed`]: the next submission first goes out without
-    /// waiting, to see whether the kernel completes it inline.
-    observe: bool,
-    /// What that look found: every entry had completed when `io_uring_enter` returned.
-    observed_inline: bool,
-    /// Set by [`Driver::write_synced_deferred`]: the last entry of the next submission is
-    /// a deferred `fsync`, not waited for.
-    defer_next: bool,
     /// Deferred `fsync`s submitted whose completion has not been reaped (at most one once
     /// a call returns).
     deferred_in_flight: u32,
     /// Deferred `fsync`s completed since [`Driver::take_deferred`] last looked.
     deferred: DeferredSyncs,
-    /// Set by `wait_deferred`: the next submission waits for every deferred fsync.
-    drain_deferred: bool,
     faults: Faults,
 }
 
@@ -385,12 +388,8 @@ impl Driver {
             iov: Vec::new(),
             fixed: None,
             results: Vec::with_capacity(MAX_IN_FLIGHT),
-            observe: false,
-            observed_inline: false,
-            defer_next: false,
             deferred_in_flight: 0,
             deferred: DeferredSyncs::default(),
-            drain_deferred: false,
             faults,
         };
         if let Some(bytes) = options.fixed_buffer
@@ -441,11 +440,11 @@ impl Driver {
     /// completion came before the NOP's. With SQPOLL the kernel's poller submits, so the
     /// answer is always `false`.
     pub fn write_observed(&mut self, fd: BorrowedFd<'_>, buf: &[u8]) -> (WriteOutcome, bool) {
-        self.observe = !self.setup.sqpoll && !buf.is_empty();
-        self.observed_inline = false;
-        let out = self.write(fd, buf, false);
-        self.observe = false;
-        (out, self.observed_inline)
+        let observe = !self.setup.sqpoll && !buf.is_empty();
+        let mut inline = false;
+        let out =
+            self.write_vectored_observed(fd, &[IoSlice::new(buf)], false, observe, &mut inline);
+        (out, inline)
     }
 
     /// Writes all of `bufs` to `fd` at its current position (the end, for an `O_APPEND`
@@ -462,6 +461,19 @@ impl Driver {
         fd: BorrowedFd<'_>,
         bufs: &[IoSlice<'_>],
         sync: bool,
+    ) -> WriteOutcome {
+        self.write_vectored_observed(fd, bufs, sync, false, &mut false)
+    }
+
+    /// [`Driver::write_vectored`]; with `observe`, its first submission also sets
+    /// `inline` if the kernel completed the write inline.
+    fn write_vectored_observed(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        bufs: &[IoSlice<'_>],
+        sync: bool,
+        mut observe: bool,
+        inline: &mut bool,
     ) -> WriteOutcome {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         let mut done = 0usize;
@@ -488,18 +500,25 @@ impl Driver {
             if link_sync {
                 self.stats.chains += 1;
             }
+            let how = Submit {
+                observe: std::mem::take(&mut observe),
+                ..Submit::default()
+            };
             // SAFETY: the write entry points either into `self.iov`, whose iovecs point
             // into `bufs` (borrowed for this whole call), or into the registered buffer
             // `self.fixed`; `submit_all` waits for every completion of these entries
             // before returning, and neither `self.iov`, `self.fixed` nor `bufs` is
             // touched until then. The fsync entry references only `fd`, borrowed for
             // this call.
-            if let Err(e) = unsafe { self.submit_all(&ops[..n]) } {
-                return WriteOutcome {
-                    written: done,
-                    error: Some(e),
-                    synced,
-                };
+            match unsafe { self.submit_all(&ops[..n], how) } {
+                Ok(seen) => *inline |= seen,
+                Err(e) => {
+                    return WriteOutcome {
+                        written: done,
+                        error: Some(e),
+                        synced,
+                    };
+                }
             }
             self.stats.writes += 1;
             let mut write_res = 0;
@@ -649,10 +668,13 @@ impl Driver {
     /// [`Driver::take_deferred`]).
     fn wait_deferred(&mut self) {
         if self.deferred_in_flight > 0 {
-            self.drain_deferred = true;
+            let how = Submit {
+                drain: true,
+                ..Submit::default()
+            };
             // SAFETY: no entries: only waits for the deferred fsync, which references
             // no memory.
-            let _ = unsafe { self.submit_all(&[]) };
+            let _ = unsafe { self.submit_all(&[], how) };
         }
     }
 
@@ -770,13 +792,17 @@ impl Driver {
                 defer && k == sync_at.len() && matches!(kinds[n.saturating_sub(1)], Entry::Sync);
             if deferred {
                 ops[n - 1] = ops[n - 1].clone().user_data(DEFERRED_TAG);
-                self.defer_next = true;
             }
+            let how = Submit {
+                defer_last: deferred,
+                ..Submit::default()
+            };
             // SAFETY: each write entry points at one iovec in `self.iov` (reserved above,
             // not touched until `submit_all` returns), which points into `buf`, borrowed
             // for this whole call; the fsyncs reference only `fd`, borrowed for this
-            // call; `submit_all` waits for every completion.
-            if let Err(e) = unsafe { self.submit_all(&ops[..n]) } {
+            // call; `submit_all` waits for every completion but a deferred fsync's,
+            // which points at nothing.
+            if let Err(e) = unsafe { self.submit_all(&ops[..n], how) } {
                 out.error = Some(e);
                 return out;
             }
@@ -915,7 +941,7 @@ impl Driver {
                 // SAFETY: each entry points at one iovec in `self.iov` (not touched until
                 // `submit_all` returns), which points into a `FileWrite::buf` borrowed for
                 // this whole call; `submit_all` waits for every completion.
-                let submitted = unsafe { self.submit_all(&ops) };
+                let submitted = unsafe { self.submit_all(&ops, Submit::default()) };
                 self.stats.writes += n as u64;
                 if let Err(e) = submitted {
                     for f in chunk.iter_mut() {
@@ -1062,7 +1088,7 @@ impl Driver {
         }
         // SAFETY: the entries reference path strings (`&CStr`) and descriptors borrowed
         // from `steps` for this whole call; `submit_all` waits for every completion.
-        if let Err(error) = unsafe { self.submit_all(&ops) } {
+        if let Err(error) = unsafe { self.submit_all(&ops, Submit::default()) } {
             return Err(ChainError {
                 step: first_index,
                 op: steps[0].name(),
@@ -1193,7 +1219,7 @@ impl Driver {
             .user_data(0);
         // SAFETY: the entry references only `fd`, borrowed for this call; `submit_all`
         // waits for its completion.
-        unsafe { self.submit_all(&[poll]) }?;
+        unsafe { self.submit_all(&[poll], Submit::default()) }?;
         match self.results.first() {
             Some(&(_, r)) if r < 0 && -r != libc::EINTR => Err(io::Error::from_raw_os_error(-r)),
             _ => Ok(()),
@@ -1201,18 +1227,21 @@ impl Driver {
     }
 
     /// Pushes `ops`, submits them, and waits for all of their completions, which it leaves
-    /// in `self.results`. Retries `EINTR`; on `EBUSY`/`EAGAIN` (the kernel is short of
-    /// resources or the CQ is backed up) reaps what has completed and tries again.
+    /// in `self.results` (see [`Submit`] for a deferred last `fsync`, for waiting on an
+    /// earlier one, and for observing inline completion, which the `Ok` value reports).
+    /// Retries `EINTR`; on `EBUSY`/`EAGAIN` (the kernel is short of resources or the CQ
+    /// is backed up) reaps what has completed and tries again.
     ///
     /// # Safety
     ///
     /// Everything the entries point to (buffers, iovecs, paths, descriptors) must stay
     /// valid and unmodified until this function returns. It returns only once every
-    /// pushed entry has completed, or aborts the process if the ring itself breaks (which
-    /// would otherwise leave the kernel holding pointers into memory about to be freed).
-    unsafe fn submit_all(&mut self, ops: &[squeue::Entry]) -> io::Result<()> {
+    /// pushed entry has completed (but a deferred `fsync`, which must point at nothing),
+    /// or aborts the process if the ring itself breaks (which would otherwise leave the
+    /// kernel holding pointers into memory about to be freed).
+    unsafe fn submit_all(&mut self, ops: &[squeue::Entry], how: Submit) -> io::Result<bool> {
         debug_assert!(ops.len() <= MAX_IN_FLIGHT);
-        debug_assert!(!self.observe || ops.len() < MAX_IN_FLIGHT);
+        debug_assert!(!how.observe || ops.len() < MAX_IN_FLIGHT);
         self.results.clear();
         {
             let mut sq = self.ring.submission();
@@ -1229,24 +1258,21 @@ impl Driver {
         }
         let mut want = ops.len();
         // A deferred fsync (the last entry) is not waited for; one submitted earlier is.
-        let defer = std::mem::take(&mut self.defer_next);
-        if defer {
+        if how.defer_last {
             want -= 1;
             self.deferred_in_flight += 1;
         }
         // How many deferred fsyncs may still be running when this returns: the new one
         // (if any); none when draining; else whatever is running (plain writes do not
         // wait for them).
-        let drain = std::mem::take(&mut self.drain_deferred);
-        let keep = if defer {
+        let keep = if how.defer_last {
             1
-        } else if drain {
+        } else if how.drain {
             0
         } else {
             u32::MAX
         };
-        let observe = std::mem::take(&mut self.observe);
-        if observe {
+        if how.observe {
             // A NOP behind the entries, not linked: it always completes inline, so its
             // completion is posted when the submission's inline completions are, in
             // submission order. The first entry's completion comes before it if the
@@ -1305,12 +1331,13 @@ impl Driver {
             }
             self.reap();
         }
-        if observe {
+        let mut inline = false;
+        if how.observe {
             let at = |tag| self.results.iter().position(|&(t, _)| t == tag);
-            self.observed_inline = matches!((at(0), at(OBSERVE_TAG)), (Some(w), Some(n)) if w < n);
+            inline = matches!((at(0), at(OBSERVE_TAG)), (Some(w), Some(n)) if w < n);
             self.results.retain(|&(t, _)| t != OBSERVE_TAG);
         }
-        Ok(())
+        Ok(inline)
     }
 
     /// Moves the available completions into `self.results`.
