@@ -97,9 +97,12 @@ pub enum Fsync {
     /// Leave write-back to the kernel.
     #[default]
     Never,
-    /// Once `n` bytes are written since the last `fsync`: right after the record that
-    /// reaches `n` (the write stops there for it), so at most `n` bytes plus one record are
-    /// unsynced.
+    /// Once `n` bytes are written since the last `fsync` point: the record that reaches
+    /// `n` is a point, and its `fsync` runs once the run that holds it (the records
+    /// written in the same call) is in the file, so it covers the rest of that run too.
+    /// The next point is `n` bytes after this one, as if the `fsync` had run right at
+    /// it. So each record is on disk once the `fsync` of the first point at or after it
+    /// has completed, and points are at most `n` bytes plus one record apart.
     EveryBytes(u64),
     /// When this much time has passed since the last `fsync` (checked after each batch and
     /// by [`RotatingFile::tick`], which the [`Writer`](crate::Writer)'s consumer calls when
@@ -805,9 +808,10 @@ impl<C: Clock + 'static> RotatingFile<C> {
             let max_run = self.max_run();
             // The fsyncs the policy will want during the run: `sync_at` holds their byte
             // offsets (after the record that makes one due), and the backend fsyncs at
-            // each (through io_uring linked behind the writes, in one submission; on the
-            // blocking path by writing up to the point, then `fsync`). A run that would
-            // need more than MAX_RUN_SYNCS ends at the last one.
+            // each but the last, which runs at the run's end (`exec_at` below; through
+            // io_uring linked behind the writes, in one submission; on the blocking path
+            // by writing up to the point, then `fsync`). A run that would need more than
+            // MAX_RUN_SYNCS ends at the last one.
             let mut sync_at = [0usize; io_backend::MAX_RUN_SYNCS];
             let mut syncs = 0usize;
             let mut run_bytes = 0u64;
@@ -880,6 +884,16 @@ impl<C: Clock + 'static> RotatingFile<C> {
                     }
                 }
             }
+            // The run's last fsync runs after the whole run, not at its record: one
+            // write and one fsync instead of write, fsync, write (through io_uring, one
+            // submission instead of two). It is accounted at its point (`sync_at`), so
+            // the policy's next point, and so the number of fsyncs, are the same as if it
+            // ran there; it only covers more: at every moment at least the bytes an
+            // fsync at the point would have made durable are durable.
+            let mut exec_at = sync_at;
+            if syncs > 0 {
+                exec_at[syncs - 1] = run_bytes as usize;
+            }
             // Gather the run into one contiguous buffer: one plain `write` of a large
             // buffer costs the kernel far less than a `writev` of many 100-byte pieces.
             let mut stage = std::mem::take(&mut self.stage);
@@ -889,16 +903,16 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 stage.extend_from_slice(r);
             }
             let mut written_total = 0usize;
-            let mut synced_to = None; // stage bytes before the last fsync that ran
+            let mut synced_to = None; // the policy point of the last fsync that ran
             let mut sync_count = 0u64;
             let mut sync_failures = 0usize;
             let mut sync_error = None;
             while written_total < stage.len() {
                 // Points not yet passed, relative to the rest (a point that a failed
                 // call passed without its fsync is left to `tick`).
-                let first = sync_at[..syncs].partition_point(|&p| p <= written_total);
+                let first = exec_at[..syncs].partition_point(|&p| p <= written_total);
                 let mut rest_at = [0usize; io_backend::MAX_RUN_SYNCS];
-                for (r, p) in rest_at.iter_mut().zip(&sync_at[first..syncs]) {
+                for (r, p) in rest_at.iter_mut().zip(&exec_at[first..syncs]) {
                     *r = p - written_total;
                 }
                 let rest_at = &rest_at[..syncs - first];
@@ -920,7 +934,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
                                 .fetch_add(1, Ordering::Relaxed);
                         }
                         if w.syncs > 0 {
-                            synced_to = Some(written_total + rest_at[w.syncs - 1]);
+                            // At the policy's point, which may lie before the fsync's.
+                            synced_to = Some(sync_at[first + w.syncs - 1]);
                             // A deferred one (the call's last, still running) is
                             // counted when it completes (`settle_syncs`).
                             sync_count += (w.syncs - usize::from(w.deferred)) as u64;

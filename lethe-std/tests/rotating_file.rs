@@ -524,3 +524,56 @@ fn the_blocking_path_fsyncs_where_an_every_bytes_policy_falls_due_inside_a_batch
         "blocking",
     );
 }
+
+/// This thread's `write`-family syscalls so far (`/proc/thread-self/io`, `syscw`), or
+/// `None` where the kernel does not report them.
+fn thread_write_calls() -> Option<u64> {
+    let io = fs::read_to_string("/proc/thread-self/io").ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("syscw:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[test]
+fn a_runs_last_fsync_runs_after_the_whole_run_and_is_counted_at_its_point() {
+    // EveryBytes(1000) falls due at the 4th 300-byte record (1 200 bytes). The run is
+    // written in one `write`, then fsynced (not write 1 200, fsync, write 300), and the
+    // policy counts from the point: the 300 bytes after it are still "unsynced", so the
+    // next fsync falls due 1 000 bytes after the point, as if it had run there.
+    let Some(_) = thread_write_calls() else {
+        println!("SKIP: /proc/thread-self/io is not readable here");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = RotatingFile::open(
+        dir.path().join("app.log"),
+        Options::default()
+            .max_size(None)
+            .fsync(lethe_std::Fsync::EveryBytes(1000))
+            .io_uring(UringOptions::default().mode(Uring::Off)),
+    )
+    .unwrap();
+    let records: Vec<String> = (0..5).map(|i| format!("{i:0>299}\n")).collect();
+    let slices: Vec<&[u8]> = records.iter().map(|r| r.as_bytes()).collect();
+    let before = thread_write_calls().unwrap();
+    file.write_batch(&slices, 0).unwrap();
+    assert_eq!(
+        thread_write_calls().unwrap() - before,
+        1,
+        "one write for the run"
+    );
+    assert_eq!(file.stats().syncs, 1);
+    // 300 unsynced after the point + 600 = 900: no fsync due yet.
+    file.write_batch(&slices[..2], 0).unwrap();
+    assert_eq!(file.stats().syncs, 1);
+    // + 300 = 1 200 >= 1 000 at the first record: due.
+    file.write_batch(&slices[..1], 0).unwrap();
+    assert_eq!(file.stats().syncs, 2);
+    let mut expected = records.concat();
+    expected.push_str(&records[..2].concat());
+    expected.push_str(&records[0]);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.log")).unwrap(),
+        expected
+    );
+}
