@@ -3,7 +3,9 @@
 //!
 //! - `writer/write_record_100B`: `Writer::write_record` of a preformatted 100-byte line.
 //! - `writer/writeln_100B`: `writeln!` of the same line through the writer's
-//!   `io::Write` (formatted on the caller's stack, one record per call).
+//!   `io::Write` (formatted in a ring reservation, one record per call).
+//! - `writer/writeln_1000B`: the same with a 999-byte line (longer than the first
+//!   reservation of 256 bytes and than the 512-byte stack buffer).
 //! - `writer/write_record_100B_sustained`: `write_record` with the default 1 MiB ring,
 //!   timed without pauses: once the ring is full the caller waits for the consumer, so
 //!   this is the sustained per-record cost including the file `write`s.
@@ -94,6 +96,22 @@ fn writer(c: &mut Criterion) {
                     black_box(seq)
                 )
                 .unwrap();
+            },
+            || w.flush().unwrap(),
+        );
+    });
+    drop(line);
+    w.close().unwrap();
+
+    let w = open(dir.path(), "writeln_long.log", 64 << 20, Uring::Off).unwrap();
+    let mut line = w.clone();
+    let long = "x".repeat(960);
+    g.bench_function("writeln_1000B", |b| {
+        caller_side(
+            b,
+            |seq| {
+                // 960 + 5 + 33 + 1 = 999 bytes.
+                writeln!(line, "{long} seq={:033}", black_box(seq)).unwrap();
             },
             || w.flush().unwrap(),
         );

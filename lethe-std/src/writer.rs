@@ -2,7 +2,7 @@
 
 use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
@@ -286,6 +286,10 @@ struct Core<C: Clock + 'static> {
     blocked: AtomicU64,
     write_errors: AtomicU64,
     lost_at_close: AtomicU64,
+    /// How much `write!` reserves in the ring to format into: [`FMT_RESERVATION`], or
+    /// more once a longer formatted record was seen (up to [`FMT_MAX_RESERVATION`]).
+    /// Written only when it grows.
+    fmt_reservation: AtomicUsize,
 }
 
 /// Keeps a value on its own cache line (128 bytes covers adjacent-line prefetch).
@@ -466,6 +470,7 @@ impl<C: Clock + 'static> Writer<C> {
             blocked: AtomicU64::new(0),
             write_errors: AtomicU64::new(0),
             lost_at_close: AtomicU64::new(0),
+            fmt_reservation: AtomicUsize::new(FMT_RESERVATION),
         });
         let consumer_core = Arc::clone(&core);
         let join = std::thread::Builder::new()
@@ -882,11 +887,15 @@ impl<C: Clock + 'static> io::Write for Writer<C> {
 
     /// Formats the whole of `args` into **one** record, so `write!`/`writeln!` from many
     /// threads never interleave fragments. The output is formatted straight into a
-    /// reservation of 256 bytes in the ring (no intermediate buffer, no
-    /// second copy; the unused end is given back when no other writer claimed space
-    /// meanwhile). Longer output, a full ring, or auto mode's direct phase fall back to
-    /// formatting on the stack (up to 512 bytes) or in a temporary `String`, and then to
-    /// [`write_record`](Writer::write_record) and its backpressure policy.
+    /// reservation in the ring (no intermediate buffer, no second copy; the unused end is
+    /// given back when no other writer claimed space meanwhile) of 256 bytes, or of the
+    /// longest record this writer's `write!` has produced so far, rounded up to 64 bytes,
+    /// up to 4 KiB. Output that does not fit (a line longer than any before, or over
+    /// 4 KiB), a full ring, or auto mode's direct phase fall back to formatting on the
+    /// stack (up to 512 bytes) or in a temporary `String`, and then to
+    /// [`write_record`](Writer::write_record) and its backpressure policy; that record's
+    /// length then raises the reservation. So a steady stream of lines of any length up
+    /// to 4 KiB is formatted once, in place, without allocating.
     fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> io::Result<()> {
         if let Some(s) = args.as_str() {
             return self.write_record(s.as_bytes());
@@ -894,12 +903,21 @@ impl<C: Clock + 'static> io::Write for Writer<C> {
         if self.try_format_in_ring(args)? {
             return Ok(());
         }
-        with_formatted(args, |record| self.write_record(record))
+        with_formatted(args, |record| {
+            self.note_formatted(record.len());
+            self.write_record(record)
+        })
     }
 }
 
-/// The reservation `write!`/`writeln!` on a [`Writer`] format into: typical log lines fit.
+/// The reservation `write!`/`writeln!` on a [`Writer`] format into at first: typical log
+/// lines fit.
 const FMT_RESERVATION: usize = 256;
+
+/// The largest reservation `write!` grows to: longer records are formatted outside the
+/// ring. Bounded so that one long line does not make every later `write!` claim a large
+/// span (which a nearly full ring cannot give, and which pads more at the wrap point).
+const FMT_MAX_RESERVATION: usize = 4096;
 
 impl<C: Clock + 'static> Writer<C> {
     /// Formats `args` into a ring reservation and commits it. `Ok(false)` (nothing
@@ -910,7 +928,9 @@ impl<C: Clock + 'static> Writer<C> {
         if core.direct.0.load(Ordering::Relaxed) {
             return Ok(false);
         }
-        let len = FMT_RESERVATION
+        let len = core
+            .fmt_reservation
+            .load(Ordering::Relaxed)
             .min(core.max_record_len)
             .min(self.max_reservation());
         let Some(mut grant) = self.try_reserve(len)? else {
@@ -921,6 +941,18 @@ impl<C: Clock + 'static> Writer<C> {
         }
         grant.commit_written();
         Ok(true)
+    }
+}
+
+impl<C: Clock + 'static> Writer<C> {
+    /// Raises `write!`'s ring reservation to a formatted record of `len` bytes (rounded
+    /// up to 64 bytes), if that is more than it is and at most [`FMT_MAX_RESERVATION`].
+    fn note_formatted(&self, len: usize) {
+        let want = len.next_multiple_of(64);
+        let r = &self.core().fmt_reservation;
+        if want <= FMT_MAX_RESERVATION && want > r.load(Ordering::Relaxed) {
+            r.fetch_max(want, Ordering::Relaxed);
+        }
     }
 }
 

@@ -409,3 +409,52 @@ fn auto_mode_writes_directly_alone_buffers_under_contention_and_comes_back() {
     assert_eq!(next[&9], 2_000);
     assert!((0..4).all(|t| next[&t] == 50_000));
 }
+
+#[test]
+fn write_fmt_keeps_every_line_whole_while_its_reservation_grows() {
+    // Lines of 10 bytes to 9 KB from four threads: each `writeln!` is one record, whether
+    // it was formatted in the ring (the reservation grows with the longest line seen, up
+    // to 4 KiB), on the stack or in a `String` (over 4 KiB, or longer than any before).
+    let dir = tempfile::tempdir().unwrap();
+    let log = Writer::open(
+        dir.path().join("app.log"),
+        WriterOptions::default().buffer(1 << 20),
+    )
+    .unwrap();
+    let lens = [10usize, 300, 9000, 600, 4000, 5000, 100, 2000, 250, 3000];
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let mut log = log.clone();
+            std::thread::spawn(move || {
+                for i in 0..2_000usize {
+                    let len = lens[(i + t) % lens.len()];
+                    writeln!(log, "t{t} {i:05} {}", "z".repeat(len)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let m = log.close().unwrap();
+    assert_eq!(m.writes, 8_000);
+    let text = fs::read_to_string(dir.path().join("app.log")).unwrap();
+    let mut next = [0usize; 4];
+    for line in text.lines() {
+        let (t, rest) = line.split_once(' ').unwrap();
+        let t: usize = t[1..].parse().unwrap();
+        let (i, zs) = rest.split_once(' ').unwrap();
+        let i: usize = i.parse().unwrap();
+        assert_eq!(
+            i, next[t],
+            "thread {t}: lines in order, none lost or repeated"
+        );
+        next[t] += 1;
+        assert_eq!(zs.len(), lens[(i + t) % lens.len()], "line t{t} {i} whole");
+        assert!(
+            zs.bytes().all(|b| b == b'z'),
+            "line t{t} {i} not interleaved"
+        );
+    }
+    assert_eq!(next, [2_000; 4]);
+}
