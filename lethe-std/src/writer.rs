@@ -286,9 +286,10 @@ struct Core<C: Clock + 'static> {
     blocked: AtomicU64,
     write_errors: AtomicU64,
     lost_at_close: AtomicU64,
-    /// How much `write!` reserves in the ring to format into: [`FMT_RESERVATION`], or
-    /// more once a longer formatted record was seen (up to [`FMT_MAX_RESERVATION`]).
-    /// Written only when it grows.
+    /// How much `write!` reserves in the ring for a second try when its output did not
+    /// fit [`FMT_RESERVATION`]: the longest record it formatted outside the ring, rounded
+    /// up (up to [`FMT_MAX_RESERVATION`]); 0 before there was one. Written only when it
+    /// grows.
     fmt_reservation: AtomicUsize,
 }
 
@@ -470,7 +471,7 @@ impl<C: Clock + 'static> Writer<C> {
             blocked: AtomicU64::new(0),
             write_errors: AtomicU64::new(0),
             lost_at_close: AtomicU64::new(0),
-            fmt_reservation: AtomicUsize::new(FMT_RESERVATION),
+            fmt_reservation: AtomicUsize::new(0),
         });
         let consumer_core = Arc::clone(&core);
         let join = std::thread::Builder::new()
@@ -887,20 +888,26 @@ impl<C: Clock + 'static> io::Write for Writer<C> {
 
     /// Formats the whole of `args` into **one** record, so `write!`/`writeln!` from many
     /// threads never interleave fragments. The output is formatted straight into a
-    /// reservation in the ring (no intermediate buffer, no second copy; the unused end is
-    /// given back when no other writer claimed space meanwhile) of 256 bytes, or of the
-    /// longest record this writer's `write!` has produced so far, rounded up to 64 bytes,
-    /// up to 4 KiB. Output that does not fit (a line longer than any before, or over
-    /// 4 KiB), a full ring, or auto mode's direct phase fall back to formatting on the
-    /// stack (up to 512 bytes) or in a temporary `String`, and then to
+    /// reservation of 256 bytes in the ring (no intermediate buffer, no second copy; the
+    /// unused end is given back when no other writer claimed space meanwhile). Output
+    /// that does not fit is formatted again into a second reservation, as large as the
+    /// longest line this writer's `write!` has produced so far (rounded up to 64 bytes,
+    /// up to 4 KiB), once there was one. Output that fits neither (a line longer than
+    /// any before, or over 4 KiB), a full ring, or auto mode's direct phase fall back to
+    /// formatting on the stack (up to 512 bytes) or in a temporary `String`, and then to
     /// [`write_record`](Writer::write_record) and its backpressure policy; that record's
-    /// length then raises the reservation. So a steady stream of lines of any length up
-    /// to 4 KiB is formatted once, in place, without allocating.
+    /// length then raises the second reservation. So lines up to 4 KiB are formatted in
+    /// the ring without allocating, short ones in one pass, and longer ones in at most
+    /// two once one like them was seen; short lines never claim more than 256 bytes.
     fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> io::Result<()> {
         if let Some(s) = args.as_str() {
             return self.write_record(s.as_bytes());
         }
-        if self.try_format_in_ring(args)? {
+        if self.try_format_in_ring(args, FMT_RESERVATION)? {
+            return Ok(());
+        }
+        let longer = self.core().fmt_reservation.load(Ordering::Relaxed);
+        if longer > FMT_RESERVATION && self.try_format_in_ring(args, longer)? {
             return Ok(());
         }
         with_formatted(args, |record| {
@@ -910,29 +917,29 @@ impl<C: Clock + 'static> io::Write for Writer<C> {
     }
 }
 
-/// The reservation `write!`/`writeln!` on a [`Writer`] format into at first: typical log
-/// lines fit.
+/// The reservation `write!`/`writeln!` on a [`Writer`] format into first: typical log
+/// lines fit. Kept small whatever the longer lines are, because a reservation whose
+/// unused end cannot be given back (another writer claimed after it) is skipped as
+/// padding.
 const FMT_RESERVATION: usize = 256;
 
-/// The largest reservation `write!` grows to: longer records are formatted outside the
-/// ring. Bounded so that one long line does not make every later `write!` claim a large
-/// span (which a nearly full ring cannot give, and which pads more at the wrap point).
+/// The largest second reservation `write!` grows to: longer records are formatted outside
+/// the ring. Bounded so that one very long line does not make the long lines after it
+/// claim a large span (which a nearly full ring cannot give, and which pads more at the
+/// wrap point).
 const FMT_MAX_RESERVATION: usize = 4096;
 
 impl<C: Clock + 'static> Writer<C> {
-    /// Formats `args` into a ring reservation and commits it. `Ok(false)` (nothing
-    /// written, the reservation given back or skipped as padding) when the output does
-    /// not fit, the ring is full right now, or auto mode writes directly.
-    fn try_format_in_ring(&self, args: std::fmt::Arguments<'_>) -> io::Result<bool> {
+    /// Formats `args` into a ring reservation of up to `len` bytes and commits it.
+    /// `Ok(false)` (nothing written, the reservation given back or skipped as padding)
+    /// when the output does not fit, the ring is full right now, or auto mode writes
+    /// directly.
+    fn try_format_in_ring(&self, args: std::fmt::Arguments<'_>, len: usize) -> io::Result<bool> {
         let core = self.core();
         if core.direct.0.load(Ordering::Relaxed) {
             return Ok(false);
         }
-        let len = core
-            .fmt_reservation
-            .load(Ordering::Relaxed)
-            .min(core.max_record_len)
-            .min(self.max_reservation());
+        let len = len.min(core.max_record_len).min(self.max_reservation());
         let Some(mut grant) = self.try_reserve(len)? else {
             return Ok(false);
         };
@@ -945,8 +952,9 @@ impl<C: Clock + 'static> Writer<C> {
 }
 
 impl<C: Clock + 'static> Writer<C> {
-    /// Raises `write!`'s ring reservation to a formatted record of `len` bytes (rounded
-    /// up to 64 bytes), if that is more than it is and at most [`FMT_MAX_RESERVATION`].
+    /// Raises `write!`'s second ring reservation to a formatted record of `len` bytes
+    /// (rounded up to 64 bytes), if that is more than it is and at most
+    /// [`FMT_MAX_RESERVATION`].
     fn note_formatted(&self, len: usize) {
         let want = len.next_multiple_of(64);
         let r = &self.core().fmt_reservation;
