@@ -555,7 +555,10 @@ impl<C: Clock + 'static> Writer<C> {
 
     /// Reserves room for a record of up to `len` bytes in the ring, to be formatted in
     /// place and committed with [`WriteGrant::commit`] (zero copy). Dropping the grant
-    /// without committing writes nothing.
+    /// without committing writes nothing. The unused end of the reservation is given
+    /// back at commit if no other writer claimed space after it; otherwise it stays in
+    /// the ring, skipped, until the consumer passes it, so under contention a
+    /// reservation much larger than the record costs buffer space.
     ///
     /// # Errors
     ///
