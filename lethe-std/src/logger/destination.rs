@@ -192,9 +192,10 @@ impl Destination {
     /// rest is given back if no other thread claimed ring space meanwhile; otherwise it
     /// stays in the ring, skipped, until the consumer passes it. So with several threads
     /// logging at once, a reservation much larger than the records makes the ring hold
-    /// fewer of them (two threads filling a 1 MiB ring with 150-byte records: about
-    /// 6 500 with any reservation from one thread, about 3 500 with 1 KiB reservations
-    /// from two). A record that does not fit is formatted again into a thread-local
+    /// fewer of them (150-byte records filling a 1 MiB ring: about 6 500 from one thread
+    /// whatever the reservation, 2 300–3 500 from two contending threads with 1 KiB
+    /// reservations; `cargo run --release -p lethe-benches --example reservation_fill`).
+    /// A record that does not fit is formatted again into a thread-local
     /// buffer and copied (counted in [`DestinationMetrics::oversized`]). Clamped to the
     /// ring's record limit.
     #[must_use]
