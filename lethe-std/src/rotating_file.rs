@@ -886,10 +886,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
             }
             // The run's last fsync runs after the whole run, not at its record: one
             // write and one fsync instead of write, fsync, write (through io_uring, one
-            // submission instead of two). It is accounted at its point (`sync_at`), so
-            // the policy's next point, and so the number of fsyncs, are the same as if it
-            // ran there; it only covers more: at every moment at least the bytes an
-            // fsync at the point would have made durable are durable.
+            // submission instead of two). Under `EveryBytes` it is accounted at its
+            // point (`sync_at`), so the policy's next point, and so the number of fsyncs,
+            // are the same as if it ran there; it only covers more: at every moment at
+            // least the bytes an fsync at the point would have made durable are durable.
+            // Under `Every` nothing is left unsynced after it.
             let mut exec_at = sync_at;
             if syncs > 0 {
                 exec_at[syncs - 1] = run_bytes as usize;
@@ -903,7 +904,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 stage.extend_from_slice(r);
             }
             let mut written_total = 0usize;
-            let mut synced_to = None; // the policy point of the last fsync that ran
+            let mut synced_to = None; // where the last fsync that ran counts as synced
             let mut sync_count = 0u64;
             let mut sync_failures = 0usize;
             let mut sync_error = None;
@@ -934,8 +935,14 @@ impl<C: Clock + 'static> RotatingFile<C> {
                                 .fetch_add(1, Ordering::Relaxed);
                         }
                         if w.syncs > 0 {
-                            // At the policy's point, which may lie before the fsync's.
-                            synced_to = Some(sync_at[first + w.syncs - 1]);
+                            // `EveryBytes` counts its next point from the policy's point,
+                            // which may lie before the fsync's; `Every` only asks whether
+                            // anything is unsynced, and after the fsync nothing is.
+                            let last = first + w.syncs - 1;
+                            synced_to = Some(match self.options.fsync {
+                                Fsync::Every(_) => exec_at[last],
+                                _ => sync_at[last],
+                            });
                             // A deferred one (the call's last, still running) is
                             // counted when it completes (`settle_syncs`).
                             sync_count += (w.syncs - usize::from(w.deferred)) as u64;

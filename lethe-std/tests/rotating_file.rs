@@ -577,3 +577,41 @@ fn a_runs_last_fsync_runs_after_the_whole_run_and_is_counted_at_its_point() {
         expected
     );
 }
+
+#[test]
+fn an_interval_fsync_that_covered_the_whole_run_leaves_nothing_for_the_tick() {
+    // Fsync::Every(1 s): the first record written after the interval is a point, and its
+    // fsync runs after the whole run, so nothing is left unsynced; an idle tick after
+    // another interval has nothing to fsync. After a new record, it has.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(MIDNIGHT);
+    let mut file = RotatingFile::open_with_clock(
+        dir.path().join("app.log"),
+        Options::default()
+            .max_size(None)
+            .fsync(lethe_std::Fsync::Every(std::time::Duration::from_secs(1)))
+            .io_uring(UringOptions::default().mode(Uring::Off)),
+        clock.clone(),
+    )
+    .unwrap();
+    let records: Vec<String> = (0..3).map(|i| format!("record {i}\n")).collect();
+    let slices: Vec<&[u8]> = records.iter().map(|r| r.as_bytes()).collect();
+    file.write_batch(&slices, 0).unwrap();
+    let at_start = file.stats().syncs;
+    clock.advance(2);
+    file.write_batch(&slices, 0).unwrap();
+    assert_eq!(file.stats().syncs, at_start + 1, "the run's point");
+    clock.advance(2);
+    file.tick();
+    assert_eq!(file.stats().syncs, at_start + 1, "nothing left to fsync");
+    file.write_batch(&slices[..1], 0).unwrap();
+    clock.advance(2);
+    file.tick();
+    assert_eq!(file.stats().syncs, at_start + 2, "the new record");
+    let mut expected = records.concat().repeat(2);
+    expected.push_str(&records[0]);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.log")).unwrap(),
+        expected
+    );
+}
