@@ -983,9 +983,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
         Ok(())
     }
 
-    /// Through io_uring, lets each run's last `fsync` (of the [`Fsync`] policy) run while
-    /// the caller goes on, instead of waiting for it: it still runs at its record, and the
-    /// rest of the run is written meanwhile. It is counted in [`Stats::syncs`] (or
+    /// Through io_uring, lets each run's last `fsync` (of the [`Fsync`] policy, linked
+    /// behind the whole run) run while the caller goes on, instead of waiting for it: the
+    /// next runs are written meanwhile. It is counted in [`Stats::syncs`] (or
     /// reported, if it failed) once it completes, which the next write, `tick`, `sync`, a
     /// rotation or `close` looks at.
     /// For the [`Writer`](crate::Writer)'s consumer, whose next batch then overlaps with

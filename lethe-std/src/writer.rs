@@ -922,8 +922,8 @@ impl<C: Clock + 'static> io::Write for Writer<C> {
 
 /// The reservation `write!`/`writeln!` on a [`Writer`] format into first: typical log
 /// lines fit. Kept small whatever the longer lines are, because a reservation whose
-/// unused end cannot be given back (another writer claimed after it) is skipped as
-/// padding.
+/// unused end cannot be given back (another writer claimed after it) stays in the ring
+/// until the consumer passes it.
 const FMT_RESERVATION: usize = 256;
 
 /// The largest second reservation `write!` grows to: longer records are formatted outside
@@ -952,9 +952,7 @@ impl<C: Clock + 'static> Writer<C> {
         grant.commit_written();
         Ok(true)
     }
-}
 
-impl<C: Clock + 'static> Writer<C> {
     /// Raises `write!`'s second ring reservation to a formatted record of `len` bytes
     /// (rounded up to 64 bytes), if that is more than it is and at most
     /// [`FMT_MAX_RESERVATION`].

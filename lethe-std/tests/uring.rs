@@ -328,8 +328,8 @@ fn the_writer_counts_and_reports_every_linked_fsync() {
         let m = log.close().unwrap();
         assert_eq!(m.file.io, IoStatus::Uring);
         // An fsync after every 4th 300-byte record, whatever the batches were (a batch's
-        // last one is deferred: it runs at its point while the rest of the batch and the
-        // next are written, and is counted once it completes), and one at close.
+        // last one runs behind the whole batch and is deferred: the next batches are
+        // written while it runs, and it is counted once it completes), and one at close.
         assert_eq!(m.file.syncs, 251, "{fsync_errno:?}: {:?}", m.file);
         let failed = errors
             .lock()
