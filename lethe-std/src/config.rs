@@ -13,7 +13,7 @@ use lethe_core::size::parse_size;
 
 use crate::archive::{LEVELS, check_compress_level};
 use crate::io_backend::{Uring, UringOptions};
-use crate::rotating_file::{Fsync, Options};
+use crate::rotating_file::{Fsync, Options, check_preallocate};
 use crate::workers::{NICE, WORKERS, check_worker_nice, check_workers};
 use crate::writer::{Backpressure, Mode, WriterOptions};
 
@@ -47,6 +47,7 @@ use crate::writer::{Backpressure, Mode, WriterOptions};
 /// | `shared` | `LETHE_SHARED` | `true`/`false`: several processes write this file (`flock`; needs `mode` `async`) | `false` |
 /// | `time_zone` | `LETHE_TIME_ZONE` | `utc`, `local`, or an IANA name such as `Europe/Paris` | `utc` |
 /// | `uring` | `LETHE_URING` | `off`, `on` (io_uring, falling back to blocking syscalls with a reported reason), `strict` (io_uring or fail) | `on` with the `uring` feature, else `off` |
+/// | `preallocate` | `LETHE_PREALLOCATE` | a size from `64KiB` to `1GiB`: disk space reserved ahead of the appends ([`Options::preallocate`](crate::Options::preallocate)), or `none` | `8MiB` |
 ///
 /// Presets ([`Config::preset`]):
 ///
@@ -116,6 +117,8 @@ pub struct Config {
     pub shared: Option<bool>,
     /// Write through io_uring: `off`, `on` or `strict`.
     pub uring: Option<String>,
+    /// Disk space reserved ahead of the appends ([`Options::preallocate`](crate::Options::preallocate)): a size, or `none`.
+    pub preallocate: Option<String>,
 }
 
 /// An invalid configuration value: which field, the value, and the rule it broke.
@@ -247,6 +250,7 @@ impl Config {
             free_space_on_full: over.free_space_on_full.or(self.free_space_on_full),
             shared: over.shared.or(self.shared),
             uring: over.uring.or(self.uring),
+            preallocate: over.preallocate.or(self.preallocate),
         }
     }
 
@@ -314,6 +318,7 @@ impl Config {
             free_space_on_full: boolean("free_space_on_full")?,
             shared: boolean("shared")?,
             uring: text("uring")?,
+            preallocate: text("preallocate")?,
         })
     }
 
@@ -478,6 +483,17 @@ impl Config {
         }
         if let Some(dir) = &self.confine_to {
             file = file.confine_to(dir);
+        }
+        match self.preallocate.as_deref() {
+            None => {}
+            Some("none") => file = file.preallocate(None),
+            Some(v) => {
+                let bytes = parse_size(v)
+                    .map_err(|e| ConfigError::new("preallocate", v, format!("{e}, or none")))?;
+                check_preallocate(bytes)
+                    .map_err(|e| ConfigError::new("preallocate", v, e.rule()))?;
+                file = file.preallocate(Some(bytes));
+            }
         }
         if let Some(v) = &self.uring {
             let mode = match v.as_str() {
@@ -737,6 +753,33 @@ mod tests {
                 "20",
                 "from -20 to 19",
             ),
+            (
+                Config {
+                    preallocate: s("4KiB"),
+                    ..Config::default()
+                },
+                "preallocate",
+                "4KiB",
+                "64 KiB to 1 GiB (none turns it off)",
+            ),
+            (
+                Config {
+                    preallocate: s("2GiB"),
+                    ..Config::default()
+                },
+                "preallocate",
+                "2GiB",
+                "64 KiB to 1 GiB",
+            ),
+            (
+                Config {
+                    preallocate: s("off"),
+                    ..Config::default()
+                },
+                "preallocate",
+                "off",
+                "a size starts with a number, e.g. \"100MB\"), or none",
+            ),
         ];
         for (config, field, value, rule) in cases {
             let e = err(config);
@@ -765,6 +808,10 @@ mod tests {
         assert_eq!(config.compress, Some(false));
         assert_eq!(config.worker_nice, Some(-3));
         assert_eq!(config.rotate_every.as_deref(), Some("daily"));
+        config.build().unwrap();
+        let env = |name: &str| (name == "LETHE_PREALLOCATE").then(|| "none".into());
+        let config = Config::from_vars(env).unwrap();
+        assert_eq!(config.preallocate.as_deref(), Some("none"));
         config.build().unwrap();
         let bad = |name: &str| (name == "LETHE_CHECKSUM").then(|| "maybe".into());
         let e = Config::from_vars(bad).unwrap_err();

@@ -16,7 +16,7 @@
 //! so no timing is taken there; medians of `--strace-runs`, default 3, because how a
 //! flood splits into batches varies from run to run); they count every syscall of the
 //! process, start-up and thread parking included, and separately the I/O calls (`write`,
-//! `writev`, `fsync`, `io_uring_enter`, `openat`, `renameat2`, ...). "I/O ratio" is the
+//! `writev`, `fsync`, `io_uring_enter`, `openat`, `renameat2`, `fallocate`, ...). "I/O ratio" is the
 //! blocking mode's I/O calls per MiB divided by the mode's.
 //!
 //! Usage:
@@ -216,7 +216,8 @@ fn strace(dir: &Path, workload: &str, mode: &str, lines: usize) -> Option<(f64, 
         match *name {
             "total" => total = calls,
             "write" | "writev" | "pwrite64" | "pwritev" | "fsync" | "fdatasync"
-            | "io_uring_enter" | "rename" | "renameat" | "renameat2" | "openat" => io += calls,
+            | "io_uring_enter" | "rename" | "renameat" | "renameat2" | "openat" | "fallocate"
+            | "ftruncate" => io += calls,
             _ => {}
         }
     }

@@ -1,0 +1,125 @@
+//! Space reserved ahead of the appends ([`Options::preallocate`](crate::Options::preallocate)):
+//! `fallocate` with `FALLOC_FL_KEEP_SIZE` past the end of the active file, given back when
+//! the file stops being the active one.
+//!
+//! A buffered append into space that is already allocated skips the file system's
+//! per-page allocation work (on ext4 the delayed-allocation reservation, the extent
+//! status tree and the quota charge for every page), which costs about as much as the
+//! copy into the page cache itself (docs/BENCHMARKS.md, "Appends into reserved space").
+//! `KEEP_SIZE` leaves the file's length alone, so readers, `tail -f`, compression and
+//! checksums see exactly the bytes written; only the allocated size (`du`, `st_blocks`)
+//! runs ahead. Truncating a file to its own length frees the blocks past its end (checked
+//! on ext4, XFS and tmpfs), which is how the reservation is given back.
+
+use std::fs::File;
+use std::ops::RangeInclusive;
+
+use rustix::fs::{FallocateFlags, fallocate};
+
+use crate::config::ConfigError;
+
+/// Reservations start at this size, whatever the file's length.
+const MIN_AHEAD: u64 = 64 * 1024;
+
+/// The sizes [`Options::preallocate`](crate::Options::preallocate) accepts.
+const AHEAD: RangeInclusive<u64> = MIN_AHEAD..=1 << 30;
+
+/// Checks a reservation size (`Options::preallocate`, the config key `preallocate`): the
+/// one place that holds the rule, for both [`RotatingFile::open`](crate::RotatingFile::open)
+/// and [`Config::build`](crate::Config::build).
+pub(crate) fn check_preallocate(bytes: u64) -> Result<u64, ConfigError> {
+    ConfigError::in_range(
+        "preallocate",
+        bytes,
+        &AHEAD,
+        format_args!(
+            "space is reserved ahead in steps of {} KiB to {} GiB (none turns it off)",
+            AHEAD.start() >> 10,
+            AHEAD.end() >> 30
+        ),
+    )
+}
+
+/// The reservation of the active file.
+#[derive(Debug)]
+pub(crate) struct Prealloc {
+    /// The most reserved past the end of a run (0: off).
+    ahead: u64,
+    /// A second descriptor of the active file, held from its first reservation on, so
+    /// that the reservation is given back however the file stops being the active one
+    /// (rotation, reopening, closing, dropping).
+    held: Option<File>,
+    /// Offset up to which space is reserved (0: nothing yet).
+    end: u64,
+    /// A reservation of this file failed (no support, no space): appends go on without,
+    /// until the next file.
+    failed: bool,
+}
+
+impl Prealloc {
+    /// Reserving up to `ahead` bytes past each run (`None`: never).
+    pub(crate) fn new(ahead: Option<u64>) -> Prealloc {
+        Prealloc {
+            ahead: ahead.unwrap_or(0),
+            held: None,
+            end: 0,
+            failed: false,
+        }
+    }
+
+    /// Before `run` bytes are appended to `file`, now `size` bytes long: once less than
+    /// half the target is left past the run, reserves up to the target past it. The
+    /// target is [`ahead`](Prealloc::new), or the file's length while that is smaller (a
+    /// quiet log reserves little), and never past `limit` (the size rotation's).
+    pub(crate) fn before_append(&mut self, file: &File, size: u64, run: u64, limit: Option<u64>) {
+        if self.ahead == 0 || self.failed {
+            return;
+        }
+        let ahead = self.ahead.min(size.max(MIN_AHEAD));
+        let after = size.saturating_add(run);
+        if after.saturating_add(ahead / 2) <= self.end {
+            return;
+        }
+        let from = self.end.max(size);
+        let to = after.saturating_add(ahead).min(limit.unwrap_or(u64::MAX));
+        if to <= from {
+            return;
+        }
+        if self.held.is_none() {
+            match file.try_clone() {
+                Ok(f) => self.held = Some(f),
+                Err(_) => {
+                    self.failed = true;
+                    return;
+                }
+            }
+        }
+        // A failure costs nothing but the speed-up: the write that follows allocates as
+        // usual, and reports a full disk itself. A partial reservation (ext4 on a nearly
+        // full disk) is given back with the rest.
+        match fallocate(file, FallocateFlags::KEEP_SIZE, from, to - from) {
+            Ok(()) => self.end = to,
+            Err(_) => self.failed = true,
+        }
+    }
+
+    /// The active file is about to be replaced (or closed): frees what is reserved past
+    /// its end, and starts afresh for the next one.
+    pub(crate) fn release(&mut self) {
+        if let Some(file) = self.held.take() {
+            // Truncating to its own length keeps every byte; a file another program
+            // truncated meanwhile is measured, not assumed.
+            if let Ok(meta) = file.metadata() {
+                let _ = file.set_len(meta.len());
+            }
+        }
+        self.end = 0;
+        self.failed = false;
+    }
+}
+
+impl Drop for Prealloc {
+    fn drop(&mut self) {
+        self.release();
+    }
+}

@@ -1,0 +1,223 @@
+//! Space reserved ahead of the appends (`Options::preallocate`): reserved while the file
+//! is active, never visible in its length or its bytes, and given back when the file is
+//! rotated, reopened, closed or dropped. Allocation is read from `st_blocks`, and compared
+//! with a file the test appends to itself in the same directory, so the file system's own
+//! habits (XFS reserves past the end of growing files by itself) cancel out.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::Path;
+use std::process::Command;
+
+use lethe_std::{Op, Options, RotatingFile, Writer, WriterOptions};
+
+mod support;
+use support::names;
+
+/// A 100-byte line, numbered.
+fn line(i: usize) -> Vec<u8> {
+    let mut l = format!("{i:010} ").into_bytes();
+    l.resize(99, b'x');
+    l.push(b'\n');
+    l
+}
+
+/// Bytes allocated to `path` on disk.
+fn allocated(path: &Path) -> u64 {
+    fs::metadata(path).unwrap().blocks() * 512
+}
+
+/// Whether the file system under `dir` takes `fallocate --keep-size` (util-linux's
+/// command, independent of the code under test); prints SKIP with the reason if not.
+fn reservations_work(dir: &Path) -> bool {
+    let probe = dir.join("probe");
+    fs::write(&probe, b"x").unwrap();
+    let out = Command::new("fallocate")
+        .args(["--keep-size", "--length", "1MiB"])
+        .arg(&probe)
+        .output();
+    let ok = match out {
+        Ok(o) if o.status.success() && allocated(&probe) >= 1 << 20 => true,
+        Ok(o) => {
+            let why = String::from_utf8_lossy(&o.stderr).trim().to_owned();
+            println!("SKIP: the file system under {dir:?} does not reserve space ({why})");
+            eprintln!("SKIP: the file system under {dir:?} does not reserve space ({why})");
+            false
+        }
+        Err(e) => {
+            println!("SKIP: util-linux `fallocate` not found ({e})");
+            eprintln!("SKIP: util-linux `fallocate` not found ({e})");
+            false
+        }
+    };
+    fs::remove_file(&probe).unwrap();
+    ok
+}
+
+/// What the file system allocates by itself for `n` lines appended in batches of 100
+/// (the control: written, measured while still open, then removed).
+fn control(dir: &Path, n: usize) -> u64 {
+    let path = dir.join("control.txt");
+    let mut f = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .unwrap();
+    let mut batch = Vec::new();
+    for i in 0..n {
+        batch.extend_from_slice(&line(i));
+        if i % 100 == 99 {
+            f.write_all(&batch).unwrap();
+            batch.clear();
+        }
+    }
+    f.write_all(&batch).unwrap();
+    let a = allocated(&path);
+    drop(f);
+    fs::remove_file(&path).unwrap();
+    a
+}
+
+/// Appends lines `from..to` in batches of 100 records.
+fn append(log: &mut RotatingFile, from: usize, to: usize) {
+    let lines: Vec<Vec<u8>> = (from..to).map(line).collect();
+    for chunk in lines.chunks(100) {
+        let records: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+        log.write_batch(&records, 0).unwrap();
+    }
+}
+
+fn expected(from: usize, to: usize) -> Vec<u8> {
+    (from..to).flat_map(line).collect()
+}
+
+const LINES: usize = 30_000; // 3 MB
+
+#[test]
+fn space_is_reserved_ahead_and_given_back_at_rotation_and_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    if !reservations_work(dir.path()) {
+        return;
+    }
+    let by_itself = control(dir.path(), LINES);
+    let path = dir.path().join("app.log");
+    let mut log = RotatingFile::open(&path, Options::default().max_size(Some(64 << 20))).unwrap();
+    append(&mut log, 0, LINES);
+    let len = fs::metadata(&path).unwrap().len();
+    assert_eq!(len, 3_000_000, "the length is the bytes written");
+    // Up to the file's own length ahead (3 MB here), refilled at half: at least 1.5 MB.
+    let reserved = allocated(&path);
+    assert!(
+        reserved >= by_itself + (1 << 20),
+        "{reserved} bytes allocated, the file system alone allocates {by_itself}"
+    );
+
+    log.rotate().unwrap();
+    let backup = dir.path().join(&names(dir.path())[0]);
+    assert_eq!(fs::read(&backup).unwrap(), expected(0, LINES));
+    let kept = allocated(&backup);
+    assert!(
+        kept <= len + 64 * 1024,
+        "the backup keeps {kept} bytes allocated for {len} bytes"
+    );
+
+    append(&mut log, LINES, 2 * LINES);
+    drop(log);
+    assert_eq!(fs::read(&path).unwrap(), expected(LINES, 2 * LINES));
+    let kept = allocated(&path);
+    assert!(
+        kept <= len + 64 * 1024,
+        "after drop the file keeps {kept} bytes allocated for {len} bytes"
+    );
+}
+
+#[test]
+fn a_quiet_log_reserves_little_and_never_past_max_size() {
+    let dir = tempfile::tempdir().unwrap();
+    if !reservations_work(dir.path()) {
+        return;
+    }
+    let path = dir.path().join("app.log");
+    let mut log = RotatingFile::open(&path, Options::default().max_size(Some(1 << 20))).unwrap();
+    append(&mut log, 0, 100); // 10 KB: at most 64 KiB ahead
+    let reserved = allocated(&path);
+    assert!(
+        reserved <= 128 * 1024,
+        "{reserved} bytes allocated for 10 KB"
+    );
+    append(&mut log, 100, 9_000); // 900 KB of a 1 MiB limit
+    let reserved = allocated(&path);
+    assert!(
+        reserved <= (1 << 20) + 4096,
+        "{reserved} bytes allocated under a 1 MiB size limit"
+    );
+    log.close().unwrap();
+    assert!(allocated(&path) <= 900_000 + 64 * 1024);
+}
+
+#[test]
+fn nothing_is_reserved_when_turned_off_or_in_shared_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    if !reservations_work(dir.path()) {
+        return;
+    }
+    let by_itself = control(dir.path(), LINES);
+    for (name, options) in [
+        ("off.log", Options::default().preallocate(None)),
+        ("shared.log", Options::default().shared(true)),
+    ] {
+        let path = dir.path().join(name);
+        let mut log = RotatingFile::open(&path, options).unwrap();
+        append(&mut log, 0, LINES);
+        let reserved = allocated(&path);
+        assert!(
+            reserved <= by_itself + 64 * 1024,
+            "{name}: {reserved} bytes allocated, the file system alone allocates {by_itself}"
+        );
+        assert_eq!(fs::read(&path).unwrap(), expected(0, LINES));
+    }
+}
+
+#[test]
+fn the_async_writer_gives_the_reservation_back_when_it_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    if !reservations_work(dir.path()) {
+        return;
+    }
+    let path = dir.path().join("app.log");
+    let w = Writer::open(&path, WriterOptions::default()).unwrap();
+    for i in 0..LINES {
+        w.write_record(&line(i)).unwrap();
+    }
+    w.flush().unwrap();
+    assert!(allocated(&path) >= 3_000_000 + (1 << 20));
+    drop(w);
+    assert_eq!(fs::read(&path).unwrap(), expected(0, LINES));
+    let kept = allocated(&path);
+    assert!(
+        kept <= 3_000_000 + 64 * 1024,
+        "{kept} bytes allocated after close"
+    );
+}
+
+#[test]
+fn an_invalid_reservation_size_is_refused_with_its_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    for bytes in [0, 4096, (1 << 30) + 1] {
+        let e = RotatingFile::open(
+            dir.path().join("app.log"),
+            Options::default().preallocate(Some(bytes)),
+        )
+        .err()
+        .expect("refused");
+        assert_eq!(e.op(), Op::CheckPath);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("preallocate")
+                && msg.contains(&bytes.to_string())
+                && msg.contains("64 KiB"),
+            "{msg}"
+        );
+    }
+}
