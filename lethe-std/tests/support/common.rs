@@ -67,12 +67,22 @@ pub fn tmpfs_of<'a>(dir: &'a Path, size: &str) -> Option<Unmount<'a>> {
     None
 }
 
-/// Unmounts its directory when dropped.
+/// Unmounts its directory when dropped. A file still open there (a writer the test drops
+/// after this guard, a background thread finishing) makes `umount` fail with EBUSY; the
+/// mount is then detached lazily (`umount -l`), so that it goes away with the last open
+/// file instead of staying mounted after the test.
 pub struct Unmount<'a>(&'a Path);
 
 impl Drop for Unmount<'_> {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0).status();
+        let done = Command::new("umount")
+            .arg(self.0)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !done {
+            let _ = Command::new("umount").arg("-l").arg(self.0).status();
+        }
     }
 }
 
