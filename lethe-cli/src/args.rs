@@ -124,9 +124,10 @@ pub(crate) struct Args {
     #[arg(long)]
     pub(crate) uring: bool,
 
-    /// Reserve disk space ahead of the appends, at most SIZE (64KiB to 1GiB) past the
-    /// end of FILE, or none: appends into reserved space cost the kernel less. FILE's
-    /// length is unchanged; the space is given back at rotation and exit. Default 8MiB.
+    /// Reserve disk space ahead of the appends, up to SIZE (64KiB to 1GiB) past the end
+    /// of FILE while lines arrive fast, or none: appends into reserved space cost the
+    /// kernel less. FILE's length is unchanged; the space is given back at rotation and
+    /// exit. Default 8MiB.
     #[arg(long, value_name = "SIZE")]
     pub(crate) preallocate: Option<String>,
 }

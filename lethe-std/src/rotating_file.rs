@@ -66,7 +66,7 @@ pub(crate) struct Parts<C: Clock + 'static> {
 /// | [`shared`](Options::shared) | `false` | coordinate with other processes writing the same file (`flock`) |
 /// | [`shared_strict`](Options::shared_strict) | `false` | in shared mode, refuse a network file system instead of warning |
 /// | [`io_uring`](Options::io_uring) | [`UringOptions::default`] (on with the `uring` feature, else off) | write batches and rotations through io_uring |
-/// | [`preallocate`](Options::preallocate) | `Some(8 MiB)` | reserve disk space ahead of the appends (at most this much, and no more than the file already holds), given back when the file stops being the active one |
+/// | [`preallocate`](Options::preallocate) | `Some(8 MiB)` | reserve disk space up to this far past the end of a busy file (runs of 64 KiB or more), given back when the file stops being the active one |
 #[derive(Clone, Debug)]
 pub struct Options {
     compress: Option<u32>,
@@ -335,20 +335,20 @@ impl Options {
         self
     }
 
-    /// Reserve disk space ahead of the appends, up to `bytes` past each batch (`None`:
+    /// Reserve disk space ahead of the appends, up to `bytes` past the end (`None`:
     /// never). The space is reserved with `fallocate(FALLOC_FL_KEEP_SIZE)`: the file's
     /// length is unchanged, so readers see exactly the bytes written, but an append into
-    /// reserved space skips the file system's per-page allocation work, which on ext4
-    /// costs about as much as copying the bytes into the page cache (about a quarter of
-    /// the kernel's time per append; docs/BENCHMARKS.md). The reservation grows with the
-    /// file (never more than the file already holds, at least 64 KiB, never past
-    /// [`max_size`](Options::max_size)), and is given back (the file truncated to its own
-    /// length) when the file is rotated, reopened, closed or dropped; after a crash, the
-    /// next rotation of that file gives it back. `du` shows it meanwhile. A reservation
-    /// that fails (a file system without `fallocate`, a full disk) is not retried for
-    /// that file and is not an error: the appends allocate as usual. Not used in
-    /// [`shared`](Options::shared) mode, where other processes append to the file, nor by
-    /// the [`SyncWriter`](crate::SyncWriter). `bytes` must be from 64 KiB to 1 GiB.
+    /// reserved space skips the file system's per-page allocation work, about a quarter of
+    /// the kernel's time per append on ext4, XFS and tmpfs (docs/BENCHMARKS.md). Only a
+    /// run of at least 64 KiB reserves (a log busy enough to gain; a quiet log never
+    /// holds extra space), and only once less than half of `bytes` is left past it; the
+    /// reservation never reaches past [`max_size`](Options::max_size). It is given back
+    /// (the file truncated to its own length) when the file is rotated, reopened, closed
+    /// or dropped; after a crash, when it is next rotated. `du` shows it meanwhile. A
+    /// reservation that fails (a file system without `fallocate`, a full disk) is not
+    /// retried for that file and is not an error: the appends allocate as usual. Not used
+    /// in [`shared`](Options::shared) mode, where other processes append to the file, nor
+    /// by the [`SyncWriter`](crate::SyncWriter). `bytes` must be from 64 KiB to 1 GiB.
     #[must_use]
     pub fn preallocate(mut self, bytes: Option<u64>) -> Options {
         self.preallocate = bytes;

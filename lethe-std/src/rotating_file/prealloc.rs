@@ -18,11 +18,13 @@ use rustix::fs::{FallocateFlags, fallocate};
 
 use crate::config::ConfigError;
 
-/// Reservations start at this size, whatever the file's length.
-const MIN_AHEAD: u64 = 64 * 1024;
+/// Only a run at least this long reserves: a log that writes less at a time (the
+/// [`Writer`](crate::Writer)'s consumer writes what gathered since it last looked, so a
+/// log below some 30 MB/s) gains little and would only hold disk space.
+const MIN_RUN: u64 = 64 * 1024;
 
 /// The sizes [`Options::preallocate`](crate::Options::preallocate) accepts.
-const AHEAD: RangeInclusive<u64> = MIN_AHEAD..=1 << 30;
+const AHEAD: RangeInclusive<u64> = 64 * 1024..=1 << 30;
 
 /// Checks a reservation size (`Options::preallocate`, the config key `preallocate`): the
 /// one place that holds the rule, for both [`RotatingFile::open`](crate::RotatingFile::open)
@@ -67,21 +69,24 @@ impl Prealloc {
         }
     }
 
-    /// Before `run` bytes are appended to `file`, now `size` bytes long: once less than
-    /// half the target is left past the run, reserves up to the target past it. The
-    /// target is [`ahead`](Prealloc::new), or the file's length while that is smaller (a
-    /// quiet log reserves little), and never past `limit` (the size rotation's).
+    /// Before a run of `run` bytes is appended to `file`, now `size` bytes long: if the
+    /// run is long (at least 64 KiB) and less than half of [`ahead`](Prealloc::new) is
+    /// reserved past it, reserves up to `ahead` past it, but never past `limit` (the size
+    /// rotation's). So a busy file makes one reservation per `ahead / 2` bytes or so
+    /// (each `fallocate` waits for the file system's journal, which an `fsync` may hold),
+    /// and a quiet one none.
     pub(crate) fn before_append(&mut self, file: &File, size: u64, run: u64, limit: Option<u64>) {
-        if self.ahead == 0 || self.failed {
+        if self.ahead == 0 || self.failed || run < MIN_RUN {
             return;
         }
-        let ahead = self.ahead.min(size.max(MIN_AHEAD));
         let after = size.saturating_add(run);
-        if after.saturating_add(ahead / 2) <= self.end {
+        if after.saturating_add(self.ahead / 2) <= self.end {
             return;
         }
         let from = self.end.max(size);
-        let to = after.saturating_add(ahead).min(limit.unwrap_or(u64::MAX));
+        let to = after
+            .saturating_add(self.ahead)
+            .min(limit.unwrap_or(u64::MAX));
         if to <= from {
             return;
         }
