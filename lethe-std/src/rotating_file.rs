@@ -347,8 +347,11 @@ impl Options {
     /// or dropped; after a crash, when it is next rotated. `du` shows it meanwhile. A
     /// reservation that fails (a file system without `fallocate`, a full disk) is not
     /// retried for that file and is not an error: the appends allocate as usual. Not used
-    /// in [`shared`](Options::shared) mode, where other processes append to the file, nor
-    /// by the [`SyncWriter`](crate::SyncWriter). `bytes` must be from 64 KiB to 1 GiB.
+    /// in [`shared`](Options::shared) mode, where other processes append to the file;
+    /// with a periodic [`fsync`](Options::fsync) policy, where every `fsync` would convert
+    /// the reserved space its bytes went into (a 17 % slower logger with an `fsync` every
+    /// MiB); nor by the [`SyncWriter`](crate::SyncWriter). `bytes` must be from 64 KiB to
+    /// 1 GiB.
     #[must_use]
     pub fn preallocate(mut self, bytes: Option<u64>) -> Options {
         self.preallocate = bytes;
@@ -665,8 +668,14 @@ impl<C: Clock + 'static> RotatingFile<C> {
             pool.submit(job);
         }
         // Shared mode: other processes append to the file, so its end is not this
-        // writer's to reserve past (nor to truncate back).
-        let prealloc = Prealloc::new(options.preallocate.filter(|_| coord.is_none()));
+        // writer's to reserve past (nor to truncate back). A periodic fsync: each one
+        // would have to convert the reserved space its bytes went into, which costs more
+        // than the reservation saves (docs/BENCHMARKS.md, "Appends into reserved space").
+        let prealloc = Prealloc::new(
+            options
+                .preallocate
+                .filter(|_| coord.is_none() && options.fsync == Fsync::Never),
+        );
         Ok(RotatingFile {
             prealloc,
             path: path.to_path_buf(),

@@ -10,7 +10,7 @@ use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
 use std::process::Command;
 
-use lethe_std::{Op, Options, RotatingFile, Writer, WriterOptions};
+use lethe_std::{Fsync, Op, Options, RotatingFile, Writer, WriterOptions};
 
 mod support;
 use support::names;
@@ -167,7 +167,7 @@ fn a_quiet_log_reserves_nothing_and_a_busy_one_never_past_max_size() {
 }
 
 #[test]
-fn nothing_is_reserved_when_turned_off_or_in_shared_mode() {
+fn nothing_is_reserved_when_turned_off_in_shared_mode_or_with_a_periodic_fsync() {
     let dir = tempfile::tempdir().unwrap();
     if !reservations_work(dir.path()) {
         return;
@@ -176,6 +176,10 @@ fn nothing_is_reserved_when_turned_off_or_in_shared_mode() {
     for (name, options) in [
         ("off.log", Options::default().preallocate(None)),
         ("shared.log", Options::default().shared(true)),
+        (
+            "fsync.log",
+            Options::default().fsync(Fsync::EveryBytes(1 << 20)),
+        ),
     ] {
         let path = dir.path().join(name);
         let mut log = RotatingFile::open(&path, options).unwrap();
