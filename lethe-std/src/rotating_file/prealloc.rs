@@ -4,8 +4,9 @@
 //!
 //! A buffered append into space that is already allocated skips the file system's
 //! per-page allocation work (on ext4 the delayed-allocation reservation, the extent
-//! status tree and the quota charge for every page), which costs about as much as the
-//! copy into the page cache itself (docs/BENCHMARKS.md, "Appends into reserved space").
+//! status tree and the quota charge for every page): about a quarter of the kernel's time
+//! per append on ext4 (docs/BENCHMARKS.md, "Appends into reserved space"; on XFS, whose
+//! appends cost half as much to begin with, the gain was not reproducible).
 //! `KEEP_SIZE` leaves the file's length alone, so readers, `tail -f`, compression and
 //! checksums see exactly the bytes written; only the allocated size (`du`, `st_blocks`)
 //! runs ahead. Truncating a file to its own length frees the blocks past its end (checked
