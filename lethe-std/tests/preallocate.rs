@@ -138,6 +138,30 @@ fn space_is_reserved_ahead_and_given_back_at_rotation_and_drop() {
 }
 
 #[test]
+fn reopening_gives_the_moved_files_reservation_back() {
+    let dir = tempfile::tempdir().unwrap();
+    if !reservations_work(dir.path()) {
+        return;
+    }
+    let path = dir.path().join("app.log");
+    let moved = dir.path().join("app.log.old");
+    let mut log = RotatingFile::open(&path, Options::default()).unwrap();
+    append(&mut log, 0, LINES);
+    assert!(allocated(&path) >= 3_000_000 + (4 << 20));
+    fs::rename(&path, &moved).unwrap(); // as logrotate's `create` mode does
+    log.reopen().unwrap();
+    append(&mut log, LINES, LINES + 10);
+    assert_eq!(fs::read(&moved).unwrap(), expected(0, LINES));
+    let kept = allocated(&moved);
+    assert!(
+        kept <= 3_000_000 + 64 * 1024,
+        "the moved file keeps {kept} bytes allocated"
+    );
+    drop(log);
+    assert_eq!(fs::read(&path).unwrap(), expected(LINES, LINES + 10));
+}
+
+#[test]
 fn a_quiet_log_reserves_nothing_and_a_busy_one_never_past_max_size() {
     let dir = tempfile::tempdir().unwrap();
     if !reservations_work(dir.path()) {
