@@ -276,6 +276,8 @@ fn bad_configuration_exits_2_naming_the_value_and_the_rule() {
         (vec!["--max-backups", "many", path], "whole number"),
         (vec!["--rotate-every", "0s", path], "at least 1s"),
         (vec!["--fsync", "0", path], "at least 1 byte"),
+        (vec!["--preallocate", "4KiB", path], "from 64 KiB to 1 GiB"),
+        (vec!["--preallocate", "off", path], "or none"),
         (vec!["--preset", "yearly", path], "yearly"),
         (vec!["--no-such-flag", path], "--no-such-flag"),
     ] {

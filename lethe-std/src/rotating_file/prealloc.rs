@@ -36,7 +36,7 @@ pub(crate) fn check_preallocate(bytes: u64) -> Result<u64, ConfigError> {
         bytes,
         &AHEAD,
         format_args!(
-            "space is reserved ahead in steps of {} KiB to {} GiB (none turns it off)",
+            "the space reserved ahead must be from {} KiB to {} GiB (none turns it off)",
             AHEAD.start() >> 10,
             AHEAD.end() >> 30
         ),
