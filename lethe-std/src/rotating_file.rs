@@ -339,10 +339,10 @@ impl Options {
     /// never). The space is reserved with `fallocate(FALLOC_FL_KEEP_SIZE)`: the file's
     /// length is unchanged, so readers see exactly the bytes written, but an append into
     /// reserved space skips the file system's per-page allocation work, about a quarter of
-    /// the kernel's time per append on ext4 (docs/BENCHMARKS.md). Only a
-    /// run of at least 64 KiB reserves (a log busy enough to gain; a quiet log never
-    /// holds extra space), and only once less than half of `bytes` is left past it; the
-    /// reservation never reaches past [`max_size`](Options::max_size). It is given back
+    /// the kernel's time per append on ext4 (docs/BENCHMARKS.md). Only a run of at least
+    /// 64 KiB reserves (a log busy enough to gain; a quiet log never holds extra space),
+    /// and only once less than half of `bytes` is left past it; the reservation never
+    /// reaches past [`max_size`](Options::max_size). It is given back
     /// (the file truncated to its own length) when the file is rotated, reopened, closed
     /// or dropped; after a crash, when it is next rotated. `du` shows it meanwhile. A
     /// reservation that fails (a file system without `fallocate`, a full disk) is not
