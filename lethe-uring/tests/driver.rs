@@ -758,20 +758,26 @@ fn a_deferred_fsync_runs_at_its_point_while_the_rest_is_written() {
         1,
         "one submission, not waiting for the last fsync"
     );
-    // The rest goes out while it runs (a plain write does not wait for it).
+    // The rest goes out while it runs (a plain write does not wait for it). One enter,
+    // or two when the running fsync completes while this call waits: the kernel counts
+    // any completion towards an `io_uring_enter`'s wait, so that one can end the wait
+    // before the write's, and the driver enters again for the write.
     let out = d.write_synced(file.as_fd(), &data[20_000..], &[]);
     assert_eq!(
         (out.written, out.syncs, out.deferred),
         (data.len() - 20_000, 0, false)
     );
-    assert_eq!(d.stats().enters, 2);
-    // A second deferred fsync waits for the first one in its own enter.
+    let enters = d.stats().enters;
+    assert!((2..=3).contains(&enters), "{enters} enters after two calls");
+    // A second deferred fsync waits for the first one in its own enter (or two, when
+    // the new fsync completes before the first, as above).
     let out = d.write_synced_deferred(file.as_fd(), &data, &[data.len()]);
     assert_eq!(
         (out.written, out.syncs, out.deferred),
         (data.len(), 1, true)
     );
-    assert_eq!(d.stats().enters, 3);
+    let more = d.stats().enters - enters;
+    assert!((1..=2).contains(&more), "{more} enters for the third call");
     let settled = d.settle();
     assert_eq!((settled.done, settled.failures), (2, 0), "{settled:?}");
     assert!(settled.error.is_none());
