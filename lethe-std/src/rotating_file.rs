@@ -342,14 +342,14 @@ impl Options {
     /// the kernel's time per append on ext4 (docs/BENCHMARKS.md). Only a run of at least
     /// 64 KiB reserves (a log busy enough to gain; a quiet log never holds extra space),
     /// and only once less than half of `bytes` is left past it; the reservation never
-    /// reaches past [`max_size`](Options::max_size). It is given back
-    /// (the file truncated to its own length) when the file is rotated, reopened, closed
-    /// or dropped; after a crash, when it is next rotated. `du` shows it meanwhile. A
-    /// reservation that fails (a file system without `fallocate`, a full disk) is not
-    /// retried for that file and is not an error: the appends allocate as usual. Not used
-    /// in [`shared`](Options::shared) mode, where other processes append to the file;
-    /// with a periodic [`fsync`](Options::fsync) policy, where every `fsync` would convert
-    /// the reserved space its bytes went into (a 17 % slower logger with an `fsync` every
+    /// reaches past [`max_size`](Options::max_size). It is given back (the file truncated
+    /// to its own length) when the file is rotated, reopened, closed or dropped; after a
+    /// crash, when it is next rotated. `du` shows it meanwhile. A reservation that fails
+    /// (a file system without `fallocate`, a full disk) is not retried for that file and
+    /// is not an error: the appends allocate as usual. Not used in
+    /// [`shared`](Options::shared) mode, where other processes append to the file; with a
+    /// periodic [`fsync`](Options::fsync) policy, where every `fsync` would convert the
+    /// reserved space its bytes went into (a 17 % slower logger with an `fsync` every
     /// MiB); nor by the [`SyncWriter`](crate::SyncWriter). `bytes` must be from 64 KiB to
     /// 1 GiB.
     #[must_use]

@@ -97,6 +97,27 @@ fn expected(from: usize, to: usize) -> Vec<u8> {
     (from..to).flat_map(line).collect()
 }
 
+/// Asserts that `path` has nothing allocated past its own length (a 64 KiB margin for
+/// block rounding): its reservation was given back, or it never had one.
+fn assert_given_back(path: &Path, what: &str) {
+    let len = fs::metadata(path).unwrap().len();
+    let kept = allocated(path);
+    assert!(
+        kept <= len + 64 * 1024,
+        "{what}: {kept} bytes allocated for {len} bytes"
+    );
+}
+
+/// Asserts that `path` has no more allocated than the file system allocates by itself
+/// for the same appends (`by_itself`, from [`control`]; the same 64 KiB margin).
+fn assert_no_more_than_by_itself(path: &Path, by_itself: u64, what: &str) {
+    let reserved = allocated(path);
+    assert!(
+        reserved <= by_itself + 64 * 1024,
+        "{what}: {reserved} bytes allocated, the file system alone allocates {by_itself}"
+    );
+}
+
 const LINES: usize = 30_000; // 3 MB
 
 #[test]
@@ -121,20 +142,12 @@ fn space_is_reserved_ahead_and_given_back_at_rotation_and_drop() {
     log.rotate().unwrap();
     let backup = dir.path().join(&names(dir.path())[0]);
     assert_eq!(fs::read(&backup).unwrap(), expected(0, LINES));
-    let kept = allocated(&backup);
-    assert!(
-        kept <= len + 64 * 1024,
-        "the backup keeps {kept} bytes allocated for {len} bytes"
-    );
+    assert_given_back(&backup, "the backup");
 
     append(&mut log, LINES, 2 * LINES);
     drop(log);
     assert_eq!(fs::read(&path).unwrap(), expected(LINES, 2 * LINES));
-    let kept = allocated(&path);
-    assert!(
-        kept <= len + 64 * 1024,
-        "after drop the file keeps {kept} bytes allocated for {len} bytes"
-    );
+    assert_given_back(&path, "after drop");
 }
 
 #[test]
@@ -152,11 +165,7 @@ fn reopening_gives_the_moved_files_reservation_back() {
     log.reopen().unwrap();
     append(&mut log, LINES, LINES + 10);
     assert_eq!(fs::read(&moved).unwrap(), expected(0, LINES));
-    let kept = allocated(&moved);
-    assert!(
-        kept <= 3_000_000 + 64 * 1024,
-        "the moved file keeps {kept} bytes allocated"
-    );
+    assert_given_back(&moved, "the moved file");
     drop(log);
     assert_eq!(fs::read(&path).unwrap(), expected(LINES, LINES + 10));
 }
@@ -171,11 +180,7 @@ fn a_quiet_log_reserves_nothing_and_a_busy_one_never_past_max_size() {
     let path = dir.path().join("quiet.log");
     let mut log = RotatingFile::open(&path, Options::default()).unwrap();
     append_in(&mut log, 0, LINES, 100); // runs of 10 KB
-    let reserved = allocated(&path);
-    assert!(
-        reserved <= by_itself + 64 * 1024,
-        "{reserved} bytes allocated in 10 KB runs, the file system alone allocates {by_itself}"
-    );
+    assert_no_more_than_by_itself(&path, by_itself, "10 KB runs");
 
     let path = dir.path().join("busy.log");
     let mut log = RotatingFile::open(&path, Options::default().max_size(Some(1 << 20))).unwrap();
@@ -186,7 +191,7 @@ fn a_quiet_log_reserves_nothing_and_a_busy_one_never_past_max_size() {
         "{reserved} bytes allocated under a 1 MiB size limit"
     );
     log.close().unwrap();
-    assert!(allocated(&path) <= 900_000 + 64 * 1024);
+    assert_given_back(&path, "after close");
     assert_eq!(fs::read(&path).unwrap(), expected(0, 9_000));
 }
 
@@ -208,11 +213,7 @@ fn nothing_is_reserved_when_turned_off_in_shared_mode_or_with_a_periodic_fsync()
         let path = dir.path().join(name);
         let mut log = RotatingFile::open(&path, options).unwrap();
         append(&mut log, 0, LINES);
-        let reserved = allocated(&path);
-        assert!(
-            reserved <= by_itself + 64 * 1024,
-            "{name}: {reserved} bytes allocated, the file system alone allocates {by_itself}"
-        );
+        assert_no_more_than_by_itself(&path, by_itself, name);
         assert_eq!(fs::read(&path).unwrap(), expected(0, LINES));
     }
 }
@@ -233,11 +234,7 @@ fn the_async_writer_gives_the_reservation_back_when_it_closes() {
     assert!(allocated(&path) >= 3_000_000 + (1 << 20));
     drop(w);
     assert_eq!(fs::read(&path).unwrap(), expected(0, LINES));
-    let kept = allocated(&path);
-    assert!(
-        kept <= 3_000_000 + 64 * 1024,
-        "{kept} bytes allocated after close"
-    );
+    assert_given_back(&path, "after close");
 }
 
 #[test]
