@@ -17,7 +17,10 @@ fn worker_nices() -> Vec<i32> {
             continue; // the thread exited meanwhile
         };
         if comm.starts_with("lethe-worker") {
-            out.push(nice_of(&fs::read_to_string(path.join("stat")).unwrap()));
+            let Ok(stat) = fs::read_to_string(path.join("stat")) else {
+                continue; // the thread exited meanwhile
+            };
+            out.push(nice_of(&stat));
         }
     }
     out
@@ -44,6 +47,14 @@ fn open_and_read(options: Options, want: &[i32]) -> Vec<i32> {
         nices = worker_nices();
     }
     log.close().unwrap();
+    // `close` joins the workers, but a joined thread's `/proc/self/task` entry can
+    // outlive the join briefly: the join returns when the exiting thread clears its
+    // thread id, before the kernel has finished removing the task. So the entries are
+    // given a moment to go (once, this check failed in a full CI run without it).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while !worker_nices().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     assert!(worker_nices().is_empty(), "close joins the workers");
     nices
 }
