@@ -36,8 +36,8 @@ use crate::writer::{Backpressure, Mode, WriterOptions};
 /// | `compress_level` | `LETHE_COMPRESS_LEVEL` | 0–9 | `6` |
 /// | `checksum` | `LETHE_CHECKSUM` | `true`/`false` | `false` |
 /// | `fsync` | `LETHE_FSYNC` | `never`, `rotate`, a size, or a duration | `rotate` |
-/// | `buffer` | `LETHE_BUFFER` | a power-of-two size, 32B to 2GiB | `1MiB` |
-/// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync`, `grow` (up to 16 × `buffer`, at most 2GiB) or `grow:SIZE` (up to SIZE) | `block` |
+/// | `buffer` | `LETHE_BUFFER` | a power-of-two size, 32B to 2GiB | `1MiB`, or `8MiB` through io_uring |
+/// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync`, `grow` (up to 16 × `buffer`, 16MiB when `buffer` is unset, at most 2GiB) or `grow:SIZE` (up to SIZE) | `block` |
 /// | `mode` | `LETHE_MODE` | `async`, `auto` | `async` |
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
 /// | `workers` | `LETHE_WORKERS` | 1 to 64 (more than the CPUs only compete) | `1` |
@@ -394,23 +394,28 @@ impl Config {
                 }
             },
         };
-        let buffer = match self.buffer.as_deref() {
-            None => 1 << 20,
-            Some(v) => parse_size(v)
-                .ok()
-                .and_then(|b| usize::try_from(b).ok())
-                .filter(|b| b.is_power_of_two() && (MIN_CAPACITY..=MAX_CAPACITY).contains(b))
-                .ok_or_else(|| {
-                    ConfigError::new(
-                        "buffer",
-                        v,
-                        format!(
-                            "it must be a power of two from {}B to {}B",
-                            MIN_CAPACITY, MAX_CAPACITY
-                        ),
-                    )
-                })?,
+        // Unset, the writer picks the buffer (1 MiB, or 8 MiB through io_uring); a grow
+        // policy without a size then grows from 1 MiB.
+        let explicit_buffer = match self.buffer.as_deref() {
+            None => None,
+            Some(v) => Some(
+                parse_size(v)
+                    .ok()
+                    .and_then(|b| usize::try_from(b).ok())
+                    .filter(|b| b.is_power_of_two() && (MIN_CAPACITY..=MAX_CAPACITY).contains(b))
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "buffer",
+                            v,
+                            format!(
+                                "it must be a power of two from {}B to {}B",
+                                MIN_CAPACITY, MAX_CAPACITY
+                            ),
+                        )
+                    })?,
+            ),
         };
+        let buffer = explicit_buffer.unwrap_or(1 << 20);
         let backpressure = match self.on_full.as_deref() {
             None | Some("block") => Backpressure::Block,
             Some("drop") => Backpressure::Drop,
@@ -517,11 +522,12 @@ impl Config {
             .worker_nice(Some(worker_nice))
             .free_space_on_full(self.free_space_on_full.unwrap_or(false))
             .shared(self.shared.unwrap_or(false));
-        Ok(WriterOptions::default()
-            .file(file)
-            .buffer(buffer)
-            .backpressure(backpressure)
-            .mode(writer_mode))
+        let writer = WriterOptions::default().file(file);
+        let writer = match explicit_buffer {
+            Some(b) => writer.buffer(b),
+            None => writer,
+        };
+        Ok(writer.backpressure(backpressure).mode(writer_mode))
     }
 }
 

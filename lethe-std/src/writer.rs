@@ -12,6 +12,7 @@ use lethe_core::ring::{MAX_CAPACITY, Ring, Slot, WriteError, WriteGrant};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Op};
 use crate::events::RotateEvent;
+use crate::io_backend::IoStatus;
 use crate::rings::Rings;
 use crate::rotating_file::{Options, RotatingFile, Stats};
 use crate::workers::Shared;
@@ -69,7 +70,7 @@ pub enum Mode {
 /// | setting | default |
 /// |---|---|
 /// | [`file`](WriterOptions::file) | [`Options::default`] |
-/// | [`buffer`](WriterOptions::buffer) | 1 MiB (records up to 512 KiB − 8 go through it) |
+/// | [`buffer`](WriterOptions::buffer) | 1 MiB; 8 MiB when the file's I/O goes through io_uring (records up to half the buffer, less 8 bytes, go through it) |
 /// | [`backpressure`](WriterOptions::backpressure) | [`Backpressure::Block`] |
 /// | [`max_record_len`](WriterOptions::max_record_len) | 16 MiB |
 /// | [`max_idle`](WriterOptions::max_idle) | 2 ms |
@@ -81,7 +82,8 @@ pub enum Mode {
 #[derive(Clone, Debug)]
 pub struct WriterOptions {
     file: Options,
-    buffer: usize,
+    /// `None`: [`DEFAULT_BUFFER`] or, through io_uring, [`URING_BUFFER`].
+    buffer: Option<usize>,
     backpressure: Backpressure,
     max_record_len: usize,
     max_idle: Duration,
@@ -96,7 +98,7 @@ impl Default for WriterOptions {
     fn default() -> WriterOptions {
         WriterOptions {
             file: Options::default(),
-            buffer: 1 << 20,
+            buffer: None,
             backpressure: Backpressure::Block,
             max_record_len: 16 << 20,
             max_idle: Duration::from_millis(2),
@@ -128,9 +130,18 @@ impl WriterOptions {
     /// A buffer of 1 MiB or more is placed on a 2 MiB boundary and, on Linux, advised
     /// for transparent huge pages ([`Ring::with_capacity_huge`]), so writers take no
     /// page walks in it; a 1 MiB buffer then takes a whole 2 MiB page of memory.
+    ///
+    /// Unset, it is 1 MiB, or 8 MiB when the file's I/O goes through io_uring
+    /// ([`Stats::io`](crate::Stats::io) is [`IoStatus::Uring`](crate::IoStatus::Uring))
+    /// and the backpressure policy is not [`Backpressure::Grow`] with a smaller `max`.
+    /// Through io_uring the consumer submits each batch, its writes and its linked
+    /// `fsync`s, with one `io_uring_enter`, and frees the batch's ring space when the
+    /// submission completes, so a batch holds at most what the ring holds: with 8 MiB one
+    /// call carries several MiB and several `fsync`s of an `fsync` policy, where 1 MiB
+    /// needs about two calls per MiB (docs/BENCHMARKS.md, "io_uring: an 8 MiB buffer").
     #[must_use]
     pub fn buffer(mut self, bytes: usize) -> WriterOptions {
-        self.buffer = bytes;
+        self.buffer = Some(bytes);
         self
     }
 
@@ -384,6 +395,22 @@ struct Handle<C: Clock + 'static> {
     sync_on_drop: bool,
 }
 
+/// The ring's capacity when [`WriterOptions::buffer`] is not set.
+const DEFAULT_BUFFER: usize = 1 << 20;
+
+/// The same when the file's I/O goes through io_uring (see [`WriterOptions::buffer`]).
+const URING_BUFFER: usize = 8 << 20;
+
+/// The ring's capacity when [`WriterOptions::buffer`] is not set: [`URING_BUFFER`]
+/// through io_uring, unless a grow policy caps the ring below it; else [`DEFAULT_BUFFER`].
+fn default_buffer(uring: bool, backpressure: Backpressure) -> usize {
+    match backpressure {
+        Backpressure::Grow { max } if max < URING_BUFFER => DEFAULT_BUFFER,
+        _ if uring => URING_BUFFER,
+        _ => DEFAULT_BUFFER,
+    }
+}
+
 impl Writer<SystemClock> {
     /// Opens the rotating file at `path` and starts the consumer thread.
     ///
@@ -414,23 +441,24 @@ impl<C: Clock + 'static> Writer<C> {
                 io::Error::new(io::ErrorKind::InvalidInput, msg),
             )
         };
-        let mut ring = Ring::with_capacity_huge(options.buffer)
-            .map_err(|e| invalid(format!("buffer: {e}")))?;
-        // Map the buffer now: otherwise the first pass of writes takes a page fault every
-        // 4 KiB (a microsecond or more each, on the caller's thread).
-        ring.prefault();
-        let max = match options.backpressure {
-            Backpressure::Grow { max } if max < ring.capacity() || max > MAX_CAPACITY => {
-                return Err(invalid(format!(
-                    "backpressure grow max of {max} bytes is invalid: it must be at least \
-                     the buffer ({} bytes) and at most {MAX_CAPACITY} bytes",
-                    ring.capacity()
-                )));
+        // Everything about the buffer is checked before the file is opened (and perhaps
+        // created): a buffer that was set is made now; the default is chosen once the
+        // file's I/O path is known, and is never larger than a grow policy's `max`.
+        let set = match options.buffer {
+            Some(bytes) => {
+                Some(Ring::with_capacity_huge(bytes).map_err(|e| invalid(format!("buffer: {e}")))?)
             }
-            Backpressure::Grow { max } => max,
-            _ => ring.capacity(),
+            None => None,
         };
-        let ring = Rings::new(ring, max);
+        let checked = set.as_ref().map_or(DEFAULT_BUFFER, Ring::capacity);
+        if let Backpressure::Grow { max } = options.backpressure
+            && (max < checked || max > MAX_CAPACITY)
+        {
+            return Err(invalid(format!(
+                "backpressure grow max of {max} bytes is invalid: it must be at least \
+                 the buffer ({checked} bytes) and at most {MAX_CAPACITY} bytes"
+            )));
+        }
         if options.mode == Mode::Auto && options.file.is_shared() {
             let e = io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -442,6 +470,22 @@ impl<C: Clock + 'static> Writer<C> {
         let mut file = RotatingFile::open_with_clock(path, options.file, clock)?;
         // Through io_uring, the consumer's next batch overlaps with the fsync before it.
         file.set_defer_syncs(true);
+        let mut ring = match set {
+            Some(ring) => ring,
+            None => {
+                let uring = file.stats().io == IoStatus::Uring;
+                Ring::with_capacity_huge(default_buffer(uring, options.backpressure))
+                    .map_err(|e| invalid(format!("buffer: {e}")))?
+            }
+        };
+        // Map the buffer now: otherwise the first pass of writes takes a page fault every
+        // 4 KiB (a microsecond or more each, on the caller's thread).
+        ring.prefault();
+        let max = match options.backpressure {
+            Backpressure::Grow { max } => max,
+            _ => ring.capacity(),
+        };
+        let ring = Rings::new(ring, max);
         let shared = Arc::clone(file.shared());
         let core = Arc::new(Core {
             ring,

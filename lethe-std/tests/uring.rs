@@ -14,8 +14,8 @@ use std::fs;
 use std::sync::{Arc, Mutex};
 
 use lethe_std::{
-    FallbackReason, Fsync, IoStatus, Op, Options, RotatingFile, Uring, UringAppends, UringOptions,
-    Writer, WriterOptions,
+    Backpressure, FallbackReason, Fsync, IoStatus, Op, Options, RotatingFile, Uring, UringAppends,
+    UringOptions, Writer, WriterOptions,
 };
 
 mod support;
@@ -138,6 +138,55 @@ fn rotation_falls_back_per_opcode_when_the_probe_fails() {
     assert!(stats.rotations >= 5);
     assert_eq!(stats.errors, 0);
     assert_numbered(&contents(dir.path(), "app.log"), 500);
+}
+
+#[test]
+fn the_default_buffer_is_8_mib_through_io_uring_and_1_mib_otherwise() {
+    if skip("uring_default_buffer") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let open = |name: &str, options: WriterOptions| {
+        let log = Writer::open(dir.path().join(name), options).unwrap();
+        numbered(&log, 1000);
+        let capacity = log.metrics().buffer_capacity;
+        let m = log.close().unwrap();
+        assert_numbered(&contents(dir.path(), name), 1000);
+        (m.file.io, capacity)
+    };
+    let uring = |mode| Options::default().io_uring(UringOptions::default().mode(mode));
+    assert_eq!(
+        open("default.log", WriterOptions::default()),
+        (IoStatus::Uring, 8 << 20),
+        "unset, through io_uring"
+    );
+    assert_eq!(
+        open("off.log", WriterOptions::default().file(uring(Uring::Off))),
+        (IoStatus::Blocking, 1 << 20),
+        "unset, blocking syscalls"
+    );
+    assert_eq!(
+        open("set.log", WriterOptions::default().buffer(64 << 10)),
+        (IoStatus::Uring, 64 << 10),
+        "a buffer that was set is kept"
+    );
+    let grow = WriterOptions::default().backpressure(Backpressure::Grow { max: 4 << 20 });
+    assert_eq!(
+        open("grow.log", grow),
+        (IoStatus::Uring, 1 << 20),
+        "never more than a grow policy's max"
+    );
+    // Where io_uring cannot be set up (`Uring::On` falls back), the blocking default.
+    let faults = lethe_uring::Faults {
+        setup_errno: Some(1),
+        ..lethe_uring::Faults::default()
+    };
+    let fallback = Options::default().io_uring(UringOptions::default().faults(faults));
+    assert_eq!(
+        open("fallback.log", WriterOptions::default().file(fallback)),
+        (IoStatus::Fallback(FallbackReason::Setup(1)), 1 << 20),
+        "fallen back to blocking syscalls"
+    );
 }
 
 #[test]
