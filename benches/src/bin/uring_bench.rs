@@ -14,9 +14,12 @@
 //! Lines per second are medians over the repetitions, modes interleaved. Syscalls per MiB
 //! come from separate runs of each case under `strace -c -f` (strace slows everything,
 //! so no timing is taken there; medians of `--strace-runs`, default 3, because how a
-//! flood splits into batches varies from run to run); they count every syscall of the
-//! process, start-up and thread parking included, and separately the I/O calls (`write`,
-//! `writev`, `fsync`, `io_uring_enter`, `openat`, `renameat2`, `fallocate`, ...). "I/O ratio" is the
+//! flood splits into batches varies from run to run). Each figure is marginal: the case
+//! runs with its line count and with twice as many, and the difference in calls is
+//! divided by the difference in MiB, so that the process's fixed calls (loading,
+//! start-up, exit) cancel out. They count every syscall (thread parking and wake-ups
+//! included), and separately the I/O calls (`write`, `writev`, `fsync`,
+//! `io_uring_enter`, `openat`, `renameat2`, `fallocate`, ...). "I/O ratio" is the
 //! blocking mode's I/O calls per MiB divided by the mode's.
 //!
 //! Usage:
@@ -28,7 +31,8 @@
 //!   300 000 for `fsync`, 8 × 150 000 for `eight`);
 //! - `--modes LIST`: comma-separated subset of `blocking,uring,uring-ring,sqpoll`
 //!   (blocking first; default all four);
-//! - `--strace-runs N`: runs under strace per case (default 3; 0 skips them);
+//! - `--strace-runs N`: measurements under strace per case, two runs each (default 3; 0
+//!   skips them);
 //! - `--only WORKLOAD MODE`: run one case once and print its figures (what the strace runs
 //!   use).
 
@@ -70,8 +74,9 @@ fn options(workload: &str, mode: &str) -> Run<WriterOptions> {
         other => return Err(unknown("workload", other, &WORKLOADS)),
     };
     let options = WriterOptions::default().file(file);
-    // The ring's size bounds a batch (and so the syscalls per MiB) on both paths:
-    // `LETHE_BENCH_BUFFER=4MiB` runs both modes with a larger ring than the default.
+    // The ring's size bounds a batch (and so the syscalls per MiB) on both paths. Unset,
+    // each mode has its default (1 MiB blocking, 8 MiB through io_uring);
+    // `LETHE_BENCH_BUFFER=4MiB` runs every mode with that ring.
     Ok(match lethe_benches::bench_buffer()? {
         Some(bytes) => options.buffer(bytes),
         None => options,
@@ -92,8 +97,8 @@ fn lines_for(workload: &str, scale: f64) -> usize {
     ((base as f64) * scale) as usize
 }
 
-/// Runs one case: returns (lines written, bytes, seconds).
-fn run_case(dir: &Path, workload: &str, mode: &str, lines: usize) -> Run<(usize, u64, f64)> {
+/// Runs one case: returns (lines written, bytes, seconds, the writers' ring capacity).
+fn run_case(dir: &Path, workload: &str, mode: &str, lines: usize) -> Run<(usize, u64, f64, u64)> {
     let case = dir.join(format!("{workload}-{mode}"));
     let _ = std::fs::remove_dir_all(&case);
     std::fs::create_dir_all(&case).map_err(|e| format!("creating {}: {e}", case.display()))?;
@@ -127,6 +132,7 @@ fn run_case(dir: &Path, workload: &str, mode: &str, lines: usize) -> Run<(usize,
         })
     })?;
     let mut bytes = 0;
+    let mut capacity = 0;
     let want = if mode == "blocking" {
         IoStatus::Blocking
     } else {
@@ -149,14 +155,18 @@ fn run_case(dir: &Path, workload: &str, mode: &str, lines: usize) -> Run<(usize,
             ));
         }
         bytes += m.bytes;
+        capacity = m.buffer_capacity;
     }
     let secs = started.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&case);
-    Ok((lines * files, bytes, secs))
+    Ok((lines * files, bytes, secs, capacity))
 }
 
-/// Runs this binary with `--only` under `strace -c -f` `runs` times: the medians of (all
-/// syscalls per MiB, I/O syscalls per MiB).
+/// Syscalls per MiB of one case, all and I/O only, as the medians of `runs` measurements.
+/// Each measurement runs this binary with `--only` under `strace -c -f` twice, with
+/// `lines` and with `2 × lines` lines, and divides the difference in calls by the
+/// difference in MiB: the process's fixed calls (loading, start-up, the final `fsync`,
+/// printing the figures) cancel out, and what is left is the cost per MiB written.
 fn strace_median(
     dir: &Path,
     workload: &str,
@@ -167,9 +177,11 @@ fn strace_median(
     let mut all = Vec::new();
     let mut io = Vec::new();
     for _ in 0..runs {
-        let (a, i, _) = strace(dir, workload, mode, lines)?;
-        all.push(a);
-        io.push(i);
+        let (a1, i1, m1) = strace(dir, workload, mode, lines)?;
+        let (a2, i2, m2) = strace(dir, workload, mode, 2 * lines)?;
+        let mib = m2 - m1;
+        all.push((a2 - a1) / mib);
+        io.push((i2 - i1) / mib);
     }
     if runs == 0 {
         return None;
@@ -177,7 +189,8 @@ fn strace_median(
     Some((median(&mut all), median(&mut io)))
 }
 
-/// Runs this binary with `--only` under `strace -c -f`: (all syscalls, I/O syscalls, MiB).
+/// Runs this binary with `--only` under `strace -c -f`: (all syscalls, I/O syscalls, MiB
+/// written).
 fn strace(dir: &Path, workload: &str, mode: &str, lines: usize) -> Option<(f64, f64, f64)> {
     let out = dir.join(format!("strace-{workload}-{mode}.txt"));
     let exe = std::env::current_exe().ok()?;
@@ -221,8 +234,7 @@ fn strace(dir: &Path, workload: &str, mode: &str, lines: usize) -> Option<(f64, 
             _ => {}
         }
     }
-    let mib = bytes / (1 << 20) as f64;
-    Some((total / mib, io / mib, mib))
+    Some((total, io, bytes / (1 << 20) as f64))
 }
 
 /// `fio --ioengine=io_uring` writing `bytes` with an fsync every 1 MiB, in `dir`: MiB/s.
@@ -277,7 +289,7 @@ struct Args {
     /// Lines per writer (overrides the workload's count and --scale).
     #[arg(long)]
     lines: Option<usize>,
-    /// Runs under strace per case (0 skips them).
+    /// Measurements under strace per case, two runs each (0 skips them).
     #[arg(long, default_value_t = 3)]
     strace_runs: usize,
     /// Comma-separated modes; blocking is the baseline and must be included.
@@ -327,7 +339,7 @@ fn run() -> Run<()> {
     let (dir, _tmp) = lethe_benches::dir_or_temp(dir)?;
     if let Some((w, m)) = only {
         let lines = lines_override.unwrap_or_else(|| lines_for(&w, scale));
-        let (n, bytes, secs) = run_case(&dir, &w, &m, lines)?;
+        let (n, bytes, secs, _) = run_case(&dir, &w, &m, lines)?;
         println!("lines {n}");
         println!("bytes {bytes}");
         println!("secs {secs:.3}");
@@ -344,9 +356,11 @@ fn run() -> Run<()> {
         let lines = lines_for(w, scale);
         let mut rates: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
         let mut mib_s: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+        let mut buffers = vec![0u64; modes.len()];
         for _ in 0..reps {
             for (i, m) in modes.iter().enumerate() {
-                let (n, bytes, secs) = run_case(&dir, w, m, lines)?;
+                let (n, bytes, secs, capacity) = run_case(&dir, w, m, lines)?;
+                buffers[i] = capacity;
                 rates[i].push(n as f64 / secs);
                 mib_s[i].push(bytes as f64 / (1 << 20) as f64 / secs);
                 if w == "fsync" {
@@ -357,8 +371,15 @@ fn run() -> Run<()> {
         let base = median(&mut rates[0].clone());
         println!("\n{w}: {lines} lines per writer");
         println!(
-            "  {:<9} {:>12} {:>9} {:>8} {:>16} {:>16} {:>9}",
-            "mode", "lines/s", "MiB/s", "vs block", "syscalls/MiB", "I/O calls/MiB", "I/O ratio"
+            "  {:<9} {:>8} {:>12} {:>9} {:>8} {:>16} {:>16} {:>9}",
+            "mode",
+            "buffer",
+            "lines/s",
+            "MiB/s",
+            "vs block",
+            "syscalls/MiB",
+            "I/O calls/MiB",
+            "I/O ratio"
         );
         let mut blocking_io = None;
         for (i, m) in modes.iter().enumerate() {
@@ -380,7 +401,8 @@ fn run() -> Run<()> {
                 None => ("n/a".into(), "n/a".into(), "n/a".into()),
             };
             println!(
-                "  {m:<9} {r:>12.0} {b:>9.1} {:>8.2} {all:>16} {io:>16} {ratio:>9}",
+                "  {m:<9} {:>8} {r:>12.0} {b:>9.1} {:>8.2} {all:>16} {io:>16} {ratio:>9}",
+                format!("{} KiB", buffers[i] >> 10),
                 r / base
             );
         }
