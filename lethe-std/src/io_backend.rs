@@ -170,12 +170,14 @@ pub enum FallbackReason {
 /// 4 096 (docs/BENCHMARKS.md, "Run size on the blocking path").
 pub(crate) const BLOCKING_BATCH: usize = 4 * crate::rotating_file::MAX_BATCH;
 
-/// The most records one run gathers into one write on the io_uring path (see
-/// [`IoBackend::max_run`]): 16 384, about 1.6 MiB of 100-byte lines, more than the
-/// default 1 MiB ring holds (about 9 360 such records), so that in a flood a batch runs
-/// (across the ring's wrap point) to the last committed record, and costs one
-/// `io_uring_enter` (its writes and linked `fsync`s together) instead of one per 1 024
-/// records. The batch's ring space is still released only after its completion.
+/// The most records one run gathers into one write on the io_uring path when the `fsync`
+/// policy puts fsyncs inside runs (see [`IoBackend::max_run`]): 16 384, about 1.6 MiB of
+/// 100-byte lines, so that one `io_uring_enter` carries the writes and linked `fsync`s of
+/// more than one `fsync` interval of 1 MiB. The batch's ring space is still released only
+/// after its completion, so a batch is also bounded by the ring (8 MiB by default through
+/// io_uring). Runs without fsyncs stay at [`BLOCKING_BATCH`] on both paths: each costs one
+/// call either way, and with eight files at once 16 384-record runs were 3–7 % slower
+/// (docs/BENCHMARKS.md, "io_uring: an 8 MiB buffer").
 #[cfg(all(feature = "uring", target_os = "linux"))]
 pub(crate) const URING_BATCH: usize = 16 * crate::rotating_file::MAX_BATCH;
 
@@ -297,14 +299,16 @@ impl IoBackend {
     }
 
     /// The most records one run (one `write`, or one `io_uring_enter` with its linked
-    /// `fsync`) gathers, and so the most the [`Writer`](crate::Writer)'s consumer reads
-    /// from its ring per batch: `BLOCKING_BATCH` on the blocking path, `URING_BATCH`
-    /// through io_uring.
-    pub(crate) fn max_run(&self) -> usize {
+    /// `fsync`s) gathers, and so the most the [`Writer`](crate::Writer)'s consumer reads
+    /// from its ring per batch: `URING_BATCH` through io_uring when the `fsync` policy
+    /// puts fsyncs inside runs, otherwise `BLOCKING_BATCH`.
+    pub(crate) fn max_run(&self, fsync: Fsync) -> usize {
+        #[cfg(not(all(feature = "uring", target_os = "linux")))]
+        let _ = fsync; // only the uring path takes larger runs
         match self {
-            IoBackend::Blocking => BLOCKING_BATCH,
             #[cfg(all(feature = "uring", target_os = "linux"))]
-            IoBackend::Uring(_) => URING_BATCH,
+            IoBackend::Uring(_) if fsync != Fsync::Never => URING_BATCH,
+            _ => BLOCKING_BATCH,
         }
     }
 
