@@ -395,7 +395,7 @@ impl Config {
             },
         };
         // Unset, the writer picks the buffer (1 MiB, or 8 MiB through io_uring); a grow
-        // policy without a size then grows from 1 MiB.
+        // policy without a size then grows up to 16 × 1 MiB.
         let explicit_buffer = match self.buffer.as_deref() {
             None => None,
             Some(v) => Some(
