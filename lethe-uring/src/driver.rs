@@ -328,8 +328,9 @@ pub struct Driver {
     ring: IoUring,
     setup: Setup,
     stats: DriverStats,
-    /// Reused iovec array for the rest of a partly written write (no allocation once it
-    /// has grown to the largest batch).
+    /// Reused iovec array. It holds [`MAX_IN_FLIGHT`] entries from the start, so a write of
+    /// one buffer (`write_synced`, `write_many`) never allocates, even the first time; a
+    /// vectored write grows it once to its largest batch.
     iov: Vec<libc::iovec>,
     /// The registered buffer for `WRITE_FIXED` (its address was registered as index 0).
     fixed: Option<Box<[u8]>>,
@@ -385,7 +386,7 @@ impl Driver {
             ring,
             setup,
             stats: DriverStats::default(),
-            iov: Vec::new(),
+            iov: Vec::with_capacity(MAX_IN_FLIGHT),
             fixed: None,
             results: Vec::with_capacity(MAX_IN_FLIGHT),
             deferred_in_flight: 0,
