@@ -396,9 +396,10 @@ impl Config {
         };
         // Unset, the writer picks the buffer (1 MiB, or 8 MiB through io_uring); a grow
         // policy without a size then grows up to 16 × 1 MiB.
-        let explicit_buffer = match self.buffer.as_deref() {
-            None => None,
-            Some(v) => Some(
+        let explicit_buffer = self
+            .buffer
+            .as_deref()
+            .map(|v| {
                 parse_size(v)
                     .ok()
                     .and_then(|b| usize::try_from(b).ok())
@@ -412,9 +413,9 @@ impl Config {
                                 MIN_CAPACITY, MAX_CAPACITY
                             ),
                         )
-                    })?,
-            ),
-        };
+                    })
+            })
+            .transpose()?;
         let buffer = explicit_buffer.unwrap_or(1 << 20);
         let backpressure = match self.on_full.as_deref() {
             None | Some("block") => Backpressure::Block,

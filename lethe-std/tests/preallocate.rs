@@ -28,8 +28,16 @@ fn allocated(path: &Path) -> u64 {
     fs::metadata(path).unwrap().blocks() * 512
 }
 
-/// Whether the file system under `dir` takes `fallocate --keep-size` (util-linux's
-/// command, independent of the code under test); prints SKIP with the reason if not.
+/// A temporary directory, if its file system takes `fallocate --keep-size` (checked with
+/// util-linux's command, independent of the code under test); `None`, with a printed
+/// SKIP and the reason, if not.
+fn reserving_dir() -> Option<tempfile::TempDir> {
+    let dir = tempfile::tempdir().unwrap();
+    reservations_work(dir.path()).then_some(dir)
+}
+
+/// Whether the file system under `dir` takes `fallocate --keep-size`; prints SKIP with
+/// the reason if not.
 fn reservations_work(dir: &Path) -> bool {
     let probe = dir.join("probe");
     fs::write(&probe, b"x").unwrap();
@@ -122,10 +130,9 @@ const LINES: usize = 30_000; // 3 MB
 
 #[test]
 fn space_is_reserved_ahead_and_given_back_at_rotation_and_drop() {
-    let dir = tempfile::tempdir().unwrap();
-    if !reservations_work(dir.path()) {
+    let Some(dir) = reserving_dir() else {
         return;
-    }
+    };
     let by_itself = control(dir.path(), LINES);
     let path = dir.path().join("app.log");
     let mut log = RotatingFile::open(&path, Options::default().max_size(Some(64 << 20))).unwrap();
@@ -152,10 +159,9 @@ fn space_is_reserved_ahead_and_given_back_at_rotation_and_drop() {
 
 #[test]
 fn reopening_gives_the_moved_files_reservation_back() {
-    let dir = tempfile::tempdir().unwrap();
-    if !reservations_work(dir.path()) {
+    let Some(dir) = reserving_dir() else {
         return;
-    }
+    };
     let path = dir.path().join("app.log");
     let moved = dir.path().join("app.log.old");
     let mut log = RotatingFile::open(&path, Options::default()).unwrap();
@@ -172,10 +178,9 @@ fn reopening_gives_the_moved_files_reservation_back() {
 
 #[test]
 fn a_quiet_log_reserves_nothing_and_a_busy_one_never_past_max_size() {
-    let dir = tempfile::tempdir().unwrap();
-    if !reservations_work(dir.path()) {
+    let Some(dir) = reserving_dir() else {
         return;
-    }
+    };
     let by_itself = control(dir.path(), LINES);
     let path = dir.path().join("quiet.log");
     let mut log = RotatingFile::open(&path, Options::default()).unwrap();
@@ -197,10 +202,9 @@ fn a_quiet_log_reserves_nothing_and_a_busy_one_never_past_max_size() {
 
 #[test]
 fn nothing_is_reserved_when_turned_off_in_shared_mode_or_with_a_periodic_fsync() {
-    let dir = tempfile::tempdir().unwrap();
-    if !reservations_work(dir.path()) {
+    let Some(dir) = reserving_dir() else {
         return;
-    }
+    };
     let by_itself = control(dir.path(), LINES);
     for (name, options) in [
         ("off.log", Options::default().preallocate(None)),
@@ -220,10 +224,9 @@ fn nothing_is_reserved_when_turned_off_in_shared_mode_or_with_a_periodic_fsync()
 
 #[test]
 fn the_async_writer_gives_the_reservation_back_when_it_closes() {
-    let dir = tempfile::tempdir().unwrap();
-    if !reservations_work(dir.path()) {
+    let Some(dir) = reserving_dir() else {
         return;
-    }
+    };
     let path = dir.path().join("app.log");
     let w = Writer::open(&path, WriterOptions::default()).unwrap();
     for i in 0..LINES {
