@@ -128,7 +128,7 @@ pub(crate) struct Args {
     /// Reserve disk space ahead of the appends, up to SIZE (64KiB to 1GiB) past the end
     /// of FILE while lines arrive fast, or none: appends into reserved space cost the
     /// kernel less. FILE's length is unchanged; the space is given back at rotation and
-    /// exit. Default 8MiB.
+    /// exit. Default 8MiB. Not on XFS, which reserves by itself.
     #[arg(long, value_name = "SIZE")]
     pub(crate) preallocate: Option<String>,
 }

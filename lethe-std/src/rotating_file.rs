@@ -66,7 +66,7 @@ pub(crate) struct Parts<C: Clock + 'static> {
 /// | [`shared`](Options::shared) | `false` | coordinate with other processes writing the same file (`flock`) |
 /// | [`shared_strict`](Options::shared_strict) | `false` | in shared mode, refuse a network file system instead of warning |
 /// | [`io_uring`](Options::io_uring) | [`UringOptions::default`] (on with the `uring` feature, else off) | write batches and rotations through io_uring |
-/// | [`preallocate`](Options::preallocate) | `Some(8 MiB)` | reserve disk space up to this far past the end of a busy file (runs of 64 KiB or more), given back when the file stops being the active one |
+/// | [`preallocate`](Options::preallocate) | `Some(8 MiB)` | reserve disk space up to this far past the end of a busy file (runs of 64 KiB or more), given back when the file stops being the active one; never on XFS |
 #[derive(Clone, Debug)]
 pub struct Options {
     compress: Option<u32>,
@@ -350,8 +350,10 @@ impl Options {
     /// [`shared`](Options::shared) mode, where other processes append to the file; with a
     /// periodic [`fsync`](Options::fsync) policy, where every `fsync` would convert the
     /// reserved space its bytes went into (a 17 % slower logger with an `fsync` every
-    /// MiB); nor by the [`SyncWriter`](crate::SyncWriter). `bytes` must be from 64 KiB to
-    /// 1 GiB.
+    /// MiB); on XFS, which reserves past the end of a growing file by itself and whose
+    /// give-back truncate writes the file's unwritten bytes out and waits for them (each
+    /// rotation waited about 11 ms for it); nor by the [`SyncWriter`](crate::SyncWriter).
+    /// `bytes` must be from 64 KiB to 1 GiB.
     #[must_use]
     pub fn preallocate(mut self, bytes: Option<u64>) -> Options {
         self.preallocate = bytes;
