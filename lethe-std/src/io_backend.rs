@@ -170,15 +170,17 @@ pub enum FallbackReason {
 /// 4 096 (docs/BENCHMARKS.md, "Run size on the blocking path").
 pub(crate) const BLOCKING_BATCH: usize = 4 * crate::rotating_file::MAX_BATCH;
 
-/// The most records one run gathers into one submission on the io_uring path (see
-/// [`IoBackend::max_run`]): 16 384, about 1.6 MiB of 100-byte lines, so that one
-/// `io_uring_enter` carries the writes and linked `fsync`s of more than one `fsync`
-/// interval of 1 MiB, or, where plain appends stay on the ring (XFS), four times what a
-/// blocking `write` takes. The batch's ring space is still released only after its
-/// completion, so a batch is also bounded by the ring (8 MiB by default through
-/// io_uring). Plain appends that [`UringAppends::Auto`] moved to `write(2)` (ext4) take
-/// [`BLOCKING_BATCH`], as on the blocking path (docs/BENCHMARKS.md, "io_uring: an 8 MiB
-/// buffer").
+/// The most records one run gathers into one write on the io_uring path when the `fsync`
+/// policy puts fsyncs inside runs (see [`IoBackend::max_run`]): 16 384, about 1.6 MiB of
+/// 100-byte lines, so that one `io_uring_enter` carries the writes and linked `fsync`s of
+/// more than one `fsync` interval of 1 MiB. The batch's ring space is still released only
+/// after its completion, so a batch is also bounded by the ring (8 MiB by default through
+/// io_uring). Runs without fsyncs stay at [`BLOCKING_BATCH`] on both paths, whether plain
+/// appends go out with `write(2)` or stay on the ring ([`UringAppends`]): each run costs
+/// one call either way, and with eight files at once 16 384-record runs were 3–7 % slower
+/// on ext4 and 14–16 % slower on XFS, where appends stay on the ring (1.6 MB gathered per
+/// run, by each of eight consumers, no longer stays in cache; docs/BENCHMARKS.md,
+/// "io_uring on XFS: run size and reservations").
 #[cfg(all(feature = "uring", target_os = "linux"))]
 pub(crate) const URING_BATCH: usize = 16 * crate::rotating_file::MAX_BATCH;
 
@@ -301,18 +303,14 @@ impl IoBackend {
 
     /// The most records one run (one `write`, or one `io_uring_enter` with its linked
     /// `fsync`s) gathers, and so the most the [`Writer`](crate::Writer)'s consumer reads
-    /// from its ring per batch: `URING_BATCH` for runs that go through io_uring (with an
-    /// `fsync` policy, or plain appends that stay on the ring), `BLOCKING_BATCH` for runs
-    /// written with `write(2)` (the blocking path, and plain appends that
-    /// [`UringAppends::Auto`] moved off the ring).
+    /// from its ring per batch: `URING_BATCH` through io_uring when the `fsync` policy
+    /// puts fsyncs inside runs, otherwise `BLOCKING_BATCH`.
     pub(crate) fn max_run(&self, fsync: Fsync) -> usize {
         #[cfg(not(all(feature = "uring", target_os = "linux")))]
         let _ = fsync; // only the uring path takes larger runs
         match self {
             #[cfg(all(feature = "uring", target_os = "linux"))]
-            IoBackend::Uring(state) if fsync != Fsync::Never || !state.plain_appends() => {
-                URING_BATCH
-            }
+            IoBackend::Uring(_) if fsync != Fsync::Never => URING_BATCH,
             _ => BLOCKING_BATCH,
         }
     }
@@ -445,12 +443,6 @@ mod uring {
     }
 
     impl State {
-        /// Whether plain appends (runs without an `fsync`) go out with `write(2)`:
-        /// [`UringAppends::Auto`] found the kernel hands them to worker threads.
-        pub(super) fn plain_appends(&self) -> bool {
-            self.appends == Appends::Plain
-        }
-
         pub(super) fn settle(&mut self, wait: bool) -> Settled {
             let d = if wait {
                 self.driver.settle()

@@ -385,9 +385,9 @@ impl Options {
 }
 
 /// The unit of [`RotatingFile::write_batch`]'s runs: a run (one `write` of the records
-/// gathered into one buffer) holds at most 4 × `MAX_BATCH` records, 16 × for runs that go
-/// through io_uring (with an [`Fsync`] policy other than `Never`, or plain appends that stay
-/// on the ring), and `MAX_BATCH` in shared mode (where a run holds the shared lock).
+/// gathered into one buffer) holds at most 4 × `MAX_BATCH` records, 16 × through io_uring
+/// with an [`Fsync`] policy other than `Never`, and `MAX_BATCH` in shared mode (where a
+/// run holds the shared lock).
 pub const MAX_BATCH: usize = 1024;
 
 /// How far a failed [`RotatingFile::write_batch`] got.
@@ -794,7 +794,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
 
     /// Writes `records` in order, each as one record (never split across files), with
     /// one `write` per run of records between rotations (at most 4 × [`MAX_BATCH`]
-    /// records, 16 × for runs through io_uring, 1 × in shared mode, gathered into one buffer; through io_uring the
+    /// records, 16 × through io_uring with an `fsync` policy, 1 × in shared mode, gathered into one buffer; through io_uring the
     /// fsyncs the [`Fsync`] policy wants inside a run are linked between its writes, one
     /// submission per run). `resume` bytes of `records[0]` were already written by an earlier call
     /// that failed part-way ([`BatchError::partial`]); they are not written again.

@@ -1207,7 +1207,7 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
     // Records per batch: one run's worth for the file's I/O path (more through io_uring,
     // where a larger batch saves `io_uring_enter`s). The slice list's storage is kept
     // across batches, so the loop does not allocate.
-    let mut max_batch = lock(&core.file).max_run();
+    let max_batch = lock(&core.file).max_run();
     let mut storage: Vec<&'static [u8]> = Vec::with_capacity(max_batch);
     // The last batch ended at the producers' frontier (its read stopped at a frame not
     // committed yet, not at the batch limit or a full ring): park before looking at the
@@ -1267,8 +1267,6 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
         let failure = {
             let mut file = lock(&core.file);
             let r = file.write_batch(&records[..n], resume);
-            // Through io_uring it changes once, when `UringAppends::Auto` has decided.
-            max_batch = file.max_run();
             match r {
                 Ok(()) => None,
                 Err(e) => {
