@@ -89,7 +89,8 @@ pub(crate) struct Args {
 
     /// Ring buffer capacity between reading and writing: a power of two (e.g. 1MiB,
     /// 64KiB). Lines longer than half of it are written directly, in order. Default 1MiB,
-    /// or 8MiB when the file is written through io_uring (--uring).
+    /// or 8MiB when the file is written through io_uring (--uring) with a size or
+    /// duration --fsync policy.
     #[arg(long, value_name = "SIZE")]
     pub(crate) buffer: Option<String>,
 

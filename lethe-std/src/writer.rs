@@ -12,7 +12,7 @@ use lethe_core::ring::{MAX_CAPACITY, Ring, Slot, WriteError, WriteGrant};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Op};
 use crate::events::RotateEvent;
-use crate::io_backend::IoStatus;
+use crate::io_backend::BLOCKING_BATCH;
 use crate::rings::Rings;
 use crate::rotating_file::{Options, RotatingFile, Stats};
 use crate::workers::Shared;
@@ -70,7 +70,7 @@ pub enum Mode {
 /// | setting | default |
 /// |---|---|
 /// | [`file`](WriterOptions::file) | [`Options::default`] |
-/// | [`buffer`](WriterOptions::buffer) | 1 MiB; 8 MiB when the file's I/O goes through io_uring (records up to half the buffer, less 8 bytes, go through it) |
+/// | [`buffer`](WriterOptions::buffer) | 1 MiB; 8 MiB when the file's I/O goes through io_uring with an [`fsync`](Options::fsync) policy (records up to half the buffer, less 8 bytes, go through it) |
 /// | [`backpressure`](WriterOptions::backpressure) | [`Backpressure::Block`] |
 /// | [`max_record_len`](WriterOptions::max_record_len) | 16 MiB |
 /// | [`max_idle`](WriterOptions::max_idle) | 2 ms |
@@ -82,7 +82,7 @@ pub enum Mode {
 #[derive(Clone, Debug)]
 pub struct WriterOptions {
     file: Options,
-    /// `None`: [`DEFAULT_BUFFER`] or, through io_uring, [`URING_BUFFER`].
+    /// `None`: [`DEFAULT_BUFFER`] or, for io_uring's large runs, [`URING_BUFFER`].
     buffer: Option<usize>,
     backpressure: Backpressure,
     max_record_len: usize,
@@ -133,12 +133,16 @@ impl WriterOptions {
     ///
     /// Unset, it is 1 MiB, or 8 MiB when the file's I/O goes through io_uring
     /// ([`Stats::io`](crate::Stats::io) is [`IoStatus::Uring`](crate::IoStatus::Uring))
-    /// and the backpressure policy is not [`Backpressure::Grow`] with a smaller `max`.
-    /// Through io_uring the consumer submits each batch, its writes and its linked
-    /// `fsync`s, with one `io_uring_enter`, and frees the batch's ring space when the
-    /// submission completes, so a batch holds at most what the ring holds: with 8 MiB one
-    /// call carries several MiB and several `fsync`s of an `fsync` policy, where 1 MiB
-    /// needs about two calls per MiB (docs/BENCHMARKS.md, "io_uring: an 8 MiB buffer").
+    /// with an [`fsync`](Options::fsync) policy other than `Never`, not in
+    /// [`shared`](Options::shared) mode, and the backpressure policy is not
+    /// [`Backpressure::Grow`] with a smaller `max`. There the consumer submits each batch,
+    /// its writes and the `fsync`s linked between them, with one `io_uring_enter` (up to
+    /// 16 384 records), and frees the batch's ring space when the submission completes, so
+    /// a batch holds at most what the ring holds: with 8 MiB one call carries several MiB
+    /// and several `fsync`s, where 1 MiB needs about two calls per MiB (docs/BENCHMARKS.md,
+    /// "io_uring: an 8 MiB buffer"). Without an `fsync` policy a run holds at most 4 096
+    /// records on either path, which a 1 MiB ring already takes, so the larger ring would
+    /// only cost memory.
     #[must_use]
     pub fn buffer(mut self, bytes: usize) -> WriterOptions {
         self.buffer = Some(bytes);
@@ -398,15 +402,17 @@ struct Handle<C: Clock + 'static> {
 /// The ring's capacity when [`WriterOptions::buffer`] is not set.
 const DEFAULT_BUFFER: usize = 1 << 20;
 
-/// The same when the file's I/O goes through io_uring (see [`WriterOptions::buffer`]).
+/// The same when the consumer's runs are io_uring's large ones (see
+/// [`WriterOptions::buffer`]).
 const URING_BUFFER: usize = 8 << 20;
 
-/// The ring's capacity when [`WriterOptions::buffer`] is not set: [`URING_BUFFER`]
-/// through io_uring, unless a grow policy caps the ring below it; else [`DEFAULT_BUFFER`].
-fn default_buffer(uring: bool, backpressure: Backpressure) -> usize {
+/// The ring's capacity when [`WriterOptions::buffer`] is not set: [`URING_BUFFER`] when
+/// a run may hold more than [`BLOCKING_BATCH`] records (through io_uring with an `fsync`
+/// policy), unless a grow policy caps the ring below it; else [`DEFAULT_BUFFER`].
+fn default_buffer(max_run: usize, backpressure: Backpressure) -> usize {
     match backpressure {
         Backpressure::Grow { max } if max < URING_BUFFER => DEFAULT_BUFFER,
-        _ if uring => URING_BUFFER,
+        _ if max_run > BLOCKING_BATCH => URING_BUFFER,
         _ => DEFAULT_BUFFER,
     }
 }
@@ -472,11 +478,8 @@ impl<C: Clock + 'static> Writer<C> {
         file.set_defer_syncs(true);
         let mut ring = match set {
             Some(ring) => ring,
-            None => {
-                let uring = file.stats().io == IoStatus::Uring;
-                Ring::with_capacity_huge(default_buffer(uring, options.backpressure))
-                    .map_err(|e| invalid(format!("buffer: {e}")))?
-            }
+            None => Ring::with_capacity_huge(default_buffer(file.max_run(), options.backpressure))
+                .map_err(|e| invalid(format!("buffer: {e}")))?,
         };
         // Map the buffer now: otherwise the first pass of writes takes a page fault every
         // 4 KiB (a microsecond or more each, on the caller's thread).

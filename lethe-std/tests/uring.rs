@@ -141,7 +141,7 @@ fn rotation_falls_back_per_opcode_when_the_probe_fails() {
 }
 
 #[test]
-fn the_default_buffer_is_8_mib_through_io_uring_and_1_mib_otherwise() {
+fn the_default_buffer_is_8_mib_through_io_uring_with_an_fsync_policy_and_1_mib_otherwise() {
     if skip("uring_default_buffer") {
         return;
     }
@@ -151,26 +151,48 @@ fn the_default_buffer_is_8_mib_through_io_uring_and_1_mib_otherwise() {
         numbered(&log, 1000);
         let capacity = log.metrics().buffer_capacity;
         let m = log.close().unwrap();
-        assert_numbered(&contents(dir.path(), name), 1000);
+        // 1 000 short lines: no rotation (and shared mode's lock file is not a segment).
+        assert_numbered(&fs::read_to_string(dir.path().join(name)).unwrap(), 1000);
         (m.file.io, capacity)
     };
+    let synced = |file: Options| file.fsync(Fsync::EveryBytes(1 << 20));
+    let with = |file: Options| WriterOptions::default().file(synced(file));
     let uring = |mode| Options::default().io_uring(UringOptions::default().mode(mode));
     assert_eq!(
-        open("default.log", WriterOptions::default()),
+        open("synced.log", with(Options::default())),
         (IoStatus::Uring, 8 << 20),
-        "unset, through io_uring"
+        "unset, through io_uring with an fsync policy"
     );
     assert_eq!(
-        open("off.log", WriterOptions::default().file(uring(Uring::Off))),
+        open(
+            "interval.log",
+            WriterOptions::default()
+                .file(Options::default().fsync(Fsync::Every(std::time::Duration::from_secs(1))))
+        ),
+        (IoStatus::Uring, 8 << 20),
+        "unset, through io_uring with an fsync interval"
+    );
+    assert_eq!(
+        open("plain.log", WriterOptions::default()),
+        (IoStatus::Uring, 1 << 20),
+        "unset, through io_uring without an fsync policy"
+    );
+    assert_eq!(
+        open("shared.log", with(Options::default().shared(true))),
+        (IoStatus::Uring, 1 << 20),
+        "unset, shared mode (runs of 1 024 records)"
+    );
+    assert_eq!(
+        open("off.log", with(uring(Uring::Off))),
         (IoStatus::Blocking, 1 << 20),
         "unset, blocking syscalls"
     );
     assert_eq!(
-        open("set.log", WriterOptions::default().buffer(64 << 10)),
+        open("set.log", with(Options::default()).buffer(64 << 10)),
         (IoStatus::Uring, 64 << 10),
         "a buffer that was set is kept"
     );
-    let grow = WriterOptions::default().backpressure(Backpressure::Grow { max: 4 << 20 });
+    let grow = with(Options::default()).backpressure(Backpressure::Grow { max: 4 << 20 });
     assert_eq!(
         open("grow.log", grow),
         (IoStatus::Uring, 1 << 20),
@@ -183,7 +205,7 @@ fn the_default_buffer_is_8_mib_through_io_uring_and_1_mib_otherwise() {
     };
     let fallback = Options::default().io_uring(UringOptions::default().faults(faults));
     assert_eq!(
-        open("fallback.log", WriterOptions::default().file(fallback)),
+        open("fallback.log", with(fallback)),
         (IoStatus::Fallback(FallbackReason::Setup(1)), 1 << 20),
         "fallen back to blocking syscalls"
     );

@@ -75,7 +75,7 @@ fn options(workload: &str, mode: &str) -> Run<WriterOptions> {
     };
     let options = WriterOptions::default().file(file);
     // The ring's size bounds a batch (and so the syscalls per MiB) on both paths. Unset,
-    // each mode has its default (1 MiB blocking, 8 MiB through io_uring);
+    // each mode has its default (1 MiB; 8 MiB through io_uring with an fsync policy);
     // `LETHE_BENCH_BUFFER=4MiB` runs every mode with that ring.
     Ok(match lethe_benches::bench_buffer()? {
         Some(bytes) => options.buffer(bytes),
