@@ -2,6 +2,7 @@
 //! it supports in its own child process, and every run leaves exactly the lines it wrote.
 //! (Timings are printed by the harness, never asserted here.)
 
+use std::io::Write as _;
 use std::process::Command;
 
 #[test]
@@ -39,7 +40,11 @@ fn every_contender_runs_and_keeps_every_line() {
         if contender == "lethe-uring" {
             // `Uring::Strict` fails to open where the kernel or a sandbox refuses io_uring.
             if check.starts_with("FAILED") && check.to_lowercase().contains("uring") {
-                println!("SKIP: lethe-uring {workload}: io_uring unavailable here: {check}");
+                // Straight to stderr, which the test harness does not capture.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIP: lethe-uring {workload}: io_uring unavailable here: {check}"
+                );
                 continue;
             }
             uring_ran += 1;

@@ -351,7 +351,7 @@ fn rotate_every_hourly_rotates_at_the_hour_boundary() {
         .unwrap()
         .as_secs();
     if now % 3600 < 5 || now % 3600 > 3595 {
-        println!("SKIP: too close to the hour boundary to tell the hours apart");
+        support::skip("too close to the hour boundary to tell the hours apart");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -576,8 +576,7 @@ fn environment_variables_configure_and_are_named_when_wrong() {
 #[test]
 fn local_time_names_carry_the_numeric_offset() {
     if !Path::new("/usr/share/zoneinfo/Asia/Kolkata").exists() {
-        println!("SKIP: no time zone database (/usr/share/zoneinfo/Asia/Kolkata)");
-        eprintln!("SKIP: no time zone database (/usr/share/zoneinfo/Asia/Kolkata)");
+        support::skip("no time zone database (/usr/share/zoneinfo/Asia/Kolkata)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -307,8 +307,7 @@ impl Drop for Tail {
 fn tail_follow_name_beside_lethe_sees_every_line_across_rotations() {
     let version = Command::new("tail").arg("--version").output();
     if !version.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("GNU coreutils")) {
-        println!("SKIP: GNU tail (coreutils) is not available");
-        eprintln!("SKIP: GNU tail (coreutils) is not available");
+        support::skip("GNU tail (coreutils) is not available");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

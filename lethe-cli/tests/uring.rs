@@ -33,7 +33,9 @@ fn uring_flag_keeps_every_line_across_rotations_and_fsyncs() {
     match &usable {
         Ok(()) => assert!(stderr.is_empty(), "unexpected stderr: {stderr}"),
         Err(e) => {
-            println!("SKIP: io_uring path not taken here ({e}); checking the fallback");
+            support::skip(format_args!(
+                "io_uring path not taken here ({e}); checking the fallback"
+            ));
             assert!(
                 stderr.contains("warning: io_uring cannot be used"),
                 "{stderr}"

@@ -395,8 +395,7 @@ impl Config {
             },
         };
         // Unset, the writer picks the buffer (1 MiB, or 8 MiB through io_uring with an
-        // fsync policy); a grow
-        // policy without a size then grows up to 16 × 1 MiB.
+        // fsync policy); a grow policy without a size then grows up to 16 × 1 MiB.
         let explicit_buffer = self
             .buffer
             .as_deref()

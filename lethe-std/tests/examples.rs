@@ -89,7 +89,9 @@ fn uring_example_writes_every_line_through_uring_or_says_why_not() {
     );
     match m.file.io {
         lethe_std::IoStatus::Uring => {}
-        other => println!("SKIP: io_uring not usable here ({other:?}); checked the fallback path"),
+        other => support::skip(format_args!(
+            "io_uring not usable here ({other:?}); checked the fallback path"
+        )),
     }
     let mut lines = 0;
     for f in names(dir.path()) {

@@ -13,7 +13,7 @@ use std::process::Command;
 use lethe_std::{Fsync, Op, Options, RotatingFile, Writer, WriterOptions};
 
 mod support;
-use support::names;
+use support::{names, skip};
 
 /// A 100-byte line, numbered.
 fn line(i: usize) -> Vec<u8> {
@@ -42,12 +42,6 @@ fn reserving_dir() -> Option<tempfile::TempDir> {
         return None;
     }
     reservations_work(dir.path()).then_some(dir)
-}
-
-/// Prints a SKIP with its reason, to stdout and stderr.
-fn skip(why: String) {
-    println!("SKIP: {why}");
-    eprintln!("SKIP: {why}");
 }
 
 /// Whether `dir` is on XFS, as coreutils' `stat -f` names its file system.

@@ -305,8 +305,9 @@ fn daily_local_rotation_follows_a_dst_change_with_offset_named_backups() {
     let tz = match jiff::tz::TimeZone::get("America/New_York") {
         Ok(tz) => tz,
         Err(e) => {
-            println!("SKIP: no time zone database for America/New_York: {e}");
-            eprintln!("SKIP: no time zone database for America/New_York: {e}");
+            support::skip(format_args!(
+                "no time zone database for America/New_York: {e}"
+            ));
             return;
         }
     };
@@ -541,7 +542,7 @@ fn a_runs_last_fsync_runs_after_the_whole_run_and_is_counted_at_its_point() {
     // policy counts from the point: the 300 bytes after it are still "unsynced", so the
     // next fsync falls due 1 000 bytes after the point, as if it had run there.
     let Some(_) = thread_write_calls() else {
-        println!("SKIP: /proc/thread-self/io is not readable here");
+        support::skip("/proc/thread-self/io is not readable here");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

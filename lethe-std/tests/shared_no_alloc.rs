@@ -49,8 +49,7 @@ fn a_shared_batch_allocates_nothing_on_the_writing_thread() {
 fn a_first_batch_through_the_ring_allocates_nothing() {
     use lethe_std::{IoStatus, UringAppends, UringOptions};
     if let Err(e) = lethe_std::uring::probe() {
-        println!("SKIP: ring_first_batch_no_alloc: {e}");
-        eprintln!("SKIP: ring_first_batch_no_alloc: {e}");
+        support::skip(format_args!("ring_first_batch_no_alloc: {e}"));
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -16,6 +16,8 @@ use lethe_std::clock::{Clock, SystemClock};
 use lethe_std::logger::{Field, Level, Logger};
 use lethe_std::syslog::{Facility, Format, ProcId, Severity, Syslog, Transport};
 
+mod support;
+
 fn rsyslogd() -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
@@ -143,8 +145,7 @@ template(name="raw" type="string" string="%rawmsg%\n")
 #[test]
 fn rsyslog_receives_rfc5424_over_udp_tcp_and_unix() {
     if rsyslogd().is_none() {
-        println!("SKIP: rsyslogd not found (apt-get install rsyslog)");
-        eprintln!("SKIP: rsyslogd not found (apt-get install rsyslog)");
+        support::skip("rsyslogd not found (apt-get install rsyslog)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -290,8 +291,7 @@ fn wait_for_lines(dir: &Path, daemon: &mut Daemon, expected: &[String]) -> Vec<S
 #[test]
 fn logger_destinations_reach_rsyslog_through_syslog_uris() {
     if rsyslogd().is_none() {
-        println!("SKIP: rsyslogd not found (apt-get install rsyslog)");
-        eprintln!("SKIP: rsyslogd not found (apt-get install rsyslog)");
+        support::skip("rsyslogd not found (apt-get install rsyslog)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -49,8 +49,7 @@ fn skip(test: &str) -> bool {
     match lethe_std::uring::probe() {
         Ok(()) => false,
         Err(e) => {
-            println!("SKIP: {test}: {e}");
-            eprintln!("SKIP: {test}: {e}");
+            support::skip(format_args!("{test}: {e}"));
             true
         }
     }
@@ -452,10 +451,10 @@ fn appends_take_write_2_where_io_uring_would_hand_them_to_worker_threads() {
             (UringAppends::Ring, _) => assert_eq!(plain, 0, "{appends:?}"),
             (_, EXT4_MAGIC) => assert!(plain >= 16, "ext4: {plain} plain appends"),
             (_, XFS_MAGIC) => assert_eq!(plain, 0, "XFS completes them inline"),
-            (_, other) => println!(
-                "SKIP: uring_appends: no expectation for file system type {other:#x} \
+            (_, other) => support::skip(format_args!(
+                "uring_appends: no expectation for file system type {other:#x} \
                  ({plain} plain appends); the bytes were checked"
-            ),
+            )),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
-use std::io::{IoSlice, Read as _};
+use std::io::{IoSlice, Read as _, Write as _};
 use std::os::fd::{AsFd as _, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
@@ -14,11 +14,16 @@ use std::thread::JoinHandle;
 
 use lethe_uring::{Driver, DriverOptions, Faults, FileWrite, Step, opcodes};
 
+/// Prints `SKIP: why` straight to stderr, which the test harness does not capture, so
+/// that a check that could not run shows in `cargo test`'s output and CI's log.
+fn skip(why: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "SKIP: {why}");
+}
+
 /// A driver, or `None` after printing why io_uring cannot be used here.
 fn driver(test: &str, options: DriverOptions) -> Option<Driver> {
     if let Err(e) = lethe_uring::probe() {
-        println!("SKIP: {test}: {e}");
-        eprintln!("SKIP: {test}: {e}");
+        skip(format_args!("{test}: {e}"));
         return None;
     }
     Some(Driver::new(options).expect("io_uring works (probe succeeded), so must the driver"))
@@ -347,7 +352,7 @@ fn probe_failure_falls_back_per_opcode() {
 #[test]
 fn missing_required_opcode_makes_the_driver_unavailable() {
     if lethe_uring::probe().is_err() {
-        println!("SKIP: missing_required_opcode: io_uring is not usable here");
+        skip("missing_required_opcode: io_uring is not usable here");
         return;
     }
     let faults = Faults {
@@ -412,7 +417,7 @@ fn fixed_buffer_writes_go_through_the_registered_buffer() {
         return;
     };
     if !d.setup().fixed_buffer {
-        println!("SKIP: fixed_buffer: registering 4 KiB failed (RLIMIT_MEMLOCK?)");
+        skip("fixed_buffer: registering 4 KiB failed (RLIMIT_MEMLOCK?)");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -463,13 +468,13 @@ fn write_many_writes_each_file_in_order() {
 #[test]
 fn sqpoll_ring_writes_and_syncs() {
     if lethe_uring::probe().is_err() {
-        println!("SKIP: sqpoll: io_uring is not usable here");
+        skip("sqpoll: io_uring is not usable here");
         return;
     }
     let mut d = match Driver::new(DriverOptions::default().sqpoll(Some(50))) {
         Ok(d) => d,
         Err(e) => {
-            println!("SKIP: sqpoll: SQPOLL is not allowed here: {e}");
+            skip(format_args!("sqpoll: SQPOLL is not allowed here: {e}"));
             return;
         }
     };
@@ -658,7 +663,7 @@ fn write_synced_with_a_fixed_buffer_writes_each_segment() {
         return;
     };
     if !d.setup().fixed_buffer {
-        println!("SKIP: write_synced_fixed: the buffer could not be registered");
+        skip("write_synced_fixed: the buffer could not be registered");
         return;
     }
     let (_dir, path, file) = new_log();
@@ -730,10 +735,10 @@ fn write_observed_tells_inline_completions_from_worker_threads() {
         EXT4_MAGIC => assert_eq!(inline_count, 0, "ext4 hands buffered writes to io-wq"),
         XFS_MAGIC => assert!(inline_count > 0, "XFS completes buffered writes inline"),
         other => {
-            println!(
-                "SKIP: write_observed on a regular file: no expectation for file system \
+            skip(format_args!(
+                "write_observed on a regular file: no expectation for file system \
                  type {other:#x} ({inline_count} of 8 inline); the bytes were checked"
-            );
+            ));
         }
     }
     // The observation costs a NOP in the same submission, not an `io_uring_enter`.

@@ -62,9 +62,17 @@ pub fn tmpfs_of<'a>(dir: &'a Path, size: &str) -> Option<Unmount<'a>> {
         Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_owned(),
         Err(e) => e.to_string(),
     };
-    println!("SKIP: cannot mount a small tmpfs: {reason}");
-    eprintln!("SKIP: cannot mount a small tmpfs: {reason}");
+    skip(format_args!("cannot mount a small tmpfs: {reason}"));
     None
+}
+
+/// Prints `SKIP: why` where it is seen: straight to the process's stderr, which the test
+/// harness does not capture (it captures `println!` and `eprintln!`, and shows them only
+/// for a failed test), so a check that could not run shows in `cargo test`'s output and
+/// in CI's log even though its test passes.
+pub fn skip(why: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIP: {why}");
 }
 
 /// Unmounts its directory when dropped. A file still open there (a writer the test drops
