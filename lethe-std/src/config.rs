@@ -15,7 +15,7 @@ use crate::archive::{LEVELS, check_compress_level};
 use crate::io_backend::{Uring, UringOptions};
 use crate::rotating_file::{Fsync, Options, check_preallocate};
 use crate::workers::{NICE, WORKERS, check_worker_nice, check_workers};
-use crate::writer::{Backpressure, Mode, WriterOptions};
+use crate::writer::{Backpressure, DEFAULT_BUFFER, Mode, WriterOptions};
 
 /// Configuration from strings: presets, environment variables (`LETHE_*`), and, with the
 /// `serde` feature, any serde format (JSON, TOML, ...).
@@ -36,7 +36,7 @@ use crate::writer::{Backpressure, Mode, WriterOptions};
 /// | `compress_level` | `LETHE_COMPRESS_LEVEL` | 0–9 | `6` |
 /// | `checksum` | `LETHE_CHECKSUM` | `true`/`false` | `false` |
 /// | `fsync` | `LETHE_FSYNC` | `never`, `rotate`, a size, or a duration | `rotate` |
-/// | `buffer` | `LETHE_BUFFER` | a power-of-two size, 32B to 2GiB | `1MiB`, or `8MiB` through io_uring |
+/// | `buffer` | `LETHE_BUFFER` | a power-of-two size, 32B to 2GiB | `1MiB`, or `8MiB` through io_uring with a size or duration `fsync` |
 /// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync`, `grow` (up to 16 × `buffer`, 16MiB when `buffer` is unset, at most 2GiB) or `grow:SIZE` (up to SIZE) | `block` |
 /// | `mode` | `LETHE_MODE` | `async`, `auto` | `async` |
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
@@ -416,7 +416,7 @@ impl Config {
                     })
             })
             .transpose()?;
-        let buffer = explicit_buffer.unwrap_or(1 << 20);
+        let buffer = explicit_buffer.unwrap_or(DEFAULT_BUFFER);
         let backpressure = match self.on_full.as_deref() {
             None | Some("block") => Backpressure::Block,
             Some("drop") => Backpressure::Drop,

@@ -117,12 +117,17 @@ impl LockFile {
     /// The kind of network file system the lock file is on, if it is on one whose
     /// `flock` and `O_APPEND` are not reliable across machines.
     pub(crate) fn network_fs(&self) -> Result<Option<&'static str>, Error> {
-        let fs = rustix::fs::fstatfs(&self.file)
-            .map_err(|e| Error::new(Op::Stat, &self.path, e.into()))?;
-        #[allow(clippy::useless_conversion)] // `f_type`'s width differs between targets
-        let magic = i64::from(fs.f_type);
+        let magic = fs_magic(&self.file).map_err(|e| Error::new(Op::Stat, &self.path, e.into()))?;
         Ok(network_fs_name(magic))
     }
+}
+
+/// The `statfs` type (magic number) of the file system `file` is on, as `f_type` gives
+/// it (sign-extended on targets where it is a signed 32-bit field).
+pub(crate) fn fs_magic(file: &File) -> rustix::io::Result<i64> {
+    let fs = rustix::fs::fstatfs(file)?;
+    #[allow(clippy::useless_conversion)] // `f_type`'s width differs between targets
+    Ok(i64::from(fs.f_type))
 }
 
 /// The name of the network file system with `statfs` magic number `magic`, if it is one.

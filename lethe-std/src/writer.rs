@@ -399,8 +399,9 @@ struct Handle<C: Clock + 'static> {
     sync_on_drop: bool,
 }
 
-/// The ring's capacity when [`WriterOptions::buffer`] is not set.
-const DEFAULT_BUFFER: usize = 1 << 20;
+/// The ring's capacity when [`WriterOptions::buffer`] is not set (also what a sizeless
+/// `grow` in the configuration multiplies).
+pub(crate) const DEFAULT_BUFFER: usize = 1 << 20;
 
 /// The same when the consumer's runs are io_uring's large ones (see
 /// [`WriterOptions::buffer`]).

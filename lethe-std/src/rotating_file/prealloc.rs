@@ -19,6 +19,7 @@ use std::ops::RangeInclusive;
 use rustix::fs::{FallocateFlags, fallocate};
 
 use crate::config::ConfigError;
+use crate::lock_file::fs_magic;
 
 /// Only a run at least this long reserves: a log that writes less at a time (the
 /// [`Writer`](crate::Writer)'s consumer writes what gathered since it last looked, so a
@@ -56,11 +57,7 @@ const XFS_MAGIC: i64 = 0x5846_5342;
 /// of docs/BENCHMARKS.md before its `fsync` ("io_uring on XFS: run size and
 /// reservations"). A file system that cannot be asked counts as one that does not.
 fn reserves_by_itself(file: &File) -> bool {
-    rustix::fs::fstatfs(file).is_ok_and(|fs| {
-        #[allow(clippy::useless_conversion)] // `f_type`'s width differs between targets
-        let magic = i64::from(fs.f_type);
-        magic & 0xffff_ffff == XFS_MAGIC
-    })
+    fs_magic(file).is_ok_and(|magic| magic & 0xffff_ffff == XFS_MAGIC)
 }
 
 /// The reservation of the active file.
