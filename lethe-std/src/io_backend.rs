@@ -114,20 +114,24 @@ impl UringOptions {
 /// carries no `fsync` (a plain append; runs with `fsync` points always go out as one
 /// linked chain, and rotations as one chain, whatever this says).
 ///
-/// io_uring carries out a buffered write inline, in the `io_uring_enter` that submits it,
-/// only on file systems that support non-blocking buffered writes (XFS since Linux 6.0).
-/// On the others, ext4 among them, every such write is handed to an `io-wq` kernel worker
-/// thread: the same copy into the page cache, plus a thread hop and two wake-ups per
-/// write, which made page-cache appends 3–7 % slower than plain `write(2)` on this
-/// project's ext4 benchmark machine (docs/BENCHMARKS.md, "io_uring on ext4 and XFS").
+/// A plain append is one buffered write either way: one `write(2)`, or one
+/// `io_uring_enter` that submits it and waits for it. io_uring carries such a write out
+/// inline only on file systems that support non-blocking buffered writes (XFS since
+/// Linux 6.0), and even there not always: when the write would block (on a lock, on a
+/// page under writeback) the kernel hands it to an `io-wq` worker thread, which costs a
+/// thread hop and two wake-ups that `write(2)` does not. On ext4 and tmpfs every such
+/// write goes to a worker. Measured on this project's machine (docs/BENCHMARKS.md,
+/// "io_uring on ext4 and XFS" and "Plain appends with `write(2)` on every file system"):
+/// ring appends were 3–7 % slower than `write(2)` into ext4's page cache, 6 % slower with
+/// eight files rotating on a RAM-backed XFS (a quarter of the writes went to workers), and
+/// never faster.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UringAppends {
-    /// Watch the first few appends (lethe-uring's `Driver::write_observed`): if the
-    /// kernel completed none of them inline, write appends with `write(2)` from then on
-    /// (counted in [`Stats::plain_appends`](crate::Stats::plain_appends)); if it completed
-    /// any inline, keep them on the ring. The default. With SQPOLL or a fixed buffer
-    /// (both opt-in), appends stay on the ring.
+    /// Plain appends with `write(2)` (counted in
+    /// [`Stats::plain_appends`](crate::Stats::plain_appends)), unless SQPOLL or a fixed
+    /// buffer is on (both opt-in): then through the ring, where SQPOLL's submissions cost
+    /// no syscall and a fixed buffer's writes need no page pinning. The default.
     #[default]
     Auto,
     /// Always through the ring.
@@ -176,11 +180,11 @@ pub(crate) const BLOCKING_BATCH: usize = 4 * crate::rotating_file::MAX_BATCH;
 /// more than one `fsync` interval of 1 MiB. The batch's ring space is still released only
 /// after its completion, so a batch is also bounded by the ring (8 MiB by default through
 /// io_uring). Runs without fsyncs stay at [`BLOCKING_BATCH`] on both paths, whether plain
-/// appends go out with `write(2)` or stay on the ring ([`UringAppends`]): each run costs
+/// appends go out with `write(2)` or through the ring ([`UringAppends`]): each run costs
 /// one call either way, and with eight files at once 16 384-record runs were 3–7 % slower
-/// on ext4 and 14–16 % slower on XFS, where appends stay on the ring (1.6 MB gathered per
-/// run, by each of eight consumers, no longer stays in cache; docs/BENCHMARKS.md,
-/// "io_uring on XFS: run size and reservations").
+/// on ext4 and 14–16 % slower on XFS with appends on the ring (1.6 MB gathered per run,
+/// by each of eight consumers, no longer stays in cache; docs/BENCHMARKS.md, "io_uring on
+/// XFS: run size and reservations").
 #[cfg(all(feature = "uring", target_os = "linux"))]
 pub(crate) const URING_BATCH: usize = 16 * crate::rotating_file::MAX_BATCH;
 
@@ -200,7 +204,7 @@ pub(crate) struct Wrote {
     pub(crate) sync_error: Option<io::Error>,
     /// How many of the `syncs` failed.
     pub(crate) sync_failures: usize,
-    /// Written with `write(2)` on the uring path ([`UringAppends::Auto`]).
+    /// A plain append written with `write(2)` on the uring path ([`UringAppends::Auto`]).
     pub(crate) plain: bool,
     /// The last of `syncs` is still running (uring path): it covers every byte of the
     /// `n`, and its result comes from [`IoBackend::settle`].
@@ -396,9 +400,6 @@ mod uring {
     /// `RENAME_NOREPLACE`.
     const NOREPLACE: u32 = 1;
 
-    /// How many appends [`UringAppends::Auto`] watches before it decides.
-    const APPEND_PROBES: u8 = 4;
-
     pub(crate) struct State {
         driver: Driver,
         appends: Appends,
@@ -407,8 +408,6 @@ mod uring {
     /// Where plain appends go ([`UringAppends`]).
     #[derive(Copy, Clone, Debug, PartialEq, Eq)]
     enum Appends {
-        /// Watching: this many appends are left to watch, none was inline so far.
-        Watch(u8),
         Ring,
         Plain,
     }
@@ -431,14 +430,10 @@ mod uring {
                 io::Error::new(kind, format!("{e}; writing with blocking syscalls instead")),
             )
         })?;
-        let watch = options.appends == UringAppends::Auto
+        let plain = options.appends == UringAppends::Auto
             && options.sqpoll.is_none()
             && options.fixed_buffer.is_none();
-        let appends = if watch {
-            Appends::Watch(APPEND_PROBES)
-        } else {
-            Appends::Ring
-        };
+        let appends = if plain { Appends::Plain } else { Appends::Ring };
         Ok(State { driver, appends })
     }
 
@@ -463,32 +458,9 @@ mod uring {
             sync_at: &[usize],
             defer: bool,
         ) -> io::Result<Wrote> {
-            if sync_at.is_empty() {
-                match self.appends {
-                    Appends::Ring => {}
-                    Appends::Plain => {
-                        let w = write_blocking(file, buf, sync_at)?;
-                        return Ok(Wrote { plain: true, ..w });
-                    }
-                    Appends::Watch(left) => {
-                        let (out, inline) = self.driver.write_observed(file.as_fd(), buf);
-                        // A write that failed says nothing about the file system.
-                        if out.written > 0 {
-                            self.appends = match (inline, left) {
-                                (true, _) => Appends::Ring,
-                                (false, 1) => Appends::Plain,
-                                (false, _) => Appends::Watch(left - 1),
-                            };
-                        }
-                        return match (out.written, out.error) {
-                            (0, Some(e)) => Err(e),
-                            (n, _) => Ok(Wrote {
-                                n,
-                                ..Wrote::default()
-                            }),
-                        };
-                    }
-                }
+            if sync_at.is_empty() && self.appends == Appends::Plain {
+                let w = write_blocking(file, buf, sync_at)?;
+                return Ok(Wrote { plain: true, ..w });
             }
             // Deferred, the run's last fsync runs while the consumer gathers and writes
             // its next batch (`RotatingFile` settles it before the file is closed or

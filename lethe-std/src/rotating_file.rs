@@ -448,9 +448,9 @@ pub struct Stats {
     pub jobs_failed: u64,
     /// Background jobs run on the rotating thread because the queue was full.
     pub inline_jobs: u64,
-    /// Writes that the io_uring path made with `write(2)` because the file system hands
-    /// io_uring's buffered writes to kernel worker threads
-    /// ([`UringAppends::Auto`](crate::UringAppends::Auto)); 0 on the blocking path.
+    /// Plain appends (runs without an `fsync` point) that the io_uring path wrote with
+    /// `write(2)` ([`UringAppends::Auto`](crate::UringAppends::Auto)); 0 on the blocking
+    /// path.
     pub plain_appends: u64,
     /// Errors in work that does not fail a write (retention, background jobs, recovery),
     /// reported to the error handler.

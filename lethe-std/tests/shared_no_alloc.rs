@@ -41,9 +41,9 @@ fn a_shared_batch_allocates_nothing_on_the_writing_thread() {
 
 /// Through io_uring with appends on the ring, even a file's first batch allocates nothing:
 /// the driver's iovec array is sized when the ring is set up, not on its first write.
-/// (`UringAppends::Auto` can put appends on the ring on any file system, after a write the
-/// kernel happened to complete inline; the shared-mode test above then met this first
-/// write in its measured loop, 1 run in 10.)
+/// (Appends went on the ring by default when this was found: under `UringAppends::Auto`
+/// as it was then, after a write the kernel happened to complete inline, the shared-mode
+/// test above met this first write in its measured loop, 1 run in 10.)
 #[cfg(feature = "uring")]
 #[test]
 fn a_first_batch_through_the_ring_allocates_nothing() {

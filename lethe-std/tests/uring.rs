@@ -5,9 +5,9 @@
 //!
 //! The rest of the writer's suite (writer.rs, rotating_file.rs, archive.rs) runs through
 //! the io_uring path too when the feature is on, because the feature makes it the default.
-//! On a file system that hands io_uring's buffered writes to kernel worker threads (ext4),
-//! the default [`UringAppends::Auto`] then writes plain appends with `write(2)` after the
-//! first four; `.ci/run` also runs the suite on XFS, where they stay on the ring.
+//! Under the default [`UringAppends::Auto`], runs without an `fsync` point are `write(2)`
+//! calls and runs with one and rotations go through the ring; `.ci/run` also runs the
+//! suite on XFS, whose buffered writes io_uring can complete inline.
 #![cfg(feature = "uring")]
 
 use std::fs;
@@ -417,21 +417,32 @@ fn the_writer_counts_and_reports_every_linked_fsync() {
     }
 }
 
-/// `statfs(2)`'s `f_type` of ext4 (also ext2/ext3) and of XFS.
-const EXT4_MAGIC: i64 = 0xEF53;
-const XFS_MAGIC: i64 = 0x5846_5342;
-
+/// Plain appends (runs without an `fsync` point) are `write(2)` calls under the default
+/// `UringAppends::Auto`, on every file system, and go through the ring under
+/// `UringAppends::Ring` and, under `Auto`, with a fixed buffer. The bytes are checked each
+/// time.
 #[test]
-fn appends_take_write_2_where_io_uring_would_hand_them_to_worker_threads() {
+fn plain_appends_are_write_2_calls_unless_the_ring_is_asked_for() {
     if skip("uring_appends") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let magic = rustix::fs::statfs(dir.path()).unwrap().f_type as i64;
-    for appends in [UringAppends::Auto, UringAppends::Ring] {
-        let sub = dir.path().join(format!("{appends:?}"));
-        let file = Options::default()
-            .io_uring(UringOptions::default().mode(Uring::Strict).appends(appends));
+    let cases = [
+        ("auto", UringOptions::default(), true),
+        (
+            "ring",
+            UringOptions::default().appends(UringAppends::Ring),
+            false,
+        ),
+        (
+            "auto_fixed_buffer",
+            UringOptions::default().fixed_buffer(Some(1 << 20)),
+            false,
+        ),
+    ];
+    for (name, uring, plain_expected) in cases {
+        let sub = dir.path().join(name);
+        let file = Options::default().io_uring(uring.mode(Uring::Strict));
         let log = Writer::open(sub.join("app.log"), WriterOptions::default().file(file)).unwrap();
         let errors = collect_errors(&log);
         // 20 flushes: at least 20 runs, each without an fsync point.
@@ -443,18 +454,21 @@ fn appends_take_write_2_where_io_uring_would_hand_them_to_worker_threads() {
             }
         }
         let m = log.close().unwrap();
-        assert_eq!(m.file.io, IoStatus::Uring);
-        assert!(errors.lock().unwrap().is_empty(), "{:?}", errors.lock());
+        assert_eq!(m.file.io, IoStatus::Uring, "{name}");
+        assert!(
+            errors.lock().unwrap().is_empty(),
+            "{name}: {:?}",
+            errors.lock()
+        );
         assert_numbered(&contents(&sub, "app.log"), 20_000);
         let plain = m.file.plain_appends;
-        match (appends, magic) {
-            (UringAppends::Ring, _) => assert_eq!(plain, 0, "{appends:?}"),
-            (_, EXT4_MAGIC) => assert!(plain >= 16, "ext4: {plain} plain appends"),
-            (_, XFS_MAGIC) => assert_eq!(plain, 0, "XFS completes them inline"),
-            (_, other) => support::skip(format_args!(
-                "uring_appends: no expectation for file system type {other:#x} \
-                 ({plain} plain appends); the bytes were checked"
-            )),
+        if plain_expected {
+            assert!(
+                plain >= 20,
+                "{name}: {plain} plain appends, 20 flushed runs"
+            );
+        } else {
+            assert_eq!(plain, 0, "{name}");
         }
     }
 }

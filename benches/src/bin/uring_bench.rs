@@ -8,8 +8,7 @@
 //!
 //! Each workload runs in four modes: `blocking` (`Uring::Off`), `uring` (`Uring::Strict`,
 //! so a fallback cannot pass for io_uring), `uring-ring` (the same with
-//! `UringAppends::Ring`: plain appends stay on the ring even where the file system hands
-//! them to kernel worker threads, as every append did before `UringAppends::Auto`) and
+//! `UringAppends::Ring`: plain appends through the ring instead of `write(2)`) and
 //! `sqpoll` (`Uring::Strict` with SQPOLL).
 //! Lines per second are medians over the repetitions, modes interleaved. Syscalls per MiB
 //! come from separate runs of each case under `strace -c -f` (strace slows everything,
