@@ -82,6 +82,43 @@ fn four_threads_with_rotation_compression_and_checksums_keep_every_line_once_in_
     );
 }
 
+/// The same through io_uring with plain appends on the ring (`UringAppends::Ring`; the
+/// default writes them with `write(2)`), so the ring's append path keeps this test too:
+/// `.ci/run` runs it again on XFS, where the kernel completes most of them inline.
+#[cfg(feature = "uring")]
+#[test]
+fn four_threads_with_ring_appends_rotation_and_compression_keep_every_line_once_in_order() {
+    use lethe_std::{IoStatus, UringAppends, UringOptions};
+    if let Err(e) = lethe_std::uring::probe() {
+        support::skip(format_args!("four_threads_ring_appends: {e}"));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let options = WriterOptions::default().file(
+        Options::default()
+            .max_size(Some(64 * 1024))
+            .compress(Some(1))
+            .checksum(true)
+            .retention(RetentionPolicy::new())
+            .io_uring(UringOptions::default().appends(UringAppends::Ring)),
+    );
+    let log = Writer::open(dir.path().join("app.log"), options).unwrap();
+    run_threads(&log, 4, 100_000);
+    let m = log.close().unwrap();
+    assert_eq!(m.file.io, IoStatus::Uring);
+    assert_eq!(m.file.plain_appends, 0, "{m:?}");
+    assert_eq!(m.writes, 400_000);
+    let text = contents(dir.path(), "app.log");
+    assert_eq!(check_threads(&text, 4, 100_000, true), 400_000);
+    let all = names(dir.path());
+    assert!(all.iter().all(|n| !n.ends_with(".tmp")), "{all:?}");
+    assert!(all.iter().filter(|n| n.ends_with(".log.gz")).count() > 40);
+    sh_in(
+        dir.path(),
+        "gzip -t *.log.gz && sha256sum -c --quiet *.sha256",
+    );
+}
+
 #[test]
 fn drop_policy_counts_every_dropped_record() {
     let dir = tempfile::tempdir().unwrap();
