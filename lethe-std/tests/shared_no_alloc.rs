@@ -48,8 +48,7 @@ fn a_shared_batch_allocates_nothing_on_the_writing_thread() {
 #[test]
 fn a_first_batch_through_the_ring_allocates_nothing() {
     use lethe_std::{IoStatus, UringAppends, UringOptions};
-    if let Err(e) = lethe_std::uring::probe() {
-        support::skip(format_args!("ring_first_batch_no_alloc: {e}"));
+    if support::uring_unavailable("ring_first_batch_no_alloc") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

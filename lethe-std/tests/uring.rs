@@ -44,20 +44,9 @@ fn assert_numbered(text: &str, n: usize) {
     }
 }
 
-/// `Some(reason)` and a printed SKIP when io_uring is not usable here.
-fn skip(test: &str) -> bool {
-    match lethe_std::uring::probe() {
-        Ok(()) => false,
-        Err(e) => {
-            support::skip(format_args!("{test}: {e}"));
-            true
-        }
-    }
-}
-
 #[test]
 fn the_writer_takes_the_uring_path_with_linked_fsyncs_and_chained_rotations() {
-    if skip("uring_path") {
+    if support::uring_unavailable("uring_path") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -86,7 +75,7 @@ fn the_writer_takes_the_uring_path_with_linked_fsyncs_and_chained_rotations() {
 
 #[test]
 fn short_writes_through_the_writer_lose_and_repeat_nothing() {
-    if skip("uring_short_writes") {
+    if support::uring_unavailable("uring_short_writes") {
         return;
     }
     let faults = lethe_uring::Faults {
@@ -111,7 +100,7 @@ fn short_writes_through_the_writer_lose_and_repeat_nothing() {
 
 #[test]
 fn rotation_falls_back_per_opcode_when_the_probe_fails() {
-    if skip("uring_probe_failure") {
+    if support::uring_unavailable("uring_probe_failure") {
         return;
     }
     // No probe: the driver assumes a 5.1 kernel, so rename and open run as syscalls
@@ -141,7 +130,7 @@ fn rotation_falls_back_per_opcode_when_the_probe_fails() {
 
 #[test]
 fn the_default_buffer_is_8_mib_through_io_uring_with_an_fsync_policy_and_1_mib_otherwise() {
-    if skip("uring_default_buffer") {
+    if support::uring_unavailable("uring_default_buffer") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -244,7 +233,7 @@ fn missing_opcode_falls_back_and_strict_mode_refuses() {
     };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
-    if skip("uring_missing_opcode") {
+    if support::uring_unavailable("uring_missing_opcode") {
         return;
     }
     let mut file = RotatingFile::open(
@@ -274,7 +263,7 @@ fn libc_einval() -> i32 {
 
 #[test]
 fn a_failed_fsync_in_the_rotation_chain_is_reported_and_the_rotation_completes() {
-    if skip("uring_failed_fsync") {
+    if support::uring_unavailable("uring_failed_fsync") {
         return;
     }
     // Every fsync through the ring reports EIO. The kernel runs the rename after a failed
@@ -315,7 +304,7 @@ fn a_failed_fsync_in_the_rotation_chain_is_reported_and_the_rotation_completes()
 
 #[test]
 fn a_failed_linked_fsync_is_reported_once_and_not_retried() {
-    if skip("uring_failed_linked_fsync") {
+    if support::uring_unavailable("uring_failed_linked_fsync") {
         return;
     }
     let faults = lethe_uring::Faults {
@@ -350,7 +339,7 @@ fn a_failed_linked_fsync_is_reported_once_and_not_retried() {
 
 #[test]
 fn a_large_batch_links_each_due_fsync_at_its_point_in_one_run() {
-    if skip("uring_fsync_points") {
+    if support::uring_unavailable("uring_fsync_points") {
         return;
     }
     // Without and with short writes forced by the driver's fault hook (every write stops
@@ -370,7 +359,7 @@ fn a_large_batch_links_each_due_fsync_at_its_point_in_one_run() {
 
 #[test]
 fn the_writer_counts_and_reports_every_linked_fsync() {
-    if skip("uring_fsync_each") {
+    if support::uring_unavailable("uring_fsync_each") {
         return;
     }
     // Runs of many records carry several linked fsyncs each; every one is counted, and
@@ -423,7 +412,7 @@ fn the_writer_counts_and_reports_every_linked_fsync() {
 /// time.
 #[test]
 fn plain_appends_are_write_2_calls_unless_the_ring_is_asked_for() {
-    if skip("uring_appends") {
+    if support::uring_unavailable("uring_appends") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -103,8 +103,7 @@ fn four_threads_with_rotation_compression_and_checksums_keep_every_line_once_in_
 #[test]
 fn four_threads_with_ring_appends_rotation_and_compression_keep_every_line_once_in_order() {
     use lethe_std::{IoStatus, UringAppends, UringOptions};
-    if let Err(e) = lethe_std::uring::probe() {
-        support::skip(format_args!("four_threads_ring_appends: {e}"));
+    if support::uring_unavailable("four_threads_ring_appends") {
         return;
     }
     let ring = UringOptions::default().appends(UringAppends::Ring);

@@ -12,6 +12,19 @@ pub use common::*;
 use std::fs;
 use std::path::Path;
 
+/// Whether io_uring is unusable here (`lethe_std::uring::probe`); if so it prints
+/// `SKIP: test: why` (see [`skip`]) and the caller returns.
+#[cfg(feature = "uring")]
+pub fn uring_unavailable(test: &str) -> bool {
+    match lethe_std::uring::probe() {
+        Ok(()) => false,
+        Err(e) => {
+            skip(format_args!("{test}: {e}"));
+            true
+        }
+    }
+}
+
 /// Every JSON line of the log at `dir/active` (backups in order, then the active file),
 /// parsed, after checking that it rotated at least once.
 pub fn json_lines(dir: &Path, active: &str) -> Vec<serde_json::Value> {
