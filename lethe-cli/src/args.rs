@@ -104,7 +104,7 @@ pub(crate) struct Args {
     #[arg(long)]
     pub(crate) local_time: bool,
 
-    /// File mode of created log files, in octal. Default 640.
+    /// Exact mode of the log files Lethe creates (not reduced by the umask), in octal. Default 640.
     #[arg(long, value_name = "OCTAL")]
     pub(crate) mode: Option<String>,
 

@@ -394,7 +394,7 @@ mod uring {
 
     use super::{FallbackReason, Settled, UringAppends, UringOptions, Wrote, write_blocking};
     use crate::error::{Error, Op};
-    use crate::rotating_file::{Options, open_append};
+    use crate::rotating_file::{Options, open_append, set_exact_mode};
     use crate::workers::Shared;
 
     /// `RENAME_NOREPLACE`.
@@ -554,7 +554,15 @@ mod uring {
             };
             match self.driver.run_chain(steps) {
                 Ok(out) => match out.opened {
-                    Some(fd) => Ok((name, File::from(fd))),
+                    Some(fd) => {
+                        // The chain's OPENAT created the file with the umask applied.
+                        // The rotation has happened: a failed chmod is reported only.
+                        let file = File::from(fd);
+                        if let Err(mode_error) = set_exact_mode(&file, path, options.file_mode) {
+                            shared.report(mode_error);
+                        }
+                        Ok((name, file))
+                    }
                     // Unreachable: the chain's open succeeded.
                     None => Ok((name, open_append(path, options.file_mode)?)),
                 },
@@ -572,7 +580,14 @@ mod uring {
                     // though an earlier fsync failed, or a later step failed): the
                     // rotation happened. Report the failure, and finish it.
                     let file = match e.opened {
-                        Some(fd) => File::from(fd),
+                        Some(fd) => {
+                            let file = File::from(fd);
+                            if let Err(mode_error) = set_exact_mode(&file, path, options.file_mode)
+                            {
+                                shared.report(mode_error);
+                            }
+                            file
+                        }
                         None => match open_append(path, options.file_mode) {
                             Ok(f) => f,
                             Err(open_error) => {

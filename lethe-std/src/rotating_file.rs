@@ -2,7 +2,9 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::{
+    DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _,
+};
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
@@ -52,7 +54,7 @@ pub(crate) struct Parts<C: Clock + 'static> {
 /// | [`time_zone`](Options::time_zone) / [`local_time`](Options::local_time) | none (the fixed offset above) | a time zone whose offset is looked up at each batch and rotation (DST-safe) |
 /// | [`confine_to`](Options::confine_to) | none | refuse a path that resolves outside this directory |
 /// | [`retention`](Options::retention) | keep 7 backups | which backups to delete after a rotation |
-/// | [`file_mode`](Options::file_mode) | `0o640` | mode of created log files (before the umask) |
+/// | [`file_mode`](Options::file_mode) | `0o640` | exact mode of the log files Lethe creates (not reduced by the umask) |
 /// | [`dir_mode`](Options::dir_mode) | `0o750` | mode of created directories (before the umask) |
 /// | [`sync_on_rotate`](Options::sync_on_rotate) | `true` | fsync a finished file, and the directory after renaming it |
 /// | [`fsync`](Options::fsync) | [`Fsync::Never`] | when to `fsync` the active file while writing |
@@ -221,7 +223,9 @@ impl Options {
         self
     }
 
-    /// Mode of created log files (the process umask still applies).
+    /// Mode of the log files Lethe creates: the active file, compressed backups and
+    /// checksum sidecars get exactly this mode (the umask does not reduce it); an existing
+    /// file Lethe reopens keeps its own.
     #[must_use]
     pub fn file_mode(mut self, mode: u32) -> Options {
         self.file_mode = mode;
@@ -1463,11 +1467,38 @@ fn offset_at(options: &Options, now: UnixTime) -> UtcOffset {
         .unwrap_or(options.offset)
 }
 
+/// Opens `path` for appending. A file this call creates gets exactly `mode` (not reduced
+/// by the umask), as compressed files and sidecars do; an existing file keeps its mode.
 pub(crate) fn open_append(path: &Path, mode: u32) -> Result<File, Error> {
-    OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(mode)
-        .open(path)
+    let open = |create_new: bool| {
+        OpenOptions::new()
+            .append(true)
+            .create_new(create_new)
+            .mode(mode)
+            .open(path)
+    };
+    let file = match open(true) {
+        Ok(file) => {
+            set_exact_mode(&file, path, mode)?;
+            file
+        }
+        // Not created here: an existing file (a restart, or another process's), or
+        // one removed between the two calls, which the second call creates with the
+        // umask applied (a race with someone deleting Lethe's active file).
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(mode)
+            .open(path)
+            .map_err(|e| Error::new(Op::Open, path, e))?,
+        Err(e) => return Err(Error::new(Op::Open, path, e)),
+    };
+    Ok(file)
+}
+
+/// Gives a log file Lethe just created exactly `mode` (`fchmod`), which `open` reduced by
+/// the umask.
+pub(crate) fn set_exact_mode(file: &File, path: &Path, mode: u32) -> Result<(), Error> {
+    file.set_permissions(fs::Permissions::from_mode(mode))
         .map_err(|e| Error::new(Op::Open, path, e))
 }
