@@ -89,7 +89,7 @@ fn uring_example_writes_every_line_through_uring_or_says_why_not() {
     );
     match m.file.io {
         lethe_std::IoStatus::Uring => {}
-        other => support::skip(format_args!(
+        other => support::missing(format_args!(
             "io_uring not usable here ({other:?}); checked the fallback path"
         )),
     }

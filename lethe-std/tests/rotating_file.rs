@@ -305,8 +305,8 @@ fn daily_local_rotation_follows_a_dst_change_with_offset_named_backups() {
     let tz = match jiff::tz::TimeZone::get("America/New_York") {
         Ok(tz) => tz,
         Err(e) => {
-            support::skip(format_args!(
-                "no time zone database for America/New_York: {e}"
+            support::missing(format_args!(
+                "no time zone database for America/New_York (apt-get install tzdata): {e}"
             ));
             return;
         }

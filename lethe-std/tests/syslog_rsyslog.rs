@@ -145,7 +145,7 @@ template(name="raw" type="string" string="%rawmsg%\n")
 #[test]
 fn rsyslog_receives_rfc5424_over_udp_tcp_and_unix() {
     if rsyslogd().is_none() {
-        support::skip("rsyslogd not found (apt-get install rsyslog)");
+        support::missing("rsyslogd not found (apt-get install rsyslog)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -291,7 +291,7 @@ fn wait_for_lines(dir: &Path, daemon: &mut Daemon, expected: &[String]) -> Vec<S
 #[test]
 fn logger_destinations_reach_rsyslog_through_syslog_uris() {
     if rsyslogd().is_none() {
-        support::skip("rsyslogd not found (apt-get install rsyslog)");
+        support::missing("rsyslogd not found (apt-get install rsyslog)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -12,14 +12,15 @@ pub use common::*;
 use std::fs;
 use std::path::Path;
 
-/// Whether io_uring is unusable here (`lethe_std::uring::probe`); if so it prints
-/// `SKIP: test: why` (see [`skip`]) and the caller returns.
+/// Whether io_uring is unusable here (`lethe_std::uring::probe`); if so it reports
+/// `test: why` through [`missing`] (a failure in CI, a SKIP elsewhere) and the caller
+/// returns.
 #[cfg(feature = "uring")]
 pub fn uring_unavailable(test: &str) -> bool {
     match lethe_std::uring::probe() {
         Ok(()) => false,
         Err(e) => {
-            skip(format_args!("{test}: {e}"));
+            missing(format_args!("{test}: {e}"));
             true
         }
     }
