@@ -64,6 +64,20 @@ fn restart_and_check(dir: &Path) {
         listing.iter().all(|n| !n.ends_with(".tmp")),
         "temporaries left: {listing:?}"
     );
+    // Recovery finished every interrupted job: each backup is a `.gz` with its sidecar,
+    // and no raw backup is left.
+    for n in &listing {
+        assert!(
+            n == "app.log" || n.ends_with(".log.gz") || n.ends_with(".log.gz.sha256"),
+            "{n} left after recovery: {listing:?}"
+        );
+        if n.ends_with(".gz") {
+            assert!(
+                listing.contains(&format!("{n}.sha256")),
+                "{n} has no sidecar"
+            );
+        }
+    }
     if listing.iter().any(|n| n.ends_with(".gz")) {
         sh_in(dir, "gzip -t *.gz && sha256sum -c --quiet *.sha256");
     }

@@ -82,12 +82,37 @@ fn four_threads_rotating_with_gzip(
     assert_eq!(check_threads(&text, 4, per_thread, true), total);
     let all = names(dir.path());
     assert!(all.iter().all(|n| !n.ends_with(".tmp")), "{all:?}");
-    let gz = all.iter().filter(|n| n.ends_with(".log.gz")).count();
-    assert!(gz > min_gz, "{gz} .gz files");
-    sh_in(
-        dir.path(),
-        "gzip -t *.log.gz && sha256sum -c --quiet *.sha256",
+    let gz: Vec<&String> = all.iter().filter(|n| n.ends_with(".log.gz")).collect();
+    assert!(gz.len() > min_gz, "{} .gz files", gz.len());
+    // Every backup was compressed and checksummed: one `.gz` and one sidecar per
+    // rotation, no raw backup left beside them, and no background job failed.
+    assert_eq!(gz.len() as u64, m.file.rotations, "{all:?}");
+    for g in &gz {
+        assert!(all.contains(&format!("{g}.sha256")), "{g} has no sidecar");
+    }
+    assert_eq!(
+        all.len(),
+        2 * gz.len() + 1,
+        "only .gz, sidecars and app.log: {all:?}"
     );
+    let f = &m.file;
+    assert_eq!(
+        (f.compressions, f.checksums),
+        (f.rotations, f.rotations),
+        "{m:?}"
+    );
+    assert_eq!(
+        (
+            f.compressions_failed,
+            f.checksums_failed,
+            f.jobs_failed,
+            f.errors
+        ),
+        (0, 0, 0, 0),
+        "{m:?}"
+    );
+    let out = sh_in(dir.path(), "gzip -t *.log.gz && sha256sum -c *.sha256");
+    assert_eq!(out.matches(": OK").count(), gz.len(), "{out}");
     m
 }
 
