@@ -398,6 +398,13 @@ impl Rotator {
         self.size = self.size.saturating_add(len);
     }
 
+    /// Record that the last `len` bytes reported through [`Rotator::wrote`] were cut off
+    /// the active file again (saturating), as when a record that reached the file only in
+    /// part is taken back.
+    pub fn took_back(&mut self, len: u64) {
+        self.size = self.size.saturating_sub(len);
+    }
+
     /// Record that the active file was rotated at `now` and a new, empty one started; the
     /// next boundary is computed from `now` in `offset` (the offset in force at `now`).
     ///

@@ -791,9 +791,14 @@ impl<C: Clock + 'static> RotatingFile<C> {
     ///
     /// [`Op::Rename`], [`Op::Open`] or [`Op::Sync`] if a due rotation failed (nothing was
     /// written; the next write retries the rotation), or [`Op::Write`] if the append
-    /// failed (with a full disk, a prefix of the record may have reached the file).
+    /// failed. A record that reached the file only in part (a full disk) is cut off it
+    /// again before this returns, so the file never holds a torn record and the caller may
+    /// simply retry; only if that truncation fails too does the prefix stay (the error
+    /// handler hears of both).
     pub fn write_record(&mut self, record: &[u8]) -> Result<(), Error> {
-        self.write_batch(&[record], 0).map_err(|e| e.error)
+        let result = self.write_locked(&[record], 0, true);
+        self.count_batch(&result);
+        result.map_err(|e| e.error)
     }
 
     /// Writes `records` in order, each as one record (never split across files), with
@@ -807,18 +812,29 @@ impl<C: Clock + 'static> RotatingFile<C> {
     ///
     /// [`BatchError`]: how far the batch got, and the error (a failed rotation or write).
     pub fn write_batch(&mut self, records: &[&[u8]], resume: usize) -> Result<(), BatchError> {
-        let result = self.write_locked(records, resume);
-        let c = &self.shared.counters;
-        c.size.store(self.rotator.size(), Ordering::Relaxed);
-        if let Err(e) = &result {
-            c.errors_by_op.count(e.error.op());
-        }
+        let result = self.write_locked(records, resume, false);
+        self.count_batch(&result);
         result
     }
 
+    /// Updates the counters after a batch.
+    fn count_batch(&self, result: &Result<(), BatchError>) {
+        let c = &self.shared.counters;
+        c.size.store(self.rotator.size(), Ordering::Relaxed);
+        if let Err(e) = result {
+            c.errors_by_op.count(e.error.op());
+        }
+    }
+
     /// [`write_batch`](RotatingFile::write_batch) without the counters: in shared mode,
-    /// inside the batch's lock.
-    fn write_locked(&mut self, records: &[&[u8]], resume: usize) -> Result<(), BatchError> {
+    /// inside the batch's lock. `whole`: a record that failed part-way is taken back
+    /// ([`RotatingFile::take_back`]) rather than left for the caller to resume.
+    fn write_locked(
+        &mut self,
+        records: &[&[u8]],
+        resume: usize,
+        whole: bool,
+    ) -> Result<(), BatchError> {
         let now = self.clock.now();
         self.refresh_offset(now);
         // Shared mode: one lock per batch, whatever its length.
@@ -834,7 +850,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
             // Shared mode follows the path on every batch already.
             self.follow_path(now);
         }
-        let written = self.write_runs(records, resume, now);
+        let mut written = self.write_runs(records, resume, now);
+        if whole && let Err(e) = &mut written {
+            // Still inside shared mode's lock: no other process appended after the prefix.
+            self.take_back(e);
+        }
         self.shared_leave();
         if written.is_ok() {
             self.tick();
@@ -1092,6 +1112,30 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 None => io::Error::other("fsync failed"),
             });
             self.shared.report(Error::new(Op::Sync, &self.path, e));
+        }
+    }
+
+    /// Cuts the `e.partial` bytes of a record that failed part-way off the end of the
+    /// active file (`ftruncate`), takes them back from the size and byte counts, and sets
+    /// `e.partial` to 0. The caller holds the file alone (exclusive mode, or shared mode's
+    /// lock), so those bytes are the file's last. If the truncation fails, the prefix
+    /// stays (and is still counted) and the failure goes to the error handler.
+    fn take_back(&mut self, e: &mut BatchError) {
+        if e.partial == 0 {
+            return;
+        }
+        let n = e.partial as u64;
+        let cut = self
+            .file
+            .metadata()
+            .and_then(|m| self.file.set_len(m.len().saturating_sub(n)));
+        match cut {
+            Ok(()) => {
+                self.rotator.took_back(n);
+                self.shared.counters.bytes.fetch_sub(n, Ordering::Relaxed);
+                e.partial = 0;
+            }
+            Err(t) => self.shared.report(Error::new(Op::Write, &self.path, t)),
         }
     }
 

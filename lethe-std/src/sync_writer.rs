@@ -197,8 +197,10 @@ impl<C: Clock + 'static> SyncWriter<C> {
     ///
     /// # Errors
     ///
-    /// The write's error (with a full disk, a prefix of the record may have reached the
-    /// file), or a failed rotation's.
+    /// The write's error, or a failed rotation's. With a full disk a prefix of the record
+    /// may have reached the file, and it stays there: threads append without a lock, so
+    /// another thread's record may already follow it (a `Writer` or a `RotatingFile`
+    /// takes such a prefix back; docs/GUARANTEES.md, section 1).
     pub fn write_record(&self, record: &[u8]) -> Result<(), Error> {
         let core = &*self.core;
         let len = record.len() as u64;

@@ -59,6 +59,18 @@ fn size_only_rotates_before_the_record_that_overflows() {
 }
 
 #[test]
+fn bytes_taken_back_count_no_more_toward_the_size_limit() {
+    let mut r = Rotator::new(policy(Some(10), None), t(0), UtcOffset::UTC);
+    assert_eq!(record(&mut r, 8, t(1), UtcOffset::UTC), None);
+    r.wrote(2); // a record's prefix reached the file, and was then cut off again
+    r.took_back(2);
+    assert_eq!(r.size(), 8);
+    assert_eq!(record(&mut r, 2, t(2), UtcOffset::UTC), None); // exactly 10: no rotation
+    r.took_back(100);
+    assert_eq!(r.size(), 0, "saturates at an empty file");
+}
+
+#[test]
 fn record_larger_than_the_limit_goes_alone_into_a_file() {
     let mut r = Rotator::new(policy(Some(10), None), t(0), UtcOffset::UTC);
     assert_eq!(record(&mut r, 25, t(1), UtcOffset::UTC), None); // empty file: no rotation
