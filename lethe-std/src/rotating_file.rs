@@ -1511,6 +1511,23 @@ fn offset_at(options: &Options, now: UnixTime) -> UtcOffset {
         .unwrap_or(options.offset)
 }
 
+impl Options {
+    /// The [`Fsync`] policy.
+    pub(crate) fn fsync_policy(&self) -> Fsync {
+        self.fsync
+    }
+
+    /// [`Options::sweep_every`]'s interval.
+    pub(crate) fn sweep_interval(&self) -> Option<std::time::Duration> {
+        self.sweep_every
+    }
+
+    /// [`Options::free_space_on_full`].
+    pub(crate) fn frees_space_on_full(&self) -> bool {
+        self.free_space_on_full
+    }
+}
+
 /// Opens `path` for appending. A file this call creates gets exactly `mode` (not reduced
 /// by the umask), as compressed files and sidecars do; an existing file keeps its mode.
 pub(crate) fn open_append(path: &Path, mode: u32) -> Result<File, Error> {

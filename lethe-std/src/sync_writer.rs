@@ -4,17 +4,19 @@
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use arc_swap::ArcSwap;
+use lethe_core::civil::UnixTime;
 use lethe_core::rotation::{NO_BOUNDARY, Schedule, next_boundary};
 
 use crate::archive::Job;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Op};
 use crate::events::RotateEvent;
-use crate::rotating_file::{Options, RotatingFile, retire_active};
+use crate::io_backend::fsync_due;
+use crate::rotating_file::{Fsync, Options, RotatingFile, retire_active};
 use crate::workers::{Pool, Shared};
 use crate::writer::Metrics;
 
@@ -125,6 +127,14 @@ struct SyncCore<C: Clock + 'static> {
     rotations: AtomicU64,
     writes: AtomicU64,
     bytes: AtomicU64,
+    /// Bytes written since the last `fsync` (the [`Fsync`] policy's count).
+    unsynced: AtomicU64,
+    /// When the last `fsync` (or the open) was, in ns since the epoch.
+    synced_at: AtomicI64,
+    /// Held by the one thread running the policy's `fsync`.
+    syncing: AtomicBool,
+    /// When retention was last swept (or the writer opened), in seconds since the epoch.
+    swept_at: AtomicI64,
 }
 
 impl SyncWriter<SystemClock> {
@@ -166,6 +176,7 @@ impl<C: Clock + 'static> SyncWriter<C> {
             .io_uring(crate::UringOptions::default().mode(crate::Uring::Off));
         let file = RotatingFile::open_with_clock(path, blocking, clock)?;
         let parts = file.into_parts();
+        let opened = parts.clock.now();
         let segment = Segment {
             file: parts.file,
             size: AtomicU64::new(parts.size),
@@ -189,6 +200,10 @@ impl<C: Clock + 'static> SyncWriter<C> {
                 rotations: AtomicU64::new(0),
                 writes: AtomicU64::new(0),
                 bytes: AtomicU64::new(0),
+                unsynced: AtomicU64::new(0),
+                synced_at: AtomicI64::new(nanos(opened)),
+                syncing: AtomicBool::new(false),
+                swept_at: AtomicI64::new(opened.secs()),
             }),
         })
     }
@@ -215,12 +230,10 @@ impl<C: Clock + 'static> SyncWriter<C> {
                 .max_size
                 .is_some_and(|max| start > 0 && start.saturating_add(len) > max);
             if !(due_by_time || due_by_size) {
-                io::Write::write_all(&mut &segment.file, record).map_err(|e| {
-                    core.shared.count_error(Op::Write);
-                    Error::new(Op::Write, &core.path, e)
-                })?;
+                core.append(&segment.file, record)?;
                 core.writes.fetch_add(1, Ordering::Relaxed);
                 core.bytes.fetch_add(len, Ordering::Relaxed);
+                core.after_write(&segment.file, len);
                 return Ok(());
             }
             // This record belongs to the next file: give the bytes back and rotate, or
@@ -277,10 +290,13 @@ impl<C: Clock + 'static> SyncWriter<C> {
     ///
     /// The `fsync` error.
     pub fn sync(&self) -> Result<(), Error> {
-        self.core.current.load().file.sync_all().map_err(|e| {
-            self.core.shared.count_error(Op::Sync);
-            Error::new(Op::Sync, &self.core.path, e)
-        })
+        let c = &self.core;
+        c.current.load().file.sync_all().map_err(|e| {
+            c.shared.count_error(Op::Sync);
+            Error::new(Op::Sync, &c.path, e)
+        })?;
+        c.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Calls `hook` after every rotation (see [`RotateEvent`]). The hook runs when the
@@ -369,7 +385,98 @@ impl<C: Clock + 'static> io::Write for SyncWriter<C> {
     }
 }
 
+/// `t` in ns since the epoch (saturating).
+fn nanos(t: UnixTime) -> i64 {
+    t.secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(i64::from(t.subsec_nanos()))
+}
+
 impl<C: Clock + 'static> SyncCore<C> {
+    /// Appends `record` to `file` with `O_APPEND` writes. On a full disk with
+    /// [`Options::free_space_on_full`], deletes the oldest backup Lethe produced and goes
+    /// on with the rest of the record, as long as there is one to delete.
+    fn append(&self, file: &File, record: &[u8]) -> Result<(), Error> {
+        let mut rest = record;
+        while !rest.is_empty() {
+            match io::Write::write(&mut &*file, rest) {
+                Ok(0) => {
+                    let e = io::Error::new(io::ErrorKind::WriteZero, "write returned 0");
+                    return Err(self.write_failed(e));
+                }
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::StorageFull
+                        && self.options.frees_space_on_full()
+                        && self.shared.delete_oldest_backup() => {}
+                Err(e) => return Err(self.write_failed(e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn write_failed(&self, e: io::Error) -> Error {
+        self.shared.count_error(Op::Write);
+        Error::new(Op::Write, &self.path, e)
+    }
+
+    /// After a record of `len` bytes reached `file`: the [`Fsync`] policy's `fsync` if it
+    /// is due (run by the writer that finds it due, one at a time; a failure goes to the
+    /// error handler, the write having succeeded), and every [`Options::sweep_every`] a
+    /// retention sweep, which a worker runs.
+    fn after_write(&self, file: &File, len: u64) {
+        let policy = self.options.fsync_policy();
+        let sweep_every = self.options.sweep_interval();
+        let unsynced = match policy {
+            Fsync::Never if sweep_every.is_none() => return,
+            Fsync::Never => 0,
+            _ => self.unsynced.fetch_add(len, Ordering::Relaxed) + len,
+        };
+        let now = match (policy, sweep_every) {
+            (Fsync::EveryBytes(_), None) => UnixTime::EPOCH,
+            _ => self.clock.now(),
+        };
+        let synced_at = self.synced_at.load(Ordering::Relaxed);
+        let since = UnixTime::new(
+            synced_at.div_euclid(1_000_000_000),
+            synced_at.rem_euclid(1_000_000_000) as u32,
+        )
+        .unwrap_or(UnixTime::EPOCH);
+        if fsync_due(policy, unsynced, 0, since, now)
+            && self
+                .syncing
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        {
+            let taken = self.unsynced.swap(0, Ordering::Relaxed);
+            match file.sync_all() {
+                Ok(()) => {
+                    self.synced_at.store(nanos(now), Ordering::Relaxed);
+                    self.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    // Due again with the next record.
+                    self.unsynced.fetch_add(taken, Ordering::Relaxed);
+                    self.shared.report(Error::new(Op::Sync, &self.path, e));
+                }
+            }
+            self.syncing.store(false, Ordering::Release);
+        }
+        if let Some(every) = sweep_every {
+            let last = self.swept_at.load(Ordering::Relaxed);
+            let every = i64::try_from(every.as_secs()).unwrap_or(i64::MAX);
+            if now.secs().saturating_sub(last) >= every
+                && self
+                    .swept_at
+                    .compare_exchange(last, now.secs(), Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                self.pool.sweep();
+            }
+        }
+    }
+
     /// Renames the active file to its backup name, opens a new one and swaps it in. The
     /// caller holds the rotation flag and has checked that `old` is still current.
     fn rotate(&self, old: &Arc<Segment>) -> Result<(), Error> {
@@ -412,7 +519,11 @@ impl<C: Clock + 'static> SyncCore<C> {
         });
         drop(retired); // if no writer holds it any more, its hook runs and job is queued now
         self.rotations.fetch_add(1, Ordering::Relaxed);
-        self.shared.sweep();
+        // The new file starts with nothing to fsync (the policy's count starts over).
+        self.unsynced.store(0, Ordering::Relaxed);
+        self.synced_at.store(nanos(now), Ordering::Relaxed);
+        // Retention runs on a worker, not on this writer's thread.
+        self.pool.sweep();
         Ok(())
     }
 }

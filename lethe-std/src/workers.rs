@@ -340,7 +340,7 @@ impl Shared {
 
 /// A fixed set of worker threads fed through a bounded queue.
 pub(crate) struct Pool {
-    tx: Option<SyncSender<Job>>,
+    tx: Option<SyncSender<Task>>,
     handles: Vec<JoinHandle<()>>,
     shared: Arc<Shared>,
 }
@@ -355,7 +355,7 @@ impl Pool {
         nice: Option<i32>,
         queue: usize,
     ) -> Result<Pool, Error> {
-        let (tx, rx) = mpsc::sync_channel::<Job>(queue);
+        let (tx, rx) = mpsc::sync_channel::<Task>(queue);
         let rx = Arc::new(Mutex::new(rx));
         let mut handles = Vec::new();
         for i in 0..threads.max(1) {
@@ -396,9 +396,12 @@ impl Pool {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(job.sequence());
         let rejected = match &self.tx {
-            Some(tx) => match tx.try_send(job) {
+            Some(tx) => match tx.try_send(Task::Job(job)) {
                 Ok(()) => None,
-                Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => Some(job),
+                Err(TrySendError::Full(task) | TrySendError::Disconnected(task)) => match task {
+                    Task::Job(job) => Some(job),
+                    Task::Sweep => None, // not what was sent
+                },
             },
             None => Some(job),
         };
@@ -408,6 +411,19 @@ impl Pool {
                 .inline_jobs
                 .fetch_add(1, Ordering::Relaxed);
             self.shared.process(job);
+        }
+    }
+
+    /// Has a worker sweep retention ([`Shared::sweep`]) soon, off the calling thread. If the
+    /// queue is full, nothing is queued: every queued job sweeps when it finishes, so a
+    /// sweep comes anyway. Without workers (the pool is finishing), sweeps here.
+    pub(crate) fn sweep(&self) {
+        match &self.tx {
+            Some(tx) => match tx.try_send(Task::Sweep) {
+                Ok(()) | Err(TrySendError::Full(_)) => {}
+                Err(TrySendError::Disconnected(_)) => self.shared.sweep(),
+            },
+            None => self.shared.sweep(),
         }
     }
 
@@ -500,13 +516,24 @@ fn lower_priority(_nice: i32) -> std::io::Result<()> {
     Ok(())
 }
 
-fn work(rx: &Mutex<Receiver<Job>>, shared: &Shared) {
+/// What a worker is asked to do.
+enum Task {
+    /// A backup's compression or checksum, then a retention sweep.
+    Job(Job),
+    /// A retention sweep alone ([`Pool::sweep`]).
+    Sweep,
+}
+
+fn work(rx: &Mutex<Receiver<Task>>, shared: &Shared) {
     loop {
-        let job = match rx.lock().unwrap_or_else(PoisonError::into_inner).recv() {
-            Ok(job) => job,
+        let task = match rx.lock().unwrap_or_else(PoisonError::into_inner).recv() {
+            Ok(task) => task,
             Err(_) => return, // the pool is finishing and the queue is empty
         };
-        shared.process(job);
+        match task {
+            Task::Job(job) => shared.process(job),
+            Task::Sweep => shared.sweep(),
+        }
     }
 }
 

@@ -94,3 +94,99 @@ fn time_rotation_and_same_second_rotations() {
     }
     assert_eq!(String::from_utf8(joined).unwrap(), expected);
 }
+
+/// Polls `done` for up to 10 s (the work it waits for runs on a background worker).
+fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    done()
+}
+
+#[test]
+fn the_fsync_policy_runs_on_the_writers_every_n_bytes_and_every_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options::default().fsync(lethe_std::Fsync::EveryBytes(4_096));
+    let log = SyncWriter::open(dir.path().join("bytes.log"), options).unwrap();
+    let line = [b'b'; 100];
+    for _ in 0..100 {
+        log.write_record(&line).unwrap(); // 10 000 bytes: points at 4 096 and 8 192
+    }
+    assert_eq!(log.metrics().file.syncs, 2, "{:?}", log.metrics());
+
+    let clock = ManualClock::new(1_795_392_000);
+    let options =
+        Options::default().fsync(lethe_std::Fsync::Every(std::time::Duration::from_secs(1)));
+    let log =
+        SyncWriter::open_with_clock(dir.path().join("time.log"), options, clock.clone()).unwrap();
+    log.write_record(b"first\n").unwrap();
+    assert_eq!(log.metrics().file.syncs, 0, "not due yet");
+    clock.advance(2);
+    log.write_record(b"second\n").unwrap();
+    assert_eq!(log.metrics().file.syncs, 1, "due after an interval");
+    log.write_record(b"third\n").unwrap();
+    assert_eq!(log.metrics().file.syncs, 1, "the interval starts over");
+    log.close().unwrap();
+}
+
+#[test]
+fn a_periodic_sweep_runs_on_a_worker_without_a_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(1_795_392_000);
+    let options = Options::default()
+        .retention(RetentionPolicy::new().max_age(std::time::Duration::from_secs(3_600)))
+        .sweep_every(Some(std::time::Duration::from_secs(60)));
+    let log =
+        SyncWriter::open_with_clock(dir.path().join("app.log"), options, clock.clone()).unwrap();
+    for _ in 0..3 {
+        log.write_record(b"x\n").unwrap();
+        log.rotate().unwrap();
+    }
+    assert!(eventually(|| names(dir.path()).len() == 4));
+    clock.advance(2 * 3_600);
+    log.write_record(b"two hours later\n").unwrap();
+    assert!(
+        eventually(|| names(dir.path()) == ["app.log"]),
+        "expired by the periodic sweep: {:?}",
+        names(dir.path())
+    );
+    // Counted once the sweep has finished.
+    assert!(eventually(|| log.metrics().file.backups_removed == 3));
+    log.close().unwrap();
+}
+
+#[test]
+fn free_space_on_full_deletes_the_oldest_backups_and_finishes_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(_unmount) = support::small_tmpfs(dir.path()) else {
+        return;
+    };
+    let options = Options::default()
+        .max_size(Some(8 * 1024))
+        .retention(RetentionPolicy::new())
+        .free_space_on_full(true);
+    let log = SyncWriter::open(dir.path().join("app.log"), options).unwrap();
+    let mut last = String::new();
+    for i in 0..5_000 {
+        last = format!("line {i:06} {}\n", "x".repeat(80));
+        log.write_record(last.as_bytes()).unwrap();
+    }
+    let m = log.metrics();
+    assert!(m.file.freed_for_space > 10, "{m:?}");
+    // What is left is the newest contiguous run of whole lines.
+    let joined: String = segments(dir.path(), "app.log")
+        .into_iter()
+        .map(|s| String::from_utf8(s).unwrap())
+        .collect();
+    let first: usize = joined[5..11].parse().unwrap();
+    let expected: String = (first..5_000)
+        .map(|i| format!("line {i:06} {}\n", "x".repeat(80)))
+        .collect();
+    assert_eq!(joined, expected);
+    assert!(joined.ends_with(&last));
+    log.close().unwrap();
+}
