@@ -772,7 +772,8 @@ impl<C: Clock + 'static> Writer<C> {
     }
 
     /// Calls `callback` with a [`Metrics`] snapshot about every `every` (from the consumer
-    /// thread, between batches; never from a writer's thread).
+    /// thread, between batches, when idle, and between retries while the file fails, at
+    /// most once per retry; never from a writer's thread).
     pub fn set_metrics_callback(
         &self,
         every: Duration,
@@ -1319,6 +1320,9 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
                         break;
                     }
                 }
+                // A failing file must not silence the metrics: an outage is when they
+                // matter most.
+                report_metrics(core);
                 backoff.sleep();
             }
         }

@@ -271,6 +271,15 @@ fn a_full_disk_holds_the_records_reports_and_recovers() {
     log.set_error_handler(move |_| {
         seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     });
+    // Snapshots that saw the failure: the metrics callback keeps running while the file
+    // fails, not only between successful batches.
+    let failing_snapshots = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let snapshots = std::sync::Arc::clone(&failing_snapshots);
+    log.set_metrics_callback(Duration::from_millis(5), move |m| {
+        if m.write_errors > 0 {
+            snapshots.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
     let line = format!("{}\n", "x".repeat(99));
     let writer = {
         let log = log.clone();
@@ -291,6 +300,12 @@ fn a_full_disk_holds_the_records_reports_and_recovers() {
     }
     let err = log.flush().unwrap_err();
     assert_eq!(err.raw_os_error().or(Some(28)), Some(28), "{err}");
+    waited = 0;
+    while failing_snapshots.load(std::sync::atomic::Ordering::Relaxed) < 3 {
+        std::thread::sleep(Duration::from_millis(10));
+        waited += 1;
+        assert!(waited < 500, "no metrics callback while the disk was full");
+    }
     assert!(
         err.to_string().contains("No space left") || err.kind() == std::io::ErrorKind::StorageFull,
         "{err}"
