@@ -38,7 +38,7 @@ use crate::writer::{Backpressure, DEFAULT_BUFFER, Mode, WriterOptions};
 /// | `fsync` | `LETHE_FSYNC` | `never`, `rotate`, a size, or a duration | `rotate` |
 /// | `buffer` | `LETHE_BUFFER` | a power-of-two size, 32B to 2GiB | `1MiB`, or `8MiB` through io_uring with a size or duration `fsync` |
 /// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync`, `grow` (up to 16 × `buffer`, 16MiB when `buffer` is unset, at most 2GiB) or `grow:SIZE` (up to SIZE) | `block` |
-/// | `mode` | `LETHE_MODE` | `async`, `auto` | `async` |
+/// | `mode` | `LETHE_MODE` | `async`, `auto` ([`Config::build`]); `sync` ([`Config::build_sync`], for a [`SyncWriter`](crate::SyncWriter)) | `async` |
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
 /// | `workers` | `LETHE_WORKERS` | 1 to 64 (more than the CPUs only compete) | `1` |
 /// | `worker_nice` | `LETHE_WORKER_NICE` | −20 to 19: the workers' niceness on Linux (never above the opening thread's priority; `0` for a process at nice 0 leaves them at normal priority) | `10` |
@@ -459,7 +459,15 @@ impl Config {
                 ));
             }
             Some("auto") => Mode::Auto,
-            Some(v) => return Err(ConfigError::new("mode", v, "expected async or auto")),
+            Some("sync") => {
+                return Err(ConfigError::new(
+                    "mode",
+                    "sync",
+                    "mode sync is a SyncWriter, not a Writer: build its options with \
+                     Config::build_sync",
+                ));
+            }
+            Some(v) => return Err(ConfigError::new("mode", v, "expected async, auto or sync")),
         };
         let mode = match self.file_mode.as_deref() {
             None => 0o640,
@@ -529,6 +537,70 @@ impl Config {
             None => writer,
         };
         Ok(writer.backpressure(backpressure).mode(writer_mode))
+    }
+}
+
+impl Config {
+    /// Validates the configuration for the synchronous mode and turns it into the file
+    /// options of a [`SyncWriter`](crate::SyncWriter) (`mode = "sync"`, or no mode). The
+    /// keys that only a [`Writer`](crate::Writer) has (`buffer`, `on_full`) and `shared`
+    /// (which SyncWriter does not support) are refused, naming the key.
+    ///
+    /// ```
+    /// use lethe_std::{Config, SyncWriter};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let config = Config::from_vars(|name| match name {
+    ///     "LETHE_MODE" => Some("sync".into()),
+    ///     "LETHE_FSYNC" => Some("1MB".into()),
+    ///     _ => None,
+    /// })?;
+    /// let log = SyncWriter::open(dir.path().join("app.log"), config.build_sync()?)?;
+    /// log.write_record(b"hello\n")?;
+    /// log.close()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the first invalid field, its value and the rule.
+    pub fn build_sync(&self) -> Result<crate::Options, ConfigError> {
+        match self.mode.as_deref() {
+            None | Some("sync") => {}
+            Some(v) => {
+                return Err(ConfigError::new(
+                    "mode",
+                    v,
+                    "build_sync builds a SyncWriter's options: expected sync (or no mode)",
+                ));
+            }
+        }
+        let writer_only = [
+            ("buffer", &self.buffer, "SyncWriter buffers nothing"),
+            (
+                "on_full",
+                &self.on_full,
+                "SyncWriter has no buffer to be full",
+            ),
+        ];
+        for (field, value, why) in writer_only {
+            if let Some(v) = value {
+                return Err(ConfigError::new(field, v, why));
+            }
+        }
+        if self.shared == Some(true) {
+            return Err(ConfigError::new(
+                "shared",
+                "true",
+                "SyncWriter writes without a per-batch lock, so it cannot share a file \
+                 with other processes: use a Writer (mode async)",
+            ));
+        }
+        let checked = Config {
+            mode: None,
+            ..self.clone()
+        };
+        Ok(checked.build()?.file_options().clone())
     }
 }
 
@@ -826,6 +898,45 @@ mod tests {
         let bad = |name: &str| (name == "LETHE_WORKER_NICE").then(|| "low".into());
         let e = Config::from_vars(bad).unwrap_err();
         assert_eq!((e.field(), e.value()), ("worker_nice", "low"));
+    }
+
+    #[test]
+    fn mode_sync_builds_a_sync_writers_options_and_refuses_writer_keys() {
+        let sync = |pairs: &'static [(&'static str, &'static str)]| {
+            Config::from_vars(move |name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).into())
+            })
+            .unwrap()
+        };
+        let config = sync(&[("LETHE_MODE", "sync"), ("LETHE_FSYNC", "1MB")]);
+        let options = config.build_sync().unwrap();
+        assert_eq!(options.fsync_policy(), Fsync::EveryBytes(1_000_000));
+        let e = config.build().unwrap_err();
+        assert_eq!((e.field(), e.value()), ("mode", "sync"));
+        assert!(e.rule().contains("build_sync"), "{e}");
+        // No mode: either builder.
+        sync(&[]).build_sync().unwrap();
+        for (pairs, field, value) in [
+            (&[("LETHE_MODE", "auto")][..], "mode", "auto"),
+            (
+                &[("LETHE_MODE", "sync"), ("LETHE_BUFFER", "4MiB")][..],
+                "buffer",
+                "4MiB",
+            ),
+            (&[("LETHE_ON_FULL", "drop")][..], "on_full", "drop"),
+            (&[("LETHE_SHARED", "true")][..], "shared", "true"),
+            (
+                &[("LETHE_MODE", "sync"), ("LETHE_FSYNC", "soon")][..],
+                "fsync",
+                "soon",
+            ),
+        ] {
+            let e = sync(pairs).build_sync().unwrap_err();
+            assert_eq!((e.field(), e.value()), (field, value), "{e}");
+        }
     }
 
     #[test]

@@ -112,6 +112,11 @@ impl Default for WriterOptions {
 }
 
 impl WriterOptions {
+    /// The file's options (what [`WriterOptions::file`] set).
+    pub fn file_options(&self) -> &Options {
+        &self.file
+    }
+
     /// The rotating file's options.
     #[must_use]
     pub fn file(mut self, options: Options) -> WriterOptions {
