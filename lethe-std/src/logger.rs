@@ -393,7 +393,10 @@ impl Logger {
                 format!("a destination named {:?} exists already", destination.name),
             ));
         }
-        let active = destination.start(Arc::clone(&self.shared.on_error))?;
+        let active = destination.start(
+            Arc::clone(&self.shared.on_error),
+            Arc::clone(&self.shared.counters.after_close),
+        )?;
         let mut next = Vec::clone(&current);
         next.push(Arc::clone(&active));
         self.shared.destinations.store(Arc::new(next));
@@ -402,7 +405,8 @@ impl Logger {
 
     /// Removes the destination called `name`, waits (up to `timeout`) until it has
     /// written what it had buffered, and returns its final counters; `None` if there is
-    /// no such destination.
+    /// no such destination. A record logged at the same moment either reaches it before
+    /// it closes, or is counted in [`LoggerMetrics::after_close`] (without waiting).
     pub fn remove(&self, name: &str, timeout: Duration) -> Option<DestinationMetrics> {
         let removed = {
             let _changing = lock(&self.shared.changing);
@@ -448,8 +452,9 @@ impl Logger {
     }
 
     /// Stops the logger (records logged afterwards are counted in
-    /// [`LoggerMetrics::after_shutdown`] and discarded), drains every destination in
-    /// parallel, and closes them. Waits at most `timeout` in total.
+    /// [`LoggerMetrics::after_shutdown`] and discarded; records already on their way
+    /// when a destination closes, in [`LoggerMetrics::after_close`]), drains every
+    /// destination in parallel, and closes them. Waits at most `timeout` in total.
     ///
     /// # Errors
     ///
@@ -516,6 +521,7 @@ impl Logger {
             filtered: c.filtered.get(),
             sampled_out: c.sampled_out.get(),
             after_shutdown: c.after_shutdown.get(),
+            after_close: c.after_close.get(),
             destinations: self
                 .shared
                 .destinations

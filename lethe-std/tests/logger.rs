@@ -535,3 +535,93 @@ fn uri_registry_builds_rotating_files_and_custom_schemes() {
     );
     assert!(active.ends_with("i=199\n"));
 }
+
+/// A logger with a destination `gate` whose filter holds each record until the test
+/// lets it go (so the record is on its way to the destinations, after the logger's own
+/// checks), then `late`, which blocks for up to 10 s when its queue is full. Returns the
+/// logger, `gate`'s records, and the two ends of the gate: "a record is held", "let it
+/// go".
+fn gated_logger() -> (
+    Logger,
+    Collect,
+    std::sync::mpsc::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+) {
+    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let held_tx = Mutex::new(held_tx);
+    let go_rx = Mutex::new(go_rx);
+    let gate = Collect::default();
+    let log = Logger::builder()
+        .destination(Destination::backend("gate", gate.clone()).filter(
+            move |_: &lethe_std::logger::Record<'_>| {
+                held_tx.lock().unwrap().send(()).unwrap();
+                go_rx.lock().unwrap().recv().unwrap();
+                true
+            },
+        ))
+        .destination(
+            Destination::backend("late", Collect::default()).delivery(Delivery::Block {
+                max_wait: Duration::from_secs(10),
+            }),
+        )
+        .build()
+        .unwrap();
+    (log, gate, held_rx, go_tx)
+}
+
+#[test]
+fn a_record_racing_with_remove_is_counted_without_waiting() {
+    let (log, gate, held, go) = gated_logger();
+    let late = log.destination("late").unwrap();
+    let logging = {
+        let log = log.clone();
+        std::thread::spawn(move || log.info("racing", &[]))
+    };
+    held.recv().unwrap();
+    // `late` is removed (its queue closed) while the record is between `gate` and it.
+    let removed = log.remove("late", Duration::from_secs(5)).unwrap();
+    assert_eq!(removed.records, 0);
+    let released = std::time::Instant::now();
+    go.send(()).unwrap();
+    logging.join().unwrap();
+    let waited = released.elapsed();
+    // Before the fix, the closed queue looked full and the record waited `max_wait`.
+    assert!(
+        waited < Duration::from_secs(5),
+        "the record waited {waited:?} for a closed destination"
+    );
+    let m = log.metrics();
+    assert_eq!(m.after_close, 1, "{m:?}");
+    let late = late.metrics();
+    assert_eq!(
+        (late.records, late.dropped, late.fallback),
+        (0, 0, 0),
+        "{late:?}"
+    );
+    log.shutdown(Duration::from_secs(5)).unwrap();
+    assert_eq!(gate.lines().len(), 1, "the other destination took it");
+}
+
+#[test]
+fn a_record_racing_with_shutdown_is_counted_without_waiting() {
+    let (log, _gate, held, go) = gated_logger();
+    let logging = {
+        let log = log.clone();
+        std::thread::spawn(move || log.info("racing", &[]))
+    };
+    held.recv().unwrap();
+    // The record passed the logger's checks before shutdown; both queues close under it.
+    log.shutdown(Duration::from_secs(5)).unwrap();
+    let released = std::time::Instant::now();
+    go.send(()).unwrap();
+    logging.join().unwrap();
+    let waited = released.elapsed();
+    assert!(
+        waited < Duration::from_secs(5),
+        "the record waited {waited:?} for a closed destination"
+    );
+    let m = log.metrics();
+    assert_eq!(m.after_shutdown, 0);
+    assert_eq!(m.after_close, 2, "once for each closed destination: {m:?}");
+}

@@ -15,7 +15,7 @@ use super::backend::{Backend, Stderr, Stdout};
 use super::filter::Filter;
 use super::format::{Formatter, Json, Out};
 use super::level::{AtomicLevel, Level};
-use super::metrics::{DestCounters, DestinationMetrics};
+use super::metrics::{Counter, DestCounters, DestinationMetrics};
 use super::queue::{ErrorHook, FailOver, Queue, to_fallback};
 use super::record::Record;
 use crate::{Error, Writer, WriterOptions};
@@ -242,8 +242,14 @@ impl Destination {
         self
     }
 
-    /// Starts the destination (its delivery thread, for a backend).
-    pub(crate) fn start(self, on_error: ErrorHook) -> io::Result<Arc<Active>> {
+    /// Starts the destination (its delivery thread, for a backend). Records that reach
+    /// it after it was closed are counted in `after_close` (the logger's
+    /// [`LoggerMetrics::after_close`](super::LoggerMetrics::after_close)).
+    pub(crate) fn start(
+        self,
+        on_error: ErrorHook,
+        after_close: Arc<Counter>,
+    ) -> io::Result<Arc<Active>> {
         let counters = Arc::new(DestCounters::default());
         let fail = FailOver {
             fallback: self.fallback.map(|b| Arc::new(Mutex::new(b))),
@@ -284,6 +290,7 @@ impl Destination {
             sink,
             fail,
             counters,
+            after_close,
         }))
     }
 }
@@ -306,6 +313,39 @@ pub(crate) struct Active {
     sink: Sink,
     fail: FailOver,
     counters: Arc<DestCounters>,
+    /// The logger's count of records that reached a closed destination.
+    after_close: Arc<Counter>,
+}
+
+/// Why [`Active::room`] found no reservation.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum NoRoom {
+    /// The buffer is full (after the delivery policy's wait, if it has one), or the
+    /// record can never fit: the record goes to the fallback or is dropped.
+    Full,
+    /// The buffer was closed (the destination was removed or shut down while the record
+    /// was on its way): the record is counted in `after_close`, without waiting.
+    Closed,
+}
+
+/// A queue's reservation as [`Active::room`] takes it.
+#[inline(always)]
+fn queue_room<G>(r: Result<Option<G>, super::queue::Closed>) -> Result<Option<G>, NoRoom> {
+    r.map_err(|_| NoRoom::Closed)
+}
+
+/// A writer's reservation as [`Active::room`] takes it: closed is [`NoRoom::Closed`];
+/// any other error (a record longer than the ring takes) is [`NoRoom::Full`] at once,
+/// since waiting would not make it fit.
+#[inline(always)]
+fn writer_room<G>(r: io::Result<Option<G>>) -> Result<Option<G>, NoRoom> {
+    r.map_err(|e| {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            NoRoom::Closed
+        } else {
+            NoRoom::Full
+        }
+    })
 }
 
 thread_local! {
@@ -378,9 +418,9 @@ impl Active {
             self.unstall();
             return self.format_into(w, grant, record);
         }
-        match self.room(|| w.try_reserve(max)) {
-            Some(grant) => self.format_into(w, grant, record),
-            None => self.no_room(record),
+        match self.room(|| writer_room(w.try_reserve(max))) {
+            Ok(grant) => self.format_into(w, grant, record),
+            Err(why) => self.no_room(record, why),
         }
     }
 
@@ -415,29 +455,29 @@ impl Active {
         self.counters.oversized.add(1);
         with_formatted(&*self.formatter, record, |bytes| {
             let written = if bytes.len() <= w.max_reservation() {
-                match self.room(|| w.try_reserve(bytes.len())) {
-                    Some(mut g) => {
+                self.room(|| writer_room(w.try_reserve(bytes.len())))
+                    .map(|mut g| {
                         let _ = g.push(bytes);
                         g.commit_written();
-                        true
-                    }
-                    None => false,
-                }
+                    })
             } else {
                 // Longer than the ring takes: the writer writes it directly, in order.
-                match w.write_record(bytes) {
-                    Ok(()) => true,
-                    Err(_) => {
+                w.write_record(bytes).map_err(|e| {
+                    if e.kind() == io::ErrorKind::BrokenPipe {
+                        NoRoom::Closed
+                    } else {
                         self.counters.errors.add(1);
-                        false
+                        NoRoom::Full
                     }
-                }
+                })
             };
-            if written {
-                self.counters.records.add(1);
-                self.counters.bytes.add(bytes.len() as u64);
-            } else {
-                self.fallback_or_drop(record.level(), bytes);
+            match written {
+                Ok(()) => {
+                    self.counters.records.add(1);
+                    self.counters.bytes.add(bytes.len() as u64);
+                }
+                Err(NoRoom::Full) => self.fallback_or_drop(record.level(), bytes),
+                Err(NoRoom::Closed) => self.after_close.add(1),
             }
         });
     }
@@ -446,8 +486,9 @@ impl Active {
     fn to_queue(&self, q: &Queue, record: &Record<'_>) {
         let level = record.level();
         let max = self.reservation.min(q.max_record());
-        let Some(mut grant) = self.room(|| Ok(q.try_reserve(max, level))) else {
-            return self.no_room(record);
+        let mut grant = match self.room(|| queue_room(q.try_reserve(max, level))) {
+            Ok(grant) => grant,
+            Err(why) => return self.no_room(record, why),
         };
         let mut out = Out::grant(&mut grant);
         self.formatter.format(record, &mut out);
@@ -465,19 +506,20 @@ impl Active {
         self.counters.oversized.add(1);
         with_formatted(&*self.formatter, record, |bytes| {
             let grant = if bytes.len() <= q.max_record() {
-                self.room(|| Ok(q.try_reserve(bytes.len(), level)))
+                self.room(|| queue_room(q.try_reserve(bytes.len(), level)))
             } else {
-                None
+                Err(NoRoom::Full)
             };
             match grant {
-                Some(mut g) => {
+                Ok(mut g) => {
                     let _ = g.push(bytes);
                     g.commit_written();
                     q.committed();
                     self.counters.records.add(1);
                     self.counters.bytes.add(bytes.len() as u64);
                 }
-                None => self.fallback_or_drop(level, bytes),
+                Err(NoRoom::Full) => self.fallback_or_drop(level, bytes),
+                Err(NoRoom::Closed) => self.after_close.add(1),
             }
         });
     }
@@ -490,20 +532,21 @@ impl Active {
         }
     }
 
-    /// A reservation under the delivery policy.
+    /// A reservation under the delivery policy. `reserve` returns `Ok(None)` for a
+    /// full buffer (worth waiting for, under [`Delivery::Block`]) and an error when
+    /// waiting cannot help (a closed buffer, a record it can never take): that error is
+    /// returned at once.
     #[inline]
-    fn room<G>(&self, mut reserve: impl FnMut() -> io::Result<Option<G>>) -> Option<G> {
-        // An error (closed, or larger than the ring) is handled as no room.
-        let mut attempt = || reserve().unwrap_or_default();
-        if let Some(g) = attempt() {
+    fn room<G>(&self, mut reserve: impl FnMut() -> Result<Option<G>, NoRoom>) -> Result<G, NoRoom> {
+        if let Some(g) = reserve()? {
             self.unstall();
-            return Some(g);
+            return Ok(g);
         }
         let Delivery::Block { max_wait } = self.delivery else {
-            return None;
+            return Err(NoRoom::Full);
         };
         if self.stalled.load(Ordering::Relaxed) {
-            return None;
+            return Err(NoRoom::Full);
         }
         let start = Instant::now();
         let mut spins = 0u32;
@@ -516,19 +559,22 @@ impl Active {
             } else {
                 std::thread::sleep(Duration::from_micros(50));
             }
-            if let Some(g) = attempt() {
-                return Some(g);
+            if let Some(g) = reserve()? {
+                return Ok(g);
             }
             if start.elapsed() >= max_wait {
                 self.stalled.store(true, Ordering::Relaxed);
-                return None;
+                return Err(NoRoom::Full);
             }
         }
     }
 
     #[cold]
-    fn no_room(&self, record: &Record<'_>) {
-        if self.fail.fallback.is_some() {
+    fn no_room(&self, record: &Record<'_>, why: NoRoom) {
+        if why == NoRoom::Closed {
+            // Not this destination's loss to report (it is gone): the logger counts it.
+            self.after_close.add(1);
+        } else if self.fail.fallback.is_some() {
             with_formatted(&*self.formatter, record, |bytes| {
                 self.fallback_or_drop(record.level(), bytes);
             });

@@ -10,6 +10,7 @@
 //! shared cell with an atomic read-modify-write. Reading sums the cells: a snapshot taken
 //! after the threads' records are known to be done (a join, a flush, a shutdown) is exact.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::level::Level;
@@ -105,6 +106,8 @@ pub(crate) struct LoggerCounters {
     pub(crate) filtered: Counter,
     pub(crate) sampled_out: Counter,
     pub(crate) after_shutdown: Counter,
+    /// Shared with every destination (see [`LoggerMetrics::after_close`]).
+    pub(crate) after_close: Arc<Counter>,
 }
 
 /// One destination's counters.
@@ -184,6 +187,12 @@ pub struct LoggerMetrics {
     pub sampled_out: u64,
     /// Records logged after [`shutdown`](crate::logger::Logger::shutdown), not written.
     pub after_shutdown: u64,
+    /// Records that raced with [`remove`](crate::logger::Logger::remove) or
+    /// [`shutdown`](crate::logger::Logger::shutdown): logged while the destination was
+    /// being closed, they reached it after it had stopped taking records, and were not
+    /// written to it (counted once for each such destination; they never wait for room,
+    /// and the other destinations still take them).
+    pub after_close: u64,
     /// Every destination's counters.
     pub destinations: Vec<DestinationMetrics>,
     /// Each sampler's counters, in the order they were added.
@@ -210,7 +219,7 @@ impl LoggerMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Barrier};
+    use std::sync::Barrier;
 
     /// More threads at once than there are owned cells (so some add to the shared
     /// cell), in three waves (so cells are given back and leased again): every addition

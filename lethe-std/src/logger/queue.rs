@@ -32,6 +32,10 @@ pub(crate) struct FailOver {
     pub(crate) retry: Duration,
 }
 
+/// A closed [`Queue`] refused a record.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Closed;
+
 pub(crate) struct Queue {
     pub(crate) ring: Ring<Box<[Slot]>>,
     backend: Mutex<Box<dyn Backend>>,
@@ -105,19 +109,25 @@ impl Queue {
         Ok(q)
     }
 
-    /// Claims room for a record of up to `len` bytes (plus the level byte), never waiting.
+    /// Claims room for a record of up to `len` bytes (plus the level byte), never waiting:
+    /// `Ok(None)` when the ring is full right now, [`Closed`] once the queue was closed
+    /// (it takes no record again, so waiting for room would be in vain).
     #[inline]
     pub(crate) fn try_reserve(
         &self,
         len: usize,
         level: Level,
-    ) -> Option<WriteGrant<'_, Box<[Slot]>>> {
+    ) -> Result<Option<WriteGrant<'_, Box<[Slot]>>>, Closed> {
         if self.closed.load(Ordering::Relaxed) {
-            return None;
+            return Err(Closed);
         }
-        let mut g = self.ring.reserve(len + 1).ok()?;
-        g.push(&[level as u8]).ok()?;
-        Some(g)
+        let Ok(mut g) = self.ring.reserve(len + 1) else {
+            return Ok(None);
+        };
+        if g.push(&[level as u8]).is_err() {
+            return Ok(None);
+        }
+        Ok(Some(g))
     }
 
     /// The longest record (without the level byte) the ring takes.
