@@ -102,7 +102,7 @@ pub use syslog_backend::{SyslogBackend, severity as syslog_severity};
 pub use tracing_layer::TracingLayer;
 pub use uri::{Registry, Uri, UriError};
 
-use destination::Active;
+use destination::{Active, Retired};
 use metrics::LoggerCounters;
 use queue::{ErrorHook, lock};
 
@@ -117,6 +117,8 @@ struct Shared {
     destinations: ArcSwap<Vec<Arc<Active>>>,
     /// Serializes adding and removing destinations (readers never take it).
     changing: Mutex<()>,
+    /// The destinations [`Logger::shutdown`] closed, in order, for the metrics.
+    retired: Arc<Mutex<Vec<Retired>>>,
     counters: LoggerCounters,
     clock: fn() -> Timestamp,
     on_error: ErrorHook,
@@ -467,18 +469,32 @@ impl Logger {
             let _changing = lock(&self.shared.changing);
             self.shared.destinations.swap(Arc::new(Vec::new()))
         };
+        // Their counters stay in the metrics (the file writers' as of now, until each
+        // has drained).
+        let first = {
+            let mut retired = lock(&self.shared.retired);
+            let first = retired.len();
+            retired.extend(all.iter().map(|d| d.retire()));
+            first
+        };
         let (tx, rx) = std::sync::mpsc::channel();
         let mut pending: Vec<(String, String)> = Vec::new();
-        for d in all.iter() {
+        for (i, d) in all.iter().enumerate() {
             let d = Arc::clone(d);
             let tx = tx.clone();
             let name = d.name.clone();
+            let retired = Arc::clone(&self.shared.retired);
             // Each destination drains, and is dropped (closing a file writer), on its
             // own thread, so a stuck one cannot hold up the others or the deadline.
             let spawned = std::thread::Builder::new()
                 .name("lethe-log-close".into())
                 .spawn(move || {
                     let r = d.close(deadline).map_err(|e| e.to_string());
+                    if let Some(w) = d.writer_metrics()
+                        && let Some(entry) = lock(&retired).get_mut(first + i)
+                    {
+                        entry.writer = Some(w);
+                    }
                     let name = d.name.clone();
                     drop(d);
                     let _ = tx.send((name, r));
@@ -513,7 +529,8 @@ impl Logger {
         }
     }
 
-    /// A snapshot of every counter.
+    /// A snapshot of every counter. After [`shutdown`](Logger::shutdown), the
+    /// destinations it closed are still listed, with their final counters.
     pub fn metrics(&self) -> LoggerMetrics {
         let c = &self.shared.counters;
         LoggerMetrics {
@@ -528,6 +545,7 @@ impl Logger {
                 .load()
                 .iter()
                 .map(|d| d.metrics())
+                .chain(lock(&self.shared.retired).iter().map(Retired::metrics))
                 .collect(),
             samplers: self.shared.samplers.iter().map(|s| s.stats()).collect(),
         }

@@ -625,3 +625,39 @@ fn a_record_racing_with_shutdown_is_counted_without_waiting() {
     assert_eq!(m.after_shutdown, 0);
     assert_eq!(m.after_close, 2, "once for each closed destination: {m:?}");
 }
+
+#[test]
+fn metrics_after_shutdown_keep_every_destination_and_its_final_counters() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Collect::default();
+    let log = Logger::builder()
+        .destination(
+            Destination::open_file(dir.path().join("app.jsonl"), WriterOptions::default()).unwrap(),
+        )
+        .destination(Destination::backend("memory", memory.clone()).level(Level::Warn))
+        .build()
+        .unwrap();
+    for i in 0..10 {
+        log.info("info", &[Field::new("i", i)]);
+        log.warn("warn", &[Field::new("i", i)]);
+    }
+    log.shutdown(Duration::from_secs(10)).unwrap();
+    log.info("after", &[]);
+    let m = log.metrics();
+    let names: Vec<&str> = m.destinations.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["file", "memory"]);
+    let file = m.destination("file").unwrap();
+    assert_eq!(
+        (file.records, file.dropped, file.errors),
+        (20, 0, 0),
+        "{file:?}"
+    );
+    // The writer's counters as of after the drain: every record reached the file.
+    assert_eq!(file.writer.as_ref().unwrap().writes, 20, "{file:?}");
+    let mem = m.destination("memory").unwrap();
+    assert_eq!((mem.records, mem.dropped, mem.lost), (10, 0, 0), "{mem:?}");
+    assert_eq!(memory.lines().len(), 10);
+    assert_eq!(m.after_shutdown, 1);
+    let text = std::fs::read_to_string(dir.path().join("app.jsonl")).unwrap();
+    assert_eq!(text.lines().count(), 20);
+}

@@ -164,6 +164,7 @@ impl LoggerBuilder {
             redactor: self.redactor,
             destinations: ArcSwap::from_pointee(Vec::new()),
             changing: Mutex::new(()),
+            retired: Arc::new(Mutex::new(Vec::new())),
             counters: LoggerCounters::default(),
             clock: self.clock,
             on_error,

@@ -607,9 +607,47 @@ impl Active {
         let mut m = self
             .counters
             .snapshot(&self.name, self.enabled.load(Ordering::Relaxed));
-        if let Sink::File(w) = &self.sink {
-            m.writer = Some(w.metrics());
+        m.writer = self.writer_metrics();
+        m
+    }
+
+    /// The file writer's counters, for a file destination.
+    pub(crate) fn writer_metrics(&self) -> Option<crate::Metrics> {
+        match &self.sink {
+            Sink::File(w) => Some(w.metrics()),
+            Sink::Queue(_) => None,
         }
+    }
+
+    /// What stays of it, for the logger's metrics, once it is closed.
+    pub(crate) fn retire(&self) -> Retired {
+        Retired {
+            name: self.name.clone(),
+            enabled: self.enabled.load(Ordering::Relaxed),
+            counters: Arc::clone(&self.counters),
+            writer: self.writer_metrics(),
+        }
+    }
+}
+
+/// A destination that [`Logger::shutdown`](crate::logger::Logger::shutdown) closed: its
+/// counters stay in the logger's metrics.
+pub(crate) struct Retired {
+    name: String,
+    /// Whether it was enabled when it was shut down.
+    enabled: bool,
+    /// Its counters, still read live: a delivery thread that shutdown stopped waiting
+    /// for keeps counting what it writes or loses.
+    counters: Arc<DestCounters>,
+    /// The file writer's counters, taken when it had drained (or when shutdown began,
+    /// until it has).
+    pub(crate) writer: Option<crate::Metrics>,
+}
+
+impl Retired {
+    pub(crate) fn metrics(&self) -> DestinationMetrics {
+        let mut m = self.counters.snapshot(&self.name, self.enabled);
+        m.writer.clone_from(&self.writer);
         m
     }
 }

@@ -147,7 +147,7 @@ impl DestCounters {
 pub struct DestinationMetrics {
     /// The destination's name.
     pub name: String,
-    /// Whether it is enabled now.
+    /// Whether it is enabled now (for a destination that was shut down: when it was).
     pub enabled: bool,
     /// Records formatted and handed to its buffer (the file's ring, or the backend's
     /// queue).
@@ -193,7 +193,12 @@ pub struct LoggerMetrics {
     /// written to it (counted once for each such destination; they never wait for room,
     /// and the other destinations still take them).
     pub after_close: u64,
-    /// Every destination's counters.
+    /// Every destination's counters: the running ones, then the ones
+    /// [`shutdown`](crate::logger::Logger::shutdown) closed, with their final counters
+    /// (for a file destination, the writer's once it had drained; a destination that
+    /// shutdown stopped waiting for keeps adding what it still writes or loses).
+    /// Destinations taken out with [`remove`](crate::logger::Logger::remove) are not
+    /// listed: `remove` returns their final counters.
     pub destinations: Vec<DestinationMetrics>,
     /// Each sampler's counters, in the order they were added.
     pub samplers: Vec<SamplerStats>,
