@@ -28,7 +28,8 @@
 //! 1. **Level**: one relaxed load ([`Logger::enabled`]); the macros check it before
 //!    evaluating anything else.
 //! 2. **Filters** of the logger ([`LoggerBuilder::filter`]); rejected records are counted
-//!    in [`LoggerMetrics::filtered`].
+//!    in [`LoggerMetrics::filtered`], records whose filter or sampler panicked in
+//!    [`LoggerMetrics::panicked`].
 //! 3. **Samplers** ([`LoggerBuilder::sampler`]), in order; a dropped record is counted in
 //!    [`LoggerMetrics::sampled_out`] and in the sampler's own [`SamplerStats`].
 //! 4. **Destinations**, each in turn: its enabled flag, level and filter, then its
@@ -46,8 +47,10 @@
 //! reservation, no message-rewriting redaction pattern), takes a lock, or makes a
 //! syscall besides reading the clock. Errors are counted per destination and reported to
 //! the error hook (by default, at most one line a second on stderr); no error inside the
-//! logger panics the application (panics of user formatters, filters and backends are
-//! caught and counted).
+//! logger panics the application: panics of user filters, samplers, formatters,
+//! enrichers and backends are caught, and the records they lose are counted
+//! ([`LoggerMetrics::panicked`], [`DestinationMetrics::panicked`],
+//! [`DestinationMetrics::lost`]).
 
 use std::fmt;
 use std::io;
@@ -357,9 +360,10 @@ impl Logger {
             message_check,
         };
         if !s.filters.is_empty() || !s.samplers.is_empty() {
-            let pass = catch_unwind(AssertUnwindSafe(|| self.passes(&record)));
-            if !matches!(pass, Ok(true)) {
-                return;
+            match catch_unwind(AssertUnwindSafe(|| self.passes(&record))) {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(_) => return s.counters.panicked.add(1),
             }
         }
         s.counters.per_level[level.index()].add(1);
@@ -539,6 +543,7 @@ impl Logger {
             sampled_out: c.sampled_out.get(),
             after_shutdown: c.after_shutdown.get(),
             after_close: c.after_close.get(),
+            panicked: c.panicked.get(),
             destinations: self
                 .shared
                 .destinations

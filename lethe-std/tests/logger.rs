@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lethe_std::logger::{
-    Backend, Delivery, Destination, Field, Level, Logfmt, Logger, Message, Redactor, Registry,
-    Text, ThreadName, Timestamp, Value, context, filter, sample,
+    Backend, Delivery, Destination, Field, Formatter, Level, Logfmt, Logger, Message, Redactor,
+    Registry, Text, ThreadName, Timestamp, Value, context, filter, sample,
 };
 use lethe_std::{Options, WriterOptions};
 
@@ -660,4 +660,101 @@ fn metrics_after_shutdown_keep_every_destination_and_its_final_counters() {
     assert_eq!(m.after_shutdown, 1);
     let text = std::fs::read_to_string(dir.path().join("app.jsonl")).unwrap();
     assert_eq!(text.lines().count(), 20);
+}
+
+/// A sampler that panics on records whose message contains "boom" and keeps the rest.
+struct PanickingSampler;
+
+impl sample::Sampler for PanickingSampler {
+    fn sample(&self, record: &lethe_std::logger::Record<'_>) -> bool {
+        if record.message_str().is_some_and(|m| m.contains("boom")) {
+            panic!("sampler bug");
+        }
+        true
+    }
+
+    fn stats(&self) -> sample::SamplerStats {
+        sample::SamplerStats::default()
+    }
+}
+
+#[test]
+fn a_panicking_logger_filter_or_sampler_loses_counted_records() {
+    let memory = Collect::default();
+    let filtering = Logger::builder()
+        .filter(|r: &lethe_std::logger::Record<'_>| {
+            assert!(r.message_str() != Some("boom"), "filter bug");
+            r.message_str() != Some("rejected")
+        })
+        .destination(Destination::backend("memory", memory.clone()))
+        .build()
+        .unwrap();
+    filtering.info("kept", &[]);
+    filtering.info("boom", &[]);
+    filtering.info("rejected", &[]);
+    filtering.info("boom", &[]);
+    filtering.shutdown(Duration::from_secs(5)).unwrap();
+    let m = filtering.metrics();
+    assert_eq!((m.panicked, m.filtered), (2, 1), "{m:?}");
+    assert_eq!(m.records_at(Level::Info), 1);
+    assert_eq!(m.destinations[0].records, 1);
+    assert_eq!(memory.lines().len(), 1);
+
+    let memory = Collect::default();
+    let sampling = Logger::builder()
+        .sampler(PanickingSampler)
+        .destination(Destination::backend("memory", memory.clone()))
+        .build()
+        .unwrap();
+    for message in ["boom", "kept", "boom", "boom"] {
+        sampling.info(message, &[]);
+    }
+    sampling.shutdown(Duration::from_secs(5)).unwrap();
+    let m = sampling.metrics();
+    assert_eq!((m.panicked, m.sampled_out), (3, 0), "{m:?}");
+    assert_eq!(m.records_at(Level::Info), 1);
+    assert_eq!(memory.lines().len(), 1);
+}
+
+#[test]
+fn a_panicking_formatter_loses_only_its_destination_and_is_counted() {
+    let buggy = Collect::default();
+    let good = Collect::default();
+    let fallback = Collect::default();
+    let log = Logger::builder()
+        .destination(
+            Destination::backend("buggy", buggy.clone())
+                .fallback(fallback.clone())
+                .formatter(
+                    |r: &lethe_std::logger::Record<'_>,
+                     out: &mut lethe_std::logger::Out<'_, '_>| {
+                        if r.message_str() == Some("boom") {
+                            panic!("formatter bug");
+                        }
+                        Logfmt::default().format(r, out);
+                    },
+                ),
+        )
+        .destination(Destination::backend("good", good.clone()))
+        .build()
+        .unwrap();
+    for message in ["boom", "fine", "boom"] {
+        log.info(message, &[]);
+    }
+    log.shutdown(Duration::from_secs(5)).unwrap();
+    let m = log.metrics();
+    assert_eq!(m.panicked, 0);
+    let b = m.destination("buggy").unwrap();
+    assert_eq!(
+        (
+            b.records, b.panicked, b.errors, b.dropped, b.fallback, b.lost
+        ),
+        (1, 2, 2, 0, 0, 0),
+        "each lost record counted once: {b:?}"
+    );
+    assert_eq!(buggy.lines().len(), 1);
+    assert!(fallback.lines().is_empty());
+    let g = m.destination("good").unwrap();
+    assert_eq!(g.records, 3, "the other destination still gets them: {g:?}");
+    assert_eq!(good.lines().len(), 3);
 }

@@ -403,7 +403,10 @@ impl Active {
             }
         }));
         if delivered.is_err() {
+            // The filter or the formatter panicked before the record was committed: it is
+            // lost for this destination.
             self.counters.errors.add(1);
+            self.counters.panicked.add(1);
         }
     }
 

@@ -108,6 +108,7 @@ pub(crate) struct LoggerCounters {
     pub(crate) after_shutdown: Counter,
     /// Shared with every destination (see [`LoggerMetrics::after_close`]).
     pub(crate) after_close: Arc<Counter>,
+    pub(crate) panicked: Counter,
 }
 
 /// One destination's counters.
@@ -121,6 +122,7 @@ pub(crate) struct DestCounters {
     pub(crate) fallback: Counter,
     pub(crate) lost: Counter,
     pub(crate) oversized: Counter,
+    pub(crate) panicked: Counter,
 }
 
 impl DestCounters {
@@ -136,6 +138,7 @@ impl DestCounters {
             fallback: self.fallback.get(),
             lost: self.lost.get(),
             oversized: self.oversized.get(),
+            panicked: self.panicked.get(),
             writer: None,
         }
     }
@@ -160,16 +163,21 @@ pub struct DestinationMetrics {
     /// Records dropped because its buffer was full (backpressure policy) and there was
     /// no fallback.
     pub dropped: u64,
-    /// Errors: failed backend writes, the file writer's reported errors, a formatter or
-    /// backend that panicked.
+    /// Errors: failed backend writes, the file writer's reported errors, a filter,
+    /// formatter or backend that panicked.
     pub errors: u64,
     /// Records written to the fallback instead.
     pub fallback: u64,
-    /// Records a failing backend could not write (and the fallback, if any, did not take).
+    /// Records a failing backend could not write (and the fallback, if any, did not take),
+    /// including records whose backend panicked.
     pub lost: u64,
     /// Records longer than the reservation, formatted again in a thread-local buffer
     /// (counted, and also in `records`).
     pub oversized: u64,
+    /// Records not written because its filter or formatter (or an enricher or redaction
+    /// running while it formatted) panicked on the logging thread; each is also one of
+    /// the `errors`. The other destinations still take the record.
+    pub panicked: u64,
     /// The file writer's own counters, for a file destination.
     pub writer: Option<crate::Metrics>,
 }
@@ -185,6 +193,9 @@ pub struct LoggerMetrics {
     pub filtered: u64,
     /// Records the samplers dropped.
     pub sampled_out: u64,
+    /// Records dropped because one of the logger's filters or samplers panicked (not
+    /// counted in `filtered` or `sampled_out`; no destination gets them).
+    pub panicked: u64,
     /// Records logged after [`shutdown`](crate::logger::Logger::shutdown), not written.
     pub after_shutdown: u64,
     /// Records that raced with [`remove`](crate::logger::Logger::remove) or
