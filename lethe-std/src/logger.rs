@@ -628,8 +628,14 @@ macro_rules! error {
     ($logger:expr, $($rest:tt)+) => { $crate::log_at!($logger, $crate::logger::Level::Error, $($rest)+) };
 }
 
-/// [`log_at!`] at fatal level (does not exit).
+/// [`log_at!`] at fatal level, then [flushes](crate::logger::Logger::flush) the logger
+/// (ignoring a flush error, which the destinations count), as
+/// [`Logger::fatal`](crate::logger::Logger::fatal) does. It does not exit.
 #[macro_export]
 macro_rules! fatal {
-    ($logger:expr, $($rest:tt)+) => { $crate::log_at!($logger, $crate::logger::Level::Fatal, $($rest)+) };
+    ($logger:expr, $($rest:tt)+) => {{
+        let logger: &$crate::logger::Logger = &$logger;
+        $crate::log_at!(*logger, $crate::logger::Level::Fatal, $($rest)+);
+        let _ = logger.flush();
+    }};
 }

@@ -758,3 +758,46 @@ fn a_panicking_formatter_loses_only_its_destination_and_is_counted() {
     assert_eq!(g.records, 3, "the other destination still gets them: {g:?}");
     assert_eq!(good.lines().len(), 3);
 }
+
+#[test]
+fn the_fatal_macro_flushes_like_logger_fatal() {
+    /// Takes its time with each record, so only a flush makes it visible at once.
+    #[derive(Clone, Default)]
+    struct Slow(Collect);
+    impl Backend for Slow {
+        fn write(&mut self, level: Level, record: &[u8]) -> io::Result<()> {
+            std::thread::sleep(Duration::from_millis(50));
+            self.0.write(level, record)
+        }
+    }
+    let slow = Slow::default();
+    let log = Logger::builder()
+        .destination(Destination::backend("slow", slow.clone()))
+        .build()
+        .unwrap();
+    let mut evaluated = 0;
+    lethe_std::fatal!(
+        {
+            evaluated += 1;
+            log.clone()
+        },
+        "giving up after {} tries",
+        3;
+        "code" => 70
+    );
+    assert_eq!(evaluated, 1, "the logger expression is evaluated once");
+    // Returned only after the record was handed to the backend.
+    let lines = slow.0.lines();
+    assert_eq!(
+        lines.len(),
+        1,
+        "fatal! returned before the record was written"
+    );
+    assert!(
+        lines[0].contains(r#""msg":"giving up after 3 tries","code":70"#),
+        "{lines:?}"
+    );
+    lethe_std::fatal!(log, "static message");
+    assert_eq!(slow.0.lines().len(), 2);
+    log.shutdown(Duration::from_secs(5)).unwrap();
+}

@@ -1,6 +1,7 @@
 //! [`Registry`]: destinations from URIs, such as
-//! `file:///var/log/app.log?max_size=100MB&compress=true`, `stdout:`, `stderr:`, and
-//! schemes you register (`syslog+udp://127.0.0.1:514`, ...).
+//! `file:///var/log/app.log?max_size=100MB&compress=true`, `stdout:`, `stderr:`, the
+//! built-in syslog schemes (`syslog+udp://127.0.0.1:514`, `syslog+tcp://...`,
+//! `syslog+unix:///dev/log`), and schemes you register.
 
 use std::collections::HashMap;
 use std::fmt;
