@@ -413,6 +413,13 @@ impl Logger {
     /// written what it had buffered, and returns its final counters; `None` if there is
     /// no such destination. A record logged at the same moment either reaches it before
     /// it closes, or is counted in [`LoggerMetrics::after_close`] (without waiting).
+    ///
+    /// Every kind of destination honours `timeout`: a file destination's writer, and a
+    /// backend's delivery thread, even one stuck in the backend. One that has not
+    /// drained by then is closed in the background (a file writer goes on writing what
+    /// it holds, as a dropped [`Writer`](crate::Writer) does); the counters returned are
+    /// those of that moment. When it did drain in time, a file destination's writer is
+    /// also closed (and its file `fsync`ed) before `remove` returns.
     pub fn remove(&self, name: &str, timeout: Duration) -> Option<DestinationMetrics> {
         let removed = {
             let _changing = lock(&self.shared.changing);
@@ -422,8 +429,17 @@ impl Logger {
             self.shared.destinations.store(Arc::new(next));
             removed
         };
-        let _ = removed.close(Instant::now() + timeout);
-        Some(removed.metrics())
+        let closed = removed.close(deadline_after(timeout));
+        let metrics = removed.metrics();
+        if closed.is_err() {
+            // Dropping the last reference to a file writer that is stuck or failing
+            // would wait for its consumer: leave that to a thread of its own. (If it
+            // cannot be started, the closure, and so the destination, drops here.)
+            let _ = std::thread::Builder::new()
+                .name("lethe-log-close".into())
+                .spawn(move || drop(removed));
+        }
+        Some(metrics)
     }
 
     /// The destination called `name`.
@@ -437,15 +453,17 @@ impl Logger {
     }
 
     /// Returns once every record logged before the call has been handed to the file
-    /// (page cache) or to the backend (and the backend flushed); gives up on a
-    /// destination after 30 s.
+    /// (page cache) or to the backend (and the backend flushed); gives up after 30 s (in
+    /// total; every kind of destination honours it: a file destination's writer, and a
+    /// backend's delivery thread, which makes the backend's flush, even one stuck in the
+    /// backend).
     ///
     /// # Errors
     ///
     /// The first destination's error (a failing file, a backend that does not drain);
     /// every destination is flushed regardless.
     pub fn flush(&self) -> io::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = deadline_after(Duration::from_secs(30));
         let mut first = Ok(());
         for d in self.shared.destinations.load().iter() {
             if let Err(e) = d.flush(deadline)
@@ -460,14 +478,17 @@ impl Logger {
     /// Stops the logger (records logged afterwards are counted in
     /// [`LoggerMetrics::after_shutdown`] and discarded; records already on their way
     /// when a destination closes, in [`LoggerMetrics::after_close`]), drains every
-    /// destination in parallel, and closes them. Waits at most `timeout` in total.
+    /// destination in parallel, and closes them. Waits at most `timeout` in total, for
+    /// every kind of destination (each drains on a thread of its own; a file
+    /// destination's writer and a backend's delivery thread both honour the deadline,
+    /// and one still draining at the deadline goes on in the background).
     ///
     /// # Errors
     ///
     /// [`ShutdownError`] naming the destinations that failed or did not finish in time
     /// (they keep draining in the background).
     pub fn shutdown(&self, timeout: Duration) -> Result<(), ShutdownError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         self.shared.closed.store(true, Ordering::SeqCst);
         let all = {
             let _changing = lock(&self.shared.changing);
@@ -555,6 +576,15 @@ impl Logger {
             samplers: self.shared.samplers.iter().map(|s| s.stats()).collect(),
         }
     }
+}
+
+/// The instant `timeout` from now; a timeout too large for an `Instant` (such as
+/// `Duration::MAX`) is about a century.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
 }
 
 /// Logs at a level with `format!`-style arguments and optional fields after a `;`:

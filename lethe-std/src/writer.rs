@@ -695,12 +695,35 @@ impl<C: Clock + 'static> Writer<C> {
     }
 
     /// Returns once every record written (by any thread) before the call is in the file.
+    /// It waits as long as that takes: [`flush_timeout`](Writer::flush_timeout) gives up
+    /// after a while.
     ///
     /// # Errors
     ///
     /// The file's error if the consumer cannot write it right now (the records stay
     /// buffered and are retried); `BrokenPipe` if the writer was closed.
     pub fn flush(&self) -> io::Result<()> {
+        self.flush_until(None).map(|_| ())
+    }
+
+    /// [`flush`](Writer::flush), waiting at most `timeout`: `Ok(true)` once every record
+    /// written before the call is in the file, `Ok(false)` if `timeout` passed first (the
+    /// consumer is still busy with earlier records, or cannot make progress, for example
+    /// while a blocking write or a metrics callback holds it). The records stay buffered
+    /// either way, and are written when the consumer gets to them.
+    ///
+    /// # Errors
+    ///
+    /// As [`flush`](Writer::flush).
+    pub fn flush_timeout(&self, timeout: Duration) -> io::Result<bool> {
+        // A timeout too large for an `Instant` is no limit at all.
+        self.flush_until(Instant::now().checked_add(timeout))
+    }
+
+    /// [`flush`](Writer::flush) until `deadline` (`None`: no limit); `Ok(false)` at the
+    /// deadline. Waits on the consumer's progress (as `flush` does), in slices that end
+    /// at the deadline.
+    pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> io::Result<bool> {
         let core = self.core();
         let (index, ring) = core.ring.current();
         let target = ring.claimed_position();
@@ -715,7 +738,7 @@ impl<C: Clock + 'static> Writer<C> {
         };
         loop {
             if done() {
-                return Ok(());
+                return Ok(true);
             }
             if !first {
                 if let Some((kind, msg)) = lock(&core.failing).clone() {
@@ -725,9 +748,17 @@ impl<C: Clock + 'static> Writer<C> {
                     return Err(closed());
                 }
             }
+            let mut wait = Duration::from_millis(10);
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(false);
+                }
+                wait = wait.min(left);
+            }
             first = false;
             self.handle.thread.unpark();
-            core.wait_progress(&core.waiting, Duration::from_millis(10), done);
+            core.wait_progress(&core.waiting, wait, done);
         }
     }
 

@@ -801,3 +801,70 @@ fn the_fatal_macro_flushes_like_logger_fatal() {
     assert_eq!(slow.0.lines().len(), 2);
     log.shutdown(Duration::from_secs(5)).unwrap();
 }
+
+/// Runs `f` on a thread of its own and returns its result with how long it took, or
+/// `None` if it has not returned after 60 s (it is then left running).
+fn within_a_minute<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<(T, Duration)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        let r = f();
+        let _ = tx.send((r, start.elapsed()));
+    });
+    rx.recv_timeout(Duration::from_secs(60)).ok()
+}
+
+#[test]
+fn remove_and_shutdown_give_up_on_a_stuck_file_destination_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let stuck_logger = |name: &str| {
+        let writer =
+            lethe_std::Writer::open(dir.path().join(name), WriterOptions::default()).unwrap();
+        let stuck = support::StuckConsumer::hold(&writer);
+        let memory = Collect::default();
+        let log = Logger::builder()
+            .destination(Destination::file(writer))
+            .destination(Destination::backend("memory", memory.clone()))
+            .build()
+            .unwrap();
+        log.info("held", &[]);
+        (log, stuck, memory)
+    };
+
+    let (log, stuck, memory) = stuck_logger("removed.jsonl");
+    let remover = log.clone();
+    let (removed, took) =
+        within_a_minute(move || remover.remove("file", Duration::from_millis(300)).unwrap())
+            .expect("remove waited for a file writer that cannot make progress");
+    assert!(took < Duration::from_secs(30), "remove took {took:?}");
+    assert_eq!(removed.records, 1, "{removed:?}");
+    assert_eq!(removed.writer.as_ref().unwrap().writes, 0, "{removed:?}");
+    assert!(log.destination("file").is_none());
+    log.flush().unwrap();
+    assert_eq!(memory.lines().len(), 1);
+    // Released, the writer closed in the background writes the record out.
+    drop(stuck);
+    log.shutdown(Duration::from_secs(10)).unwrap();
+    let path = dir.path().join("removed.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&path).unwrap().is_empty() && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        json_lines(&std::fs::read_to_string(&path).unwrap()).len(),
+        1
+    );
+
+    let (log, stuck, _memory) = stuck_logger("shutdown.jsonl");
+    let closer = log.clone();
+    let (shut, took) = within_a_minute(move || closer.shutdown(Duration::from_millis(300)))
+        .expect("shutdown waited for a file writer that cannot make progress");
+    assert!(took < Duration::from_secs(30), "shutdown took {took:?}");
+    let pending = shut.unwrap_err().pending;
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].0, "file");
+    drop(stuck);
+}

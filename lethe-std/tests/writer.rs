@@ -196,6 +196,25 @@ fn flush_makes_records_visible_and_close_writes_everything() {
 }
 
 #[test]
+fn flush_timeout_gives_up_while_the_consumer_cannot_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let log = Writer::open(&path, WriterOptions::default()).unwrap();
+    let stuck = support::StuckConsumer::hold(&log);
+    log.write_record(b"held\n").unwrap();
+    assert!(!log.flush_timeout(Duration::from_millis(100)).unwrap());
+    assert!(!log.flush_timeout(Duration::ZERO).unwrap());
+    assert_eq!(fs::read_to_string(&path).unwrap(), "", "still in the ring");
+    drop(stuck);
+    assert!(log.flush_timeout(Duration::from_secs(30)).unwrap());
+    assert_eq!(fs::read_to_string(&path).unwrap(), "held\n");
+    // No limit at all for a timeout too large for an `Instant`.
+    log.write_record(b"more\n").unwrap();
+    assert!(log.flush_timeout(Duration::MAX).unwrap());
+    assert_eq!(log.close().unwrap().writes, 2);
+}
+
+#[test]
 fn reservations_format_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");

@@ -26,7 +26,10 @@ pub trait Backend: Send + 'static {
     /// Any failure to deliver it.
     fn write(&mut self, level: Level, record: &[u8]) -> io::Result<()>;
 
-    /// Pushes out anything buffered. The default does nothing.
+    /// Pushes out anything buffered. Called on the delivery thread too, when the logger
+    /// is flushed and when the destination closes, so a flush that blocks holds up no
+    /// caller beyond its deadline. A panic is caught and returned as an error. The
+    /// default does nothing.
     ///
     /// # Errors
     ///

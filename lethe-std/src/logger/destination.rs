@@ -328,6 +328,18 @@ enum NoRoom {
     Closed,
 }
 
+/// A file writer's flush that ended at its deadline is a `TimedOut` error.
+fn file_in_time(flushed: io::Result<bool>) -> io::Result<()> {
+    if flushed? {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the file writer did not drain in time",
+        ))
+    }
+}
+
 /// A queue's reservation as [`Active::room`] takes it.
 #[inline(always)]
 fn queue_room<G>(r: Result<Option<G>, super::queue::Closed>) -> Result<Option<G>, NoRoom> {
@@ -592,16 +604,21 @@ impl Active {
         }
     }
 
+    /// Waits until what was logged before the call is written (a file: in the page
+    /// cache; a backend: written and flushed), or until `deadline` (`TimedOut`).
     pub(crate) fn flush(&self, deadline: Instant) -> io::Result<()> {
         match &self.sink {
-            Sink::File(w) => w.flush(),
+            Sink::File(w) => file_in_time(w.flush_until(Some(deadline))),
             Sink::Queue(q) => q.flush(deadline),
         }
     }
 
+    /// Stops a backend's queue and waits for its delivery thread to drain it, or flushes
+    /// a file writer (which closes when the destination is dropped); gives up at
+    /// `deadline` (`TimedOut`).
     pub(crate) fn close(&self, deadline: Instant) -> io::Result<()> {
         match &self.sink {
-            Sink::File(w) => w.flush(),
+            Sink::File(w) => file_in_time(w.flush_until(Some(deadline))),
             Sink::Queue(q) => q.close(deadline),
         }
     }

@@ -5,7 +5,7 @@
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
@@ -44,6 +44,35 @@ pub(crate) struct Queue {
     parked: AtomicBool,
     thread: Mutex<Option<JoinHandle<()>>>,
     waker: Mutex<Option<Thread>>,
+    /// A flusher asked the delivery thread to flush the backend (see [`Queue::flush`]).
+    flush_wanted: AtomicBool,
+    flushes: Mutex<Flushes>,
+    /// Notified when the delivery thread has served flushes.
+    flushed: Condvar,
+}
+
+/// The backend's flushes, which the delivery thread does for [`Queue::flush`]: only that
+/// thread calls the backend, so a backend stuck in a write or a flush holds up no caller
+/// beyond its deadline.
+#[derive(Default)]
+struct Flushes {
+    /// Flushes asked for so far; a flusher's ticket is the count with its own.
+    requested: u64,
+    /// Tickets served: the backend was flushed after they were asked for.
+    served: u64,
+    /// The error of the last flush served, if it failed.
+    error: Option<(io::ErrorKind, String)>,
+    /// The delivery thread has made its last flush (after every record it wrote) and
+    /// serves no more: later tickets get that flush's result.
+    gone: bool,
+}
+
+/// Flushes a backend, catching a panic.
+fn flush_caught(backend: &mut dyn Backend) -> io::Result<()> {
+    match catch_unwind(AssertUnwindSafe(|| backend.flush())) {
+        Ok(r) => r,
+        Err(_) => Err(io::Error::other("the backend panicked while flushing")),
+    }
 }
 
 /// Writes one record to a backend, catching a panic.
@@ -98,6 +127,9 @@ impl Queue {
             parked: AtomicBool::new(false),
             thread: Mutex::new(None),
             waker: Mutex::new(None),
+            flush_wanted: AtomicBool::new(false),
+            flushes: Mutex::new(Flushes::default()),
+            flushed: Condvar::new(),
         });
         let worker = Arc::clone(&q);
         let dest = name.to_owned();
@@ -152,7 +184,43 @@ impl Queue {
         }
     }
 
+    /// The delivery thread: writes the records to the backend until the queue is closed
+    /// and drained, then flushes it a last time, which serves every flush asked for.
     fn deliver_loop(
+        &self,
+        name: &str,
+        counters: &DestCounters,
+        fail: &FailOver,
+        on_error: &dyn Fn(&str, &dyn std::error::Error),
+    ) {
+        self.deliver(name, counters, fail, on_error);
+        let r = flush_caught(&mut **lock(&self.backend));
+        self.served(u64::MAX, r, true);
+    }
+
+    /// Flushes the backend if a flusher asked for it (see [`Queue::flush`]).
+    fn serve_flushes(&self) {
+        if !self.flush_wanted.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        // Tickets up to this one were asked for before the flush below starts.
+        let requested = lock(&self.flushes).requested;
+        let r = flush_caught(&mut **lock(&self.backend));
+        self.served(requested, r, false);
+    }
+
+    /// Records that the tickets up to `requested` are served, with the flush's result
+    /// (`gone`: the thread's last flush, which serves every ticket).
+    fn served(&self, requested: u64, r: io::Result<()>, gone: bool) {
+        let mut f = lock(&self.flushes);
+        f.served = f.served.max(requested);
+        f.error = r.err().map(|e| (e.kind(), e.to_string()));
+        f.gone |= gone;
+        drop(f);
+        self.flushed.notify_all();
+    }
+
+    fn deliver(
         &self,
         name: &str,
         counters: &DestCounters,
@@ -166,6 +234,10 @@ impl Queue {
         let mut last_try: Option<Instant> = None;
         let mut idle = 0u32;
         loop {
+            // A relaxed load each round, on this thread only (never on the logging path).
+            if self.flush_wanted.load(Ordering::Relaxed) {
+                self.serve_flushes();
+            }
             let grant = consumer.read_up_to(256, 1 << 20);
             let Some(grant) = grant else {
                 if self.closed.load(Ordering::Acquire) && !consumer.has_committed() {
@@ -226,11 +298,11 @@ impl Queue {
             drop(backend);
             grant.release();
         }
-        let _ = lock(&self.backend).flush();
     }
 
     /// Waits until every record committed before the call has been handed to the
-    /// backend, then flushes the backend; gives up at `deadline`.
+    /// backend, then until the delivery thread has flushed the backend; gives up at
+    /// `deadline` (`TimedOut`), even if the backend is stuck in a write or a flush.
     pub(crate) fn flush(&self, deadline: Instant) -> io::Result<()> {
         let target = self.ring.claimed_position();
         loop {
@@ -256,7 +328,33 @@ impl Queue {
             self.wake();
             std::thread::sleep(Duration::from_micros(200));
         }
-        lock(&self.backend).flush()
+        let mut f = lock(&self.flushes);
+        f.requested += 1;
+        let ticket = f.requested;
+        self.flush_wanted.store(true, Ordering::Release);
+        self.wake();
+        loop {
+            // Served, or the thread is gone, its last flush made after every record.
+            if f.served >= ticket || f.gone {
+                return match &f.error {
+                    None => Ok(()),
+                    Some((kind, message)) => Err(io::Error::new(*kind, message.clone())),
+                };
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the destination's backend did not flush in time",
+                ));
+            }
+            // `served` notifies after every flush it records.
+            f = self
+                .flushed
+                .wait_timeout(f, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 
     /// Stops accepting records, lets the delivery thread drain the ring and joins it;
@@ -285,5 +383,73 @@ impl Queue {
     pub(crate) fn signal_close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         self.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Condvar;
+
+    /// A backend whose `flush` blocks while its gate is closed.
+    struct StuckFlush(Arc<(Mutex<bool>, Condvar)>);
+
+    impl Backend for StuckFlush {
+        fn write(&mut self, _: Level, _: &[u8]) -> io::Result<()> {
+            Ok(())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            let (gate, opened) = &*self.0;
+            let mut closed = lock(gate);
+            while *closed {
+                closed = opened.wait(closed).unwrap_or_else(PoisonError::into_inner);
+            }
+            Err(io::Error::other("flushed late"))
+        }
+    }
+
+    /// A backend stuck in its flush holds `Queue::flush` up to its deadline, not longer;
+    /// once it flushes, `flush` returns the flush's own result.
+    #[test]
+    fn flush_gives_up_on_a_backend_stuck_in_its_flush() {
+        let gate = Arc::new((Mutex::new(true), Condvar::new()));
+        let q = Queue::start(
+            "stuck",
+            4096,
+            Box::new(StuckFlush(Arc::clone(&gate))),
+            Arc::new(DestCounters::default()),
+            FailOver {
+                fallback: None,
+                after: 3,
+                retry: Duration::from_secs(1),
+            },
+            Arc::new(|_: &str, _: &dyn std::error::Error| {}),
+        )
+        .unwrap();
+        let Ok(Some(mut g)) = q.try_reserve(5, Level::Info) else {
+            panic!("an empty queue has room");
+        };
+        g.push(b"hello").unwrap();
+        g.commit_written();
+        q.committed();
+        // On a thread of its own, so that a flush that never returns fails the test.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let flusher = Arc::clone(&q);
+        std::thread::spawn(move || {
+            let _ = tx.send(flusher.flush(Instant::now() + Duration::from_millis(200)));
+        });
+        let first = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("flush waited for a backend stuck in its flush");
+        assert_eq!(first.unwrap_err().kind(), io::ErrorKind::TimedOut);
+        *lock(&gate.0) = false;
+        gate.1.notify_all();
+        let second = q.flush(Instant::now() + Duration::from_secs(30));
+        assert_eq!(second.unwrap_err().to_string(), "flushed late");
+        q.close(Instant::now() + Duration::from_secs(30)).unwrap();
+        // After the delivery thread is gone: the result of its last flush, at once.
+        let after = q.flush(Instant::now());
+        assert_eq!(after.unwrap_err().to_string(), "flushed late");
     }
 }

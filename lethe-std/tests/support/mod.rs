@@ -124,3 +124,42 @@ pub fn fast_and_oversized_files(
     }
     builder
 }
+
+/// Holds a [`Writer`](lethe_std::Writer)'s consumer thread so that it cannot make
+/// progress (a metrics callback that blocks) until this is dropped.
+pub struct StuckConsumer {
+    /// `true` while the consumer is held.
+    gate: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl StuckConsumer {
+    /// Makes `writer`'s consumer block in its next metrics callback, and returns once
+    /// it does: records written afterwards stay in the ring until this is dropped.
+    pub fn hold(writer: &lethe_std::Writer) -> StuckConsumer {
+        let gate = std::sync::Arc::new((std::sync::Mutex::new(true), std::sync::Condvar::new()));
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+        let held = std::sync::Arc::clone(&gate);
+        writer.set_metrics_callback(std::time::Duration::ZERO, move |_| {
+            let (lock, released) = &*held;
+            let mut holding = lock.lock().unwrap();
+            if *holding {
+                let _ = entered_tx.send(());
+            }
+            while *holding {
+                holding = released.wait(holding).unwrap();
+            }
+        });
+        entered_rx.recv().unwrap();
+        StuckConsumer { gate }
+    }
+}
+
+impl Drop for StuckConsumer {
+    fn drop(&mut self) {
+        let (lock, released) = &*self.gate;
+        *lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = false;
+        released.notify_all();
+    }
+}
