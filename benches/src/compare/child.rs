@@ -1,6 +1,7 @@
 //! One run, in a child process of its own: set the contender up, measure the caller's
 //! latency in bursts, then time the throughput phase up to and including the
-//! contender's own flush, tear it down, and count what reached the files.
+//! contender's own flush, count what the files hold at that moment, tear the contender
+//! down, and count what reached the files in the end.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -107,33 +108,41 @@ fn run_inner(p: &Params, r: &mut ChildResult) -> Result<(), String> {
         target.finish().map_err(|e| format!("flush: {e}"))?;
         (started.elapsed(), caller_allocs)
     };
+    let stopped = Instant::now();
     let process_allocs = process_allocations() - allocs_before;
     let timed = per_thread * threads;
     r.records = timed;
     r.elapsed_ns = elapsed.as_nanos() as u64;
     r.caller_allocs = caller_allocs;
     r.process_allocs = process_allocs;
+    r.expected_lines = latency_records + timed;
 
-    // 3. Untimed teardown (Lethe: close, which waits for background compression).
+    // 3. What the files hold now that the clock has stopped: every line must be there
+    //    already. Background compression may be running; `count_at_stop` counts each
+    //    line once through it (see its docs for the rule).
+    let at_stop = verify::count_at_stop(&p.dir);
+    r.lines_at_stop = at_stop.as_ref().map_or(0, |c| c.lines);
+
+    // 4. Untimed teardown (Lethe: close, which waits for background compression).
     let closing = Instant::now();
     r.reported_dropped = target.close().map_err(|e| format!("close: {e}"))?;
     r.close_ns = closing.elapsed().as_nanos() as u64;
     r.peak_rss_kib = peak_rss_kib().unwrap_or(0);
 
-    // 4. Count what reached the files. Background compression of some contenders
-    //    (fast_log's packer) may still be running after their flush returned, with a
-    //    segment both raw and half-compressed: recount for up to 30 s until the count
-    //    is right and every `.gz` is complete.
-    r.expected_lines = latency_records + timed;
+    // 5. The final count, of every file as it is. Background compression of some
+    //    contenders (fast_log's packer) may still be running after their flush returned,
+    //    with a segment both raw and half-compressed: recount for up to 30 s until the
+    //    count is right and every `.gz` is complete. If the count at the stop was short,
+    //    the row is marked late with the time this took ([`ChildResult::problem`]).
     let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    let found = loop {
         let counted = verify::count_dir(&p.dir);
         let done = Instant::now() > deadline;
         match counted {
             Ok(c) => {
                 r.found = c;
                 if c.lines == r.expected_lines || done {
-                    return Ok(());
+                    break c;
                 }
             }
             Err(e) if done => {
@@ -142,7 +151,14 @@ fn run_inner(p: &Params, r: &mut ChildResult) -> Result<(), String> {
             Err(_) => {}
         }
         std::thread::sleep(Duration::from_millis(200));
+    };
+    if found.lines == r.expected_lines && r.lines_at_stop < r.expected_lines {
+        r.all_present_ns = stopped.elapsed().as_nanos() as u64;
     }
+    if let Err(e) = at_stop {
+        return Err(format!("counting the files when the clock stopped: {e}"));
+    }
+    Ok(())
 }
 
 /// One thread's latency phase: `bursts` bursts of [`BURST`] timed records, a spinning

@@ -39,7 +39,13 @@ pub struct ChildResult {
     pub peak_rss_kib: u64,
     /// Lines the run should have left in the files (latency and timed phases).
     pub expected_lines: u64,
-    /// What the files hold.
+    /// Lines in the files right after the clock stopped
+    /// ([`count_at_stop`](crate::compare::verify::count_at_stop)).
+    pub lines_at_stop: u64,
+    /// If [`lines_at_stop`](Self::lines_at_stop) was short but the final count found
+    /// every line: the time from the clock stop to that final count, in ns (0 otherwise).
+    pub all_present_ns: u64,
+    /// What the files hold in the end, after the contender's teardown.
     pub found: Contents,
     /// Records the contender itself reports as dropped, if it counts them.
     pub reported_dropped: Option<u64>,
@@ -52,8 +58,8 @@ impl ChildResult {
     pub fn to_line(&self) -> String {
         let mut s = format!(
             "RESULT records={} elapsed_ns={} close_ns={} p50={} p99={} p999={} samples={} \
-             caller_allocs={} process_allocs={} rss_kib={} expected={} lines={} bytes={} \
-             partial={} files={} gz_files={} dropped={}",
+             caller_allocs={} process_allocs={} rss_kib={} expected={} at_stop={} present_ns={} \
+             lines={} bytes={} partial={} files={} gz_files={} dropped={}",
             self.records,
             self.elapsed_ns,
             self.close_ns,
@@ -65,13 +71,14 @@ impl ChildResult {
             self.process_allocs,
             self.peak_rss_kib,
             self.expected_lines,
+            self.lines_at_stop,
+            self.all_present_ns,
             self.found.lines,
             self.found.bytes,
             self.found.partial,
             self.found.files,
             self.found.gz_files,
-            self.reported_dropped
-                .map_or_else(|| "-".to_string(), |d| d.to_string()),
+            dash_if_none(self.reported_dropped),
         );
         if let Some(e) = &self.error {
             let _ = write!(s, " error={}", e.replace('\n', " | "));
@@ -121,6 +128,8 @@ impl ChildResult {
                 "process_allocs" => &mut r.process_allocs,
                 "rss_kib" => &mut r.peak_rss_kib,
                 "expected" => &mut r.expected_lines,
+                "at_stop" => &mut r.lines_at_stop,
+                "present_ns" => &mut r.all_present_ns,
                 "lines" => &mut r.found.lines,
                 "bytes" => &mut r.found.bytes,
                 "partial" => &mut r.found.partial,
@@ -144,8 +153,11 @@ impl ChildResult {
         self.lines_per_sec() * line / 1e6
     }
 
-    /// `None` if every expected line is in the files, whole, and nothing failed;
-    /// otherwise what went wrong, for the table's check column.
+    /// `None` if every expected line was in the files when the clock stopped and is
+    /// there, whole, in the end, and nothing failed; otherwise what went wrong, for the
+    /// table's check column. A run whose lines were all there only later is `LATE`: its
+    /// flush returned before its data was written, so its clock stopped too early and its
+    /// throughput is not reported.
     pub fn problem(&self) -> Option<String> {
         if let Some(e) = &self.error {
             return Some(format!("FAILED: {e}"));
@@ -164,8 +176,20 @@ impl ChildResult {
         if self.found.partial > 0 {
             return Some(format!("CUT LINE ({} stray bytes)", self.found.partial));
         }
+        if self.lines_at_stop < expected {
+            return Some(format!(
+                "LATE: {} lines were not in the files when the clock stopped; all present after {} ms",
+                expected - self.lines_at_stop,
+                self.all_present_ns.div_ceil(1_000_000),
+            ));
+        }
         None
     }
+}
+
+/// `-` for `None`, the value otherwise (optional `RESULT` fields).
+fn dash_if_none(v: Option<u64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
 /// The parent's settings.
@@ -194,8 +218,8 @@ pub enum Cell {
     NotApplicable(&'static str),
     /// The median run, every run's problem (if any), and a note.
     Ran {
-        /// The run with the median throughput.
-        median: ChildResult,
+        /// The run with the median throughput (boxed: it is most of the cell's size).
+        median: Box<ChildResult>,
         /// Problems of any run (a loss in one run marks the cell).
         problems: Vec<String>,
         /// How the contender runs this workload, if that needs saying.
@@ -259,7 +283,7 @@ pub fn run_all(s: &Settings) -> std::io::Result<Report> {
                 Ok(note) => {
                     let problems = kind_runs.iter().filter_map(ChildResult::problem).collect();
                     kind_runs.sort_by_key(|r| r.elapsed_ns);
-                    let median = kind_runs[kind_runs.len() / 2].clone();
+                    let median = Box::new(kind_runs[kind_runs.len() / 2].clone());
                     Cell::Ran {
                         median,
                         problems,
@@ -421,7 +445,7 @@ impl Report {
         match self.cell(kind, workload)? {
             Cell::Ran {
                 median, problems, ..
-            } if problems.is_empty() => Some(median),
+            } if problems.is_empty() => Some(&**median),
             _ => None,
         }
     }
@@ -636,6 +660,8 @@ mod tests {
             elapsed_ns: 1234,
             p999: 77,
             expected_lines: 12,
+            lines_at_stop: 10,
+            all_present_ns: 5_000_000,
             found: Contents {
                 lines: 11,
                 bytes: 999,
@@ -658,12 +684,14 @@ mod tests {
             r.to_line()
         );
         assert_eq!(back.found, r.found);
+        assert_eq!((back.lines_at_stop, back.all_present_ns), (10, 5_000_000));
     }
 
     #[test]
     fn losses_are_reported_not_hidden() {
         let mut r = ChildResult {
             expected_lines: 100,
+            lines_at_stop: 100,
             found: Contents {
                 lines: 90,
                 ..Contents::default()
@@ -679,5 +707,59 @@ mod tests {
         assert_eq!(r.problem(), None);
         r.found.partial = 3;
         assert!(r.problem().unwrap().starts_with("CUT LINE"));
+    }
+
+    #[test]
+    fn a_flush_that_returned_before_the_data_was_written_is_late_not_fast() {
+        let mut r = ChildResult {
+            records: 100,
+            elapsed_ns: 1,
+            expected_lines: 100,
+            lines_at_stop: 100,
+            found: Contents {
+                lines: 100,
+                ..Contents::default()
+            },
+            ..ChildResult::default()
+        };
+        assert_eq!(r.problem(), None);
+        r.lines_at_stop = 60;
+        r.all_present_ns = 1_200_000_001;
+        assert_eq!(
+            r.problem().unwrap(),
+            "LATE: 40 lines were not in the files when the clock stopped; all present after 1201 ms"
+        );
+        // A late run that still lost lines in the end is reported as the loss.
+        r.found.lines = 90;
+        assert!(r.problem().unwrap().starts_with("LOST 10"));
+
+        // In the table: no throughput, the mark in the check column, and no verdict.
+        r.found.lines = 100;
+        let report = Report {
+            cells: vec![(
+                Kind::TracingAppender,
+                Workload::W2,
+                Cell::Ran {
+                    problems: r.problem().into_iter().collect(),
+                    median: Box::new(r),
+                    note: None,
+                },
+            )],
+            dd_mb_s: 1.0,
+            memcpy_mb_s: 1.0,
+            baseline_bytes: 1,
+            timer: (1, 1, 1),
+        };
+        let table = report.table();
+        let row = table.lines().last().unwrap();
+        assert!(
+            row.starts_with("| W2 | tracing-appender | not reported | — | — |"),
+            "{row}"
+        );
+        assert!(
+            row.contains("| LATE: 40 lines were not in the files"),
+            "{row}"
+        );
+        assert!(report.clean(Kind::TracingAppender, Workload::W2).is_none());
     }
 }
