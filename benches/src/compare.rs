@@ -39,6 +39,36 @@
 //!    half-compressed for a while, so this count is retried for up to 30 s until it is
 //!    right and every `.gz` is complete. Short in the end is `LOST` (or `DROPPED`, when
 //!    the contender counts its drops).
+//!
+//! # What the clock includes, and W4's compression
+//!
+//! The clock stops when the contender's own flush or guard drop returns, the first
+//! call its API offers that waits until every record is written (in the page cache); work
+//! that this call does not wait for runs untimed. That is the same rule for every
+//! contender, but in W4 it puts the gzip of rotated files inside or outside the timed
+//! region depending on where each contender compresses:
+//!
+//! - **lethe-async, lethe-uring, lethe-sync**: on Lethe's background worker thread.
+//!   While it overlaps the timed phase it competes for the CPUs, but `flush` does not
+//!   wait for it (`SyncWriter` has nothing to flush): the rest runs in the untimed
+//!   `close`, which also does the final `fsync` (the check column shows
+//!   `close N ms untimed` when that took 50 ms or more).
+//! - **fast_log**: on its packer thread (`GZipPacker`); its `flush` waits for the writer
+//!   thread only, so the rest is untimed (the final count waits for it).
+//! - **flexi_logger**: on its cleanup thread. Its async `flush()` only queues a flush
+//!   request and returns before the data is written, so the timed call is `shutdown()`,
+//!   the only one that waits for the writer thread; it also joins the cleanup thread, so
+//!   all of its compression is timed.
+//! - **log4rs**: the `FixedWindowRoller` compresses on the logging thread, inside the
+//!   record call that rotates (`background_rotation` is off): all timed, and in that
+//!   caller's latency.
+//! - **file-rotate**: `Compression::OnRotate(0)` compresses inside the `write` that
+//!   rotates, on the caller's thread under the mutex: all timed.
+//!
+//! So W4 times Lethe and fast_log without the compression still running when their flush
+//! returns, and flexi_logger, log4rs and file-rotate with all of theirs. Timing only the
+//! flush for flexi_logger too is not possible through its API; timing Lethe's `close`
+//! instead would add a final `fsync` that no other contender does.
 
 pub mod alloc;
 pub mod child;

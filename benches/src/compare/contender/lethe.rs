@@ -144,6 +144,8 @@ impl Target for Async {
         let _ = self.flush();
     }
 
+    /// The flush returns once every record is in the file; W4's background compression
+    /// is not waited for here but in the untimed [`close`](Target::close).
     fn finish(&mut self) -> io::Result<()> {
         self.flush()
     }

@@ -290,7 +290,9 @@ pub(super) fn flexi_logger(workload: Workload, dir: &Path) -> io::Result<Box<dyn
     Ok(Box::new(Facade {
         guard: Some(handle),
         // `shutdown` flushes, stops the async writer thread and waits for the cleanup
-        // (compression) thread, as its docs ask programs to do at the end.
+        // (compression) thread, as its docs ask programs to do at the end. It is the only
+        // call that waits for the data: the async `flush` only queues a request. So W4's
+        // compression is timed here (see the W4 section of the `compare` module docs).
         flush: |h| {
             let h = h.take().expect("open");
             h.flush();
