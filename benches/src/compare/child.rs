@@ -127,7 +127,17 @@ fn run_inner(p: &Params, r: &mut ChildResult) -> Result<(), String> {
     let closing = Instant::now();
     r.reported_dropped = target.close().map_err(|e| format!("close: {e}"))?;
     r.close_ns = closing.elapsed().as_nanos() as u64;
-    r.peak_rss_kib = peak_rss_kib().unwrap_or(0);
+    r.peak_rss_kib = match peak_rss_kib() {
+        Ok(kib) => Some(kib),
+        Err(e) => {
+            eprintln!(
+                "compare: {} {}: peak RSS unavailable: {e}",
+                p.kind.name(),
+                p.workload
+            );
+            None
+        }
+    };
 
     // 5. The final count, of every file as it is. Background compression of some
     //    contenders (fast_log's packer) may still be running after their flush returned,
@@ -181,8 +191,19 @@ pub fn timer_overhead(bursts: u64) -> (u64, u64, u64) {
 }
 
 /// This process's peak resident set (`VmHWM` in `/proc/self/status`), in KiB.
-pub fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+///
+/// # Errors
+///
+/// What failed: reading the file, or finding and parsing the `VmHWM` line.
+pub fn peak_rss_kib() -> Result<u64, String> {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .map_err(|e| format!("reading /proc/self/status: {e}"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .ok_or("no VmHWM line in /proc/self/status")?;
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|kib| kib.parse().ok())
+        .ok_or_else(|| format!("unreadable {line:?} in /proc/self/status"))
 }

@@ -35,8 +35,9 @@ pub struct ChildResult {
     pub caller_allocs: u64,
     /// Allocations by the whole process during the timed phase (workers included).
     pub process_allocs: u64,
-    /// Peak RSS of the child, KiB.
-    pub peak_rss_kib: u64,
+    /// Peak RSS of the child, KiB; `None` if it could not be read (the child says why on
+    /// stderr, the table shows `n/a`).
+    pub peak_rss_kib: Option<u64>,
     /// Lines the run should have left in the files (latency and timed phases).
     pub expected_lines: u64,
     /// Lines in the files right after the clock stopped
@@ -69,7 +70,7 @@ impl ChildResult {
             self.latency_samples,
             self.caller_allocs,
             self.process_allocs,
-            self.peak_rss_kib,
+            dash_if_none(self.peak_rss_kib),
             self.expected_lines,
             self.lines_at_stop,
             self.all_present_ns,
@@ -107,11 +108,16 @@ impl ChildResult {
             let (k, v) = kv
                 .split_once('=')
                 .ok_or_else(|| format!("field without '=': {kv:?}"))?;
-            if k == "dropped" {
-                r.reported_dropped = if v == "-" {
+            let optional = match k {
+                "dropped" => Some(&mut r.reported_dropped),
+                "rss_kib" => Some(&mut r.peak_rss_kib),
+                _ => None,
+            };
+            if let Some(slot) = optional {
+                *slot = if v == "-" {
                     None
                 } else {
-                    Some(v.parse().map_err(|e| format!("dropped={v}: {e}"))?)
+                    Some(v.parse().map_err(|e| format!("{k}={v}: {e}"))?)
                 };
                 continue;
             }
@@ -126,7 +132,6 @@ impl ChildResult {
                 "samples" => &mut r.latency_samples,
                 "caller_allocs" => &mut r.caller_allocs,
                 "process_allocs" => &mut r.process_allocs,
-                "rss_kib" => &mut r.peak_rss_kib,
                 "expected" => &mut r.expected_lines,
                 "at_stop" => &mut r.lines_at_stop,
                 "present_ns" => &mut r.all_present_ns,
@@ -500,15 +505,17 @@ impl Report {
                     if let Some(n) = note {
                         let _ = write!(check, " ({n})");
                     }
+                    let rss = r
+                        .peak_rss_kib
+                        .map_or_else(|| "n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
                     let _ = writeln!(
                         t,
-                        "| {workload} | {name} | {rate} | {mb} | {ratio} | {} | {} | {} | {:.2} | {:.2} | {:.1} MiB | {check} |",
+                        "| {workload} | {name} | {rate} | {mb} | {ratio} | {} | {} | {} | {:.2} | {:.2} | {rss} | {check} |",
                         fmt_ns(r.p50),
                         fmt_ns(r.p99),
                         fmt_ns(r.p999),
                         r.caller_allocs as f64 / records,
                         r.process_allocs as f64 / records,
-                        r.peak_rss_kib as f64 / 1024.0,
                     );
                 }
             }
@@ -653,12 +660,32 @@ impl Report {
 mod tests {
     use super::*;
 
+    /// A report of one run of `kind` in `workload`, as `run_all` would make it.
+    fn one_cell(kind: Kind, workload: Workload, r: ChildResult) -> Report {
+        Report {
+            cells: vec![(
+                kind,
+                workload,
+                Cell::Ran {
+                    problems: r.problem().into_iter().collect(),
+                    median: Box::new(r),
+                    note: None,
+                },
+            )],
+            dd_mb_s: 1.0,
+            memcpy_mb_s: 1.0,
+            baseline_bytes: 1,
+            timer: (1, 1, 1),
+        }
+    }
+
     #[test]
     fn a_result_line_round_trips() {
         let r = ChildResult {
             records: 10,
             elapsed_ns: 1234,
             p999: 77,
+            peak_rss_kib: Some(4321),
             expected_lines: 12,
             lines_at_stop: 10,
             all_present_ns: 5_000_000,
@@ -684,7 +711,43 @@ mod tests {
             r.to_line()
         );
         assert_eq!(back.found, r.found);
+        assert_eq!(back.peak_rss_kib, Some(4321));
         assert_eq!((back.lines_at_stop, back.all_present_ns), (10, 5_000_000));
+
+        let no_rss = ChildResult {
+            peak_rss_kib: None,
+            reported_dropped: None,
+            ..ChildResult::default()
+        };
+        let line = no_rss.to_line();
+        assert!(line.contains(" rss_kib=- "), "{line}");
+        assert_eq!(ChildResult::parse(&line).unwrap(), no_rss);
+    }
+
+    #[test]
+    fn an_unreadable_peak_rss_shows_as_n_a_in_the_table() {
+        let r = ChildResult {
+            records: 10,
+            expected_lines: 10,
+            lines_at_stop: 10,
+            found: Contents {
+                lines: 10,
+                ..Contents::default()
+            },
+            ..ChildResult::default()
+        };
+        let row = one_cell(Kind::LetheAsync, Workload::W2, r.clone()).table();
+        assert!(row.contains("| n/a | ok: 10 lines |"), "{row}");
+        let row = one_cell(
+            Kind::LetheAsync,
+            Workload::W2,
+            ChildResult {
+                peak_rss_kib: Some(2048),
+                ..r
+            },
+        )
+        .table();
+        assert!(row.contains("| 2.0 MiB | ok: 10 lines |"), "{row}");
     }
 
     #[test]
@@ -735,21 +798,7 @@ mod tests {
 
         // In the table: no throughput, the mark in the check column, and no verdict.
         r.found.lines = 100;
-        let report = Report {
-            cells: vec![(
-                Kind::TracingAppender,
-                Workload::W2,
-                Cell::Ran {
-                    problems: r.problem().into_iter().collect(),
-                    median: Box::new(r),
-                    note: None,
-                },
-            )],
-            dd_mb_s: 1.0,
-            memcpy_mb_s: 1.0,
-            baseline_bytes: 1,
-            timer: (1, 1, 1),
-        };
+        let report = one_cell(Kind::TracingAppender, Workload::W2, r);
         let table = report.table();
         let row = table.lines().last().unwrap();
         assert!(
