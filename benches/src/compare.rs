@@ -14,6 +14,7 @@
 //! - [`child`]: one run: the latency phase, the timed throughput phase, verification;
 //! - [`verify`]: counts the lines in the output files (decompressing `.gz`);
 //! - [`alloc`]: the counting global allocator;
+//! - [`machine`]: the machine description printed at the head of the output;
 //! - [`report`]: the parent: children, the `dd` and `memcpy` baselines, the markdown table.
 //!
 //! # Verification: every line, and every line in time
@@ -73,6 +74,7 @@
 pub mod alloc;
 pub mod child;
 pub mod contender;
+pub mod machine;
 pub mod report;
 pub mod verify;
 pub mod workload;

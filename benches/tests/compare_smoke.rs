@@ -154,6 +154,28 @@ fn every_contender_runs_and_keeps_every_line() {
     }
     assert!(stdout.contains("`dd if=/dev/zero bs=64k`"), "{stdout}");
     assert!(stdout.contains("### Goals"), "{stdout}");
+    // The head names the machine (the bench directory's file system included) and the
+    // command, so that every table pasted from this output carries them.
+    let machine = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("- machine: "))
+        .unwrap_or_else(|| panic!("no machine line\n{stdout}"));
+    for part in [
+        " CPUs (",
+        " GiB memory, Linux ",
+        " bench dir ",
+        ", mounted at ",
+    ] {
+        assert!(machine.contains(part), "{part:?} missing in {machine:?}");
+    }
+    assert!(
+        stdout.contains("- command: `cargo run --release -p lethe-benches"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.find("- machine: ") < stdout.find("### Results"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -7,7 +7,9 @@
 //! cargo run --release -p lethe-benches --bin compare              # the full run
 //! ```
 //!
-//! See `lethe_benches::compare` for what each part measures, and docs/BENCHMARKS.md for
+//! The output starts with the machine (CPU, memory, kernel, the bench directory's file
+//! system) and the command line, so that a table pasted from it carries both. See
+//! `lethe_benches::compare` for what each part measures, and docs/BENCHMARKS.md for
 //! results.
 
 use std::path::PathBuf;
@@ -17,6 +19,7 @@ use clap::Parser;
 use lethe_benches::compare::alloc::CountingAlloc;
 use lethe_benches::compare::child::{self, Params};
 use lethe_benches::compare::contender::Kind;
+use lethe_benches::compare::machine::Machine;
 use lethe_benches::compare::report::{self, Settings};
 use lethe_benches::compare::workload::Workload;
 
@@ -127,7 +130,15 @@ fn main() {
         settings.runs,
         settings.dir.display()
     );
+    // The head of the output: every table pasted from it carries the machine and the
+    // command that produced it. Probed before the runs, which create the directory.
+    std::fs::create_dir_all(&settings.dir)
+        .unwrap_or_else(|e| fail(&format!("{}: {e}", settings.dir.display())));
+    let machine = Machine::probe(&settings.dir);
     let report = report::run_all(&settings).unwrap_or_else(|e| fail(&e.to_string()));
+    println!("### Machine and command\n");
+    println!("- machine: {machine}");
+    println!("- command: `{}`\n", command_line());
     println!("### Goals (issue 8), as measured in this run\n");
     println!("{}", report.goals());
     println!("### Results\n");
@@ -137,6 +148,26 @@ fn main() {
     for w in &settings.workloads {
         println!("- {w}: {}", w.describe());
     }
+}
+
+/// This invocation as a `cargo run` command line (arguments with spaces or quotes
+/// single-quoted), with `--features uring` if the binary was built with it.
+fn command_line() -> String {
+    let features = if cfg!(feature = "uring") {
+        " --features uring"
+    } else {
+        ""
+    };
+    let mut line = format!("cargo run --release -p lethe-benches{features} --bin compare --");
+    for arg in std::env::args().skip(1) {
+        line.push(' ');
+        if arg.is_empty() || arg.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c)) {
+            line.push_str(&format!("'{}'", arg.replace('\'', r"'\''")));
+        } else {
+            line.push_str(&arg);
+        }
+    }
+    line
 }
 
 fn fail(msg: &str) -> ! {
