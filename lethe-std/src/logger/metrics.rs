@@ -157,8 +157,9 @@ pub struct DestinationMetrics {
     pub records: u64,
     /// Bytes of those records.
     pub bytes: u64,
-    /// Records its level or filter turned away (the level check is not counted when the
-    /// logger's own level already rejected the record).
+    /// Records its filter turned away. Records below the destination's own level are not
+    /// counted anywhere (that check is one load on the per-record path, like the logger's
+    /// level).
     pub filtered: u64,
     /// Records dropped because its buffer was full (backpressure policy) and there was
     /// no fallback.
