@@ -753,6 +753,12 @@ impl<C: Clock + 'static> RotatingFile<C> {
         self.shared.report(e);
     }
 
+    /// Hands `e`, which a write already counted in `Stats::errors_by_op`, to the error
+    /// handler.
+    pub(crate) fn report_counted_error(&self, e: Error) {
+        self.shared.report_counted(e);
+    }
+
     /// The active file's path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -866,9 +866,23 @@ impl<C: Clock + 'static> Writer<C> {
     /// another writer holds the file; switches after the write if it was slow.
     fn try_write_direct(&self, record: &[u8]) -> io::Result<bool> {
         let core = self.core();
+        // Whether the backpressure policy holds records while the file fails: then a
+        // failing file sends the record to the ring (whose consumer reports, retries with
+        // backoff and holds it) instead of returning the error, as in the buffered phase.
+        let holds = matches!(
+            core.backpressure,
+            Backpressure::Block | Backpressure::Grow { .. }
+        );
         if !core.ring.is_empty() {
             // Records of an earlier buffered phase (perhaps this thread's) come first.
-            self.flush()?;
+            if let Err(e) = self.flush() {
+                if holds {
+                    // The consumer is failing and holds them; so does the ring this one.
+                    core.switch_direct(false);
+                    return Ok(false);
+                }
+                return Err(e);
+            }
         }
         // A few tries ride out the consumer's brief housekeeping (fsync and sweep ticks);
         // a lock that stays busy means another writer: switch to the ring.
@@ -889,7 +903,18 @@ impl<C: Clock + 'static> Writer<C> {
             return Ok(false);
         };
         let started = Instant::now();
-        file.write_record(record)?;
+        if let Err(e) = file.write_record(record) {
+            if holds {
+                // A full disk, say. `write_record` took any prefix back, so the whole
+                // record goes to the ring; the caller does not see the error, the handler
+                // does (the consumer reports its own retries).
+                file.report_counted_error(e);
+                drop(file);
+                core.switch_direct(false);
+                return Ok(false);
+            }
+            return Err(e.into());
+        }
         drop(file);
         core.direct_writes.fetch_add(1, Ordering::Relaxed);
         core.delivered(1, record.len() as u64);

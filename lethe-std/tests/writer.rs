@@ -353,6 +353,60 @@ fn a_full_disk_holds_the_records_reports_and_recovers() {
 }
 
 #[test]
+fn auto_mode_holds_records_on_a_full_disk_under_block_instead_of_failing_the_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(_unmount) = small_tmpfs(dir.path()) else {
+        return;
+    };
+    fs::write(dir.path().join("ballast"), vec![0u8; 48 * 1024]).unwrap_or(());
+    let log = Writer::open(
+        dir.path().join("app.log"),
+        WriterOptions::default()
+            .mode(lethe_std::Mode::Auto)
+            .buffer(64 * 1024)
+            .file(Options::default().max_size(None)),
+    )
+    .unwrap();
+    let reported = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = std::sync::Arc::clone(&reported);
+    log.set_error_handler(move |_| {
+        seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    let line = format!("{}\n", "y".repeat(99));
+    // One thread alone: auto mode writes directly until the disk fills, then hands the
+    // records to the ring; 300 KB is more than disk and ring, so the thread blocks.
+    let writer = {
+        let log = log.clone();
+        let line = line.clone();
+        std::thread::spawn(move || {
+            for _ in 0..3000 {
+                log.write_record(line.as_bytes()).unwrap();
+            }
+        })
+    };
+    let mut waited = 0;
+    while reported.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        std::thread::sleep(Duration::from_millis(10));
+        waited += 1;
+        assert!(waited < 500, "the disk never filled up");
+    }
+    fs::remove_file(dir.path().join("ballast")).unwrap();
+    let remount = Command::new("mount")
+        .args(["-o", "remount,size=1m"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(remount.success());
+    writer.join().unwrap(); // no write returned the full disk's error
+    let m = log.close().unwrap();
+    assert!(m.direct_writes > 0, "it started in the direct phase: {m:?}");
+    assert!(m.mode_switches > 0, "{m:?}");
+    let text = fs::read_to_string(dir.path().join("app.log")).unwrap();
+    assert_eq!(text.len(), 3000 * line.len(), "every record arrived once");
+    assert!(text.lines().all(|l| l.len() == 99), "no torn record");
+}
+
+#[test]
 fn the_drop_marker_says_how_many_records_were_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let options = WriterOptions::default()
