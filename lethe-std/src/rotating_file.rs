@@ -450,6 +450,10 @@ pub struct Stats {
     pub checksums_failed: u64,
     /// Background jobs (compression, checksum) that failed; each is also in `errors`.
     pub jobs_failed: u64,
+    /// Background jobs run again after a transient failure (a full disk, a busy or
+    /// interrupted call) that had changed nothing yet: up to 3 retries per job, about 50,
+    /// 100 and 200 ms apart (with jitter). Only a job's last failure is reported.
+    pub jobs_retried: u64,
     /// Background jobs run on the rotating thread because the queue was full.
     pub inline_jobs: u64,
     /// Plain appends (runs without an `fsync` point) that the io_uring path wrote with

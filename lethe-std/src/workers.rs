@@ -38,6 +38,7 @@ pub(crate) struct Counters {
     pub(crate) compressions: AtomicU64,
     pub(crate) checksums: AtomicU64,
     pub(crate) jobs_failed: AtomicU64,
+    pub(crate) jobs_retried: AtomicU64,
     pub(crate) inline_jobs: AtomicU64,
     pub(crate) plain_appends: AtomicU64,
     pub(crate) compressions_failed: AtomicU64,
@@ -181,6 +182,7 @@ impl Shared {
             checksums: load(&c.checksums),
             checksums_failed: load(&c.checksums_failed),
             jobs_failed: load(&c.jobs_failed),
+            jobs_retried: load(&c.jobs_retried),
             inline_jobs: load(&c.inline_jobs),
             plain_appends: load(&c.plain_appends),
             errors: load(&c.errors),
@@ -280,6 +282,37 @@ impl Shared {
         deleted
     }
 
+    /// Runs `job`; if it fails with a transient error ([`transient`]: a full disk, an
+    /// interrupted or busy call) before it changed anything, runs it again after an
+    /// exponential backoff with jitter (about 50, 100, 200 ms), up to [`JOB_ATTEMPTS`]
+    /// times, counting each retry in `Stats::jobs_retried`. A failure after part of the
+    /// job was done (the `.gz` in place, its sidecar not) is not retried here: start-up
+    /// recovery finishes it.
+    fn run_with_retries(&self, job: Job) -> Result<archive::Done, archive::Failed> {
+        let mut attempt = 0u32;
+        let mut seed = (job.sequence() ^ 0x9e37_79b9_7f4a_7c15) | 1;
+        loop {
+            match archive::run(job, &self.dir, &self.naming, &self.settings) {
+                Err(f)
+                    if attempt + 1 < JOB_ATTEMPTS
+                        && f.done == archive::Done::default()
+                        && transient(f.error.io_error()) =>
+                {
+                    let base = 50u64 << attempt;
+                    attempt += 1;
+                    self.counters.jobs_retried.fetch_add(1, Ordering::Relaxed);
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    // Full jitter in [base/2, base] ms.
+                    let ms = base / 2 + seed % (base / 2 + 1);
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Runs `job`, records the outcome, then sweeps retention.
     fn process(&self, job: Job) {
         let held = self.maintain();
@@ -295,7 +328,7 @@ impl Shared {
             {
                 (archive::Done::default(), None)
             }
-            Ok(_) => match archive::run(job, &self.dir, &self.naming, &self.settings) {
+            Ok(_) => match self.run_with_retries(job) {
                 Ok(done) => (done, None),
                 Err(f) => (f.done, Some((Some(f.step), f.error))),
             },
@@ -336,6 +369,25 @@ impl Shared {
             self.sweep_held();
         }
     }
+}
+
+/// How many times a background job runs before its transient failure is reported.
+const JOB_ATTEMPTS: u32 = 4;
+
+/// Whether `e` may go away by itself: a full disk or quota (space can come back), an
+/// interrupted, would-block or busy call, or the kernel short of memory.
+fn transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::StorageFull
+            | K::QuotaExceeded
+            | K::Interrupted
+            | K::WouldBlock
+            | K::ResourceBusy
+            | K::OutOfMemory
+            | K::TimedOut
+    )
 }
 
 /// A fixed set of worker threads fed through a bounded queue.

@@ -225,3 +225,57 @@ fn a_failed_compression_is_reported_and_keeps_the_raw_segment() {
     );
     assert!(names(dir.path()).iter().all(|n| !n.ends_with(".tmp")));
 }
+
+#[test]
+fn a_compression_that_meets_a_full_disk_is_retried_once_space_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(_unmount) = support::small_tmpfs(dir.path()) else {
+        return;
+    };
+    let options = Options::default()
+        .max_size(None)
+        .compress(Some(6))
+        .retention(RetentionPolicy::new());
+    let mut log = RotatingFile::open(dir.path().join("app.log"), options).unwrap();
+    let mut input = Vec::new();
+    for i in 0..200 {
+        let line = format!("line {i} of the retried compression\n");
+        log.write_record(line.as_bytes()).unwrap();
+        input.extend_from_slice(line.as_bytes());
+    }
+    // Fill the file system to the last byte, then rotate: the worker cannot write the
+    // `.gz` and retries after a backoff.
+    let mut ballast = fs::File::create(dir.path().join("ballast")).unwrap();
+    let chunk = [7u8; 4096];
+    while std::io::Write::write(&mut ballast, &chunk).is_ok_and(|n| n > 0) {}
+    drop(ballast);
+    log.rotate().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while log.stats().jobs_retried == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no retry: {:?}",
+            log.stats()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    fs::remove_file(dir.path().join("ballast")).unwrap();
+    let stats = log.close().unwrap();
+    assert_eq!(
+        (
+            stats.compressions,
+            stats.jobs_failed,
+            stats.compressions_failed,
+            stats.errors
+        ),
+        (1, 0, 0, 0),
+        "{stats:?}"
+    );
+    assert!(stats.jobs_retried >= 1, "{stats:?}");
+    let gz: Vec<String> = names(dir.path())
+        .into_iter()
+        .filter(|n| n.ends_with(".log.gz"))
+        .collect();
+    assert_eq!(gz.len(), 1, "{:?}", names(dir.path()));
+    assert_eq!(gunzip(&dir.path().join(&gz[0])), input);
+}
