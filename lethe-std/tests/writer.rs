@@ -273,17 +273,38 @@ fn invalid_buffer_sizes_are_rejected() {
 
 #[test]
 fn a_full_disk_holds_the_records_reports_and_recovers() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(_unmount) = small_tmpfs(dir.path()) else {
+    full_disk_holds_reports_and_recovers(Options::default());
+}
+
+/// The same with io_uring's appends on the ring (`UringAppends::Ring`), where a full disk
+/// shows as a failed or short `WRITEV` completion.
+#[cfg(feature = "uring")]
+#[test]
+fn a_full_disk_with_ring_appends_holds_the_records_reports_and_recovers() {
+    use lethe_std::{IoStatus, UringAppends, UringOptions};
+    if support::uring_unavailable("full_disk_ring_appends") {
         return;
-    };
+    }
+    let ring = UringOptions::default().appends(UringAppends::Ring);
+    if let Some(m) = full_disk_holds_reports_and_recovers(Options::default().io_uring(ring)) {
+        assert_eq!(m.file.io, IoStatus::Uring);
+        assert_eq!(m.file.plain_appends, 0, "{m:?}");
+    }
+}
+
+/// A writer on `file` (rotation off) fills a 64 KiB tmpfs: the records are held, the
+/// error is reported and counted, the metrics callback goes on, and once the file system
+/// grows every record arrives once. `None` if no tmpfs could be mounted.
+fn full_disk_holds_reports_and_recovers(file: Options) -> Option<lethe_std::Metrics> {
+    let dir = tempfile::tempdir().unwrap();
+    let _unmount = small_tmpfs(dir.path())?;
     fs::write(dir.path().join("ballast"), vec![0u8; 48 * 1024]).unwrap_or(());
     let errors = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let log = Writer::open(
         dir.path().join("app.log"),
         WriterOptions::default()
             .buffer(64 * 1024)
-            .file(Options::default().max_size(None)),
+            .file(file.max_size(None)),
     )
     .unwrap();
     let seen = std::sync::Arc::clone(&errors);
@@ -350,6 +371,7 @@ fn a_full_disk_holds_the_records_reports_and_recovers() {
     let text = fs::read_to_string(dir.path().join("app.log")).unwrap();
     assert_eq!(text.len(), 3000 * line.len(), "every record arrived once");
     assert!(text.lines().all(|l| l.len() == 99));
+    Some(m)
 }
 
 #[test]
