@@ -27,19 +27,29 @@ use support::{Rng, crash_seed, names, segments, sh_in};
 const KILLS: u32 = 50;
 const SYNC_EVERY: u32 = 64;
 
-fn options() -> WriterOptions {
-    WriterOptions::default().buffer(64 * 1024).file(
-        Options::default()
-            .max_size(Some(1_500))
-            .compress(Some(1))
-            .checksum(true)
-            .retention(RetentionPolicy::new()),
-    )
+/// The writer's options; with `ring`, io_uring's plain appends go on the ring
+/// (`UringAppends::Ring`; the child of the ring test sets `LETHE_CRASH_RING`).
+fn options(ring: bool) -> WriterOptions {
+    let file = Options::default()
+        .max_size(Some(1_500))
+        .compress(Some(1))
+        .checksum(true)
+        .retention(RetentionPolicy::new());
+    #[cfg(feature = "uring")]
+    let file = if ring {
+        use lethe_std::{UringAppends, UringOptions};
+        file.io_uring(UringOptions::default().appends(UringAppends::Ring))
+    } else {
+        file
+    };
+    #[cfg(not(feature = "uring"))]
+    let _ = ring;
+    WriterOptions::default().buffer(64 * 1024).file(file)
 }
 
 /// The child: writes until killed, acknowledging each successful `sync()`.
-fn child(log: &Path, run: u32) {
-    let w = Writer::open(log, options()).expect("child: open");
+fn child(log: &Path, run: u32, ring: bool) {
+    let w = Writer::open(log, options(ring)).expect("child: open");
     // A killed run may have left a torn last line: start on a new line.
     w.write_record(b"\n").expect("child: write");
     let mut out = std::io::stdout().lock();
@@ -56,9 +66,14 @@ fn child(log: &Path, run: u32) {
 
 /// Restarts the log (recovery) and waits for its background work, then checks the
 /// directory: no temporaries, valid gzip, verifying sidecars.
-fn restart_and_check(dir: &Path) {
-    let log = Writer::open(dir.join("app.log"), options()).expect("restart");
-    log.close().expect("close after restart");
+fn restart_and_check(dir: &Path, ring: bool) {
+    let log = Writer::open(dir.join("app.log"), options(ring)).expect("restart");
+    let m = log.close().expect("close after restart");
+    #[cfg(feature = "uring")]
+    if ring {
+        assert_eq!(m.file.io, lethe_std::IoStatus::Uring, "{m:?}");
+    }
+    let _ = m;
     let listing = names(dir);
     assert!(
         listing.iter().all(|n| !n.ends_with(".tmp")),
@@ -85,9 +100,30 @@ fn restart_and_check(dir: &Path) {
 
 #[test]
 fn sigkill_during_rotation_and_compression_loses_no_synced_line() {
+    crash_test(
+        "sigkill_during_rotation_and_compression_loses_no_synced_line",
+        false,
+    );
+}
+
+/// The same with io_uring's plain appends on the ring.
+#[cfg(feature = "uring")]
+#[test]
+fn sigkill_with_ring_appends_loses_no_synced_line() {
+    if std::env::var_os("LETHE_CRASH_CHILD").is_none()
+        && support::uring_unavailable("sigkill_with_ring_appends")
+    {
+        return;
+    }
+    crash_test("sigkill_with_ring_appends_loses_no_synced_line", true);
+}
+
+/// The parent's loop of [`KILLS`] kills and restarts, or (in the re-executed child, which
+/// runs the test named `test` alone) the child's writing.
+fn crash_test(test: &str, ring: bool) {
     if let Ok(log) = std::env::var("LETHE_CRASH_CHILD") {
         let run = std::env::var("LETHE_CRASH_RUN").unwrap().parse().unwrap();
-        child(Path::new(&log), run);
+        child(Path::new(&log), run, ring);
         return;
     }
     let mut rng = Rng(crash_seed());
@@ -99,12 +135,7 @@ fn sigkill_during_rotation_and_compression_loses_no_synced_line() {
     let (mut in_flight_tmp, mut pending_raw) = (0, 0);
     for run in 0..KILLS {
         let mut child = Command::new(&me)
-            .args([
-                "--exact",
-                "sigkill_during_rotation_and_compression_loses_no_synced_line",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args(["--exact", test, "--nocapture", "--test-threads=1"])
             .env("LETHE_CRASH_CHILD", &log)
             .env("LETHE_CRASH_RUN", run.to_string())
             .stdout(Stdio::piped())
@@ -145,7 +176,7 @@ fn sigkill_during_rotation_and_compression_loses_no_synced_line() {
         if left.iter().any(|n| n != "app.log" && n.ends_with(".log")) {
             pending_raw += 1;
         }
-        restart_and_check(dir.path());
+        restart_and_check(dir.path(), ring);
     }
 
     let text = String::from_utf8(segments(dir.path(), "app.log").concat()).expect("UTF-8");
