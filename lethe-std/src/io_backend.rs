@@ -164,6 +164,11 @@ pub enum FallbackReason {
     Setup(i32),
     /// The kernel lacks an opcode the driver needs (`WRITEV`, `FSYNC`).
     MissingOpcode,
+    /// io_uring worked, then `io_uring_enter` failed with this errno in a way no retry
+    /// fixes (`lethe_uring::Driver::broken`); the file went on with blocking syscalls.
+    /// Nothing was lost or written twice: the driver waited for what the kernel had
+    /// taken and accounted for it.
+    Broken(i32),
 }
 
 /// The most records one run gathers into one `write` on the blocking path: 4 096, about
@@ -319,6 +324,19 @@ impl IoBackend {
         }
     }
 
+    /// If io_uring broke while in use (see [`FallbackReason::Broken`]): switches to
+    /// blocking syscalls for good and returns the error, once.
+    pub(crate) fn fall_back_if_broken(&mut self) -> Option<io::Error> {
+        #[cfg(all(feature = "uring", target_os = "linux"))]
+        if let IoBackend::Uring(state) = self
+            && let Some(e) = state.broken()
+        {
+            *self = IoBackend::Blocking;
+            return Some(e);
+        }
+        None
+    }
+
     /// The file-system half of a rotation (see [`retire_active`]); on the uring path one
     /// linked chain `FSYNC(file) → RENAMEAT(NOREPLACE) → OPENAT → FSYNC(dir)`.
     #[allow(clippy::too_many_arguments)]
@@ -438,6 +456,10 @@ mod uring {
     }
 
     impl State {
+        pub(super) fn broken(&self) -> Option<io::Error> {
+            self.driver.broken()
+        }
+
         pub(super) fn settle(&mut self, wait: bool) -> Settled {
             let d = if wait {
                 self.driver.settle()

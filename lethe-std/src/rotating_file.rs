@@ -861,6 +861,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             self.follow_path(now);
         }
         let mut written = self.write_runs(records, resume, now);
+        self.check_io();
         if whole && let Err(e) = &mut written {
             // Still inside shared mode's lock: no other process appended after the prefix.
             self.take_back(e);
@@ -1087,6 +1088,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// for one still running, as before the file is replaced or closed.
     fn settle_syncs(&mut self, wait: bool) {
         let settled = self.io.settle(wait);
+        self.check_io();
         if settled.done > 0 {
             self.shared
                 .counters
@@ -1122,6 +1124,29 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 None => io::Error::other("fsync failed"),
             });
             self.shared.report(Error::new(Op::Sync, &self.path, e));
+        }
+    }
+
+    /// If io_uring broke while in use: goes on with blocking syscalls, reports it
+    /// ([`Op::SetupUring`]) and shows it in [`Stats::io`]
+    /// ([`FallbackReason::Broken`](crate::FallbackReason::Broken)).
+    fn check_io(&mut self) {
+        if let Some(e) = self.io.fall_back_if_broken() {
+            self.shared.uring_broke(
+                e.raw_os_error()
+                    .unwrap_or(rustix::io::Errno::IO.raw_os_error()),
+            );
+            self.shared.report(Error::new(
+                Op::SetupUring,
+                &self.path,
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "io_uring failed while in use ({e}); writing with blocking \
+                         syscalls from now on"
+                    ),
+                ),
+            ));
         }
     }
 
@@ -1341,7 +1366,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         // Before the rotation's fsync, so the backup's final length and allocation are
         // made durable together.
         self.prealloc.release();
-        let (name, file) = self.io.retire(
+        let retired = self.io.retire(
             &self.path,
             &self.file,
             &self.shared,
@@ -1349,7 +1374,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
             self.next_sequence,
             now,
             self.offset,
-        )?;
+        );
+        self.check_io();
+        let (name, file) = retired?;
         self.next_sequence += 1;
         self.after_retire(name, file, now);
         if let Some(job) = self.options.job_for(name) {

@@ -23,7 +23,7 @@ use crate::clock::Clock;
 use crate::config::ConfigError;
 use crate::error::{AtomicErrorCounts, Error, Op};
 use crate::events::{RotateEvent, RotateHook};
-use crate::io_backend::IoStatus;
+use crate::io_backend::{FallbackReason, IoStatus};
 use crate::lock_file::{MaintenanceGuard, MaintenanceLock};
 use crate::rotating_file::Stats;
 
@@ -67,8 +67,11 @@ pub(crate) struct Shared {
     on_rotate: Mutex<Option<RotateHook>>,
     /// Shared mode: serialises jobs, sweeps and cleanup with other processes.
     maintenance: Option<MaintenanceLock>,
-    /// Whether the file's writes go through io_uring, or why not (fixed at open).
+    /// Whether the file's writes go through io_uring, or why not (as opened).
     io: IoStatus,
+    /// Set once if io_uring broke while in use ([`FallbackReason::Broken`]): the file
+    /// went on with blocking syscalls.
+    io_broken: std::sync::OnceLock<i32>,
 }
 
 /// Where errors go: the handler, or a bounded backlog until one is set.
@@ -101,7 +104,13 @@ impl Shared {
             on_rotate: Mutex::new(None),
             maintenance: None,
             io: IoStatus::default(),
+            io_broken: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Records that io_uring broke while in use, with `errno` ([`FallbackReason::Broken`]).
+    pub(crate) fn uring_broke(&self, errno: i32) {
+        let _ = self.io_broken.set(errno);
     }
 
     /// Records whether the file's writes go through io_uring ([`Stats::io`]).
@@ -187,7 +196,9 @@ impl Shared {
             plain_appends: load(&c.plain_appends),
             errors: load(&c.errors),
             errors_by_op: c.errors_by_op.load(),
-            io: self.io,
+            io: self.io_broken.get().map_or(self.io, |&errno| {
+                IoStatus::Fallback(FallbackReason::Broken(errno))
+            }),
         }
     }
 

@@ -461,3 +461,43 @@ fn plain_appends_are_write_2_calls_unless_the_ring_is_asked_for() {
         }
     }
 }
+
+#[test]
+fn a_ring_that_breaks_in_use_falls_back_to_blocking_and_loses_and_repeats_nothing() {
+    if support::uring_unavailable("uring_broken_in_use") {
+        return;
+    }
+    // The first io_uring_enter that waits fails with EBADF after submitting: the driver
+    // waits for what the kernel took, then refuses every later call; the file switches
+    // to blocking syscalls and says so.
+    let faults = lethe_uring::Faults {
+        enter_errno: Some(9), // EBADF
+        ..lethe_uring::Faults::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = Options::default()
+        .max_size(Some(50_000))
+        .fsync(Fsync::EveryBytes(10_000))
+        .io_uring(UringOptions::default().faults(faults));
+    let log = Writer::open(
+        dir.path().join("app.log"),
+        WriterOptions::default().file(file),
+    )
+    .unwrap();
+    let reports = collect_errors(&log);
+    numbered(&log, 10_000);
+    let m = log.close().unwrap();
+    assert_eq!(
+        m.file.io,
+        IoStatus::Fallback(FallbackReason::Broken(9)),
+        "{m:?}"
+    );
+    assert_numbered(&contents(dir.path(), "app.log"), 10_000);
+    let reports = reports.lock().unwrap();
+    assert!(
+        reports
+            .iter()
+            .any(|(op, msg)| *op == Op::SetupUring && msg.contains("blocking syscalls")),
+        "{reports:?}"
+    );
+}

@@ -342,6 +342,11 @@ pub struct Driver {
     /// Deferred `fsync`s completed since [`Driver::take_deferred`] last looked.
     deferred: DeferredSyncs,
     faults: Faults,
+    /// The errno of an `io_uring_enter` failure no retry fixes: every call since fails
+    /// with it (see [`Driver::broken`]).
+    broken: Option<i32>,
+    /// Whether [`Faults::enter_errno`] has fired.
+    enter_fault_fired: bool,
 }
 
 // SAFETY: `libc::iovec` holds raw pointers, which makes `Driver` `!Send` by default. The
@@ -392,6 +397,8 @@ impl Driver {
             deferred_in_flight: 0,
             deferred: DeferredSyncs::default(),
             faults,
+            broken: None,
+            enter_fault_fired: false,
         };
         if let Some(bytes) = options.fixed_buffer
             && driver.setup.ops.write_fixed
@@ -422,6 +429,15 @@ impl Driver {
     /// What the driver did so far.
     pub fn stats(&self) -> DriverStats {
         self.stats
+    }
+
+    /// The error that broke the ring, if one did: `io_uring_enter` failed with something
+    /// no retry fixes (not `EINTR`, `EAGAIN`, `EBUSY` or `ENOMEM`; a valid ring never does).
+    /// The driver then waited, by polling the completion queue, until everything the
+    /// kernel had taken completed, and from then on every call fails with this error
+    /// without touching the ring: the caller should go on with blocking syscalls.
+    pub fn broken(&self) -> Option<io::Error> {
+        self.broken.map(io::Error::from_raw_os_error)
     }
 
     /// Writes all of `buf` to `fd` (see [`Driver::write_vectored`]).
@@ -1237,12 +1253,17 @@ impl Driver {
     ///
     /// Everything the entries point to (buffers, iovecs, paths, descriptors) must stay
     /// valid and unmodified until this function returns. It returns only once every
-    /// pushed entry has completed (but a deferred `fsync`, which must point at nothing),
-    /// or aborts the process if the ring itself breaks (which would otherwise leave the
-    /// kernel holding pointers into memory about to be freed).
+    /// pushed entry has completed (but a deferred `fsync`, which must point at nothing).
+    /// If the ring itself breaks, it first waits by polling for every entry the kernel
+    /// took ([`Driver::break_down`]; the others never run and complete here with the
+    /// error), and aborts the process only if they never complete (which would otherwise
+    /// leave the kernel holding pointers into memory about to be freed).
     unsafe fn submit_all(&mut self, ops: &[squeue::Entry], how: Submit) -> io::Result<bool> {
         debug_assert!(ops.len() <= MAX_IN_FLIGHT);
         debug_assert!(!how.observe || ops.len() < MAX_IN_FLIGHT);
+        if let Some(errno) = self.broken {
+            return Err(io::Error::from_raw_os_error(errno));
+        }
         self.results.clear();
         {
             let mut sq = self.ring.submission();
@@ -1309,7 +1330,16 @@ impl Driver {
             let left = want.saturating_sub(self.results.len())
                 + self.deferred_in_flight.saturating_sub(keep) as usize;
             self.stats.enters += 1;
-            match self.ring.submit_and_wait(left) {
+            let entered = match self.faults.enter_errno {
+                Some(errno) if !self.enter_fault_fired && !self.setup.sqpoll => {
+                    self.enter_fault_fired = true;
+                    // Submit for real, so that entries are in flight, then fail.
+                    let _ = self.ring.submit();
+                    Err(io::Error::from_raw_os_error(errno))
+                }
+                _ => self.ring.submit_and_wait(left),
+            };
+            match entered {
                 Ok(_) => {}
                 Err(e) => match e.raw_os_error() {
                     Some(libc::EINTR) => {}
@@ -1322,11 +1352,29 @@ impl Driver {
                         }
                     }
                     _ => {
-                        // The ring is unusable while entries that point into the
-                        // caller's memory may still be in flight: returning would let
-                        // the caller free that memory under the kernel.
-                        eprintln!("lethe-uring: io_uring_enter failed with {e}; aborting");
-                        std::process::abort();
+                        // The ring is broken. Entries that point into the caller's memory
+                        // may still be in flight: wait for them without the ring's
+                        // syscall before returning, then never use the ring again.
+                        let pushed = ops.len() + usize::from(how.observe);
+                        let deferred_at = how.defer_last.then(|| ops.len() - 1);
+                        let taken = self.break_down(&e, pushed, deferred_at);
+                        // The entries the kernel never took did not run: each gets the
+                        // error as its result, so the caller accounts for what did run
+                        // (a write that completed is not written again) and sees the
+                        // rest fail. Later calls fail at once (`broken`).
+                        let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                        for (i, op) in ops.iter().enumerate().skip(taken) {
+                            if Some(i) == deferred_at {
+                                self.deferred.done += 1;
+                                self.deferred.failures += 1;
+                                self.deferred
+                                    .error
+                                    .get_or_insert_with(|| io::Error::from_raw_os_error(errno));
+                            } else {
+                                self.results.push((op.get_user_data(), -errno));
+                            }
+                        }
+                        break;
                     }
                 },
             }
@@ -1339,6 +1387,45 @@ impl Driver {
             self.results.retain(|&(t, _)| t != OBSERVE_TAG);
         }
         Ok(inline)
+    }
+
+    /// After `io_uring_enter` failed for good (see [`Driver::broken`]) during a submission
+    /// of `pushed` entries (the one at `deferred_at`, if any, a deferred `fsync`): works
+    /// out which of them the kernel took (an entry still in the submission queue was never
+    /// read, and nothing will submit it now), polls the completion queue until each of
+    /// those and every earlier deferred `fsync` has completed (the sleeps between looks
+    /// also run the task work that posts completions), and marks the driver broken. With
+    /// SQPOLL it also waits until the kernel's poller has taken every queued entry. If
+    /// that has not happened after 30 s it never will, and returning would let the caller
+    /// free memory the kernel may still read: then, and only then, the process aborts,
+    /// after saying why on stderr.
+    fn break_down(&mut self, e: &io::Error, pushed: usize, deferred_at: Option<usize>) -> usize {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            self.reap();
+            // The submission queue is FIFO: the kernel took the first `taken` entries.
+            let unconsumed = self.ring.submission().len();
+            let taken = pushed.saturating_sub(unconsumed);
+            let deferred_taken = deferred_at.is_some_and(|at| at < taken);
+            // A deferred fsync never taken will never complete.
+            let untaken = u32::from(deferred_at.is_some() && !deferred_taken);
+            let expected = taken - usize::from(deferred_taken);
+            // With SQPOLL the poller may still take queued entries: wait for it.
+            let queue_final = !self.setup.sqpoll || unconsumed == 0;
+            if queue_final && self.results.len() >= expected && self.deferred_in_flight == untaken {
+                self.deferred_in_flight = 0;
+                self.broken = Some(e.raw_os_error().unwrap_or(libc::EIO));
+                return taken;
+            }
+            if std::time::Instant::now() >= deadline {
+                eprintln!(
+                    "lethe-uring: io_uring_enter failed with {e} while operations that point \
+                     into the caller's memory are in flight; aborting"
+                );
+                std::process::abort();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 
     /// Moves the available completions into `self.results`.

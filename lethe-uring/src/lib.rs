@@ -79,6 +79,10 @@ pub struct Faults {
     /// only its result is replaced), to exercise the handling of a failed fsync, including
     /// linked steps that the kernel ran anyway.
     pub fsync_errno: Option<i32>,
+    /// Make the first `io_uring_enter` that waits fail with this errno, after the entries
+    /// were submitted (so some are in flight), as a broken ring would: the driver then
+    /// waits for them by polling and stops using the ring ([`Driver::broken`]).
+    pub enter_errno: Option<i32>,
 }
 
 impl Faults {

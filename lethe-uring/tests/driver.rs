@@ -909,3 +909,37 @@ fn take_deferred_sees_a_finished_deferred_fsync_without_waiting_for_it() {
     );
     assert_eq!(d.settle().done, 0);
 }
+
+#[test]
+fn a_broken_ring_fails_calls_instead_of_aborting_and_counts_what_ran() {
+    // `io_uring_enter` fails (EBADF, as if someone closed the ring's descriptor) right
+    // after the write and its linked fsync were submitted.
+    let faults = Faults {
+        enter_errno: Some(libc::EBADF),
+        ..Faults::default()
+    };
+    let Some(mut d) = driver("broken_ring", DriverOptions::default().faults(faults)) else {
+        return;
+    };
+    let (_dir, path, file) = new_log();
+    let data = lines(2000);
+    let out = d.write_synced(file.as_fd(), &data, &[data.len()]);
+    // What the kernel had taken completed and is counted: the write ran in full, so a
+    // caller that writes the rest with blocking syscalls repeats nothing.
+    assert_eq!(out.written, data.len(), "{out:?}");
+    assert_eq!(fs::read(&path).unwrap(), data);
+    let broken = d.broken().expect("the driver knows the ring is broken");
+    assert_eq!(broken.raw_os_error(), Some(libc::EBADF));
+    // Every later call fails at once with that error, without touching the ring.
+    let enters = d.stats().enters;
+    let again = d.write(file.as_fd(), b"more\n", false);
+    assert_eq!(again.written, 0);
+    let e = again.error.expect("a broken driver fails");
+    assert_eq!(e.raw_os_error(), Some(libc::EBADF));
+    assert_eq!(
+        d.stats().enters,
+        enters,
+        "no io_uring_enter after the break"
+    );
+    assert_eq!(fs::read(&path).unwrap(), data);
+}
