@@ -21,6 +21,12 @@ use lethe_std::{
 mod support;
 use support::{contents, names};
 
+/// A `Writer` at `dir/app.log` with `file`'s options, through io_uring with `faults`.
+fn writer_with_faults(dir: &std::path::Path, file: Options, faults: lethe_uring::Faults) -> Writer {
+    let file = file.io_uring(UringOptions::default().faults(faults));
+    Writer::open(dir.join("app.log"), WriterOptions::default().file(file)).unwrap()
+}
+
 /// Collects what reaches the error handler.
 fn collect_errors(log: &Writer) -> Arc<Mutex<Vec<(Op, String)>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -83,15 +89,13 @@ fn short_writes_through_the_writer_lose_and_repeat_nothing() {
         ..lethe_uring::Faults::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let file = Options::default()
-        .max_size(Some(50_000))
-        .fsync(Fsync::EveryBytes(10_000))
-        .io_uring(UringOptions::default().faults(faults));
-    let log = Writer::open(
-        dir.path().join("app.log"),
-        WriterOptions::default().file(file),
-    )
-    .unwrap();
+    let log = writer_with_faults(
+        dir.path(),
+        Options::default()
+            .max_size(Some(50_000))
+            .fsync(Fsync::EveryBytes(10_000)),
+        faults,
+    );
     numbered(&log, 10_000);
     let m = log.close().unwrap();
     assert_eq!(m.file.io, IoStatus::Uring);
@@ -206,12 +210,7 @@ fn setup_failure_falls_back_and_reports_why() {
         ..lethe_uring::Faults::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let file = Options::default().io_uring(UringOptions::default().faults(faults));
-    let log = Writer::open(
-        dir.path().join("app.log"),
-        WriterOptions::default().file(file),
-    )
-    .unwrap();
+    let log = writer_with_faults(dir.path(), Options::default(), faults);
     let errors = collect_errors(&log);
     numbered(&log, 1000);
     let m = log.close().unwrap();
@@ -274,15 +273,13 @@ fn a_failed_fsync_in_the_rotation_chain_is_reported_and_the_rotation_completes()
         ..lethe_uring::Faults::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let file = Options::default()
-        .max_size(Some(20_000))
-        .retention(lethe_core::retention::RetentionPolicy::new().max_count(100))
-        .io_uring(UringOptions::default().faults(faults));
-    let log = Writer::open(
-        dir.path().join("app.log"),
-        WriterOptions::default().file(file),
-    )
-    .unwrap();
+    let log = writer_with_faults(
+        dir.path(),
+        Options::default()
+            .max_size(Some(20_000))
+            .retention(lethe_core::retention::RetentionPolicy::new().max_count(100)),
+        faults,
+    );
     let errors = collect_errors(&log);
     numbered(&log, 10_000); // 130 000 bytes: six rotations
     let m = log.close().unwrap();
@@ -475,15 +472,13 @@ fn a_ring_that_breaks_in_use_falls_back_to_blocking_and_loses_and_repeats_nothin
         ..lethe_uring::Faults::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let file = Options::default()
-        .max_size(Some(50_000))
-        .fsync(Fsync::EveryBytes(10_000))
-        .io_uring(UringOptions::default().faults(faults));
-    let log = Writer::open(
-        dir.path().join("app.log"),
-        WriterOptions::default().file(file),
-    )
-    .unwrap();
+    let log = writer_with_faults(
+        dir.path(),
+        Options::default()
+            .max_size(Some(50_000))
+            .fsync(Fsync::EveryBytes(10_000)),
+        faults,
+    );
     let reports = collect_errors(&log);
     numbered(&log, 10_000);
     let m = log.close().unwrap();

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io::Write as _;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -271,6 +272,60 @@ fn invalid_buffer_sizes_are_rejected() {
     }
 }
 
+/// Counts what reaches `log`'s error handler.
+fn count_reports(log: &Writer) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+    let reports = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = std::sync::Arc::clone(&reports);
+    log.set_error_handler(move |_| {
+        seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    reports
+}
+
+/// A thread writing 3 000 records of `line` through `log`: 300 KB with 100-byte lines,
+/// more than the 64 KiB tmpfs and ring of the full-disk tests together, so it blocks
+/// until room comes. Every write must succeed.
+fn write_3000(log: &Writer, line: &str) -> std::thread::JoinHandle<()> {
+    let (log, line) = (log.clone(), line.to_owned());
+    std::thread::spawn(move || {
+        for _ in 0..3000 {
+            log.write_record(line.as_bytes()).unwrap();
+        }
+    })
+}
+
+/// Polls `done` every 10 ms for up to 5 s; fails with `what` if it never holds.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(done(), "{what}");
+}
+
+/// Makes room on the full tmpfs at `dir`: removes the ballast and grows it to 1 MiB.
+fn make_room(dir: &Path) {
+    fs::remove_file(dir.join("ballast")).unwrap();
+    let remount = Command::new("mount")
+        .args(["-o", "remount,size=1m"])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(remount.success());
+}
+
+/// `dir/app.log` holds exactly 3 000 whole records of `line`.
+fn assert_3000(dir: &Path, line: &str) {
+    let text = fs::read_to_string(dir.join("app.log")).unwrap();
+    assert_eq!(text.len(), 3000 * line.len(), "every record arrived once");
+    assert!(
+        text.lines().all(|l| format!("{l}\n") == line),
+        "no torn record"
+    );
+}
+
 #[test]
 fn a_full_disk_holds_the_records_reports_and_recovers() {
     full_disk_holds_reports_and_recovers(Options::default());
@@ -299,7 +354,6 @@ fn full_disk_holds_reports_and_recovers(file: Options) -> Option<lethe_std::Metr
     let dir = tempfile::tempdir().unwrap();
     let _unmount = small_tmpfs(dir.path())?;
     fs::write(dir.path().join("ballast"), vec![0u8; 48 * 1024]).unwrap_or(());
-    let errors = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let log = Writer::open(
         dir.path().join("app.log"),
         WriterOptions::default()
@@ -307,10 +361,7 @@ fn full_disk_holds_reports_and_recovers(file: Options) -> Option<lethe_std::Metr
             .file(file.max_size(None)),
     )
     .unwrap();
-    let seen = std::sync::Arc::clone(&errors);
-    log.set_error_handler(move |_| {
-        seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    });
+    let reports = count_reports(&log);
     // Snapshots that saw the failure: the metrics callback keeps running while the file
     // fails, not only between successful batches.
     let failing_snapshots = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -321,56 +372,31 @@ fn full_disk_holds_reports_and_recovers(file: Options) -> Option<lethe_std::Metr
         }
     });
     let line = format!("{}\n", "x".repeat(99));
-    let writer = {
-        let log = log.clone();
-        let line = line.clone();
-        // 300 KB: more than the disk and the ring together, so this thread blocks.
-        std::thread::spawn(move || {
-            for _ in 0..3000 {
-                log.write_record(line.as_bytes()).unwrap();
-            }
-        })
-    };
-    // Wait until the consumer has hit the full disk.
-    let mut waited = 0;
-    while log.metrics().write_errors == 0 {
-        std::thread::sleep(Duration::from_millis(10));
-        waited += 1;
-        assert!(waited < 500, "the disk never filled up");
-    }
+    let writer = write_3000(&log, &line);
+    wait_until("the disk never filled up", || {
+        log.metrics().write_errors > 0
+    });
     let err = log.flush().unwrap_err();
     assert_eq!(err.raw_os_error().or(Some(28)), Some(28), "{err}");
-    waited = 0;
-    while failing_snapshots.load(std::sync::atomic::Ordering::Relaxed) < 3 {
-        std::thread::sleep(Duration::from_millis(10));
-        waited += 1;
-        assert!(waited < 500, "no metrics callback while the disk was full");
-    }
+    wait_until("no metrics callback while the disk was full", || {
+        failing_snapshots.load(std::sync::atomic::Ordering::Relaxed) >= 3
+    });
     assert!(
         err.to_string().contains("No space left") || err.kind() == std::io::ErrorKind::StorageFull,
         "{err}"
     );
-    fs::remove_file(dir.path().join("ballast")).unwrap();
-    // Still short of room for all 300 KB: truncate by rotating into nothing is not
-    // possible, so make room by growing the file system.
-    let remount = Command::new("mount")
-        .args(["-o", "remount,size=1m"])
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(remount.success());
+    // Still short of room for all 300 KB: make room by growing the file system.
+    make_room(dir.path());
     writer.join().unwrap();
     log.flush().unwrap();
     let m = log.close().unwrap();
-    assert!(m.write_errors > 0 && errors.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    assert!(m.write_errors > 0 && reports.load(std::sync::atomic::Ordering::Relaxed) > 0);
     // Every failed attempt is counted once, under the operation that failed.
     assert_eq!(
         m.file.errors_by_op.get(lethe_std::Op::Write),
         m.write_errors
     );
-    let text = fs::read_to_string(dir.path().join("app.log")).unwrap();
-    assert_eq!(text.len(), 3000 * line.len(), "every record arrived once");
-    assert!(text.lines().all(|l| l.len() == 99));
+    assert_3000(dir.path(), &line);
     Some(m)
 }
 
@@ -389,43 +415,20 @@ fn auto_mode_holds_records_on_a_full_disk_under_block_instead_of_failing_the_cal
             .file(Options::default().max_size(None)),
     )
     .unwrap();
-    let reported = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let seen = std::sync::Arc::clone(&reported);
-    log.set_error_handler(move |_| {
-        seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    });
+    let reports = count_reports(&log);
     let line = format!("{}\n", "y".repeat(99));
     // One thread alone: auto mode writes directly until the disk fills, then hands the
-    // records to the ring; 300 KB is more than disk and ring, so the thread blocks.
-    let writer = {
-        let log = log.clone();
-        let line = line.clone();
-        std::thread::spawn(move || {
-            for _ in 0..3000 {
-                log.write_record(line.as_bytes()).unwrap();
-            }
-        })
-    };
-    let mut waited = 0;
-    while reported.load(std::sync::atomic::Ordering::Relaxed) == 0 {
-        std::thread::sleep(Duration::from_millis(10));
-        waited += 1;
-        assert!(waited < 500, "the disk never filled up");
-    }
-    fs::remove_file(dir.path().join("ballast")).unwrap();
-    let remount = Command::new("mount")
-        .args(["-o", "remount,size=1m"])
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(remount.success());
+    // records to the ring.
+    let writer = write_3000(&log, &line);
+    wait_until("the disk never filled up", || {
+        reports.load(std::sync::atomic::Ordering::Relaxed) > 0
+    });
+    make_room(dir.path());
     writer.join().unwrap(); // no write returned the full disk's error
     let m = log.close().unwrap();
     assert!(m.direct_writes > 0, "it started in the direct phase: {m:?}");
     assert!(m.mode_switches > 0, "{m:?}");
-    let text = fs::read_to_string(dir.path().join("app.log")).unwrap();
-    assert_eq!(text.len(), 3000 * line.len(), "every record arrived once");
-    assert!(text.lines().all(|l| l.len() == 99), "no torn record");
+    assert_3000(dir.path(), &line);
 }
 
 #[test]
