@@ -12,6 +12,9 @@ mod quick_start;
 #[path = "../examples/multi_process.rs"]
 mod multi_process;
 
+#[path = "../examples/logger_guide.rs"]
+mod logger_guide;
+
 #[cfg(feature = "uring")]
 #[path = "../examples/uring.rs"]
 mod uring;
@@ -48,6 +51,165 @@ fn quick_start_rotates_compresses_checksums_and_loses_nothing() {
         .lines()
         .count();
     assert_eq!(lines, 10_000);
+}
+
+fn json(line: &str) -> serde_json::Value {
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"))
+}
+
+#[test]
+fn logger_guide_example_writes_routes_samples_redacts_and_counts_every_record() {
+    use lethe_std::logger::Level;
+
+    let dir = tempfile::tempdir().unwrap();
+    let s = logger_guide::run(dir.path()).unwrap();
+
+    // Sections 1 to 3: every record at info and above reaches the file, in order, as JSON.
+    let app: Vec<_> = s.app.iter().map(|l| json(l)).collect();
+    let msgs: Vec<&str> = app.iter().map(|v| v["msg"].as_str().unwrap()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "started",
+            "listening on port 8080",
+            "config loaded",
+            "cart has 3 items",
+            "slow query",
+            "lookup failed",
+            "disk /var almost full",
+            "payment failed",
+            "written while stdout is disabled",
+            "syslog takes warnings now",
+            "after syslog was removed",
+        ]
+    );
+    for v in &app {
+        assert!(v["target"].as_str().unwrap().starts_with("shop"), "{v}");
+        assert!(v["thread"].is_string(), "the ThreadName enricher: {v}");
+        assert!(v["time"].as_str().unwrap().ends_with('Z'), "{v}");
+    }
+    assert_eq!(
+        (app[1]["level"].as_str(), &app[1]["tls"]),
+        (Some("info"), &true.into())
+    );
+    assert_eq!(
+        (app[2]["workers"].as_u64(), app[2]["ratio"].as_f64()),
+        (Some(4), Some(0.75))
+    );
+    // The child logger's field and the context's, only inside the context's scope.
+    assert_eq!(
+        (&app[3]["request_id"], &app[3]["user"]),
+        (&"r-42".into(), &"ann".into())
+    );
+    assert_eq!(app[3]["total"], 59.9);
+    assert_eq!(
+        (&app[4]["target"], &app[4]["level"]),
+        (&"shop::db".into(), &"warn".into())
+    );
+    assert_eq!(
+        (&app[4]["request_id"], &app[4]["user"]),
+        (&"r-42".into(), &"ann".into())
+    );
+    assert!(
+        app[5].get("user").is_none(),
+        "the context ended: {}",
+        app[5]
+    );
+    assert_eq!(app[5]["request_id"], "r-42");
+    assert_eq!(app[5]["error"], "no such sku");
+    assert_eq!(
+        (&app[5]["peer"], &app[5]["sku"]),
+        (&"10.0.0.7:443".into(), &"[7, 7]".into())
+    );
+    assert!(app[6..].iter().all(|v| v.get("request_id").is_none()));
+
+    let m = &s.metrics;
+    let file = m.destination("file").unwrap();
+    assert_eq!((file.records, file.dropped, file.errors), (11, 0, 0));
+    assert_eq!(file.writer.as_ref().unwrap().writes, 11);
+    assert_eq!(
+        Level::ALL.map(|l| m.records_at(l)),
+        [0, 0, 4, 4, 3, 0],
+        "debug is below the logger's level and not counted"
+    );
+    // stdout (warn and above): not while disabled, not before it was added.
+    let stdout = m.destination("stdout").unwrap();
+    assert_eq!((stdout.records, stdout.dropped), (4, 0));
+    // syslog: error, then warn and above, until removed; one datagram each, facility
+    // local0 (16), severities error (3) and warning (4), logfmt bodies.
+    assert!(m.destination("syslog").is_none(), "removed");
+    assert_eq!(
+        (s.syslog.records, s.syslog.errors, s.syslog.lost),
+        (2, 0, 0)
+    );
+    assert_eq!(s.datagrams.len(), 2);
+    assert!(s.datagrams[0].starts_with("<131>1 "), "{:?}", s.datagrams);
+    assert!(s.datagrams[1].starts_with("<132>1 "), "{:?}", s.datagrams);
+    assert!(
+        s.datagrams[0].contains(" shop ") && s.datagrams[0].contains(r#"msg="payment failed""#)
+    );
+    assert!(s.datagrams[1].contains(r#"msg="syslog takes warnings now""#));
+
+    // Section 4: each sampler sees what the filter let through, and every count adds up.
+    assert_eq!(s.sampled.len(), 4);
+    for x in &s.sampled {
+        let m = &x.metrics;
+        let st = m.samplers[0];
+        assert_eq!(m.filtered, logger_guide::SAMPLED_SENT / 10, "{}", x.kind);
+        assert_eq!(
+            st.seen,
+            logger_guide::SAMPLED_SENT - m.filtered,
+            "{}",
+            x.kind
+        );
+        assert_eq!(st.kept + st.dropped, st.seen, "{}", x.kind);
+        assert_eq!(m.sampled_out, st.dropped, "{}", x.kind);
+        assert_eq!(m.records_at(Level::Info), st.kept, "{}", x.kind);
+        assert_eq!(x.lines.len() as u64, st.kept, "{}", x.kind);
+        assert_eq!(m.destinations[0].records, st.kept, "{}", x.kind);
+        let text = x.lines.concat();
+        assert!(
+            !text.contains("hunter2") && !text.contains("4111"),
+            "{}",
+            x.kind
+        );
+        assert!(!text.contains("health check"), "{}", x.kind);
+        for v in x.lines.iter().map(|l| json(l)) {
+            assert_eq!(v["password"], "[REDACTED]");
+            let user = v["user"].as_str().unwrap();
+            assert_eq!(v["msg"], format!("charged card [REDACTED] for {user}"));
+        }
+        let kept = st.kept;
+        match x.kind {
+            "every_nth" => assert_eq!(kept, 90),
+            "ratio" => assert!((180..=270).contains(&kept), "ratio kept {kept} of 900"),
+            "rate_limit" => assert!(kept >= 20, "the burst of 20 passes: {kept}"),
+            "first_then" => {
+                // 300 records per user: the first 5, then the 105th and the 205th.
+                for user in logger_guide::USERS {
+                    let n = x.lines.iter().filter(|l| json(l)["user"] == user).count();
+                    assert_eq!(n, 7, "{user}");
+                }
+            }
+            other => panic!("unexpected sampler {other}"),
+        }
+    }
+
+    // Section 5: what the small ring had no room for is counted, never reordered.
+    let burst = s.burst_metrics.destination("burst").unwrap();
+    assert_eq!(
+        burst.records + burst.dropped,
+        logger_guide::BURST_SENT,
+        "{burst:?}"
+    );
+    assert_eq!(s.burst.len() as u64, burst.records);
+    let is: Vec<u64> = s
+        .burst
+        .iter()
+        .map(|l| json(l)["i"].as_u64().unwrap())
+        .collect();
+    assert!(is.windows(2).all(|w| w[0] < w[1]), "in order");
+    assert_eq!(s.burst_metrics.after_shutdown, 1);
 }
 
 /// Set in the environment of the child processes the multi-process test starts.
