@@ -151,12 +151,13 @@ fn main() {
 }
 
 /// This invocation as a `cargo run` command line (arguments with spaces or quotes
-/// single-quoted), with `--features uring` if the binary was built with it.
+/// single-quoted), with `--no-default-features` if the binary was built without the
+/// `uring` feature (on by default).
 fn command_line() -> String {
     let features = if cfg!(feature = "uring") {
-        " --features uring"
-    } else {
         ""
+    } else {
+        " --no-default-features"
     };
     let mut line = format!("cargo run --release -p lethe-benches{features} --bin compare --");
     for arg in std::env::args().skip(1) {

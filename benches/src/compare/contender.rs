@@ -93,9 +93,9 @@ impl Kind {
         use Kind::*;
         use Workload::*;
         match (self, workload) {
-            (LetheUring, _) if !cfg!(feature = "uring") => {
-                Err("built without the `uring` feature (add `--features uring`)")
-            }
+            (LetheUring, _) if !cfg!(feature = "uring") => Err(
+                "built without the `uring` feature (on by default; drop `--no-default-features`)",
+            ),
             (LetheSync, W2 | W3 | W4) => Ok(Some(
                 "one writeln! per record: the logger has no synchronous file destination",
             )),
