@@ -88,18 +88,16 @@ fn main() -> ExitCode {
     }
     let mut errors = pump::RateLimited::new();
     let report = pump::pump(&log, &signals, &mut errors);
-    // Write everything out, then wait for compression, checksums and retention. If that
-    // fails, the summary shows the counters as they were before closing.
-    let before = log.metrics();
-    let (metrics, close_error) = match log.close() {
-        Ok(m) => (m, None),
-        Err(e) => (before, Some(e)),
-    };
+    // Write everything out, then wait for compression, checksums and retention; the
+    // final counters come back even if that fails (with the lines close gave up on).
+    let (metrics, closed) = log.close_reporting();
+    let close_error = closed.err();
+    let lost = report.lost + metrics.lost_at_close;
     if args.stats {
         let f = metrics.file;
         say!(
             "lethe: {} lines, {} bytes, {} rotations, {} fsyncs, {} compressed, {} checksums, \
-             {} backups removed, {} dropped, {} lines lost, {} errors{}",
+             {} backups removed, {} dropped, {} lines lost, {} errors, {} long lines split{}",
             report.lines,
             report.bytes,
             f.rotations,
@@ -108,8 +106,9 @@ fn main() -> ExitCode {
             f.checksums,
             f.backups_removed,
             metrics.dropped,
-            report.lost,
+            lost,
             f.errors,
+            report.split,
             if report.stopped {
                 "; stopped by a signal"
             } else {
@@ -117,19 +116,24 @@ fn main() -> ExitCode {
             }
         );
     }
+    let mut failed = false;
     if let Some(e) = close_error {
         say!("lethe: {e}");
-        return ExitCode::from(1);
+        failed = true;
     }
     if let Some(e) = report.read_error {
         say!("lethe: reading standard input: {e}");
-        return ExitCode::from(1);
+        failed = true;
     }
-    if report.lost > 0 {
-        say!("lethe: {} lines could not be written", report.lost);
-        return ExitCode::from(1);
+    if lost > 0 {
+        say!("lethe: {lost} lines could not be written");
+        failed = true;
     }
-    ExitCode::SUCCESS
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Does the file at `path` exist and end with something other than a newline?

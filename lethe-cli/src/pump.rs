@@ -24,6 +24,11 @@ use lethe_std::Writer;
 /// Bytes read from standard input at a time (the buffer grows for longer lines).
 const CHUNK: usize = 256 * 1024;
 
+/// The longest line kept whole: a longer one (binary input, `/dev/zero`) is written in
+/// records of this size as it arrives, with a warning, instead of growing the buffer
+/// until memory runs out.
+pub(crate) const MAX_LINE: usize = 64 << 20;
+
 /// The signals `lethe` acts on, as flags set by their handlers plus a self-pipe that
 /// wakes the input loop.
 pub(crate) struct Signals {
@@ -80,6 +85,8 @@ pub(crate) struct Report {
     pub(crate) bytes: u64,
     /// Lines the writer refused (each reported).
     pub(crate) lost: u64,
+    /// Lines longer than [`MAX_LINE`], written in pieces (each reported).
+    pub(crate) split: u64,
     /// SIGHUP reopens done.
     pub(crate) reopens: u64,
     /// SIGUSR1 rotations done.
@@ -91,10 +98,24 @@ pub(crate) struct Report {
 }
 
 /// Prints at most one message per second on stderr and says how many it held back, so a
-/// full disk does not flood the terminal (or a full stderr). Printing never fails.
+/// full disk does not flood the terminal (or a full stderr). Printing never fails. The
+/// last message held back is printed when it is dropped (at exit), so the final word
+/// (such as how many records close gave up on) is never swallowed.
 pub(crate) struct RateLimited {
     last: Option<Instant>,
     held: u64,
+    /// The latest message held back, if any.
+    last_held: Option<String>,
+}
+
+impl Drop for RateLimited {
+    fn drop(&mut self) {
+        if let Some(message) = self.last_held.take() {
+            self.last = None;
+            self.held -= 1;
+            self.say(message);
+        }
+    }
 }
 
 impl RateLimited {
@@ -102,14 +123,17 @@ impl RateLimited {
         RateLimited {
             last: None,
             held: 0,
+            last_held: None,
         }
     }
 
     pub(crate) fn say(&mut self, message: impl Display) {
         if self.last.is_some_and(|t| t.elapsed().as_secs() < 1) {
             self.held += 1;
+            self.last_held = Some(message.to_string());
             return;
         }
+        self.last_held = None;
         let mut err = io::stderr().lock();
         let _ = if self.held > 0 {
             writeln!(
@@ -132,6 +156,9 @@ struct Lines {
     start: usize,
     scanned: usize,
     end: usize,
+    /// Whether pieces of the current line were written already (it is longer than
+    /// [`MAX_LINE`]).
+    piece: bool,
 }
 
 impl Lines {
@@ -160,8 +187,27 @@ impl Lines {
             emit(log, &self.buf[self.start..stop], report, errors);
             self.start = stop;
             self.scanned = stop;
+            self.piece = false;
         }
         self.scanned = self.end;
+        if self.end - self.start >= MAX_LINE {
+            // No newline in MAX_LINE bytes: write them as one record and go on.
+            if !self.piece {
+                self.piece = true;
+                report.split += 1;
+                errors.say(format_args!(
+                    "line {}: longer than {} MiB, written in pieces of that size",
+                    report.lines + 1,
+                    MAX_LINE >> 20
+                ));
+            }
+            report.bytes += (self.end - self.start) as u64;
+            if let Err(e) = log.write_record(&self.buf[self.start..self.end]) {
+                report.lost += 1;
+                errors.say(format_args!("line {}: {e}", report.lines + 1));
+            }
+            (self.start, self.scanned, self.end) = (0, 0, 0);
+        }
     }
 
     /// Writes what is left (a final line without a newline) as it is.
@@ -170,6 +216,7 @@ impl Lines {
             emit(log, &self.buf[self.start..self.end], report, errors);
         }
         (self.start, self.scanned, self.end) = (0, 0, 0);
+        self.piece = false;
     }
 }
 
@@ -194,6 +241,7 @@ pub(crate) fn pump(log: &Writer, signals: &Signals, errors: &mut RateLimited) ->
         start: 0,
         scanned: 0,
         end: 0,
+        piece: false,
     };
     let mut report = Report::default();
     loop {

@@ -680,3 +680,47 @@ fn max_age_deletes_backups_older_than_the_limit() {
         "numbering continues after the old backup: {files:?}"
     );
 }
+
+#[test]
+fn a_line_without_end_is_written_in_pieces_instead_of_exhausting_memory() {
+    // 150 MB without a newline (binary input, /dev/zero): written as records of 64 MiB as
+    // it arrives, with one warning, instead of a buffer that grows until memory runs out.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let mut input = vec![b'x'; 150_000_000];
+    input.extend_from_slice(b"\nshort\n");
+    let out = lethe(
+        &["--max-size", "none", "--stats", log.to_str().unwrap()],
+        &input,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("line 1: longer than 64 MiB, written in pieces"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 long lines split"), "{stderr}");
+    assert!(
+        stderr.contains("lethe: 2 lines, 150000007 bytes"),
+        "{stderr}"
+    );
+    assert!(fs::read(&log).unwrap() == input, "every byte, in order");
+}
+
+#[test]
+fn lines_close_gives_up_on_are_in_the_summary_and_the_exit_status() {
+    // /dev/full: every write fails with ENOSPC; close gives up after its timeout (5 s).
+    let out = lethe(&["--stats", "/dev/full"], b"1\n2\n3\n4\n5\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stats = stderr
+        .lines()
+        .find(|l| l.contains(" lines lost"))
+        .unwrap_or_else(|| panic!("no --stats line in {stderr:?}"));
+    assert!(!stats.contains(" 0 lines lost"), "{stats}");
+    assert!(
+        stderr.contains("records could not be written before close gave up"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("lines could not be written"), "{stderr}");
+}

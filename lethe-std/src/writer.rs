@@ -852,12 +852,20 @@ impl<C: Clock + 'static> Writer<C> {
     /// because the file kept failing for [`WriterOptions::close_timeout`]. For other
     /// handles: as [`flush`](Writer::flush).
     pub fn close(self) -> io::Result<Metrics> {
+        let (metrics, closed) = self.close_reporting();
+        closed.map(|()| metrics)
+    }
+
+    /// [`close`](Writer::close), returning the final metrics even when closing fails:
+    /// then [`Metrics::lost_at_close`] counts the records close gave up on, and the
+    /// error says what failed (the records lost first, then a failed final `fsync`).
+    pub fn close_reporting(self) -> (Metrics, io::Result<()>) {
         match Arc::try_unwrap(self.handle) {
             Ok(handle) => handle.shutdown(),
             Err(handle) => {
                 let w = Writer { handle };
-                w.flush()?;
-                Ok(w.metrics())
+                let flushed = w.flush();
+                (w.metrics(), flushed)
             }
         }
     }
@@ -1198,7 +1206,7 @@ impl<C: Clock + 'static> Handle<C> {
         }
     }
 
-    fn shutdown(mut self) -> io::Result<Metrics> {
+    fn shutdown(mut self) -> (Metrics, io::Result<()>) {
         self.stop_consumer();
         self.sync_on_drop = false; // `close` below fsyncs
         let core = Arc::clone(&self.core);
@@ -1216,13 +1224,22 @@ impl<C: Clock + 'static> Handle<C> {
             // Unreachable (no other owner exists); dropping `core` waits for the workers.
             Err(core) => lock(&core.file).sync(),
         };
-        closed?;
-        if lost > 0 {
-            return Err(io::Error::other(format!(
+        // Records lost come first: they matter more than a failed final fsync.
+        let closed = closed.map_err(io::Error::from);
+        let result = match closed {
+            _ if lost == 0 => closed,
+            Ok(()) => Err(io::Error::other(format!(
                 "{lost} records could not be written before close gave up"
-            )));
-        }
-        Ok(metrics)
+            ))),
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                format!(
+                    "{lost} records could not be written before close gave up; then the \
+                     final fsync failed too: {e}"
+                ),
+            )),
+        };
+        (metrics, result)
     }
 }
 
