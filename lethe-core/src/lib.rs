@@ -9,14 +9,18 @@
 //! - [`naming`]: backup names that format, parse back, are unique and sort in rotation order.
 //! - [`retention`]: which backups to delete under a count, age and total-size policy.
 //!
-//! Nothing here performs I/O or reads a clock: callers supply time as [`civil::UnixTime`].
+//! Nothing here performs I/O, and the rotation, naming and retention logic reads no clock:
+//! callers supply time as [`civil::UnixTime`]. The exceptions are opt-in and named: [`tsc`]
+//! reads the CPU's time-stamp counter (an instruction, for callers that want a cheap
+//! timestamp), and the `huge-pages` feature's `madvise` advice on owned rings.
 //!
 //! # Features
 //!
 //! | feature | effect |
 //! |---|---|
 //! | `alloc` | owned rings ([`ring::Ring::with_capacity`]) and `Vec`-returning helpers |
-//! | `std` | implies `alloc` |
+//! | `std` | links std (`extern crate std`) and implies `alloc`; nothing else depends on it |
+//! | `huge-pages` | `Ring::with_capacity_huge` advises owned rings for transparent huge pages on Linux (`madvise` through rustix); implies `alloc` |
 //! | `portable-atomic` | atomics from the `portable-atomic` crate (targets without CAS) |
 //!
 //! # Example

@@ -24,7 +24,9 @@
 //!   panic unwinding through it) turns itself into padding, so it can never wedge the
 //!   consumer.
 //!
-//! The ring makes no syscalls and never blocks: a full ring is reported to the producer
+//! The ring makes no syscalls (but `with_capacity_huge`'s one `madvise`, with the
+//! `huge-pages` feature, when the ring is made) and never blocks: a full ring is reported
+//! to the producer
 //! ([`WriteError::Full`]), and what to do then (block, drop, grow, write synchronously) is
 //! the caller's policy.
 
@@ -326,15 +328,22 @@ impl<const SLOTS: usize> Default for Ring<[Slot; SLOTS]> {
 }
 
 impl<'a> Ring<&'a [Slot]> {
-    /// A ring over caller-provided slots, for example a `static` array.
+    /// A ring over caller-provided slots, for example a local array or a leaked buffer
+    /// (for a `static`, see [`StaticRing`]).
     ///
-    /// The slots must be zeroed ([`Slot::new`]), which is the only state safe code can make.
+    /// The slots are borrowed exclusively for the ring's life, so no other ring (or
+    /// anything else) can touch them meanwhile, and they are zeroed first: whatever an
+    /// earlier ring left in them (committed records nobody consumed, headers) is gone.
     ///
     /// # Errors
     ///
     /// [`CapacityError`] unless `8 * slots.len()` is a power of two between
     /// [`MIN_CAPACITY`] and [`MAX_CAPACITY`].
-    pub fn from_slots(slots: &'a [Slot]) -> Result<Self, CapacityError> {
+    pub fn from_slots(slots: &'a mut [Slot]) -> Result<Self, CapacityError> {
+        for slot in slots.iter_mut() {
+            *slot.0.get_mut() = [0; 8];
+        }
+        let slots: &'a [Slot] = slots;
         Self::from_storage(slots)
     }
 }
@@ -591,7 +600,8 @@ impl<S: Storage> Ring<S> {
         self.head.0.load(Ordering::Relaxed)
     }
 
-    /// Records dropped because the ring was full (see [`Ring::write_or_drop`]).
+    /// Records counted as dropped: by [`Ring::write_or_drop`] (a full or sealed ring, or a
+    /// record too large) and by callers through [`Ring::add_dropped`].
     #[inline]
     pub fn dropped(&self) -> usize {
         self.dropped.load(Ordering::Relaxed)
@@ -609,7 +619,10 @@ impl<S: Storage> Ring<S> {
     /// # Errors
     ///
     /// [`WriteError::Full`] if there is no room now; [`WriteError::TooLarge`] if `data` is
-    /// longer than [`Ring::max_record_len`]. Nothing is written in either case.
+    /// longer than [`Ring::max_record_len`]; [`WriteError::Sealed`] after [`Ring::seal`].
+    /// No record is written in any case (with `Full`, a claim that found the space before
+    /// the end of the buffer too short may have turned it into padding first, which the
+    /// consumer skips: the next claim starts at the buffer's start).
     #[inline]
     pub fn try_write(&self, data: &[u8]) -> Result<(), WriteError> {
         self.try_write_fill(data).map(|_| ())
@@ -682,8 +695,8 @@ impl<S: Storage> Ring<S> {
         let _ = idx;
     }
 
-    /// Writes `data` as one record, or counts it as dropped if the ring is full or the
-    /// record too large. Returns whether it was written.
+    /// Writes `data` as one record, or counts it as dropped if the ring is full or sealed
+    /// or the record too large. Returns whether it was written.
     #[inline]
     pub fn write_or_drop(&self, data: &[u8]) -> bool {
         match self.try_write(data) {
@@ -1125,10 +1138,16 @@ impl<'a, S: Storage> WriteGrant<'a, S> {
         // Every header position in the returned range must read 0 for the next claimant:
         // zero what this grant may have dirtied there, before the Release CAS below that
         // the next claimant's AcqRel CAS acquires.
+        // The frame's header word is never dirtied (a grant writes only its payload; the
+        // header is stored at publish) and is the one word the consumer may be reading
+        // (atomically) while it waits for this frame: never zeroed here, even when the
+        // whole frame is given back (`keep == 0`).
         let dirty_end = align_up(HEADER_LEN + self.dirty).map_or(self.frame, |d| d.min(self.frame));
-        if dirty_end > keep {
-            // SAFETY: [idx + keep, idx + dirty_end) lies inside this grant's own frame.
-            unsafe { self.ring.zero(self.idx + keep, self.idx + dirty_end) };
+        let from = keep.max(HEADER_LEN);
+        if dirty_end > from {
+            // SAFETY: [idx + from, idx + dirty_end) lies inside this grant's own payload,
+            // which only this grant accesses until it publishes or gives it back.
+            unsafe { self.ring.zero(self.idx + from, self.idx + dirty_end) };
         }
         self.ring
             .tail

@@ -79,10 +79,31 @@ fn capacity_is_validated() {
         let err = Ring::with_capacity(bad).unwrap_err();
         assert!(err.to_string().contains("power of two"), "{err}");
     }
-    let slots: Vec<Slot> = (0..6).map(|_| Slot::new()).collect();
-    assert!(Ring::from_slots(&slots).is_err());
-    let slots: Vec<Slot> = (0..8).map(|_| Slot::new()).collect();
-    assert_eq!(Ring::from_slots(&slots).unwrap().capacity(), 64);
+    let mut slots: Vec<Slot> = (0..6).map(|_| Slot::new()).collect();
+    assert!(Ring::from_slots(&mut slots).is_err());
+    let mut slots: Vec<Slot> = (0..8).map(|_| Slot::new()).collect();
+    assert_eq!(Ring::from_slots(&mut slots).unwrap().capacity(), 64);
+}
+
+#[test]
+fn a_ring_over_slots_an_earlier_ring_left_records_in_starts_empty() {
+    let mut slots: Vec<Slot> = (0..16).map(|_| Slot::new()).collect();
+    {
+        let first = Ring::from_slots(&mut slots).unwrap();
+        first.try_write(b"left behind").unwrap();
+        first.try_write(b"unconsumed").unwrap();
+    }
+    // Those frames' headers would read as committed records: the new ring zeroes them.
+    let second = Ring::from_slots(&mut slots).unwrap();
+    let mut consumer = second.consumer().unwrap();
+    assert!(
+        consumer.read().is_none(),
+        "nothing is left from the first ring"
+    );
+    second.try_write(b"fresh").unwrap();
+    let batch = consumer.read().unwrap();
+    let records: Vec<&[u8]> = batch.records().collect();
+    assert_eq!(records, [&b"fresh"[..]]);
 }
 
 #[test]

@@ -1115,7 +1115,10 @@ impl Driver {
                 opened: None,
             });
         }
-        let mut results = [0i32; MAX_IN_FLIGHT];
+        // A step without a completion (none is possible: `submit_all` returns only once
+        // every entry completed, or was failed by a broken ring) counts as failed with
+        // EIO, never as 0, which for an OPENAT would mean descriptor 0.
+        let mut results = [-libc::EIO; MAX_IN_FLIGHT];
         for &(tag, res) in &self.results {
             results[tag as usize] = res;
         }

@@ -13,6 +13,8 @@ use lethe_core::ring::StaticRing;
 static RING: StaticRing<32> = StaticRing::new();
 
 // The C library provides `_start`, `memcpy` and `memset`; it is not Rust's std.
+// SAFETY: the block declares no items, so there is nothing whose signature could be
+// wrong; it only links libc.
 #[link(name = "c")]
 unsafe extern "C" {}
 
@@ -22,6 +24,8 @@ fn panic(_info: &PanicInfo<'_>) -> ! {
 }
 
 /// The C entry point.
+// SAFETY: `main` is the one symbol of that name in the program (no std, so no Rust
+// runtime defines it), with the C signature the C runtime's `_start` calls.
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     let Some(mut consumer) = RING.consumer() else {
