@@ -72,7 +72,8 @@ pub(crate) struct Args {
     pub(crate) compress: bool,
 
     /// gzip level for --compress, 0 (fastest) to 9 (smallest). Default 6.
-    #[arg(long, value_name = "LEVEL", allow_negative_numbers = true)]
+    #[arg(long, value_name = "LEVEL", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u32).range(0..=9))]
     pub(crate) compress_level: Option<u32>,
 
     /// Write a sha256sum-compatible .sha256 sidecar for each backup (of the .gz with
@@ -129,7 +130,8 @@ pub(crate) struct Args {
     /// Reserve disk space ahead of the appends, up to SIZE (64KiB to 1GiB) past the end
     /// of FILE while lines arrive fast, or none: appends into reserved space cost the
     /// kernel less. FILE's length is unchanged; the space is given back at rotation and
-    /// exit. Default 8MiB. Not on XFS, which reserves by itself.
+    /// exit. Default 8MiB. Not on XFS, which reserves by itself, nor with --shared or a
+    /// size or duration --fsync.
     #[arg(long, value_name = "SIZE")]
     pub(crate) preallocate: Option<String>,
 }
@@ -143,22 +145,12 @@ impl Args {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("--config: cannot read {}: {e}", path.display()))?;
-                let file = toml::from_str::<Config>(&text).map_err(|e| {
+                toml::from_str::<Config>(&text).map_err(|e| {
                     format!("--config {}: {}", path.display(), one_line(&e.to_string()))
-                })?;
-                // Validate the file on its own, so an error names where the value came from.
-                Config::default()
-                    .overlay(file.clone())
-                    .build()
-                    .map_err(|e| format!("--config {}: {e}", path.display()))?;
-                file
+                })?
             }
         };
         let env = Config::from_env().map_err(|e| format!("LETHE_{}", env_message(&e)))?;
-        Config::default()
-            .overlay(env.clone())
-            .build()
-            .map_err(|e| format!("LETHE_{}", env_message(&e)))?;
         let flags = Config {
             max_size: self.max_size.clone(),
             rotate_every: self.rotate_every.clone(),
@@ -182,13 +174,38 @@ impl Args {
             uring: self.uring.then(|| "on".to_owned()),
             preallocate: self.preallocate.clone(),
         };
-        let mut config = preset.overlay(file).overlay(env).overlay(flags);
+        let mut config = preset
+            .clone()
+            .overlay(file.clone())
+            .overlay(env.clone())
+            .overlay(flags.clone());
         // io_uring is opt-in for the command (--uring, `uring` in the file, LETHE_URING).
         config.uring.get_or_insert_with(|| "off".to_owned());
-        let options = config.build().map_err(flag_message)?;
+        // The layers are checked together (a rule between two fields, such as a grow
+        // limit against the buffer, may be met only by their combination); an error names
+        // the layer whose value won, the top one that set the field.
+        let options = config.build().map_err(|e| {
+            if sets(&flags, e.field()) {
+                flag_message(e)
+            } else if sets(&env, e.field()) {
+                format!("LETHE_{}", env_message(&e))
+            } else if let (Some(path), true) = (&self.config, sets(&file, e.field())) {
+                format!("--config {}: {e}", path.display())
+            } else {
+                format!("--preset {}: {e}", self.preset)
+            }
+        })?;
         // The whole line is in memory already; never refuse one for its length.
         Ok(options.max_record_len(usize::MAX))
     }
+}
+
+/// Whether `layer` sets `field` (a `Config` key).
+fn sets(layer: &Config, field: &str) -> bool {
+    toml::Value::try_from(layer)
+        .ok()
+        .and_then(|v| v.get(field).cloned())
+        .is_some()
 }
 
 /// `--max-size: "10XB" is invalid: ...`: the message with the flag's name.

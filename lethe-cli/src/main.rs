@@ -97,7 +97,7 @@ fn main() -> ExitCode {
         let f = metrics.file;
         say!(
             "lethe: {} lines, {} bytes, {} rotations, {} fsyncs, {} compressed, {} checksums, \
-             {} backups removed, {} dropped, {} lines lost, {} errors, {} long lines split{}",
+             {} backup files removed, {} dropped, {} lines lost, {} errors, {} long lines split{}",
             report.lines,
             report.bytes,
             f.rotations,

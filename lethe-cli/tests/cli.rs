@@ -270,8 +270,8 @@ fn bad_configuration_exits_2_naming_the_value_and_the_rule() {
         (vec!["--buffer", "1000", path], "power of two"),
         (vec!["--on-full", "explode", path], "explode"),
         (vec!["--fsync", "sometimes", path], "sometimes"),
-        (vec!["--compress-level", "12", path], "0 to 9"),
-        (vec!["--compress-level", "-1", path], "-1"),
+        (vec!["--compress-level", "12", path], "12 is not in 0..=9"),
+        (vec!["--compress-level", "-1", path], "-1 is not in 0..=9"),
         (vec!["--max-backups", "-1", path], "-1"),
         (vec!["--max-backups", "many", path], "whole number"),
         (vec!["--rotate-every", "0s", path], "at least 1s"),
@@ -571,6 +571,45 @@ fn environment_variables_configure_and_are_named_when_wrong() {
     }
     let out = run(&[("LETHE_MAX_SIZE", "1KB")]);
     assert!(out.status.success());
+}
+
+#[test]
+fn layers_are_checked_together_and_an_error_names_the_layer_that_set_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let run = |vars: &[(&str, &str)], flags: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lethe"));
+        cmd.args(flags)
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    // A grow limit of 512 KiB is fine with the flag's 256 KiB buffer, though not with the
+    // default 1 MiB one: the combination is what counts.
+    let out = run(&[("LETHE_ON_FULL", "grow:512KiB")], &["--buffer", "256KiB"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // mode auto (from the environment) with --shared: the message names LETHE_MODE, not
+    // a flag (`--mode` is the file mode).
+    let out = run(&[("LETHE_MODE", "auto")], &["--shared"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("lethe: LETHE_MODE: \"auto\" is invalid: "),
+        "{stderr}"
+    );
+    // A limit below the buffer, both from flags: the flag is named.
+    let out = run(&[], &["--buffer", "4MiB", "--on-full", "grow:2MiB"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("lethe: --on-full: "), "{stderr}");
 }
 
 #[test]
