@@ -68,8 +68,12 @@ pub(crate) struct Args {
 
     /// Gzip each backup in the background (crash-safe; the raw segment is removed once its
     /// .gz is complete and synced).
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_compress")]
     pub(crate) compress: bool,
+
+    /// Do not compress backups, whatever the preset, config file or LETHE_COMPRESS say.
+    #[arg(long, overrides_with = "compress")]
+    pub(crate) no_compress: bool,
 
     /// gzip level for --compress, 0 (fastest) to 9 (smallest). Default 6.
     #[arg(long, value_name = "LEVEL", allow_negative_numbers = true,
@@ -78,8 +82,12 @@ pub(crate) struct Args {
 
     /// Write a sha256sum-compatible .sha256 sidecar for each backup (of the .gz with
     /// --compress); `sha256sum -c` verifies them in the log directory.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_checksum")]
     pub(crate) checksum: bool,
+
+    /// Write no checksum sidecars, whatever the preset, config file or LETHE_CHECKSUM say.
+    #[arg(long, overrides_with = "checksum")]
+    pub(crate) no_checksum: bool,
 
     /// Durability: never (leave it to the kernel), rotate (fsync each finished file and the
     /// directory; the default), a size such as 1MB (fsync after that many bytes), or a
@@ -113,8 +121,12 @@ pub(crate) struct Args {
     /// a daemon): each batch is written under a shared flock on FILE.lock and exactly one
     /// of them rotates at each threshold. See docs/ARCHITECTURE.md, "Many processes, one
     /// log".
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_shared")]
     pub(crate) shared: bool,
+
+    /// This process owns the file alone, whatever the config file or LETHE_SHARED say.
+    #[arg(long, overrides_with = "shared")]
+    pub(crate) no_shared: bool,
 
     /// Print a summary on stderr at exit: lines, bytes, rotations, compressions,
     /// checksums, backups removed, lines dropped (--on-full drop) and lost, errors.
@@ -157,9 +169,9 @@ impl Args {
             max_backups: self.max_backups.clone(),
             max_age: self.max_age.clone(),
             max_total: self.max_total.clone(),
-            compress: self.compress.then_some(true),
+            compress: switch(self.compress, self.no_compress),
             compress_level: self.compress_level,
-            checksum: self.checksum.then_some(true),
+            checksum: switch(self.checksum, self.no_checksum),
             fsync: self.fsync.clone(),
             buffer: self.buffer.clone(),
             on_full: self.on_full.clone(),
@@ -170,7 +182,7 @@ impl Args {
             time_zone: self.local_time.then(|| "local".to_owned()),
             confine_to: None,
             free_space_on_full: None,
-            shared: self.shared.then_some(true),
+            shared: switch(self.shared, self.no_shared),
             uring: self.uring.then(|| "on".to_owned()),
             preallocate: self.preallocate.clone(),
         };
@@ -181,6 +193,11 @@ impl Args {
             .overlay(flags.clone());
         // io_uring is opt-in for the command (--uring, `uring` in the file, LETHE_URING).
         config.uring.get_or_insert_with(|| "off".to_owned());
+        if let (Some(level), false) = (self.compress_level, config.compress == Some(true)) {
+            return Err(format!(
+                "--compress-level: {level} has no effect: compression is off (add --compress)"
+            ));
+        }
         // The layers are checked together (a rule between two fields, such as a grow
         // limit against the buffer, may be met only by their combination); an error names
         // the layer whose value won, the top one that set the field.
@@ -197,6 +214,16 @@ impl Args {
         })?;
         // The whole line is in memory already; never refuse one for its length.
         Ok(options.max_record_len(usize::MAX))
+    }
+}
+
+/// A `--x`/`--no-x` pair as a layer's value: set only if one of them was given (clap
+/// keeps the last of the two).
+fn switch(on: bool, off: bool) -> Option<bool> {
+    match (on, off) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
     }
 }
 

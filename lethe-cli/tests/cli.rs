@@ -272,6 +272,14 @@ fn bad_configuration_exits_2_naming_the_value_and_the_rule() {
         (vec!["--fsync", "sometimes", path], "sometimes"),
         (vec!["--compress-level", "12", path], "12 is not in 0..=9"),
         (vec!["--compress-level", "-1", path], "-1 is not in 0..=9"),
+        (
+            vec!["--compress-level", "3", path],
+            "3 has no effect: compression is off",
+        ),
+        (
+            vec!["--compress", "--no-compress", "--compress-level", "3", path],
+            "compression is off",
+        ),
         (vec!["--max-backups", "-1", path], "-1"),
         (vec!["--max-backups", "many", path], "whole number"),
         (vec!["--rotate-every", "0s", path], "at least 1s"),
@@ -762,4 +770,52 @@ fn lines_close_gives_up_on_are_in_the_summary_and_the_exit_status() {
         "{stderr}"
     );
     assert!(stderr.contains("lines could not be written"), "{stderr}");
+}
+
+#[test]
+fn no_compress_overrides_a_preset_that_compresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let path = log.to_str().unwrap();
+    let gz = || {
+        fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".gz")
+            })
+            .count()
+    };
+    let out = lethe(
+        &[
+            "--preset",
+            "daily",
+            "--max-size",
+            "1KB",
+            "--no-compress",
+            path,
+        ],
+        &numbers(1, 2000),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(fs::read_dir(dir.path()).unwrap().count() > 5, "it rotated");
+    assert_eq!(gz(), 0, "--no-compress wins over the preset");
+    // The preset alone compresses.
+    let out = lethe(
+        &["--preset", "daily", "--max-size", "1KB", path],
+        &numbers(2001, 4000),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(gz() > 0, "the daily preset compresses");
 }
