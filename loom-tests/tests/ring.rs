@@ -434,3 +434,84 @@ fn wrapping_release_frees_the_second_span() {
         "the model never reused a second span"
     );
 }
+
+/// The padding-only claim: a producer whose frame does not fit before the end of the
+/// buffer, and whose padding plus frame exceeds the free space while the padding alone
+/// fits, claims just the padding (so its record can start at index 0 once the consumer
+/// catches up) and reports `Full`. Record 0 of producer 7 (a 32-byte frame) sits at
+/// `[24, 56)` of a 64-byte ring, so producer A's 32-byte frame, tried at position 56,
+/// needs the 8 bytes to the end as padding: 40 bytes against 32 free. A tries twice
+/// while producer B writes a 16-byte record and the consumer reads one record per poll,
+/// freeing record 0 at some point. Every accepted record comes out once, untorn, never
+/// straddling the end of the buffer, in claim (= position) order, and the padding never
+/// surfaces as a record.
+#[test]
+fn padding_only_claim_then_wrap() {
+    // Executions in which A's first try failed and its record then went to index 0: the
+    // padding in front of index 0 can only have been claimed by A's padding-only claim.
+    static PADDED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    model(|| {
+        let ring = Arc::new(Ring::with_capacity(64).unwrap());
+        advance(&ring, &[16]); // one 24-byte frame: positions start at 24
+        ring.try_write(&record(7, 0, 24)).unwrap(); // frame 32 at [24, 56)
+        let ra = Arc::clone(&ring);
+        let a = thread::spawn(move || {
+            let first = ra.try_write(&record(1, 0, 24)).is_ok();
+            (first, first || ra.try_write(&record(1, 0, 24)).is_ok())
+        });
+        let rb = Arc::clone(&ring);
+        let b = thread::spawn(move || rb.try_write(&record(2, 0, 8)).is_ok());
+        // (record, consumed position right after it), one record per read.
+        let mut seen: Vec<(Vec<u8>, usize)> = Vec::new();
+        let read_one = |c: &mut lethe_core::ring::Consumer<'_, _>| {
+            let batch = c.read_up_to(1, usize::MAX)?;
+            let r: Vec<Vec<u8>> = batch.records().map(<[u8]>::to_vec).collect();
+            batch.release();
+            assert_eq!(r.len(), 1, "one record per read");
+            Some((r.into_iter().next().unwrap(), ring.consumed_position()))
+        };
+        {
+            let mut c = ring.consumer().expect("only consumer");
+            for _ in 0..2 {
+                if let Some(x) = read_one(&mut c) {
+                    seen.push(x);
+                }
+            }
+        }
+        let (a_first, a_ok) = a.join().unwrap();
+        let b_ok = b.join().unwrap();
+        assert!(b_ok, "16 bytes always fit");
+        {
+            let mut c = ring.consumer().expect("only consumer");
+            while let Some(x) = read_one(&mut c) {
+                seen.push(x);
+            }
+        }
+        assert!(ring.is_empty(), "a drained ring is empty");
+        assert_eq!(
+            seen.len(),
+            2 + usize::from(a_ok),
+            "padding is never a record"
+        );
+        let records: Vec<Vec<u8>> = seen.iter().map(|(r, _)| r.clone()).collect();
+        check_order(&records, 7, &[0]);
+        check_order(&records, 1, if a_ok { &[0] } else { &[] });
+        check_order(&records, 2, &[0]);
+        assert_eq!(records[0][0], 7, "record 0 was claimed first");
+        let mut last = 56;
+        for (r, end) in &seen[1..] {
+            let frame = if r[0] == 1 { 32 } else { 16 };
+            let start = end - frame;
+            assert!(start >= last, "claim order: {start} after {last}");
+            assert!(start % 64 + frame <= 64, "record straddles the end");
+            assert!(start >= 64, "the 8 bytes before the end are padding");
+            last = *end;
+        }
+        if !a_first && a_ok && seen.iter().any(|(r, end)| r[0] == 1 && *end == 96) {
+            PADDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let padded = PADDED.load(std::sync::atomic::Ordering::Relaxed);
+    println!("{padded} executions wrote a record after its own padding-only claim");
+    assert!(padded > 0, "the model never took the padding-only claim");
+}
