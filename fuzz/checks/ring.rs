@@ -1,10 +1,22 @@
 //! `ring_ops`: single-threaded sequences of ring operations against a `VecDeque` model.
 //!
 //! The input bytes are decoded into a capacity and a sequence of operations: `try_write`,
-//! `write_or_drop`, `reserve` (at most one open reservation, which later operations claim
-//! behind), `push` / `as_mut_slice` writes into it, `commit(len)`, abandoning it, and
-//! `read_up_to` with or without `release`. The model is a queue of the records (and the one
-//! pending reservation) in claim order. After every step the check asserts:
+//! `write_or_drop`, `reserve` (up to `MAX_GRANTS` reservations open at once, which later
+//! operations claim behind), writes into one of them (`push`, `as_mut_slice`, pieces
+//! appended through its `GrantCursor` or an `Appender`, `fmt::Write` on the cursor or on
+//! the grant), committing (`commit(len)` / `commit_written`) or abandoning it, in any
+//! order, and `read_up_to` with or without `release`. The model is a queue of the records
+//! and the pending reservations in claim order: a committed reservation becomes a record in
+//! its claim-order place, an abandoned one disappears.
+//!
+//! Each op is two bytes, `op` and `arg`. By `op % 8`: 0 and 1 `try_write`, 2
+//! `write_or_drop`, 3 `reserve` when none is open or bit 0x80 is set (another one), else a
+//! push like 4; 4 an append (bits 0x60: 0 `WriteGrant::push`, 0x20 pieces through the
+//! cursor and an `Appender`, 0x40 `fmt::Write` on the cursor, 0x60 `fmt::Write` on the
+//! grant); 5 `as_mut_slice`; 6 commit or abandon; 7 a read; 0xff `seal`. Ops 3 to 6 act
+//! on open reservation `(op >> 3) & 3` (modulo how many are open, in claim order). With
+//! one reservation open and those bits clear this is the original one-reservation
+//! encoding, so the saved corpus keeps its meaning. After every step the check asserts:
 //!
 //! - every record comes out exactly once, whole, in claim order, with the bytes written;
 //!   unwritten reservation bytes read as zero;
@@ -14,6 +26,9 @@
 //! - `read_wrapping_up_to` (a read op with bit 0x20 set), which goes on past the physical
 //!   end of the buffer, returns exactly the longest such prefix: it stops only at a limit
 //!   or at the first pending reservation, wherever the wrap point lies;
+//! - an append through a grant, its cursor or an `Appender` takes a piece whole or not at
+//!   all (exactly when it fits the room left); `fmt::Write` appends a prefix of the
+//!   formatted text, all of it when it returns `Ok`; `written` counts what was appended;
 //! - `TooLarge` is returned exactly for records longer than `max_record_len`;
 //! - `Full` is returned only when the frame (plus the padding a wrap needs) really exceeds
 //!   the free space, and then the claimed position moves by nothing or by exactly that
@@ -21,20 +36,25 @@
 //! - `used() == claimed - consumed <= capacity` and `dropped()` counts every refused
 //!   `write_or_drop`;
 //! - `seal` (op byte 0xff): afterwards every claim fails with `Sealed` (or `TooLarge`) and
-//!   claims nothing, the open reservation still commits, every record claimed before comes
+//!   claims nothing, open reservations still commit, every record claimed before comes
 //!   out, and the consumer is `is_finished` exactly when everything was read.
 
 use std::collections::VecDeque;
 
+use core::fmt::Write as _;
+
 use lethe_core::ring::{HEADER_LEN, Ring, WriteError, WriteGrant};
+
+/// The most reservations open at once.
+const MAX_GRANTS: usize = 4;
 
 type Owned = Ring<Box<[lethe_core::ring::Slot]>>;
 
 #[derive(Debug)]
 enum Entry {
     Data(Vec<u8>),
-    /// The open reservation's place in claim order.
-    Pending,
+    /// An open reservation's place in claim order (its id).
+    Pending(u32),
 }
 
 struct Input<'a> {
@@ -126,7 +146,9 @@ pub fn check(data: &[u8]) {
     let cap = ring.capacity();
     let mut consumer = ring.consumer().expect("the only consumer");
     let mut model: VecDeque<Entry> = VecDeque::new();
-    let mut grant: Option<(WriteGrant<'_, _>, Vec<u8>)> = None;
+    // Open reservations in claim order: (grant, the bytes it should hold, id).
+    let mut grants: Vec<(WriteGrant<'_, _>, Vec<u8>, u32)> = Vec::new();
+    let mut next_id = 0u32;
     let mut dropped = 0usize;
     let mut counter = 0u8;
 
@@ -174,61 +196,55 @@ pub fn check(data: &[u8]) {
                     dropped += 1;
                 }
             }
-            3 if grant.is_none() => {
+            3 if grants.len() < MAX_GRANTS && (grants.is_empty() || op & 0x80 != 0) => {
                 let r = ring.reserve(record.len());
                 check_claim(&ring, record.len(), before_tail, before_used, &r, expected);
                 if let Ok(g) = r {
                     assert_eq!(g.capacity(), record.len());
-                    model.push_back(Entry::Pending);
-                    grant = Some((g, vec![0; record.len()]));
+                    assert_eq!(g.written(), 0);
+                    model.push_back(Entry::Pending(next_id));
+                    grants.push((g, vec![0; record.len()], next_id));
+                    next_id += 1;
                 }
             }
-            3 | 4 => {
-                if let Some((g, shadow)) = grant.as_mut() {
-                    let n = arg % (g.capacity() - g.written() + 2);
-                    let bytes = vec![counter; n];
-                    let at = g.written();
-                    match g.push(&bytes) {
-                        Ok(()) => shadow[at..at + n].copy_from_slice(&bytes),
-                        Err(e) => {
-                            assert!(n > shadow.len() - at, "push refused {n} bytes: {e}");
-                            assert_eq!(g.written(), at, "a refused push appends nothing");
-                        }
-                    }
+            3 | 4 if !grants.is_empty() => {
+                let k = ((usize::from(op) >> 3) & 3) % grants.len();
+                let (g, shadow, _) = &mut grants[k];
+                append(g, shadow, op, arg, counter);
+            }
+            5 if !grants.is_empty() => {
+                let k = ((usize::from(op) >> 3) & 3) % grants.len();
+                let (g, shadow, _) = &mut grants[k];
+                let slice = g.as_mut_slice();
+                assert_eq!(slice, &shadow[..], "reserved bytes read as written or zero");
+                if let Some(i) = arg.checked_rem(slice.len()) {
+                    slice[i] = counter;
+                    shadow[i] = counter;
                 }
             }
-            5 => {
-                if let Some((g, shadow)) = grant.as_mut() {
-                    let slice = g.as_mut_slice();
-                    assert_eq!(slice, &shadow[..], "reserved bytes read as written or zero");
-                    if let Some(i) = arg.checked_rem(slice.len()) {
-                        slice[i] = counter;
-                        shadow[i] = counter;
-                    }
-                }
-            }
-            6 => {
-                if let Some((g, mut shadow)) = grant.take() {
-                    let pos = model
-                        .iter()
-                        .position(|e| matches!(e, Entry::Pending))
-                        .expect("pending entry");
-                    if arg.is_multiple_of(4) {
-                        drop(g);
-                        model.remove(pos);
+            6 if !grants.is_empty() => {
+                let k = ((usize::from(op) >> 3) & 3) % grants.len();
+                let (g, mut shadow, id) = grants.remove(k);
+                let pos = model
+                    .iter()
+                    .position(|e| matches!(e, Entry::Pending(p) if *p == id))
+                    .expect("pending entry");
+                if arg.is_multiple_of(4) {
+                    drop(g);
+                    model.remove(pos);
+                } else {
+                    let len = if arg % 4 == 1 { g.written() } else { arg };
+                    let len = len.min(shadow.len());
+                    shadow.truncate(len);
+                    if arg % 4 == 1 {
+                        g.commit_written();
                     } else {
-                        let len = if arg % 4 == 1 { g.written() } else { arg };
-                        let len = len.min(shadow.len());
-                        shadow.truncate(len);
-                        if arg % 4 == 1 {
-                            g.commit_written();
-                        } else {
-                            g.commit(arg);
-                        }
-                        model[pos] = Entry::Data(shadow);
+                        g.commit(arg);
                     }
+                    model[pos] = Entry::Data(shadow);
                 }
             }
+            3..=6 => {}
             _ => {
                 let max_records = arg % 5;
                 let max_bytes = (arg * 7) % (cap + 1);
@@ -236,7 +252,7 @@ pub fn check(data: &[u8]) {
                     .iter()
                     .map_while(|e| match e {
                         Entry::Data(d) => Some(d),
-                        Entry::Pending => None,
+                        Entry::Pending(_) => None,
                     })
                     .collect();
                 let wrapping = op & 0x20 != 0;
@@ -303,11 +319,12 @@ pub fn check(data: &[u8]) {
         }
     }
 
-    // Abandon any open reservation, then everything committed comes out, once, in order.
-    if let Some((g, _)) = grant.take() {
+    // Abandon the open reservations (last claimed first), then everything committed comes
+    // out, once, in order.
+    while let Some((g, _, _)) = grants.pop() {
         drop(g);
-        model.retain(|e| !matches!(e, Entry::Pending));
     }
+    model.retain(|e| !matches!(e, Entry::Pending(_)));
     let mut rest = Vec::new();
     while let Some(batch) = consumer.read() {
         rest.extend(batch.records().map(<[u8]>::to_vec));
@@ -317,11 +334,114 @@ pub fn check(data: &[u8]) {
         .into_iter()
         .map(|e| match e {
             Entry::Data(d) => d,
-            Entry::Pending => unreachable!("the reservation was abandoned"),
+            Entry::Pending(_) => unreachable!("the reservation was abandoned"),
         })
         .collect();
     assert_eq!(rest, want, "drained records");
     assert!(ring.is_empty());
     assert_eq!(ring.used(), 0);
     assert_eq!(consumer.is_finished(), ring.is_sealed());
+}
+
+/// Appends to grant `g` (whose expected payload is `shadow`) as op `op` selects: a
+/// `WriteGrant::push`, pieces through its cursor (and an `Appender`), or `fmt::Write` on
+/// the cursor or on the grant. Checks that exactly what fits is appended.
+fn append(
+    g: &mut WriteGrant<'_, Box<[lethe_core::ring::Slot]>>,
+    shadow: &mut [u8],
+    op: u8,
+    arg: usize,
+    counter: u8,
+) {
+    let at = g.written();
+    let room = g.capacity() - at;
+    let n = arg % (room + 2);
+    match op & 0x60 {
+        0 => {
+            let bytes = vec![counter; n];
+            match g.push(&bytes) {
+                Ok(()) => shadow[at..at + n].copy_from_slice(&bytes),
+                Err(e) => {
+                    assert!(n > room, "push refused {n} bytes: {e}");
+                    assert_eq!(g.written(), at, "a refused push appends nothing");
+                }
+            }
+        }
+        0x20 => {
+            // Pieces of 1 to 4 bytes (pushed through the cursor and, every other one, an
+            // `Appender` or `push_array`), until `n` bytes were offered.
+            let mut c = g.cursor();
+            let mut offered = 0;
+            let mut done = 0;
+            let mut i = 0u8;
+            while offered < n {
+                let len = (usize::from(i) + arg) % 4 + 1;
+                let piece: Vec<u8> = (0..len)
+                    .map(|j| counter.wrapping_add(i) ^ j as u8)
+                    .collect();
+                let left = c.remaining();
+                assert_eq!(left, room - done);
+                let ok = match i % 3 {
+                    0 => c.push(&piece).is_ok(),
+                    1 => c.append_with(|a| {
+                        let r = a.push(&piece).is_ok();
+                        assert_eq!(a.appended(), if r { len } else { 0 });
+                        r
+                    }),
+                    _ => {
+                        let pair = [piece[0], piece[len - 1]];
+                        c.append_with(|a| a.push_array::<2>(|b| *b = pair).is_ok())
+                    }
+                };
+                let want: Vec<u8> = if i % 3 == 2 {
+                    vec![piece[0], piece[len - 1]]
+                } else {
+                    piece
+                };
+                assert_eq!(
+                    ok,
+                    want.len() <= left,
+                    "a piece goes in exactly when it fits"
+                );
+                if ok {
+                    shadow[at + done..at + done + want.len()].copy_from_slice(&want);
+                    done += want.len();
+                }
+                assert_eq!(c.appended(), done);
+                offered += len;
+                i = i.wrapping_add(1);
+            }
+            drop(c);
+            assert_eq!(g.written(), at + done, "the cursor's appends are counted");
+        }
+        _ => {
+            // Formatted text: a string argument and a right-aligned number (padding is
+            // written a character at a time).
+            let text: String = (0..n % 7)
+                .map(|j| char::from(b'a' + (counter.wrapping_add(j as u8) % 26)))
+                .collect();
+            let width = n / 7;
+            let full = format!("{text}|{:>width$}", arg);
+            let r = if op & 0x60 == 0x40 {
+                let mut c = g.cursor();
+                let r = write!(c, "{text}|{:>width$}", arg);
+                assert!(c.appended() <= room);
+                r
+            } else {
+                write!(g, "{text}|{:>width$}", arg)
+            };
+            let done = g.written() - at;
+            assert!(done <= room);
+            assert_eq!(
+                r.is_ok(),
+                done == full.len(),
+                "Ok exactly when all of it went in"
+            );
+            assert!(
+                r.is_ok() || full.len() > room,
+                "fmt failed with room to spare"
+            );
+            shadow[at..at + done].copy_from_slice(&full.as_bytes()[..done]);
+        }
+    }
 }
