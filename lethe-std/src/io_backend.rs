@@ -574,17 +574,19 @@ mod uring {
                 s if s == rename_at + 2 => (Op::Sync, shared.dir.as_path()),
                 _ => (Op::Sync, path),
             };
+            // The chain's OPENAT created the new file with the umask applied: give it the
+            // exact mode. The rotation has happened by then, so a failed chmod is only
+            // reported.
+            let adopt = |fd| {
+                let file = File::from(fd);
+                if let Err(mode_error) = set_exact_mode(&file, path, options.file_mode) {
+                    shared.report(mode_error);
+                }
+                file
+            };
             match self.driver.run_chain(steps) {
                 Ok(out) => match out.opened {
-                    Some(fd) => {
-                        // The chain's OPENAT created the file with the umask applied.
-                        // The rotation has happened: a failed chmod is reported only.
-                        let file = File::from(fd);
-                        if let Err(mode_error) = set_exact_mode(&file, path, options.file_mode) {
-                            shared.report(mode_error);
-                        }
-                        Ok((name, file))
-                    }
+                    Some(fd) => Ok((name, adopt(fd))),
                     // Unreachable: the chain's open succeeded.
                     None => Ok((name, open_append(path, options.file_mode)?)),
                 },
@@ -602,14 +604,7 @@ mod uring {
                     // though an earlier fsync failed, or a later step failed): the
                     // rotation happened. Report the failure, and finish it.
                     let file = match e.opened {
-                        Some(fd) => {
-                            let file = File::from(fd);
-                            if let Err(mode_error) = set_exact_mode(&file, path, options.file_mode)
-                            {
-                                shared.report(mode_error);
-                            }
-                            file
-                        }
+                        Some(fd) => adopt(fd),
                         None => match open_append(path, options.file_mode) {
                             Ok(f) => f,
                             Err(open_error) => {

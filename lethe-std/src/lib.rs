@@ -35,6 +35,7 @@
 #![cfg_attr(test, deny(unsafe_code))]
 
 mod archive;
+mod backoff;
 mod backups;
 pub mod clock;
 mod config;

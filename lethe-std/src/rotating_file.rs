@@ -1043,10 +1043,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
                         written_total += w.n;
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e)
-                        if e.kind() == io::ErrorKind::StorageFull
-                            && self.options.free_space_on_full
-                            && self.shared.delete_oldest_backup() => {}
+                    Err(e) if self.shared.made_room(&e, self.options.free_space_on_full) => {}
                     Err(e) => {
                         self.stage = stage;
                         self.unsynced += written_total as u64;
@@ -1573,30 +1570,25 @@ impl Options {
 /// Opens `path` for appending. A file this call creates gets exactly `mode` (not reduced
 /// by the umask), as compressed files and sidecars do; an existing file keeps its mode.
 pub(crate) fn open_append(path: &Path, mode: u32) -> Result<File, Error> {
+    // `create_new` wins over `create`: with it the call fails on an existing file.
     let open = |create_new: bool| {
         OpenOptions::new()
             .append(true)
+            .create(true)
             .create_new(create_new)
             .mode(mode)
             .open(path)
     };
-    let file = match open(true) {
-        Ok(file) => {
-            set_exact_mode(&file, path, mode)?;
-            file
-        }
+    match open(true) {
+        Ok(file) => set_exact_mode(&file, path, mode).map(|()| file),
         // Not created here: an existing file (a restart, or another process's), or
         // one removed between the two calls, which the second call creates with the
         // umask applied (a race with someone deleting Lethe's active file).
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(mode)
-            .open(path)
-            .map_err(|e| Error::new(Op::Open, path, e))?,
-        Err(e) => return Err(Error::new(Op::Open, path, e)),
-    };
-    Ok(file)
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            open(false).map_err(|e| Error::new(Op::Open, path, e))
+        }
+        Err(e) => Err(Error::new(Op::Open, path, e)),
+    }
 }
 
 /// Gives a log file Lethe just created exactly `mode` (`fchmod`), which `open` reduced by

@@ -122,6 +122,9 @@ struct SyncCore<C: Clock + 'static> {
     schedule: Option<Schedule>,
     options: Options,
     clock: Arc<C>,
+    /// Whether a write reads the clock: a time schedule, an interval `fsync` policy or a
+    /// periodic sweep.
+    needs_clock: bool,
     shared: Arc<Shared>,
     pool: Arc<Pool>,
     rotations: AtomicU64,
@@ -177,6 +180,9 @@ impl<C: Clock + 'static> SyncWriter<C> {
         let file = RotatingFile::open_with_clock(path, blocking, clock)?;
         let parts = file.into_parts();
         let opened = parts.clock.now();
+        let needs_clock = parts.schedule.is_some()
+            || matches!(options.fsync_policy(), Fsync::Every(_))
+            || options.sweep_interval().is_some();
         let segment = Segment {
             file: parts.file,
             size: AtomicU64::new(parts.size),
@@ -194,6 +200,7 @@ impl<C: Clock + 'static> SyncWriter<C> {
                 max_size: parts.max_size,
                 schedule: parts.schedule,
                 options,
+                needs_clock,
                 clock: parts.clock,
                 shared: parts.shared,
                 pool: Arc::new(parts.pool),
@@ -223,8 +230,11 @@ impl<C: Clock + 'static> SyncWriter<C> {
         loop {
             // A guard, not a clone: no shared reference count is touched per write.
             let segment = core.current.load();
+            // One clock read per record, for whatever needs it (the schedule, the fsync
+            // interval, the sweep interval), and none if nothing does.
+            let now = core.needs_clock.then(|| core.clock.now());
             let due_by_time =
-                core.schedule.is_some() && core.clock.now().secs() >= segment.period_end;
+                core.schedule.is_some() && now.is_some_and(|t| t.secs() >= segment.period_end);
             let start = segment.size.fetch_add(len, Ordering::Relaxed);
             let due_by_size = core
                 .max_size
@@ -233,7 +243,7 @@ impl<C: Clock + 'static> SyncWriter<C> {
                 core.append(&segment.file, record)?;
                 core.writes.fetch_add(1, Ordering::Relaxed);
                 core.bytes.fetch_add(len, Ordering::Relaxed);
-                core.after_write(&segment.file, len);
+                core.after_write(&segment.file, len, now);
                 return Ok(());
             }
             // This record belongs to the next file: give the bytes back and rotate, or
@@ -385,11 +395,20 @@ impl<C: Clock + 'static> io::Write for SyncWriter<C> {
     }
 }
 
-/// `t` in ns since the epoch (saturating).
+/// `t` in ns since the epoch (saturating), to keep in an atomic.
 fn nanos(t: UnixTime) -> i64 {
     t.secs()
         .saturating_mul(1_000_000_000)
         .saturating_add(i64::from(t.subsec_nanos()))
+}
+
+/// The time [`nanos`] gave `n` for.
+fn from_nanos(n: i64) -> UnixTime {
+    UnixTime::new(
+        n.div_euclid(1_000_000_000),
+        n.rem_euclid(1_000_000_000) as u32,
+    )
+    .unwrap_or(UnixTime::EPOCH)
 }
 
 impl<C: Clock + 'static> SyncCore<C> {
@@ -407,9 +426,9 @@ impl<C: Clock + 'static> SyncCore<C> {
                 Ok(n) => rest = &rest[n..],
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e)
-                    if e.kind() == io::ErrorKind::StorageFull
-                        && self.options.frees_space_on_full()
-                        && self.shared.delete_oldest_backup() => {}
+                    if self
+                        .shared
+                        .made_room(&e, self.options.frees_space_on_full()) => {}
                 Err(e) => return Err(self.write_failed(e)),
             }
         }
@@ -421,49 +440,40 @@ impl<C: Clock + 'static> SyncCore<C> {
         Error::new(Op::Write, &self.path, e)
     }
 
-    /// After a record of `len` bytes reached `file`: the [`Fsync`] policy's `fsync` if it
-    /// is due (run by the writer that finds it due, one at a time; a failure goes to the
-    /// error handler, the write having succeeded), and every [`Options::sweep_every`] a
-    /// retention sweep, which a worker runs.
-    fn after_write(&self, file: &File, len: u64) {
+    /// After a record of `len` bytes reached `file` at `now` (read if the policies need
+    /// a time): the [`Fsync`] policy's `fsync` if it is due (run by the writer that finds
+    /// it due, one at a time; a failure goes to the error handler, the write having
+    /// succeeded), and every [`Options::sweep_every`] a retention sweep, which a worker
+    /// runs.
+    fn after_write(&self, file: &File, len: u64, now: Option<UnixTime>) {
         let policy = self.options.fsync_policy();
-        let sweep_every = self.options.sweep_interval();
-        let unsynced = match policy {
-            Fsync::Never if sweep_every.is_none() => return,
-            Fsync::Never => 0,
-            _ => self.unsynced.fetch_add(len, Ordering::Relaxed) + len,
-        };
-        let now = match (policy, sweep_every) {
-            (Fsync::EveryBytes(_), None) => UnixTime::EPOCH,
-            _ => self.clock.now(),
-        };
-        let synced_at = self.synced_at.load(Ordering::Relaxed);
-        let since = UnixTime::new(
-            synced_at.div_euclid(1_000_000_000),
-            synced_at.rem_euclid(1_000_000_000) as u32,
-        )
-        .unwrap_or(UnixTime::EPOCH);
-        if fsync_due(policy, unsynced, 0, since, now)
-            && self
-                .syncing
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-        {
-            let taken = self.unsynced.swap(0, Ordering::Relaxed);
-            match file.sync_all() {
-                Ok(()) => {
-                    self.synced_at.store(nanos(now), Ordering::Relaxed);
-                    self.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
+        if policy != Fsync::Never {
+            let unsynced = self.unsynced.fetch_add(len, Ordering::Relaxed) + len;
+            // `EveryBytes` alone reads no clock, and `fsync_due` then needs no time.
+            let now = now.unwrap_or(UnixTime::EPOCH);
+            let since = from_nanos(self.synced_at.load(Ordering::Relaxed));
+            if fsync_due(policy, unsynced, 0, since, now)
+                && self
+                    .syncing
+                    .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                let taken = self.unsynced.swap(0, Ordering::Relaxed);
+                match file.sync_all() {
+                    Ok(()) => {
+                        self.synced_at.store(nanos(now), Ordering::Relaxed);
+                        self.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        // Due again with the next record.
+                        self.unsynced.fetch_add(taken, Ordering::Relaxed);
+                        self.shared.report(Error::new(Op::Sync, &self.path, e));
+                    }
                 }
-                Err(e) => {
-                    // Due again with the next record.
-                    self.unsynced.fetch_add(taken, Ordering::Relaxed);
-                    self.shared.report(Error::new(Op::Sync, &self.path, e));
-                }
+                self.syncing.store(false, Ordering::Release);
             }
-            self.syncing.store(false, Ordering::Release);
         }
-        if let Some(every) = sweep_every {
+        if let (Some(every), Some(now)) = (self.options.sweep_interval(), now) {
             let last = self.swept_at.load(Ordering::Relaxed);
             let every = i64::try_from(every.as_secs()).unwrap_or(i64::MAX);
             if now.secs().saturating_sub(last) >= every

@@ -257,6 +257,15 @@ impl Shared {
         }
     }
 
+    /// After a write failed with `e`: with `free_space_on_full`, if the disk is full,
+    /// deletes the oldest backup Lethe produced ([`Shared::delete_oldest_backup`]).
+    /// Returns whether the write should be tried again (room was made).
+    pub(crate) fn made_room(&self, e: &std::io::Error, free_space_on_full: bool) -> bool {
+        free_space_on_full
+            && e.kind() == std::io::ErrorKind::StorageFull
+            && self.delete_oldest_backup()
+    }
+
     /// Deletes the oldest backup Lethe produced (all its files) that no job is working on.
     /// Returns whether anything was deleted.
     pub(crate) fn delete_oldest_backup(&self) -> bool {
@@ -300,24 +309,21 @@ impl Shared {
     /// job was done (the `.gz` in place, its sidecar not) is not retried here: start-up
     /// recovery finishes it.
     fn run_with_retries(&self, job: Job) -> Result<archive::Done, archive::Failed> {
-        let mut attempt = 0u32;
-        let mut seed = (job.sequence() ^ 0x9e37_79b9_7f4a_7c15) | 1;
+        let mut backoff = crate::backoff::Backoff::new(
+            std::time::Duration::from_millis(50),
+            std::time::Duration::from_millis(200),
+        );
+        let mut attempt = 1;
         loop {
             match archive::run(job, &self.dir, &self.naming, &self.settings) {
                 Err(f)
-                    if attempt + 1 < JOB_ATTEMPTS
+                    if attempt < JOB_ATTEMPTS
                         && f.done == archive::Done::default()
                         && transient(f.error.io_error()) =>
                 {
-                    let base = 50u64 << attempt;
                     attempt += 1;
                     self.counters.jobs_retried.fetch_add(1, Ordering::Relaxed);
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    // Full jitter in [base/2, base] ms.
-                    let ms = base / 2 + seed % (base / 2 + 1);
-                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                    backoff.sleep();
                 }
                 other => return other,
             }

@@ -1282,7 +1282,9 @@ fn consume<C: Clock + 'static>(core: &Core<C>) {
         return; // unreachable: the ring is created for this thread alone
     };
     let mut resume = 0usize;
-    let mut backoff = Backoff::new();
+    // Retries of a failing file: 10 ms doubling to 1 s, with jitter.
+    let mut backoff =
+        crate::backoff::Backoff::new(Duration::from_millis(10), Duration::from_secs(1));
     let mut closing_since: Option<Instant> = None;
     let mut marked_drops = 0usize;
     let mut failing = false;
@@ -1482,38 +1484,6 @@ fn idle_wait<C: Clock + 'static>(core: &Core<C>, quiet: impl FnOnce() -> bool) {
         std::thread::park_timeout(core.max_idle);
     }
     core.parked.0.store(false, Ordering::SeqCst);
-}
-
-/// Exponential backoff with jitter for retrying a failing file: 10 ms doubling to 1 s.
-struct Backoff {
-    attempt: u32,
-    seed: u64,
-}
-
-impl Backoff {
-    fn new() -> Backoff {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0x9e37_79b9_7f4a_7c15, |d| d.as_nanos() as u64)
-            | 1;
-        Backoff { attempt: 0, seed }
-    }
-
-    fn reset(&mut self) {
-        self.attempt = 0;
-    }
-
-    fn sleep(&mut self) {
-        let base = Duration::from_millis(10u64 << self.attempt.min(7)).min(Duration::from_secs(1));
-        self.attempt = self.attempt.saturating_add(1);
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 7;
-        self.seed ^= self.seed << 17;
-        // Full jitter in [base/2, base].
-        let half = base.as_micros() as u64 / 2;
-        let jitter = Duration::from_micros(half + self.seed % (half + 1));
-        std::thread::sleep(jitter);
-    }
 }
 
 #[cfg(test)]

@@ -351,13 +351,17 @@ fn queue_room<G>(r: Result<Option<G>, super::queue::Closed>) -> Result<Option<G>
 /// since waiting would not make it fit.
 #[inline(always)]
 fn writer_room<G>(r: io::Result<Option<G>>) -> Result<Option<G>, NoRoom> {
-    r.map_err(|e| {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            NoRoom::Closed
-        } else {
-            NoRoom::Full
-        }
-    })
+    r.map_err(|e| no_room_for(&e))
+}
+
+/// What a file writer's error means for a record: `BrokenPipe` is a closed writer,
+/// anything else no room.
+fn no_room_for(e: &io::Error) -> NoRoom {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        NoRoom::Closed
+    } else {
+        NoRoom::Full
+    }
 }
 
 thread_local! {
@@ -478,12 +482,11 @@ impl Active {
             } else {
                 // Longer than the ring takes: the writer writes it directly, in order.
                 w.write_record(bytes).map_err(|e| {
-                    if e.kind() == io::ErrorKind::BrokenPipe {
-                        NoRoom::Closed
-                    } else {
+                    let why = no_room_for(&e);
+                    if why == NoRoom::Full {
                         self.counters.errors.add(1);
-                        NoRoom::Full
                     }
+                    why
                 })
             };
             match written {
