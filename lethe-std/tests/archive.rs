@@ -250,15 +250,11 @@ fn a_compression_that_meets_a_full_disk_is_retried_once_space_returns() {
     while std::io::Write::write(&mut ballast, &chunk).is_ok_and(|n| n > 0) {}
     drop(ballast);
     log.rotate().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while log.stats().jobs_retried == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no retry: {:?}",
-            log.stats()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
+    assert!(
+        support::eventually(|| log.stats().jobs_retried > 0),
+        "no retry: {:?}",
+        log.stats()
+    );
     fs::remove_file(dir.path().join("ballast")).unwrap();
     let stats = log.close().unwrap();
     assert_eq!(

@@ -10,7 +10,7 @@ use lethe_std::clock::ManualClock;
 use lethe_std::{Options, SyncWriter};
 
 mod support;
-use support::{names, segments, sh_in};
+use support::{eventually, names, segments, sh_in};
 
 #[test]
 fn four_threads_rotating_every_64_kib_keep_every_line_once_in_order() {
@@ -93,18 +93,6 @@ fn time_rotation_and_same_second_rotations() {
         expected.push_str(&format!("manual {i}\n"));
     }
     assert_eq!(String::from_utf8(joined).unwrap(), expected);
-}
-
-/// Polls `done` for up to 10 s (the work it waits for runs on a background worker).
-fn eventually(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::time::Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    done()
 }
 
 #[test]

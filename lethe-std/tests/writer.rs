@@ -294,15 +294,9 @@ fn write_3000(log: &Writer, line: &str) -> std::thread::JoinHandle<()> {
     })
 }
 
-/// Polls `done` every 10 ms for up to 5 s; fails with `what` if it never holds.
+/// Fails with `what` unless `done` comes to hold ([`support::eventually`]).
 fn wait_until(what: &str, done: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(done(), "{what}");
+    assert!(support::eventually(done), "{what}");
 }
 
 /// Makes room on the full tmpfs at `dir`: removes the ballast and grows it to 1 MiB.

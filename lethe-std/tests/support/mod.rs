@@ -26,6 +26,19 @@ pub fn uring_unavailable(test: &str) -> bool {
     }
 }
 
+/// Polls `done` every millisecond for up to 10 s (for work a background thread finishes);
+/// whether it came to hold.
+pub fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    done()
+}
+
 /// Every JSON line of the log at `dir/active` (backups in order, then the active file),
 /// parsed, after checking that it rotated at least once.
 pub fn json_lines(dir: &Path, active: &str) -> Vec<serde_json::Value> {
