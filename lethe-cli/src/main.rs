@@ -139,6 +139,11 @@ fn main() -> ExitCode {
 /// Does the file at `path` exist and end with something other than a newline?
 fn ends_mid_line(path: &std::path::Path) -> bool {
     use std::io::{Read as _, Seek as _, SeekFrom};
+    // Only a regular file has a last line: a device such as /dev/full reads as zeros, and
+    // opening a FIFO to read it would block (so look before opening).
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0) {
+        return false;
+    }
     let Ok(mut f) = std::fs::File::open(path) else {
         return false;
     };

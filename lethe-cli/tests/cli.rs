@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 mod support;
-use support::{gunzip, lethe, numbers, sh_in};
+use support::{gunzip, lethe, numbers, sh_in, small_tmpfs};
 
 /// Every file in `dir` whose name starts with `stem.` and is not the active file, sorted by
 /// name (which is rotation order), then the active file.
@@ -756,20 +756,47 @@ fn a_line_without_end_is_written_in_pieces_instead_of_exhausting_memory() {
 
 #[test]
 fn lines_close_gives_up_on_are_in_the_summary_and_the_exit_status() {
-    // /dev/full: every write fails with ENOSPC; close gives up after its timeout (5 s).
-    let out = lethe(&["--stats", "/dev/full"], b"1\n2\n3\n4\n5\n");
+    // A full tmpfs: every write fails with ENOSPC; close gives up after its timeout (5 s).
+    let dir = tempfile::tempdir().unwrap();
+    let Some(_mount) = small_tmpfs(dir.path()) else {
+        return;
+    };
+    let mut filler = fs::File::create(dir.path().join("filler")).unwrap();
+    while filler.write_all(&[b'x'; 4096]).is_ok() {}
+    drop(filler);
+    let log = dir.path().join("app.log");
+    let out = lethe(&["--stats", log.to_str().unwrap()], b"1\n2\n3\n4\n5\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let stats = stderr
         .lines()
         .find(|l| l.contains(" lines lost"))
         .unwrap_or_else(|| panic!("no --stats line in {stderr:?}"));
-    assert!(!stats.contains(" 0 lines lost"), "{stats}");
+    // Exactly the five lines, nothing more (an empty file gets no newline first).
+    assert!(stats.contains(", 5 lines lost,"), "{stats}");
     assert!(
-        stderr.contains("records could not be written before close gave up"),
+        stderr.contains("5 records could not be written before close gave up"),
         "{stderr}"
     );
-    assert!(stderr.contains("lines could not be written"), "{stderr}");
+    assert!(stderr.contains("5 lines could not be written"), "{stderr}");
+    assert_eq!(fs::read(&log).unwrap(), b"");
+}
+
+/// A device at FILE is refused as bad usage before anything happens to it: rotation would
+/// rename `/dev/null` itself away (we run as root) and put a regular file in its place.
+#[test]
+fn a_device_is_not_a_log_file() {
+    use std::os::unix::fs::FileTypeExt as _;
+    for dev in ["/dev/null", "/dev/full"] {
+        let out = lethe(&["--max-size", "1KB", dev], &numbers(1, 1000));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(dev) && stderr.contains("a character device, not a regular file"),
+            "{stderr}"
+        );
+        assert!(fs::metadata(dev).unwrap().file_type().is_char_device());
+    }
 }
 
 #[test]

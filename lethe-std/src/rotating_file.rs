@@ -525,7 +525,8 @@ impl RotatingFile<SystemClock> {
     /// # Errors
     ///
     /// [`Op::CheckPath`] for an empty path, a path without a usable file name, a directory,
-    /// or invalid options (`max_size` of 0); otherwise the operation that failed.
+    /// a device, FIFO or socket (anything but a regular file or nothing), or invalid
+    /// options (`max_size` of 0); otherwise the operation that failed.
     pub fn open(path: impl AsRef<Path>, options: Options) -> Result<RotatingFile, Error> {
         RotatingFile::open_with_clock(path, options, SystemClock)
     }
@@ -622,6 +623,19 @@ impl<C: Clock + 'static> RotatingFile<C> {
         }
         if path.is_dir() {
             return Err(invalid("the path is a directory".into()));
+        }
+        // Rotation renames the file and recreates it, retention deletes backups, and the
+        // fsync policy syncs it: a device, FIFO or socket here would be renamed away (as
+        // root, `/dev/null` itself) and replaced by a regular file. Only a regular file,
+        // or no file yet, is a log file.
+        if let Ok(m) = fs::metadata(path)
+            && !m.is_file()
+        {
+            return Err(invalid(format!(
+                "the path is {}, not a regular file (a log file is renamed at rotation \
+                 and recreated)",
+                file_kind(&m.file_type())
+            )));
         }
         let (io, io_status, io_fallback) = IoBackend::open(&options.uring, path)?;
         let now = clock.now();
@@ -1564,6 +1578,22 @@ impl Options {
     /// [`Options::free_space_on_full`].
     pub(crate) fn frees_space_on_full(&self) -> bool {
         self.free_space_on_full
+    }
+}
+
+/// What a non-regular file is, for an error message.
+fn file_kind(t: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
     }
 }
 

@@ -428,6 +428,54 @@ fn bad_paths_get_errors_that_name_the_rule() {
     }
 }
 
+/// A device, FIFO or socket at the log's path is refused by every writer before anything
+/// is written: rotation would rename it away (as root, `/dev/null` itself) and put a
+/// regular file in its place.
+#[test]
+fn special_files_are_refused_and_left_alone() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::os::unix::fs::symlink("/dev/null", d.join("null.log")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(d.join("fifo.log"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    let _socket = std::os::unix::net::UnixListener::bind(d.join("socket.log")).unwrap();
+    for (name, kind) in [
+        ("null.log", "a character device"),
+        ("fifo.log", "a FIFO"),
+        ("socket.log", "a socket"),
+    ] {
+        let path = d.join(name);
+        let small = || Options::default().max_size(Some(10));
+        let errors = [
+            RotatingFile::open(&path, small()).err().unwrap(),
+            lethe_std::SyncWriter::open(&path, small()).err().unwrap(),
+            lethe_std::Writer::open(&path, lethe_std::WriterOptions::default().file(small()))
+                .err()
+                .unwrap(),
+        ];
+        for err in errors {
+            assert_eq!(err.op(), Op::CheckPath, "{name}: {err}");
+            let text = err.to_string();
+            assert!(
+                text.contains(kind) && text.contains("not a regular file"),
+                "{text}"
+            );
+            assert!(text.contains(name), "{text}");
+        }
+    }
+    assert!(
+        fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+    assert_eq!(support::names(d), ["fifo.log", "null.log", "socket.log"]);
+}
+
 #[test]
 fn confine_to_rejects_paths_that_resolve_outside() {
     let dir = tempfile::tempdir().unwrap();
