@@ -1639,7 +1639,7 @@ mod loom_model {
     //! tracking cell per 8-byte slot so loom detects unordered (racy) accesses.
     use loom::cell::UnsafeCell;
     use loom::sync::atomic::{AtomicU32, Ordering};
-    use std::boxed::Box;
+    use alloc::boxed::Box;
 
     pub(super) struct Model {
         pub(super) headers: Box<[AtomicU32]>,
