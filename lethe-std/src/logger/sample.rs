@@ -181,24 +181,33 @@ impl std::fmt::Debug for RateLimit {
 }
 
 impl RateLimit {
-    /// `per_second` records a second on average (at least 1e-9), bursts of up to `burst`
-    /// (at least 1).
+    /// `per_second` records a second on average, bursts of up to `burst` (at least 1).
+    ///
+    /// The time one record costs is at least 1 ns and at most 2^63 ns / `burst` (so that
+    /// a full bucket spans at most 292 years, which the nanosecond clock can hold): a
+    /// rate slower than that (including 0, NaN or a negative rate) is that slowest rate,
+    /// which is "`burst` records, then practically none" (at `burst` 100, one record
+    /// every 2.9 years).
     pub fn new(per_second: f64, burst: u32) -> RateLimit {
         RateLimit::with_ticker(per_second, burst, monotonic())
     }
 
     /// Like [`RateLimit::new`], timed by `now`.
     pub fn with_ticker(per_second: f64, burst: u32, now: Ticker) -> RateLimit {
-        let per_second = if per_second.is_nan() {
-            1e-9
+        let burst = u64::from(burst.max(1));
+        // The slowest interval keeps `now + burst · interval` (how far the arrival time can
+        // run ahead) within `u64` for the first 292 years of the ticker.
+        let slowest = (1u64 << 63) / burst;
+        let interval = if per_second > 0.0 {
+            // `as` saturates: a tiny rate gives u64::MAX, cut to `slowest` below.
+            ((1e9 / per_second) as u64).clamp(1, slowest)
         } else {
-            per_second.max(1e-9)
+            slowest
         };
-        let interval = ((1e9 / per_second) as u64).max(1);
         let t0 = now();
         RateLimit {
             interval,
-            tolerance: interval.saturating_mul(u64::from(burst.max(1) - 1)),
+            tolerance: interval * (burst - 1),
             tat: AtomicU64::new(t0),
             now,
             counts: Counts::default(),
@@ -217,7 +226,8 @@ impl Sampler for RateLimit {
             }
             match self.tat.compare_exchange_weak(
                 tat,
-                start + self.interval,
+                // Saturating: a ticker past 292 years must not panic the caller.
+                start.saturating_add(self.interval),
                 Ordering::Relaxed,
                 Ordering::Relaxed,
             ) {
@@ -393,6 +403,40 @@ mod tests {
         assert_eq!(b, 7);
         assert_eq!(s.stats().kept, 35);
         assert_eq!(s.stats().seen, 107);
+    }
+
+    /// A rate too slow for the nanosecond clock (here 0, and 1e-9 a second with a large
+    /// burst) keeps its burst and then nothing, instead of overflowing the arrival time
+    /// (a panic in a debug build, every record kept after a wrap-around in release).
+    #[test]
+    fn rate_limit_with_a_tiny_rate_keeps_its_burst_and_never_overflows() {
+        let t = Arc::new(AtomicU64::new(0));
+        let tick = {
+            let t = Arc::clone(&t);
+            Arc::new(move || t.load(Ordering::Relaxed)) as Ticker
+        };
+        for (rate, burst) in [(0.0, 100), (1e-9, 1000), (f64::NAN, 5), (-3.0, 2)] {
+            let s = RateLimit::with_ticker(rate, burst, Arc::clone(&tick));
+            let kept = (0..10_000).filter(|_| s.sample(&rec("x"))).count();
+            assert_eq!(kept, burst as usize, "rate {rate}, burst {burst}");
+            assert_eq!(
+                s.stats(),
+                SamplerStats {
+                    seen: 10_000,
+                    kept: u64::from(burst),
+                    dropped: 10_000 - u64::from(burst),
+                }
+            );
+        }
+        // The largest burst: every record of a (short) run is kept, none panics.
+        let s = RateLimit::with_ticker(1e-9, u32::MAX, Arc::clone(&tick));
+        assert_eq!((0..10_000).filter(|_| s.sample(&rec("x"))).count(), 10_000);
+        // A ticker at the end of its range (no real clock gets there) does not panic
+        // the caller either; every record is counted.
+        t.store(u64::MAX - 5, Ordering::Relaxed);
+        let s = RateLimit::with_ticker(1.0, 3, Arc::clone(&tick));
+        let kept = (0..100).filter(|_| s.sample(&rec("x"))).count() as u64;
+        assert_eq!((s.stats().seen, s.stats().kept), (100, kept));
     }
 
     #[test]
