@@ -67,6 +67,16 @@ pub use severity::{Facility, Severity};
 use encode::Encoder;
 use transport::Conn;
 
+/// The byte that two hex digits (a percent-escape's `XX`) stand for; `None` unless both
+/// are ASCII hex digits (`u8::from_str_radix` would also take `+a`).
+pub(crate) fn hex_byte(h: &[u8]) -> Option<u8> {
+    let digit = |c: u8| char::from(c).to_digit(16);
+    match h {
+        [hi, lo] => Some((digit(*hi)? * 16 + digit(*lo)?) as u8),
+        _ => None,
+    }
+}
+
 /// Bytes reserved at the front of the buffer for TCP's decimal length and its space.
 const PREFIX: usize = 21;
 

@@ -334,6 +334,10 @@ fn uris_parse_and_bad_ones_say_why() {
         ("syslog+udp://127.0.0.1?app=a&app=b", "given twice"),
         ("syslog+udp://127.0.0.1?app", "not key=value"),
         ("syslog+udp://127.0.0.1?app=%zz", "bad %-escape"),
+        // `%` takes two hex digits: `%+a` is not 0x0a.
+        ("syslog+udp://127.0.0.1?app=a%+ab", "bad %-escape"),
+        ("syslog+unix:///run/a%+a.sock", "bad %-escape"),
+        ("syslog+unix:///run/a%-1.sock", "bad %-escape"),
         ("syslog+udp://127.0.0.1?bom=maybe", "true or false"),
         ("syslog+udp://127.0.0.1?max_len=lots", "byte size"),
         ("syslog+udp://127.0.0.1?timeout=soon", "duration"),

@@ -66,10 +66,14 @@ fn decode(uri: &str, s: &str, plus_is_space: bool) -> Result<String, UriError> {
             b'%' => {
                 let hex = b
                     .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .and_then(crate::syslog::hex_byte)
                     .ok_or_else(|| {
-                        UriError::new(uri, format!("bad percent-escape at byte {i} of {s:?}"))
+                        UriError::new(
+                            uri,
+                            format!(
+                                "bad percent-escape at byte {i} of {s:?} (expected % and two hex digits)"
+                            ),
+                        )
                     })?;
                 out.push(hex);
                 i += 3;
@@ -390,6 +394,29 @@ mod tests {
         assert!(Uri::parse("1x:").is_err());
         assert!(Uri::parse("file:///a?x").is_err());
         assert!(Uri::parse("file:///a%zz").is_err());
+    }
+
+    /// A percent-escape is `%` and exactly two hex digits: `%+a` (which `u8::from_str_radix`
+    /// reads as 10, a newline) and `%-1` are errors, in the path, the authority and the
+    /// query alike.
+    #[test]
+    fn percent_escapes_take_two_hex_digits() {
+        for text in [
+            "file:///a%+a.log",
+            "file:///a%-1.log",
+            "file:///a%+.log",
+            "file:///a%a",
+            "file:///a%",
+            "syslog+udp://h%+1st:514",
+            "stdout:?name=a%+ab",
+            "stdout:?na%+fme=x",
+        ] {
+            let e = Uri::parse(text).unwrap_err();
+            assert!(e.reason.contains("bad percent-escape"), "{text}: {e}");
+        }
+        let u = Uri::parse("file:///a%0Ab%7e%7E?k%3d=v%2Bw+x").unwrap();
+        assert_eq!(u.path, "/a\nb~~");
+        assert_eq!(u.query, [("k=".to_owned(), "v+w x".to_owned())]);
     }
 
     #[test]

@@ -667,10 +667,7 @@ fn percent_decode(s: &str) -> Result<String, String> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
-            match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            match b.get(i + 1..i + 3).and_then(super::hex_byte) {
                 Some(v) => out.push(v),
                 None => return Err(format!("bad %-escape in {s:?} (expected %XX)")),
             }
