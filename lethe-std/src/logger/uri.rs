@@ -193,8 +193,8 @@ pub type Factory = Arc<dyn Fn(&mut Uri) -> Result<Destination, UriError> + Send 
 ///
 /// Every scheme also takes `name=` (default: the scheme's), `level=` (`trace` ...
 /// `fatal`), `format=` (`json`, the default, `text` or `logfmt`), `delivery=` (`block` or
-/// `drop`) and `max_wait=` (a duration, with `block`). An unknown key is an error, never
-/// ignored.
+/// `drop`) and `max_wait=` (a duration, with `block`). An unknown key, or a key given
+/// twice, is an error, never ignored.
 ///
 /// ```
 /// use lethe_std::logger::{Destination, Registry};
@@ -286,7 +286,20 @@ impl Registry {
                 known.join(", ")
             ))
         })?;
+        let repeated = u
+            .query
+            .iter()
+            .enumerate()
+            .find(|(i, (k, _))| u.query[..*i].iter().any(|(p, _)| p == k));
+        if let Some((_, (k, _))) = repeated {
+            return Err(u.error(format!(
+                "query key {k:?} is given twice (one of its values would be ignored)"
+            )));
+        }
         let name = u.take("name");
+        if name.as_deref() == Some("") {
+            return Err(u.error("name is empty: a destination needs a name"));
+        }
         let level = u
             .take("level")
             .map(|l| l.parse::<Level>().map_err(|e| u.error(e)))
@@ -444,5 +457,42 @@ mod tests {
             "{e}"
         );
         assert!(!path.exists());
+    }
+
+    /// A key given twice would leave one of its values ignored: it is an error for the
+    /// common keys, a file's `Config` keys and a scheme's own keys alike, and so is an
+    /// empty destination name.
+    #[test]
+    fn repeated_keys_and_an_empty_name_are_errors() {
+        let mut r = Registry::new();
+        r.register("null", |uri| {
+            let _ = uri.take("tag");
+            uri.no_more_keys()?;
+            Ok(Destination::backend(
+                "null",
+                super::super::WriteBackend(std::io::sink()),
+            ))
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        for (uri, key) in [
+            ("stdout:?level=info&level=debug".to_owned(), "level"),
+            ("stdout:?name=a&format=json&name=b".to_owned(), "name"),
+            ("null:?tag=a&tag=b".to_owned(), "tag"),
+            (
+                format!("file://{}?max_size=1MB&max_size=2MB", path.display()),
+                "max_size",
+            ),
+        ] {
+            let e = r.open(&uri).unwrap_err();
+            assert!(
+                e.reason.contains(&format!("query key {key:?} is given twice")),
+                "{uri}: {e}"
+            );
+        }
+        assert!(!path.exists());
+        let e = r.open("stdout:?name=").unwrap_err();
+        assert!(e.reason.contains("name is empty"), "{e}");
+        assert!(r.open("null:?tag=a&name=n").is_ok());
     }
 }
