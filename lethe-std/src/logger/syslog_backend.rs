@@ -10,7 +10,7 @@ use super::destination::Destination;
 use super::level::Level;
 use super::uri::{Uri, UriError};
 use crate::clock::{Clock, SystemClock};
-use crate::syslog::{Severity, Syslog};
+use crate::syslog::{Format, Severity, Syslog, SyslogBuilder};
 
 /// A [`Backend`] that sends each record as one syslog message.
 ///
@@ -83,23 +83,53 @@ pub(crate) fn syslog_destination(uri: &mut Uri) -> Result<Destination, UriError>
         encode_into(&mut text, name);
         text.push_str(slash);
     }
+    // The wire format is `rfc` here (the sender's URI calls it `format`, which the
+    // registry took as the formatter): read it here, so that errors name `rfc`.
+    let rfc = match uri.take("rfc") {
+        None => None,
+        Some(v) => Some(match v.to_ascii_lowercase().as_str() {
+            "5424" | "rfc5424" => Format::Rfc5424,
+            "3164" | "rfc3164" => Format::Rfc3164,
+            _ => {
+                return Err(uri.error(format!(
+                    "rfc {v:?} is invalid: expected 5424, rfc5424, 3164 or rfc3164"
+                )));
+            }
+        }),
+    };
+    if let Some((key, _)) = uri
+        .query
+        .iter()
+        .find(|(k, _)| !SYSLOG_KEYS.contains(&k.as_str()))
+    {
+        return Err(uri.error(format!(
+            "unknown query key {key:?} for scheme {:?}; known: name, level, format, delivery, max_wait, rfc, {}",
+            uri.scheme,
+            SYSLOG_KEYS.join(", ")
+        )));
+    }
     for (i, (key, value)) in uri.query.drain(..).enumerate() {
-        let key = if key == "rfc" {
-            "format".to_owned()
-        } else {
-            key
-        };
         text.push(if i == 0 { '?' } else { '&' });
         encode_into(&mut text, &key);
         text.push('=');
         encode_into(&mut text, &value);
     }
-    let syslog = Syslog::from_uri(&text).map_err(|e| uri.error(e))?;
+    let mut builder = SyslogBuilder::from_uri(&text).map_err(|e| uri.error(e))?;
+    if let Some(rfc) = rfc {
+        builder = builder.format(rfc);
+    }
+    let syslog = builder.build().map_err(|e| uri.error(e))?;
     Ok(Destination::backend(
         &uri.scheme,
         SyslogBackend::new(syslog),
     ))
 }
+
+/// The sender's URI keys a syslog destination's URI passes on (`format` is `rfc` here).
+const SYSLOG_KEYS: [&str; 11] = [
+    "facility", "app", "app_name", "tag", "hostname", "procid", "msgid", "sd_id", "bom", "max_len",
+    "timeout",
+];
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 fn encode_into(out: &mut String, s: &str) {
@@ -132,6 +162,47 @@ mod tests {
                 "{level}"
             );
         }
+    }
+
+    /// Errors about the wire format name `rfc`, the key the user wrote (the sender's
+    /// own URI calls it `format`, which here is the formatter), and an unknown key is
+    /// reported with the keys a syslog destination takes.
+    #[test]
+    fn errors_name_the_keys_of_the_destination_uri() {
+        let r = super::super::Registry::new();
+        let e = r
+            .open("syslog+udp://127.0.0.1:514?rfc=9999")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rfc \"9999\" is invalid"), "{e}");
+        assert!(!e.contains("format"), "{e}");
+        let e = r
+            .open("syslog+udp://127.0.0.1:514?colour=red")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown query key \"colour\""), "{e}");
+        assert!(e.contains("rfc, facility"), "{e}");
+        // rfc=3164 is honoured, with the sender's other keys.
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let uri = format!(
+            "syslog+udp://{}?rfc=RFC3164&app=shop&hostname=h&procid=-&format=text",
+            rx.local_addr().unwrap()
+        );
+        let log = super::super::Logger::builder()
+            .destination(r.open(&uri).unwrap())
+            .build()
+            .unwrap();
+        log.error("payment failed", &[]);
+        log.shutdown(std::time::Duration::from_secs(10)).unwrap();
+        let mut buf = [0u8; 2048];
+        let n = rx.recv(&mut buf).unwrap();
+        let msg = String::from_utf8_lossy(&buf[..n]);
+        // <PRI>Mmm dd hh:mm:ss HOST TAG: MSG, the MSG being the text formatter's line.
+        assert!(msg.starts_with("<11>"), "{msg}");
+        assert!(msg.contains(" h shop: "), "{msg}");
+        assert!(msg.ends_with("ERROR payment failed"), "{msg}");
     }
 
     #[test]
