@@ -486,7 +486,8 @@ mod tests {
         ] {
             let e = r.open(&uri).unwrap_err();
             assert!(
-                e.reason.contains(&format!("query key {key:?} is given twice")),
+                e.reason
+                    .contains(&format!("query key {key:?} is given twice")),
                 "{uri}: {e}"
             );
         }
