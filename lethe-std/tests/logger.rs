@@ -293,6 +293,66 @@ fn sampling_statistics_hold_and_counters_add_up() {
     }
 }
 
+/// Samplers and filters decide on the caller's data, not on what redaction writes: a
+/// per-user sampler keeps each user's first record though `user` is redacted, a
+/// per-message one tells formatted messages apart though a pattern masks the part that
+/// differs, and `message_contains` finds text a pattern masks, for a formatted message
+/// as for a plain one.
+#[test]
+fn samplers_and_filters_see_the_values_redaction_hides() {
+    let out = Collect::default();
+    let log = Logger::builder()
+        .redact(Redactor::new().key("user").pattern(r"order \d+").unwrap())
+        .sampler(sample::FirstThen::new(1, u64::MAX).key(sample::SampleKey::Field("user".into())))
+        .destination(Destination::backend("out", out.clone()))
+        .build()
+        .unwrap();
+    for user in ["ann", "bob", "cy", "ann"] {
+        log.info("login", &[Field::new("user", user)]);
+    }
+    log.shutdown(Duration::from_secs(10)).unwrap();
+    let lines = out.lines();
+    assert_eq!(lines.len(), 3, "one per user: {lines:?}");
+    assert!(lines.iter().all(|l| l.contains(r#""user":"[REDACTED]""#)));
+    let m = log.metrics();
+    assert_eq!((m.samplers[0].kept, m.sampled_out), (3, 1));
+
+    let out = Collect::default();
+    let log = Logger::builder()
+        .redact(Redactor::new().pattern(r"order \d+").unwrap())
+        .sampler(sample::FirstThen::new(1, u64::MAX))
+        .destination(Destination::backend("out", out.clone()))
+        .build()
+        .unwrap();
+    // Through `black_box`, so that the arguments are not folded into a constant
+    // message (which `format_args!` does with literals).
+    for order in [1, 2, 3, 1] {
+        lethe_std::info!(log, "order {} failed", std::hint::black_box(order));
+    }
+    log.shutdown(Duration::from_secs(10)).unwrap();
+    let lines = out.lines();
+    assert_eq!(lines.len(), 3, "one per message: {lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(r#""msg":"[REDACTED] failed""#))
+    );
+
+    let out = Collect::default();
+    let log = Logger::builder()
+        .redact(Redactor::new().pattern(r"order \d+").unwrap())
+        .filter(filter::message_contains("order 7"))
+        .destination(Destination::backend("out", out.clone()))
+        .build()
+        .unwrap();
+    log.info("order 7 failed", &[]);
+    lethe_std::info!(log, "order {} failed", std::hint::black_box(7));
+    lethe_std::info!(log, "order {} failed", std::hint::black_box(8));
+    log.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!(out.lines().len(), 2, "{:?}", out.lines());
+    assert_eq!(log.metrics().filtered, 1);
+}
+
 #[test]
 fn one_failing_destination_does_not_stop_the_others() {
     let dir = tempfile::tempdir().unwrap();

@@ -34,14 +34,14 @@ pub fn target_starts_with(prefix: impl Into<String>) -> impl Filter {
 }
 
 /// Keeps records whose message contains `needle`. A message that is not a plain string
-/// (`format_args!` with arguments) is rendered to test it.
+/// (`format_args!` with arguments) is rendered, without redaction, to test it.
 pub fn message_contains(needle: impl Into<String>) -> impl Filter {
     let needle = needle.into();
     move |r: &Record<'_>| match r.message_str() {
         Some(s) => s.contains(needle.as_str()),
         None => {
             let mut text = String::new();
-            r.message_text(&mut |s| text.push_str(s));
+            r.unredacted().message_text(&mut |s| text.push_str(s));
             text.contains(needle.as_str())
         }
     }

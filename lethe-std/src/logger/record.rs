@@ -280,14 +280,19 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// The same record without its redactor: what filters and samplers decide on (the
+    /// caller's data; redaction is for the output).
+    pub(crate) fn unredacted(&self) -> Record<'a> {
+        Record {
+            redactor: None,
+            ..*self
+        }
+    }
+
     /// Whether some field named `key` satisfies `pred` (unredacted values; for filters).
     pub fn any_field(&self, key: &str, pred: &dyn Fn(Value<'_>) -> bool) -> bool {
         let mut found = false;
-        let this = Record {
-            redactor: None,
-            ..*self
-        };
-        this.for_each_field(&mut |k, v| {
+        self.unredacted().for_each_field(&mut |k, v| {
             if !found && k == key && pred(v) {
                 found = true;
             }

@@ -327,6 +327,9 @@ impl FirstThen {
     }
 
     fn slot(&self, record: &Record<'_>) -> &Bucket {
+        // The key is the caller's data: redaction is for the output only (a redacted
+        // `user` would put every user in one slot).
+        let record = &record.unredacted();
         let mut h = std::hash::DefaultHasher::new();
         record.level().hash(&mut h);
         match &self.key {
