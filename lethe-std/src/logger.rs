@@ -389,9 +389,22 @@ impl Logger {
     ///
     /// # Errors
     ///
-    /// `AlreadyExists` if a destination has that name; the destination's start-up error.
+    /// `AlreadyExists` if a destination has that name; `BrokenPipe` after
+    /// [`shutdown`](Logger::shutdown) (the destination would never be written to or
+    /// closed); the destination's start-up error.
     pub fn add(&self, destination: Destination) -> io::Result<DestinationHandle> {
         let _changing = lock(&self.shared.changing);
+        // Under `changing`: a shutdown that has not swapped the list out yet will close
+        // the destination added here; one that has, set `closed` before.
+        if self.shared.closed.load(Ordering::SeqCst) {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                format!(
+                    "the logger is shut down: destination {:?} not added",
+                    destination.name
+                ),
+            ));
+        }
         let current = self.shared.destinations.load_full();
         if current.iter().any(|d| d.name == destination.name) {
             return Err(io::Error::new(

@@ -524,6 +524,16 @@ fn destinations_change_at_runtime() {
     log.shutdown(Duration::from_secs(5)).unwrap();
     log.error("too late", &[]);
     assert_eq!(log.metrics().after_shutdown, 1);
+    // A destination added after shutdown would never get a record, nor be closed: the
+    // add fails, and nothing of it is left running or listed.
+    let late = Collect::default();
+    let e = log
+        .add(Destination::backend("late", late.clone()))
+        .unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::BrokenPipe, "{e}");
+    assert!(e.to_string().contains("shut down"), "{e}");
+    assert!(log.destination("late").is_none());
+    assert!(log.metrics().destinations.iter().all(|d| d.name != "late"));
 }
 
 #[test]
