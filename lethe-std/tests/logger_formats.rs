@@ -165,3 +165,42 @@ fn fast_slow_and_vec_paths_write_the_same_bytes() {
         }
     }
 }
+
+/// An `f32` field is written as the shortest decimal that reads back as that `f32`
+/// (`0.1`), as serde_json writes it, not as the exact value of its `f64` widening
+/// (`0.10000000149011612`); the widened value still reads back as the same `f32`.
+#[test]
+fn f32_fields_are_written_as_their_shortest_decimal() {
+    let cases: [(f32, &str); 9] = [
+        (0.1, "0.1"),
+        (-2.7, "-2.7"),
+        (1.0 / 3.0, "0.33333334"),
+        (16_777_216.0, "16777216.0"),
+        (f32::MAX, "3.4028235e+38"),
+        (f32::MIN_POSITIVE, "1.1754944e-38"),
+        (1e-45, "1e-45"),
+        (-0.0, "-0.0"),
+        (f32::NAN, "\"NaN\""),
+    ];
+    for (v, want) in cases {
+        let fields = [Field::new("v", v)];
+        let r = Record::new(Level::Info, T, "", Message::Str("m")).with_fields(&fields);
+        let mut line = Vec::new();
+        Json::default().format(&r, &mut Out::vec(&mut line));
+        let line = String::from_utf8(line).unwrap();
+        assert!(line.ends_with(&format!(",\"v\":{want}}}\n")), "{v}: {line}");
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if v.is_finite() {
+            assert_eq!(back["v"].as_f64().unwrap() as f32, v, "{line}");
+        }
+        let mut text = Vec::new();
+        Logfmt::default().format(&r, &mut Out::vec(&mut text));
+        let want = want.trim_matches('"');
+        assert!(
+            String::from_utf8(text)
+                .unwrap()
+                .ends_with(&format!(" v={want}\n")),
+            "{v}"
+        );
+    }
+}

@@ -121,9 +121,24 @@ impl From<f64> for Value<'_> {
 }
 
 impl From<f32> for Value<'_> {
+    /// The `f64` nearest to the shortest decimal that reads back as `v`, so that `0.1f32`
+    /// is written `0.1` (as serde_json writes an `f32`), not `0.10000000149011612`, the
+    /// exact value of `f64::from(0.1f32)`. That `f64` still converts back to `v`.
     fn from(v: f32) -> Self {
-        Value::F64(f64::from(v))
+        Value::F64(f32_decimal(v))
     }
+}
+
+/// See `From<f32> for Value`: zmij's shortest text of `v`, read as an `f64` (on the
+/// stack: no allocation). Non-finite values are widened as they are.
+fn f32_decimal(v: f32) -> f64 {
+    if !v.is_finite() {
+        return f64::from(v);
+    }
+    zmij::Buffer::new()
+        .format_finite(v)
+        .parse()
+        .unwrap_or(f64::from(v))
 }
 
 impl From<bool> for Value<'_> {
