@@ -162,6 +162,26 @@ impl Uri {
         UriError::new(&self.text, reason)
     }
 
+    /// Fails if the URI names a host or a path (for schemes such as `stdout:` that take
+    /// neither): they would be ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`UriError`] naming what was given.
+    pub fn no_target(&self) -> Result<(), UriError> {
+        match (self.authority.as_deref(), self.path.as_str()) {
+            (None | Some(""), "") => Ok(()),
+            (Some(host), _) if !host.is_empty() => Err(self.error(format!(
+                "scheme {:?} takes no host (found {host:?}); write {}:",
+                self.scheme, self.scheme
+            ))),
+            (_, path) => Err(self.error(format!(
+                "scheme {:?} takes no path (found {path:?}); write {}:",
+                self.scheme, self.scheme
+            ))),
+        }
+    }
+
     /// Fails if any query key is left (one the scheme does not know).
     ///
     /// # Errors
@@ -239,10 +259,12 @@ impl Registry {
         };
         r.register("file", file_destination);
         r.register("stdout", |uri| {
+            uri.no_target()?;
             uri.no_more_keys()?;
             Ok(Destination::stdout())
         });
         r.register("stderr", |uri| {
+            uri.no_target()?;
             uri.no_more_keys()?;
             Ok(Destination::stderr())
         });
@@ -443,6 +465,22 @@ mod tests {
         assert!(e.reason.contains("loud"), "{e}");
         let e = r.open("stdout:?format=xml").unwrap_err();
         assert!(e.reason.contains("xml"), "{e}");
+        // stdout and stderr take no host or path: one given is not silently ignored.
+        for (uri, what) in [
+            (
+                "stdout:/var/log/app.log",
+                "no path (found \"/var/log/app.log\")",
+            ),
+            ("stderr:app.log", "no path (found \"app.log\")"),
+            ("stdout://host", "no host (found \"host\")"),
+            ("stderr:///x", "no path (found \"/x\")"),
+        ] {
+            let e = r.open(uri).unwrap_err();
+            assert!(e.reason.contains(what), "{uri}: {e}");
+        }
+        for uri in ["stdout:", "stdout://", "STDERR:?level=warn"] {
+            assert!(r.open(uri).is_ok(), "{uri}");
+        }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.log");
         let e = r
