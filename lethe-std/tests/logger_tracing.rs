@@ -37,3 +37,51 @@ fn tracing_example_keeps_span_and_event_fields_in_json() {
         }
     }
 }
+
+/// A span's `message` field is kept like its other fields, whether it is given when the
+/// span is made or recorded later with `Span::record` (which used to drop it).
+#[test]
+fn a_span_message_recorded_later_is_kept() {
+    use lethe_std::logger::{Destination, Level, Logger, TracingLayer, WriteBackend};
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let out = Shared::default();
+    let logger = Logger::builder()
+        .level(Level::Debug)
+        .destination(Destination::backend("mem", WriteBackend(out.clone())))
+        .build()
+        .unwrap();
+    let subscriber = tracing_subscriber::registry().with(TracingLayer::new(logger.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        let made = tracing::info_span!("job", message = "at creation");
+        made.in_scope(|| tracing::info!("first"));
+        let later = tracing::info_span!("job", message = tracing::field::Empty, n = 1);
+        later.record("message", "recorded later");
+        later.record("n", 2);
+        later.in_scope(|| tracing::info!("second"));
+    });
+    logger.shutdown(std::time::Duration::from_secs(10)).unwrap();
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["msg"], "first");
+    assert_eq!(lines[0]["message"], "at creation");
+    assert_eq!(lines[1]["msg"], "second");
+    assert_eq!(lines[1]["n"], 2);
+    assert_eq!(lines[1]["message"], "recorded later", "{text}");
+}

@@ -75,7 +75,19 @@ struct Collect {
 
 impl Collect {
     fn put(&mut self, field: &TField, value: OwnedValue) {
-        let key = field.name();
+        self.put_key(field.name(), value);
+    }
+
+    /// A span's fields: its `message` is a field like the others (an event's is the
+    /// record's message).
+    fn into_span_fields(mut self) -> Vec<OwnedField> {
+        if let Some(m) = self.message.take() {
+            self.put_key("message", OwnedValue::Str(m.into()));
+        }
+        self.fields
+    }
+
+    fn put_key(&mut self, key: &str, value: OwnedValue) {
         if let Some(f) = self.fields.iter_mut().find(|f| &*f.key == key) {
             f.value = value;
         } else {
@@ -127,10 +139,8 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut c = Collect::default();
         attrs.record(&mut c);
-        if let Some(m) = c.message {
-            c.fields.push(OwnedField::new("message", m.as_str()));
-        }
-        span.extensions_mut().insert(SpanFields(c.fields));
+        span.extensions_mut()
+            .insert(SpanFields(c.into_span_fields()));
     }
 
     fn on_record(&self, id: &Id, values: &SpanRecord<'_>, ctx: Context<'_, S>) {
@@ -141,7 +151,7 @@ where
             message: None,
         };
         values.record(&mut c);
-        ext.insert(SpanFields(c.fields));
+        ext.insert(SpanFields(c.into_span_fields()));
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
