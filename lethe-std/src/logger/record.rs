@@ -346,6 +346,9 @@ thread_local! {
     static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
+/// The largest [`SCRATCH`] buffer kept for the next text (1 MiB).
+const SCRATCH_KEEP: usize = 1 << 20;
+
 /// Passes `fmt::Write` pieces to a closure.
 struct Emit<'e>(&'e mut dyn FnMut(&str));
 
@@ -368,6 +371,11 @@ fn render(src: Text<'_>, redactor: Option<&Redactor>, emit: &mut dyn FnMut(&str)
                     buf.clear();
                     render_plain(src_clone(&src), &mut |piece| buf.push_str(piece));
                     r.redact(&buf, emit);
+                    if buf.capacity() > SCRATCH_KEEP {
+                        // One huge text must not hold its memory on this thread forever
+                        // (as the formatters' buffer does not).
+                        *buf = String::new();
+                    }
                     true
                 }
                 Err(_) => false,
@@ -484,6 +492,25 @@ mod tests {
         assert_eq!(itoa_u64(u64::MAX, &mut b), u64::MAX.to_string());
         assert_eq!(itoa_i64(i64::MIN, &mut b), i64::MIN.to_string());
         assert_eq!(itoa_i64(-7, &mut b), "-7");
+    }
+
+    /// The buffer a redacted text is rendered into keeps at most 1 MiB for the next
+    /// record: one huge value does not pin its size on the thread for good.
+    #[test]
+    fn the_redaction_buffer_gives_back_a_huge_text() {
+        let redactor = Redactor::new().pattern("secret").unwrap();
+        let r = Record::new(Level::Info, Timestamp::default(), "", Message::Str(""))
+            .with_redactor(&redactor);
+        let huge = format!("{} secret", "x".repeat(3 << 20));
+        let mut out = 0usize;
+        r.value_text(Value::display(&huge), &mut |s| out += s.len());
+        assert_eq!(out, (3 << 20) + 1 + "[REDACTED]".len());
+        let kept = SCRATCH.with(|c| c.borrow().capacity());
+        assert!(kept <= SCRATCH_KEEP, "{kept} bytes kept");
+        // A small text still reuses the buffer.
+        r.value_text(Value::display(&"a secret"), &mut |_| {});
+        let kept = SCRATCH.with(|c| c.borrow().capacity());
+        assert!(kept > 0 && kept <= SCRATCH_KEEP, "{kept}");
     }
 
     #[test]
