@@ -33,7 +33,8 @@
 //! - **TCP**: each message is one `LEN SP MSG` frame (RFC 6587 §3.4.1), so messages may
 //!   contain newlines. Before each write the sender checks, without blocking, whether the
 //!   server closed the connection, and if so reconnects at once. A failed connect starts
-//!   an exponential backoff with jitter ([`SyslogBuilder::backoff`]); **while waiting it
+//!   an exponential backoff with jitter ([`SyslogBuilder::backoff`]), counted from the
+//!   failure (a connect may take its whole timeout); **while waiting it
 //!   out, sends fail at once with `ErrorKind::NotConnected`** and are counted in
 //!   [`SyslogStats::not_connected`]: nothing is buffered behind the caller's back. A
 //!   send blocks at most one connect timeout per address of the destination, plus, on a

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use lethe_core::civil::UnixTime;
+
+mod support;
 use lethe_std::syslog::{
     ConfigError, Facility, Format, ProcId, Severity, Syslog, SyslogBuilder, Transport,
 };
@@ -537,6 +539,43 @@ fn tcp_write_to_a_stalled_server_times_out_instead_of_blocking() {
     assert_eq!(e.kind(), io::ErrorKind::NotConnected);
     let st = s.stats();
     assert_eq!((st.errors, st.not_connected, st.disconnects), (2, 1, 1));
+}
+
+/// The reconnect backoff counts from when a connect failed, not from when it began: a
+/// connect that hangs until its timeout (a server whose accept queue is full drops the
+/// SYN, as a blackholed host does), with a backoff shorter than that timeout, must not be
+/// followed at once by another hanging connect. (Real clock: the margin is a second.)
+#[test]
+fn tcp_backoff_counts_from_the_end_of_a_connect_that_timed_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Fill the accept queue (nothing is accepted): further connects hang.
+    let mut held = Vec::new();
+    loop {
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+            Ok(c) => held.push(c),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => break,
+            Err(e) => {
+                // tcp_abort_on_overflow makes a full queue refuse instead.
+                support::skip(format!("a full accept queue does not hang a connect: {e}"));
+                return;
+            }
+        }
+        assert!(held.len() < 100_000, "the accept queue never filled");
+    }
+    let mut s = fixed(Transport::Tcp(vec![addr]))
+        .connect_timeout(Duration::from_secs(3))
+        .backoff(Duration::from_secs(2), Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let e = s.send(Severity::Error, ts(), "one", &()).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}");
+    // The first delay is 1 to 2 s from the failure: the next send is refused at once.
+    let e = s.send(Severity::Error, ts(), "two", &()).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::NotConnected, "{e}");
+    let st = s.stats();
+    assert_eq!((st.errors, st.not_connected, st.connects), (2, 1, 0));
+    drop(held);
 }
 
 #[test]

@@ -229,7 +229,9 @@ impl TcpConn {
                 return Err(io::ErrorKind::NotConnected.into());
             }
             if let Err(e) = self.connect() {
-                self.retry_at = Some(now + self.backoff.next_delay());
+                // From the failure, not from `now`: a connect can take its whole timeout
+                // (per address), which may be longer than the delay.
+                self.retry_at = Some((self.now)() + self.backoff.next_delay());
                 return Err(e);
             }
         }
