@@ -227,6 +227,48 @@ fn fields_context_enrichers_and_redaction() {
     assert!(!lines.concat().contains("hunter2") && !lines.concat().contains("9012"));
 }
 
+/// Each context guard removes its own fields, whatever order the guards are dropped in:
+/// dropping an outer scope first leaves the inner scope's fields until its guard goes.
+#[test]
+fn context_guards_dropped_out_of_order_remove_only_their_fields() {
+    let out = Collect::default();
+    let log = Logger::builder()
+        .destination(Destination::backend("mem", out.clone()))
+        .build()
+        .unwrap();
+    let outer = context::push(&[Field::new("a", 1)]);
+    let inner = context::push(&[Field::new("b", 2), Field::new("c", 3)]);
+    log.info("both", &[]);
+    drop(outer);
+    log.info("inner only", &[]);
+    let third = context::push(&[Field::new("d", 4)]);
+    log.info("inner and third", &[]);
+    drop(inner);
+    log.info("third only", &[]);
+    drop(third);
+    log.info("none", &[]);
+    log.shutdown(Duration::from_secs(10)).unwrap();
+    let keys: Vec<Vec<String>> = json_lines(&out.lines().concat())
+        .iter()
+        .map(|v| {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.retain(|k| !["time", "level", "msg"].contains(&k.as_str()));
+            k.sort();
+            k
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            vec!["a", "b", "c"],
+            vec!["b", "c"],
+            vec!["b", "c", "d"],
+            vec!["d"],
+            vec![],
+        ]
+    );
+}
+
 #[test]
 fn sampling_statistics_hold_and_counters_add_up() {
     let dir = tempfile::tempdir().unwrap();
