@@ -326,7 +326,19 @@ impl Registry {
             .take("level")
             .map(|l| l.parse::<Level>().map_err(|e| u.error(e)))
             .transpose()?;
-        let format = u.take("format");
+        // Every common key is checked before the factory runs, so that a bad one never
+        // leaves a side effect behind (a file created, a socket opened).
+        let format = match u.take("format").as_deref() {
+            None => None,
+            Some("json") => Some(Format::Json),
+            Some("text") => Some(Format::Text),
+            Some("logfmt") => Some(Format::Logfmt),
+            Some(other) => {
+                return Err(u.error(format!(
+                    "format {other:?} is invalid: expected json, text or logfmt"
+                )));
+            }
+        };
         let delivery = u.take("delivery");
         let max_wait = u
             .take("max_wait")
@@ -335,30 +347,10 @@ impl Registry {
                     .map_err(|e| u.error(format!("max_wait: {e}")))
             })
             .transpose()?;
-        let mut d = factory(&mut u)?;
-        if let Some(name) = name {
-            d = d.name(&name);
-        }
-        if let Some(level) = level {
-            d = d.level(level);
-        }
-        d = match format.as_deref() {
-            None | Some("json") => d,
-            Some("text") => d.formatter(Text::default()),
-            Some("logfmt") => d.formatter(Logfmt::default()),
-            Some(other) => {
-                return Err(u.error(format!(
-                    "format {other:?} is invalid: expected json, text or logfmt"
-                )));
-            }
-        };
-        if format.as_deref() == Some("json") {
-            d = d.formatter(Json::default());
-        }
-        d = match (delivery.as_deref(), max_wait) {
-            (None | Some("block"), Some(max_wait)) => d.delivery(Delivery::Block { max_wait }),
-            (None | Some("block"), None) => d,
-            (Some("drop"), None) => d.delivery(Delivery::Drop),
+        let delivery = match (delivery.as_deref(), max_wait) {
+            (None | Some("block"), Some(max_wait)) => Some(Delivery::Block { max_wait }),
+            (None | Some("block"), None) => None,
+            (Some("drop"), None) => Some(Delivery::Drop),
             (Some("drop"), Some(_)) => {
                 return Err(u.error("max_wait applies only to delivery=block"));
             }
@@ -368,8 +360,31 @@ impl Registry {
                 )));
             }
         };
+        let mut d = factory(&mut u)?;
+        if let Some(name) = name {
+            d = d.name(&name);
+        }
+        if let Some(level) = level {
+            d = d.level(level);
+        }
+        d = match format {
+            None => d,
+            Some(Format::Json) => d.formatter(Json::default()),
+            Some(Format::Text) => d.formatter(Text::default()),
+            Some(Format::Logfmt) => d.formatter(Logfmt::default()),
+        };
+        if let Some(delivery) = delivery {
+            d = d.delivery(delivery);
+        }
         Ok(d)
     }
+}
+
+/// The `format` key's formatters.
+enum Format {
+    Json,
+    Text,
+    Logfmt,
 }
 
 fn file_destination(uri: &mut Uri) -> Result<Destination, UriError> {
@@ -494,6 +509,27 @@ mod tests {
             e.reason.contains("max_size") && e.reason.contains("ten"),
             "{e}"
         );
+        assert!(!path.exists());
+        // A bad common key is refused before the scheme's factory runs: no file is made.
+        for (key, value) in [
+            ("format", "xml"),
+            ("delivery", "later"),
+            ("max_wait", "soon"),
+            ("level", "loud"),
+        ] {
+            let e = r
+                .open(&format!("file://{}?{key}={value}", path.display()))
+                .unwrap_err();
+            assert!(e.reason.contains(value), "{e}");
+            assert!(!path.exists(), "{key}={value} created the file");
+        }
+        let e = r
+            .open(&format!(
+                "file://{}?delivery=drop&max_wait=1s",
+                path.display()
+            ))
+            .unwrap_err();
+        assert!(e.reason.contains("max_wait"), "{e}");
         assert!(!path.exists());
     }
 
