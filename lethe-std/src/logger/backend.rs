@@ -10,6 +10,10 @@ use super::level::Level;
 /// (never on the logging thread). A slow or blocking backend therefore never blocks the
 /// application, only fills its own queue, whose backpressure policy then applies.
 ///
+/// The exception is a backend given as a destination's
+/// [`fallback`](crate::logger::Destination::fallback): it also takes, on the logging
+/// thread, the records that find no room, so it must not block.
+///
 /// An error is counted in the destination's
 /// [`errors`](crate::logger::DestinationMetrics::errors); after a configured number of
 /// errors in a row the destination's fallback (if any) takes the records. A panic in a

@@ -215,6 +215,11 @@ impl Destination {
     /// [`fail_after`](Destination::fail_after) errors in a row (the backend is tried again
     /// every [`retry_every`](Destination::retry_every)); for any destination, records that
     /// find no room (see [`Delivery`]). Counted in [`DestinationMetrics::fallback`].
+    ///
+    /// The fallback is called directly, under a lock: on the destination's delivery
+    /// thread for a failing backend's records, and **on the logging thread** for records
+    /// that find no room. So it must not block (standard error, a local file): a
+    /// fallback that blocks holds up the application, which no [`Delivery`] bound covers.
     #[must_use]
     pub fn fallback(mut self, backend: impl Backend) -> Destination {
         self.fallback = Some(Box::new(backend));
