@@ -1637,9 +1637,9 @@ mod loom_model {
     //! Loom cannot overlay its atomics on plain memory, so under `cfg(lethe_loom)` the
     //! header words live in their own array, and every byte access is reported to a
     //! tracking cell per 8-byte slot so loom detects unordered (racy) accesses.
+    use alloc::boxed::Box;
     use loom::cell::UnsafeCell;
     use loom::sync::atomic::{AtomicU32, Ordering};
-    use alloc::boxed::Box;
 
     pub(super) struct Model {
         pub(super) headers: Box<[AtomicU32]>,

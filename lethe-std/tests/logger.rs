@@ -648,6 +648,39 @@ fn uri_registry_builds_rotating_files_and_custom_schemes() {
     assert!(active.ends_with("i=199\n"));
 }
 
+/// A record longer than a syslog destination's `max_len` arrives cut short: the logger's
+/// metrics say so (the sender counts it; without the destination's `truncated`, a user
+/// of the logger could not see it).
+#[test]
+fn a_syslog_record_cut_to_max_len_is_counted_on_its_destination() {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let uri = format!(
+        "syslog+udp://{}?max_len=480&name=syslog",
+        socket.local_addr().unwrap()
+    );
+    let log = Logger::builder()
+        .destination(Registry::new().open(&uri).unwrap())
+        .build()
+        .unwrap();
+    log.info("short", &[]);
+    log.info(&"x".repeat(2_000), &[]);
+    log.flush().unwrap();
+    let mut buf = [0u8; 4096];
+    let lens: Vec<usize> = (0..2).map(|_| socket.recv(&mut buf).unwrap()).collect();
+    assert!(lens[0] < 480 && lens[1] == 480, "{lens:?}");
+    let d = log.metrics().destinations[0].clone();
+    assert_eq!(d.name, "syslog");
+    assert_eq!(
+        (d.records, d.truncated, d.errors, d.lost),
+        (2, 1, 0, 0),
+        "{d:?}"
+    );
+    log.shutdown(Duration::from_secs(5)).unwrap();
+}
+
 /// A logger with a destination `gate` whose filter holds each record until the test
 /// lets it go (so the record is on its way to the destinations, after the logger's own
 /// checks), then `late`, which blocks for up to 10 s when its queue is full. Returns the

@@ -41,6 +41,16 @@ pub trait Backend: Send + 'static {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+
+    /// How many records this backend has delivered cut short so far, a running total: a
+    /// transport with a size limit that sends a long record's beginning rather than
+    /// nothing (syslog's `max_len`). The delivery thread copies it into the
+    /// destination's [`truncated`](crate::logger::DestinationMetrics::truncated) after each
+    /// batch, so no truncation goes unseen. The default, for a backend that never cuts a
+    /// record, is 0.
+    fn truncated(&self) -> u64 {
+        0
+    }
 }
 
 impl Backend for Box<dyn Backend> {
@@ -50,6 +60,10 @@ impl Backend for Box<dyn Backend> {
 
     fn flush(&mut self) -> io::Result<()> {
         (**self).flush()
+    }
+
+    fn truncated(&self) -> u64 {
+        (**self).truncated()
     }
 }
 

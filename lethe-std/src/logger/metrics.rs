@@ -123,6 +123,9 @@ pub(crate) struct DestCounters {
     pub(crate) lost: Counter,
     pub(crate) oversized: Counter,
     pub(crate) panicked: Counter,
+    /// The backend's [`Backend::truncated`](super::Backend::truncated), copied by the
+    /// delivery thread (its only writer) after each batch.
+    pub(crate) truncated: std::sync::atomic::AtomicU64,
 }
 
 impl DestCounters {
@@ -139,6 +142,7 @@ impl DestCounters {
             lost: self.lost.get(),
             oversized: self.oversized.get(),
             panicked: self.panicked.get(),
+            truncated: self.truncated.load(std::sync::atomic::Ordering::Relaxed),
             writer: None,
         }
     }
@@ -179,6 +183,10 @@ pub struct DestinationMetrics {
     /// running while it formatted) panicked on the logging thread; each is also one of
     /// the `errors`. The other destinations still take the record.
     pub panicked: u64,
+    /// Records its backend delivered cut short, also counted in `records`: a syslog
+    /// message longer than the sender's `max_len` keeps its beginning (see
+    /// [`Backend::truncated`](super::Backend::truncated)). Always 0 for a file.
+    pub truncated: u64,
     /// The file writer's own counters, for a file destination.
     pub writer: Option<crate::Metrics>,
 }

@@ -295,6 +295,10 @@ impl Queue {
                     counters.lost.add(1);
                 }
             }
+            // A user's backend that panics here keeps the last count it gave.
+            if let Ok(n) = catch_unwind(AssertUnwindSafe(|| backend.truncated())) {
+                counters.truncated.store(n, Ordering::Relaxed);
+            }
             drop(backend);
             grant.release();
         }

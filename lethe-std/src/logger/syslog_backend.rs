@@ -61,6 +61,12 @@ impl Backend for SyslogBackend {
         self.syslog
             .send(severity(level), SystemClock.now(), &message, &())
     }
+
+    /// The sender's [`SyslogStats::truncated`](crate::syslog::SyslogStats::truncated):
+    /// records longer than its `max_len`, sent cut short.
+    fn truncated(&self) -> u64 {
+        self.syslog.stats().truncated
+    }
 }
 
 /// The factory behind the `syslog+unix`, `syslog+udp` and `syslog+tcp` schemes of
