@@ -90,9 +90,10 @@ pub(crate) struct Args {
     pub(crate) no_checksum: bool,
 
     /// Durability: never (leave it to the kernel), rotate (fsync each finished file and the
-    /// directory; the default), a size such as 1MB (fsync after that many bytes), or a
-    /// duration such as 5s (fsync at most that long after a write). A value that parses
-    /// as a duration is one: "5m" is five minutes.
+    /// directory; the default), a size such as 1MB or 4096B (fsync after that many bytes),
+    /// or a duration such as 5s or 5min (fsync at most that long after a write). The unit
+    /// is required and must say which is meant: a bare number (5) and m (5m, 5M: minutes
+    /// or megabytes?) are refused.
     #[arg(long, value_name = "POLICY")]
     pub(crate) fsync: Option<String>,
 

@@ -283,7 +283,18 @@ fn bad_configuration_exits_2_naming_the_value_and_the_rule() {
         (vec!["--max-backups", "-1", path], "-1"),
         (vec!["--max-backups", "many", path], "whole number"),
         (vec!["--rotate-every", "0s", path], "at least 1s"),
-        (vec!["--fsync", "0", path], "at least 1 byte"),
+        (vec!["--fsync", "0B", path], "at least 1 byte"),
+        // A bare number or an m: bytes or seconds, megabytes or minutes? Not guessed.
+        (vec!["--fsync", "5", path], "write the unit, e.g. \"5s\""),
+        (vec!["--fsync", "0", path], "\"0B\" or \"0KB\""),
+        (
+            vec!["--fsync", "5m", path],
+            "\"5min\" for minutes or \"5MB\"",
+        ),
+        (
+            vec!["--fsync", "5M", path],
+            "\"5min\" for minutes or \"5MB\"",
+        ),
         (vec!["--preallocate", "4KiB", path], "from 64 KiB to 1 GiB"),
         (vec!["--preallocate", "off", path], "or none"),
         (vec!["--preset", "yearly", path], "yearly"),

@@ -35,7 +35,7 @@ use crate::writer::{Backpressure, DEFAULT_BUFFER, Mode, WriterOptions};
 /// | `compress` | `LETHE_COMPRESS` | `true`/`false` | `false` |
 /// | `compress_level` | `LETHE_COMPRESS_LEVEL` | 0–9 | `6` |
 /// | `checksum` | `LETHE_CHECKSUM` | `true`/`false` | `false` |
-/// | `fsync` | `LETHE_FSYNC` | `never`, `rotate`, a size, or a duration | `rotate` |
+/// | `fsync` | `LETHE_FSYNC` | `never`, `rotate`, a size with its unit (`1MB`, `4096B`), or a duration (`5s`, `5min`); a bare number (`5`) and the unit `m` (`5m`, `5M`: minutes or megabytes?) are refused as ambiguous | `rotate` |
 /// | `buffer` | `LETHE_BUFFER` | a power-of-two size, 32B to 2GiB | `1MiB`, or `8MiB` through io_uring with a size or duration `fsync` |
 /// | `on_full` | `LETHE_ON_FULL` | `block`, `drop`, `sync`, `grow` (up to 16 × `buffer`, 16MiB when `buffer` is unset, at most 2GiB) or `grow:SIZE` (up to SIZE) | `block` |
 /// | `mode` | `LETHE_MODE` | `async`, `auto` ([`Config::build`]); `sync` ([`Config::build_sync`], for a [`SyncWriter`](crate::SyncWriter)) | `async` |
@@ -375,24 +375,10 @@ impl Config {
         let (sync_on_rotate, fsync) = match self.fsync.as_deref() {
             None | Some("rotate") => (true, Fsync::Never),
             Some("never") => (false, Fsync::Never),
-            Some(v) => match (parse_duration(v), parse_size(v)) {
-                (Ok(d), _) => (true, Fsync::Every(d)),
-                (_, Ok(0)) => {
-                    return Err(ConfigError::new(
-                        "fsync",
-                        v,
-                        "a size must be at least 1 byte",
-                    ));
-                }
-                (_, Ok(n)) => (true, Fsync::EveryBytes(n)),
-                (Err(_), Err(_)) => {
-                    return Err(ConfigError::new(
-                        "fsync",
-                        v,
-                        "expected never, rotate, a size (1MB) or a duration (5s)",
-                    ));
-                }
-            },
+            Some(v) => (
+                true,
+                parse_fsync(v).map_err(|rule| ConfigError::new("fsync", v, rule))?,
+            ),
         };
         // Unset, the writer picks the buffer (1 MiB, or 8 MiB through io_uring with an
         // fsync policy); a grow policy without a size then grows up to 16 × 1 MiB.
@@ -625,6 +611,39 @@ fn whole<T: FromStr + fmt::Display>(
                 range.end()
             ),
         )),
+    }
+}
+
+/// An `fsync` value other than `never` and `rotate`: a size with a unit (`1MB`, `4096B`)
+/// or a duration (`5s`, `5min`). A value that could be read both ways is refused rather
+/// than guessed: a bare number (`5`: five bytes or five seconds?), and the unit `m` in
+/// either case (`5m`, `5M`, `1.5m`: minutes or megabytes?).
+fn parse_fsync(v: &str) -> Result<Fsync, String> {
+    let duration = parse_duration(v);
+    let size = parse_size(v);
+    let t = v.trim_ascii();
+    if size.is_ok() && t.ends_with(|c: char| c.is_ascii_digit()) {
+        return Err(format!(
+            "a bare number is ambiguous (bytes? seconds?): write the unit, e.g. \"{t}s\" \
+             for a duration or \"{t}B\" or \"{t}KB\" for a size"
+        ));
+    }
+    let number = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = t.get(number.len()..).unwrap_or("");
+    if size.is_ok() && unit.eq_ignore_ascii_case("m") {
+        let number = number.trim_end_matches(' ');
+        return Err(format!(
+            "it is ambiguous (m is minutes in a duration, mega in a size): write \
+             \"{number}min\" for minutes or \"{number}MB\" for megabytes"
+        ));
+    }
+    match (duration, size) {
+        (Ok(d), _) => Ok(Fsync::Every(d)),
+        (_, Ok(0)) => Err("a size must be at least 1 byte".to_owned()),
+        (_, Ok(n)) => Ok(Fsync::EveryBytes(n)),
+        (Err(_), Err(_)) => {
+            Err("expected never, rotate, a size with its unit (1MB) or a duration (5s)".to_owned())
+        }
     }
 }
 
@@ -1024,6 +1043,66 @@ mod tests {
                 format!("{field}: {typed:?} is invalid: {rule}")
             );
         }
+    }
+
+    #[test]
+    fn fsync_refuses_a_value_that_is_both_a_size_and_a_duration() {
+        let fsync = |v: &str| {
+            Config {
+                fsync: Some(v.to_owned()),
+                ..Config::default()
+            }
+            .build()
+            .map(|o| o.file_options().fsync_policy())
+        };
+        let s = std::time::Duration::from_secs;
+        for (v, want) in [
+            ("5s", Fsync::Every(s(5))),
+            ("5min", Fsync::Every(s(300))),
+            ("5 minutes", Fsync::Every(s(300))),
+            ("1h30m", Fsync::Every(s(5400))),
+            ("250ms", Fsync::Every(std::time::Duration::from_millis(250))),
+            ("0s", Fsync::Every(s(0))),
+            ("5B", Fsync::EveryBytes(5)),
+            ("5KB", Fsync::EveryBytes(5000)),
+            ("16k", Fsync::EveryBytes(16_000)),
+            ("1MB", Fsync::EveryBytes(1_000_000)),
+            ("1MiB", Fsync::EveryBytes(1 << 20)),
+            ("1.5MB", Fsync::EveryBytes(1_500_000)),
+        ] {
+            assert_eq!(fsync(v), Ok(want), "{v}");
+        }
+        // A bare number: bytes or seconds? Neither is guessed.
+        for v in ["5", "0", " 5 ", "4096", "5.0", "18446744073709551615"] {
+            let e = fsync(v).unwrap_err();
+            assert_eq!((e.field(), e.value()), ("fsync", v), "{e}");
+            let t = v.trim();
+            assert!(e.rule().contains("bare number"), "{e}");
+            assert!(e.rule().contains(&format!("\"{t}s\"")), "{e}");
+            assert!(e.rule().contains(&format!("\"{t}B\"")), "{e}");
+        }
+        // m: minutes in a duration, mega in a size, in any case.
+        for (v, number) in [("5m", "5"), ("5M", "5"), ("5 m", "5"), ("1.5m", "1.5")] {
+            let e = fsync(v).unwrap_err();
+            assert_eq!((e.field(), e.value()), ("fsync", v), "{e}");
+            assert!(e.rule().contains(&format!("\"{number}min\"")), "{e}");
+            assert!(e.rule().contains(&format!("\"{number}MB\"")), "{e}");
+        }
+        for (v, rule) in [
+            ("0B", "at least 1 byte"),
+            ("5XB", "expected never, rotate"),
+            ("sometimes", "expected never, rotate"),
+        ] {
+            let e = fsync(v).unwrap_err();
+            assert_eq!((e.field(), e.value()), ("fsync", v), "{e}");
+            assert!(e.rule().contains(rule), "{e}");
+        }
+        // The same rule from the environment, and for a SyncWriter.
+        let e = Config::from_vars(|name| (name == "LETHE_FSYNC").then(|| "5".into()))
+            .unwrap()
+            .build_sync()
+            .unwrap_err();
+        assert_eq!((e.field(), e.value()), ("fsync", "5"), "{e}");
     }
 
     #[test]
