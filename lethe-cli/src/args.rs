@@ -14,7 +14,8 @@ use lethe_std::{Config, ConfigError, WriterOptions};
 /// `app.0000000001.20261123T014107+0100.log`); only files with such names are ever
 /// deleted.
 /// Settings come from --preset, then --config, then LETHE_* environment variables (for
-/// example LETHE_MAX_SIZE=10MB), then these flags.
+/// example LETHE_MAX_SIZE=10MB; a LETHE_* variable that names no setting, such as
+/// LETHE_MAXSIZE, is an error), then these flags.
 #[derive(clap::Parser, Debug)]
 #[command(
     name = "lethe",
@@ -163,7 +164,11 @@ impl Args {
                 })?
             }
         };
-        let env = Config::from_env().map_err(|e| format!("LETHE_{}", env_message(&e)))?;
+        let env = Config::from_env().map_err(|e| match e.field() {
+            // A LETHE_* variable that names no setting: the value is its name.
+            "environment" => format!("{}: {}", e.value(), e.rule()),
+            _ => format!("LETHE_{}", env_message(&e)),
+        })?;
         let flags = Config {
             max_size: self.max_size.clone(),
             rotate_every: self.rotate_every.clone(),

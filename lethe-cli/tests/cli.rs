@@ -590,6 +590,39 @@ fn environment_variables_configure_and_are_named_when_wrong() {
     }
     let out = run(&[("LETHE_MAX_SIZE", "1KB")]);
     assert!(out.status.success());
+    // A misspelled setting would never take effect: it is refused, naming the variable
+    // and the setting it most likely meant.
+    for (var, meant) in [
+        ("LETHE_MAXSIZE", "LETHE_MAX_SIZE"),
+        ("LETHE_MAX_SZIE", "LETHE_MAX_SIZE"),
+        ("lethe_compress", "LETHE_COMPRESS"),
+    ] {
+        let out = run(&[(var, "1KB")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("lethe: {var}: no Lethe setting has this name")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("did you mean {meant}?")),
+            "{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    }
+    // The names Lethe's own CI, tests and benchmarks use are not settings, and are
+    // ignored.
+    let out = run(&[
+        ("LETHE_CI", "1"),
+        ("LETHE_BENCH_ONLY", "x"),
+        ("LETHE_CRASH_SEED", "3"),
+        ("LETHE_TEST_X", "1"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -256,20 +256,78 @@ impl Config {
 
     /// The fields set by `LETHE_*` environment variables (see the [`Config`] docs).
     ///
+    /// Every variable whose name starts with `LETHE_` (in any case) must be one of these
+    /// settings, so that a misspelled one (`LETHE_MAXSIZE`, `LETHE_MAX_SZIE`,
+    /// `lethe_max_size`) is an error rather than a setting that silently never takes
+    /// effect. The names Lethe's own tests, benchmarks and CI use are reserved and
+    /// ignored: `LETHE_CI`, `LETHE_TIME`, and those starting with `LETHE_BENCH_`,
+    /// `LETHE_CRASH_`, `LETHE_EXAMPLE_`, `LETHE_SHARED_BENCH_` or `LETHE_TEST_`. An
+    /// application whose own variables share the prefix can read the settings it wants
+    /// with [`Config::from_vars`], which looks up only the names it knows.
+    ///
     /// # Errors
     ///
-    /// [`ConfigError`] for a variable that is not valid Unicode, a boolean that does not
-    /// parse, or a number (`compress_level`, `workers`, `worker_nice`) that does not parse
-    /// or breaks its key's rule; the error names the variable's text exactly as given.
+    /// [`ConfigError`] for a `LETHE_*` variable that names no setting (field
+    /// `"environment"`, the variable's name as the value, and the closest setting's
+    /// variable when one is close), a variable that is not valid Unicode, a boolean that
+    /// does not parse, or a number (`compress_level`, `workers`, `worker_nice`) that does
+    /// not parse or breaks its key's rule; the error names the variable's text exactly as
+    /// given.
     pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_vars(|name| std::env::var_os(name))
+        Config::from_env_vars(std::env::vars_os())
     }
 
-    /// Like [`Config::from_env`], reading variables through `get` (for tests).
+    /// [`Config::from_env`] on the given environment (name, value pairs): the same
+    /// settings, and the same refusal of an unknown `LETHE_*` name.
+    ///
+    /// ```
+    /// use lethe_std::Config;
+    ///
+    /// let env = [("LETHE_MAXSIZE".into(), "10MB".into()), ("HOME".into(), "/root".into())];
+    /// let err = Config::from_env_vars(env).unwrap_err();
+    /// assert_eq!((err.field(), err.value()), ("environment", "LETHE_MAXSIZE"));
+    /// assert!(err.rule().contains("did you mean LETHE_MAX_SIZE?"));
+    /// ```
     ///
     /// # Errors
     ///
     /// As [`Config::from_env`].
+    pub fn from_env_vars(
+        vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    ) -> Result<Config, ConfigError> {
+        let mut ours = Vec::new();
+        for (name, value) in vars {
+            let bytes = name.as_encoded_bytes();
+            let prefixed = bytes
+                .get(..ENV_PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(ENV_PREFIX.as_bytes()));
+            if !prefixed {
+                continue;
+            }
+            let known = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(ENV_PREFIX))
+                .is_some_and(|key| FIELDS.iter().any(|f| f.to_ascii_uppercase() == key));
+            if known {
+                ours.push((name, value));
+            } else if !is_reserved(&name) {
+                return Err(unknown_variable(&name.to_string_lossy()));
+            }
+        }
+        Config::from_vars(|var| {
+            ours.iter()
+                .find(|(name, _)| name.to_str() == Some(var))
+                .map(|(_, value)| value.clone())
+        })
+    }
+
+    /// Like [`Config::from_env`], reading variables through `get`, which is asked only
+    /// for the settings' names (`LETHE_MAX_SIZE`, ...): an unknown `LETHE_*` name is not
+    /// refused, as `get` is never asked for it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::from_env`], except for unknown names.
     pub fn from_vars(
         get: impl Fn(&str) -> Option<std::ffi::OsString>,
     ) -> Result<Config, ConfigError> {
@@ -588,6 +646,129 @@ impl Config {
         };
         Ok(checked.build()?.file_options().clone())
     }
+}
+
+/// The prefix of the environment variables [`Config::from_env`] reads.
+const ENV_PREFIX: &str = "LETHE_";
+
+/// [`Config`]'s fields, as [`Config::from_vars`] asks for them.
+const FIELDS: [&str; 21] = [
+    "max_size",
+    "rotate_every",
+    "max_backups",
+    "max_age",
+    "max_total",
+    "compress",
+    "compress_level",
+    "checksum",
+    "fsync",
+    "buffer",
+    "on_full",
+    "mode",
+    "file_mode",
+    "workers",
+    "worker_nice",
+    "time_zone",
+    "confine_to",
+    "free_space_on_full",
+    "shared",
+    "uring",
+    "preallocate",
+];
+
+/// `LETHE_*` names that are not settings but belong to Lethe's own tests, benchmarks and
+/// CI (documented in [`Config::from_env`] and docs/CONFIGURATION.md): exact names, and
+/// prefixes (ending in `_`).
+const RESERVED: [&str; 7] = [
+    "LETHE_CI",
+    "LETHE_TIME",
+    "LETHE_BENCH_",
+    "LETHE_CRASH_",
+    "LETHE_EXAMPLE_",
+    "LETHE_SHARED_BENCH_",
+    "LETHE_TEST_",
+];
+
+fn is_reserved(name: &std::ffi::OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    RESERVED.iter().any(|r| {
+        if r.ends_with('_') {
+            name.starts_with(r.as_bytes())
+        } else {
+            name == r.as_bytes()
+        }
+    })
+}
+
+/// The error for a `LETHE_*` variable that names no setting, with the closest setting's
+/// variable when one is within a few edits.
+fn unknown_variable(name: &str) -> ConfigError {
+    let key = name
+        .get(ENV_PREFIX.len()..)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    // A setting that holds the name (LETHE_BACKUPS: max_backups), else the closest one
+    // within a few edits (LETHE_MAXSIZE, LETHE_MAX_SZIE: max_size).
+    let holding = FIELDS
+        .iter()
+        .filter(|f| key.len() >= 3 && f.contains(key.as_str()))
+        .min_by_key(|f| f.len());
+    let closest = FIELDS
+        .iter()
+        .map(|f| (edit_distance(&key, f), f))
+        .filter(|&(d, _)| d <= 2.max(key.len() / 3))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, f)| f);
+    let hint = match holding.or(closest) {
+        Some(field) => format!("did you mean {ENV_PREFIX}{}?", field.to_ascii_uppercase()),
+        None => format!(
+            "the settings are {}",
+            FIELDS
+                .iter()
+                .map(|f| format!("{ENV_PREFIX}{}", f.to_ascii_uppercase()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    ConfigError::new(
+        "environment",
+        name,
+        format!(
+            "no Lethe setting has this name, so it would be ignored: {hint} \
+             (every {ENV_PREFIX}* variable must name a setting of docs/CONFIGURATION.md)"
+        ),
+    )
+}
+
+/// The optimal-string-alignment distance between `a` and `b`: insertions, deletions,
+/// substitutions and transpositions of adjacent characters, each counting 1.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // rows[i][j]: the distance between a[..i] and b[..j].
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        if let Some(first) = row.first_mut() {
+            *first = i;
+        }
+    }
+    if let Some(row) = rows.first_mut() {
+        for (j, cell) in row.iter_mut().enumerate() {
+            *cell = j;
+        }
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    rows[a.len()][b.len()]
 }
 
 /// A whole number from a `LETHE_*` variable: `text` parsed as a `T`, then checked by
@@ -1103,6 +1284,101 @@ mod tests {
             .build_sync()
             .unwrap_err();
         assert_eq!((e.field(), e.value()), ("fsync", "5"), "{e}");
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn fields_are_the_names_from_vars_asks_for() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        Config::from_vars(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            None
+        })
+        .unwrap();
+        let want: Vec<String> = FIELDS
+            .iter()
+            .map(|f| format!("LETHE_{}", f.to_ascii_uppercase()))
+            .collect();
+        assert_eq!(asked.into_inner(), want);
+    }
+
+    #[test]
+    fn an_unknown_lethe_variable_is_refused_naming_the_closest_setting() {
+        for (name, hint) in [
+            ("LETHE_MAXSIZE", Some("LETHE_MAX_SIZE")),
+            ("LETHE_MAX_SZIE", Some("LETHE_MAX_SIZE")),
+            ("lethe_max_size", Some("LETHE_MAX_SIZE")),
+            ("Lethe_Max_Size", Some("LETHE_MAX_SIZE")),
+            ("LETHE_max_size", Some("LETHE_MAX_SIZE")),
+            ("LETHE_COMPRESSION", Some("LETHE_COMPRESS")),
+            ("LETHE_COMPRES", Some("LETHE_COMPRESS")),
+            ("LETHE_BACKUPS", Some("LETHE_MAX_BACKUPS")),
+            ("LETHE_ROTATE", Some("LETHE_ROTATE_EVERY")),
+            ("LETHE_TIMEZONE", Some("LETHE_TIME_ZONE")),
+            ("LETHE_FSNYC", Some("LETHE_FSYNC")),
+            ("LETHE_WORKER", Some("LETHE_WORKERS")),
+            ("LETHE_KEEP", None),
+            ("LETHE_", None),
+            ("LETHE_CIX", None),
+        ] {
+            let e = Config::from_env_vars(env(&[("PATH", "/bin"), (name, "1")])).unwrap_err();
+            assert_eq!((e.field(), e.value()), ("environment", name), "{e}");
+            match hint {
+                Some(h) => assert!(e.rule().contains(&format!("did you mean {h}?")), "{e}"),
+                None => assert!(
+                    e.rule()
+                        .contains("the settings are LETHE_MAX_SIZE, LETHE_ROTATE_EVERY"),
+                    "{e}"
+                ),
+            }
+            assert!(e.rule().contains("docs/CONFIGURATION.md"), "{e}");
+        }
+        // A name that is not UTF-8 is refused too, shown lossily.
+        use std::os::unix::ffi::OsStringExt as _;
+        let name = std::ffi::OsString::from_vec(b"LETHE_MAX_SIZE\xff".to_vec());
+        let e = Config::from_env_vars([(name, "1MB".into())]).unwrap_err();
+        assert_eq!(
+            (e.field(), e.value()),
+            ("environment", "LETHE_MAX_SIZE\u{fffd}")
+        );
+    }
+
+    #[test]
+    fn reserved_and_foreign_variables_are_ignored_and_settings_are_read() {
+        let config = Config::from_env_vars(env(&[
+            ("LETHE_CI", "1"),
+            ("LETHE_TIME", "1"),
+            ("LETHE_BENCH_BUFFER", "1MiB"),
+            ("LETHE_BENCH_ONLY", "x"),
+            ("LETHE_CRASH_CHILD", "/tmp/x"),
+            ("LETHE_CRASH_SEED", "7"),
+            ("LETHE_EXAMPLE_CHILD", "1"),
+            ("LETHE_SHARED_BENCH_CHILD", "1"),
+            ("LETHE_TEST_ANYTHING", "1"),
+            ("XLETHE_MAXSIZE", "1"),
+            ("LETH_MAX_SIZE", "1"),
+            ("HOME", "/root"),
+            ("LETHE_MAX_SIZE", "10MB"),
+            ("LETHE_COMPRESS", "yes"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config,
+            Config {
+                max_size: Some("10MB".into()),
+                compress: Some(true),
+                ..Config::default()
+            }
+        );
+        // Values are still checked as before.
+        let e = Config::from_env_vars(env(&[("LETHE_CHECKSUM", "maybe")])).unwrap_err();
+        assert_eq!((e.field(), e.value()), ("checksum", "maybe"));
     }
 
     #[test]
