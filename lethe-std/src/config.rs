@@ -42,10 +42,10 @@ use crate::writer::{Backpressure, DEFAULT_BUFFER, Mode, WriterOptions};
 /// | `file_mode` | `LETHE_FILE_MODE` | octal, up to `777` | `640` |
 /// | `workers` | `LETHE_WORKERS` | 1 to 64 (more than the CPUs only compete) | `1` |
 /// | `worker_nice` | `LETHE_WORKER_NICE` | −20 to 19: the workers' niceness on Linux (never above the opening thread's priority; `0` for a process at nice 0 leaves them at normal priority) | `10` |
-/// | `free_space_on_full` | `LETHE_FREE_SPACE_ON_FULL` | `true`/`false`: on a full disk, delete the oldest backups | `false` |
-/// | `confine_to` | `LETHE_CONFINE_TO` | a directory the log path must resolve inside | none |
-/// | `shared` | `LETHE_SHARED` | `true`/`false`: several processes write this file (`flock`; needs `mode` `async`) | `false` |
 /// | `time_zone` | `LETHE_TIME_ZONE` | `utc`, `local`, or an IANA name such as `Europe/Paris` | `utc` |
+/// | `confine_to` | `LETHE_CONFINE_TO` | a directory the log path must resolve inside | none |
+/// | `free_space_on_full` | `LETHE_FREE_SPACE_ON_FULL` | `true`/`false`: on a full disk, delete the oldest backups | `false` |
+/// | `shared` | `LETHE_SHARED` | `true`/`false`: several processes write this file (`flock`; needs `mode` `async`) | `false` |
 /// | `uring` | `LETHE_URING` | `off`, `on` (io_uring, falling back to blocking syscalls with a reported reason), `strict` (io_uring or fail) | `on` with the `uring` feature, else `off` |
 /// | `preallocate` | `LETHE_PREALLOCATE` | a size from `64KiB` to `1GiB`: disk space reserved ahead of the appends ([`Options::preallocate`](crate::Options::preallocate)), or `none` | `8MiB` |
 ///
