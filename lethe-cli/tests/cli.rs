@@ -546,6 +546,42 @@ fn a_toml_config_file_sets_defaults_that_flags_and_env_override() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("buffer: \"1000\" is invalid"), "{stderr}");
+    // The rules flags get hold in the file too: an fsync without a unit, a level
+    // without compression.
+    for (text, needle) in [
+        (
+            "fsync = \"5\"\n",
+            "fsync: \"5\" is invalid: a bare number is ambiguous",
+        ),
+        (
+            "compress_level = 9\n",
+            "compress_level: \"9\" is invalid: it has no effect: compression is off",
+        ),
+    ] {
+        fs::write(&conf, text).unwrap();
+        let out = lethe(
+            &["--config", conf.to_str().unwrap(), log.to_str().unwrap()],
+            b"",
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("lethe: --config {}: ", conf.display())),
+            "{stderr}"
+        );
+        assert!(stderr.contains(needle), "{stderr}");
+    }
+    // With compression on in the file, its level is taken.
+    fs::write(&conf, "compress = true\ncompress_level = 9\n").unwrap();
+    let out = lethe(
+        &["--config", conf.to_str().unwrap(), log.to_str().unwrap()],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -610,6 +646,14 @@ fn environment_variables_configure_and_are_named_when_wrong() {
         );
         assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     }
+    // A level without compression would do nothing: refused, naming the variable.
+    let out = run(&[("LETHE_COMPRESS_LEVEL", "3")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("lethe: LETHE_COMPRESS_LEVEL: \"3\" is invalid: it has no effect"),
+        "{stderr}"
+    );
     // The names Lethe's own CI, tests and benchmarks use are not settings, and are
     // ignored.
     let out = run(&[

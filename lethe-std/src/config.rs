@@ -33,7 +33,7 @@ use crate::writer::{Backpressure, DEFAULT_BUFFER, Mode, WriterOptions};
 /// | `max_age` | `LETHE_MAX_AGE` | a duration, or `none` | `none` |
 /// | `max_total` | `LETHE_MAX_TOTAL` | a size, or `none` | `none` |
 /// | `compress` | `LETHE_COMPRESS` | `true`/`false` | `false` |
-/// | `compress_level` | `LETHE_COMPRESS_LEVEL` | 0–9 | `6` |
+/// | `compress_level` | `LETHE_COMPRESS_LEVEL` | 0–9, only with `compress` on | `6` |
 /// | `checksum` | `LETHE_CHECKSUM` | `true`/`false` | `false` |
 /// | `fsync` | `LETHE_FSYNC` | `never`, `rotate`, a size with its unit (`1MB`, `4096B`), or a duration (`5s`, `5min`); a bare number (`5`) and the unit `m` (`5m`, `5M`: minutes or megabytes?) are refused as ambiguous | `rotate` |
 /// | `buffer` | `LETHE_BUFFER` | a power-of-two size, 32B to 2GiB | `1MiB`, or `8MiB` through io_uring with a size or duration `fsync` |
@@ -430,6 +430,14 @@ impl Config {
             retention = retention.max_total_bytes(bytes);
         }
         let level = check_compress_level(self.compress_level.unwrap_or(6))?;
+        if let (Some(level), false) = (self.compress_level, self.compress == Some(true)) {
+            return Err(ConfigError::new(
+                "compress_level",
+                level.to_string(),
+                "it has no effect: compression is off (set compress to true, or remove \
+                 compress_level)",
+            ));
+        }
         let (sync_on_rotate, fsync) = match self.fsync.as_deref() {
             None | Some("rotate") => (true, Fsync::Never),
             Some("never") => (false, Fsync::Never),
@@ -1379,6 +1387,41 @@ mod tests {
         // Values are still checked as before.
         let e = Config::from_env_vars(env(&[("LETHE_CHECKSUM", "maybe")])).unwrap_err();
         assert_eq!((e.field(), e.value()), ("checksum", "maybe"));
+    }
+
+    #[test]
+    fn a_compress_level_without_compression_is_refused_from_any_source() {
+        let level = |compress: Option<bool>| Config {
+            compress,
+            compress_level: Some(3),
+            ..Config::default()
+        };
+        for compress in [None, Some(false)] {
+            let e = level(compress).build().unwrap_err();
+            assert_eq!((e.field(), e.value()), ("compress_level", "3"), "{e}");
+            assert!(e.rule().contains("compression is off"), "{e}");
+            let e = level(compress).build_sync().unwrap_err();
+            assert_eq!(e.field(), "compress_level", "{e}");
+        }
+        let options = level(Some(true)).build().unwrap();
+        let debug = format!("{:?}", options.file_options());
+        assert!(debug.contains("compress: Some(3)"), "{debug}");
+        // From the environment, and across layers: a preset that compresses takes a level.
+        let env = Config::from_env_vars(env(&[("LETHE_COMPRESS_LEVEL", "9")])).unwrap();
+        assert_eq!(env.build().unwrap_err().field(), "compress_level");
+        Config::preset("daily")
+            .unwrap()
+            .overlay(env)
+            .build()
+            .unwrap();
+        // The range is checked first.
+        let e = Config {
+            compress_level: Some(12),
+            ..Config::default()
+        }
+        .build()
+        .unwrap_err();
+        assert_eq!(e.rule(), "it must be 0 to 9");
     }
 
     #[test]
