@@ -225,14 +225,16 @@ impl Options {
 
     /// Mode of the log files Lethe creates: the active file, compressed backups and
     /// checksum sidecars get exactly this mode (the umask does not reduce it); an existing
-    /// file Lethe reopens keeps its own.
+    /// file Lethe reopens keeps its own. Permission bits only, at most `0o777`:
+    /// [`RotatingFile::open`] refuses a setuid, setgid or sticky bit.
     #[must_use]
     pub fn file_mode(mut self, mode: u32) -> Options {
         self.file_mode = mode;
         self
     }
 
-    /// Mode of created directories (the process umask still applies).
+    /// Mode of created directories (the process umask still applies), at most `0o7777`
+    /// (a setgid directory passes its group on to the files created in it).
     #[must_use]
     pub fn dir_mode(mut self, mode: u32) -> Options {
         self.dir_mode = mode;
@@ -526,7 +528,8 @@ impl RotatingFile<SystemClock> {
     ///
     /// [`Op::CheckPath`] for an empty path, a path without a usable file name, a directory,
     /// a device, FIFO or socket (anything but a regular file or nothing), or invalid
-    /// options (`max_size` of 0); otherwise the operation that failed.
+    /// options (`max_size` of 0, a `file_mode` above `0o777`, ...); otherwise the
+    /// operation that failed.
     pub fn open(path: impl AsRef<Path>, options: Options) -> Result<RotatingFile, Error> {
         RotatingFile::open_with_clock(path, options, SystemClock)
     }
@@ -584,6 +587,19 @@ impl<C: Clock + 'static> RotatingFile<C> {
             ))
         };
         workers::check_workers(options.workers).map_err(broken_rule)?;
+        if options.file_mode > 0o777 {
+            return Err(invalid(format!(
+                "file_mode {:#o} is invalid: a log file's mode is at most 0o777 (permission \
+                 bits only: no setuid, setgid, sticky or file type bits)",
+                options.file_mode
+            )));
+        }
+        if options.dir_mode > 0o7777 {
+            return Err(invalid(format!(
+                "dir_mode {:#o} is invalid: a directory's mode is at most 0o7777",
+                options.dir_mode
+            )));
+        }
         if let Some(bytes) = options.preallocate {
             check_preallocate(bytes).map_err(broken_rule)?;
         }

@@ -28,6 +28,18 @@ fn bad_options_are_refused_by_every_writer_with_the_rule() {
             Options::default().workers(1_000_000),
             "workers 1000000 is invalid: a file has from 1 to 64 worker threads",
         ),
+        (
+            Options::default().file_mode(0o4640),
+            "file_mode 0o4640 is invalid: a log file's mode is at most 0o777",
+        ),
+        (
+            Options::default().file_mode(0o100640),
+            "file_mode 0o100640 is invalid",
+        ),
+        (
+            Options::default().dir_mode(0o17777),
+            "dir_mode 0o17777 is invalid: a directory's mode is at most 0o7777",
+        ),
     ];
     for (options, needle) in file_cases {
         let errors = [
