@@ -324,6 +324,14 @@ fn a_directory_as_file_exits_2_with_one_clear_line() {
     assert!(stderr.contains("is a directory"), "{stderr}");
     assert!(stderr.contains(dir.path().to_str().unwrap()), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    // A trailing slash names a directory too, even one that does not exist yet.
+    let slashed = format!("{}/sub/app.log/", dir.path().display());
+    let out = lethe(&[&slashed], b"x\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("ends in '/'"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(!dir.path().join("sub").exists(), "nothing is created");
 }
 
 #[test]

@@ -567,6 +567,13 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 raw.len()
             )));
         }
+        if raw.ends_with(b"/") {
+            // `Path::file_name` ignores the slash, but `open` would not: refused before a
+            // directory is created for it.
+            return Err(invalid(
+                "the path ends in '/', so it names a directory, not a file".into(),
+            ));
+        }
         let policy = RotationPolicy::new(options.max_size, options.schedule)
             .map_err(|e| invalid(e.to_string()))?;
         if let Some(level) = options.compress {

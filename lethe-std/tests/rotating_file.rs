@@ -406,6 +406,17 @@ fn bad_paths_get_errors_that_name_the_rule() {
         (long, Op::CheckPath, "the limit is 4095 bytes"),
         (d.to_path_buf(), Op::CheckPath, "directory"),
         (d.join(".."), Op::CheckPath, "file name"),
+        // A trailing slash names a directory: refused before any directory is created.
+        (
+            Path::new(OsStr::from_bytes(
+                [d.join("new").join("app.log").as_os_str().as_bytes(), b"/"]
+                    .concat()
+                    .as_slice(),
+            ))
+            .to_path_buf(),
+            Op::CheckPath,
+            "ends in '/'",
+        ),
         (
             d.join("plain-file").join("app.log"),
             Op::CreateDir,
@@ -426,6 +437,10 @@ fn bad_paths_get_errors_that_name_the_rule() {
             path.display()
         );
     }
+    assert!(
+        !d.join("new").exists(),
+        "no directory is created for a refused path"
+    );
 }
 
 /// A device, FIFO or socket at the log's path is refused by every writer before anything
