@@ -548,6 +548,14 @@ impl Config {
             }
         }
         if let Some(dir) = &self.confine_to {
+            // Whether it exists and what the log path resolves to are checked at open.
+            if dir.is_empty() || dir.contains('\0') {
+                return Err(ConfigError::new(
+                    "confine_to",
+                    dir,
+                    "expected the path of a directory (not empty, no NUL byte)",
+                ));
+            }
             file = file.confine_to(dir);
         }
         match self.preallocate.as_deref() {
@@ -1039,6 +1047,24 @@ mod tests {
                 "worker_nice",
                 "20",
                 "from -20 to 19",
+            ),
+            (
+                Config {
+                    confine_to: s(""),
+                    ..Config::default()
+                },
+                "confine_to",
+                "",
+                "expected the path of a directory",
+            ),
+            (
+                Config {
+                    confine_to: s("/var/log\0/x"),
+                    ..Config::default()
+                },
+                "confine_to",
+                "/var/log\0/x",
+                "no NUL byte",
             ),
             (
                 Config {
