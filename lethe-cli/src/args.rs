@@ -76,7 +76,8 @@ pub(crate) struct Args {
     #[arg(long, overrides_with = "compress")]
     pub(crate) no_compress: bool,
 
-    /// gzip level for --compress, 0 (fastest) to 9 (smallest). Default 6.
+    /// gzip level for --compress, 0 (fastest) to 9 (smallest); refused when compression
+    /// is off. Default 6.
     #[arg(long, value_name = "LEVEL", allow_negative_numbers = true,
           value_parser = clap::value_parser!(u32).range(0..=9))]
     pub(crate) compress_level: Option<u32>,
@@ -106,7 +107,9 @@ pub(crate) struct Args {
     pub(crate) buffer: Option<String>,
 
     /// What to do when the buffer is full: block (wait, lose nothing; the default), drop
-    /// (count the dropped lines; --stats reports them) or sync (write directly).
+    /// (count the dropped lines; --stats reports them), sync (write directly), grow
+    /// (enlarge the buffer, up to 16 times --buffer, 16MiB without it, at most 2GiB) or
+    /// grow:SIZE (up to SIZE).
     #[arg(long, value_name = "POLICY")]
     pub(crate) on_full: Option<String>,
 

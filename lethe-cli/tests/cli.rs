@@ -942,3 +942,49 @@ fn no_compress_overrides_a_preset_that_compresses() {
     );
     assert!(gz() > 0, "the daily preset compresses");
 }
+
+#[test]
+fn help_and_configuration_md_list_the_same_flags() {
+    let out = lethe(&["--help"], b"");
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    let flags = |text: &str| -> std::collections::BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+            .map(str::to_owned)
+            .collect()
+    };
+    // The flags `lethe --help` documents in its options list.
+    let mut in_help = flags(
+        &help
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with('-'))
+            .map(|l| l.split(" <").next().unwrap())
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    for builtin in ["--help", "--version"] {
+        assert!(in_help.remove(builtin), "{builtin} in --help");
+    }
+    // The flags of CONFIGURATION.md's table in section 6.
+    let doc = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/CONFIGURATION.md"
+    ))
+    .unwrap();
+    let section = doc.split("## 6. The `lethe` command").nth(1).unwrap();
+    let table: String = section
+        .lines()
+        .filter(|l| l.starts_with("| `--"))
+        .map(|l| l.split(" | ").next().unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(in_help, flags(&table));
+    // Every value the flags' help names as a default is the code's: checked for the
+    // settings in lethe-std's config_docs test; here, the presets it lists.
+    assert!(
+        help.contains("Start from a preset: default, daily, weekly or development"),
+        "{help}"
+    );
+}
