@@ -568,6 +568,11 @@ mod tests {
             ("1.2.3", InvalidCharacter, 3),
             ("10\u{a0}MB", InvalidCharacter, 2),
             ("10µB", InvalidCharacter, 2),
+            // Only ASCII digits: Arabic-Indic and fullwidth digits are not numbers here.
+            ("١٠MB", InvalidCharacter, 0),
+            ("１０MB", InvalidCharacter, 0),
+            ("1٠MB", InvalidCharacter, 1),
+            ("10ＭB", InvalidCharacter, 2),
             ("10XB", UnknownUnit, 2),
             ("10 bytes", UnknownUnit, 3),
             ("10KIBI", UnknownUnit, 2),

@@ -157,7 +157,9 @@ impl ConfigError {
         }
     }
 
-    /// The field (as in [`Config`]; the environment variable is `LETHE_` + its uppercase).
+    /// The field (as in [`Config`]; the environment variable is `LETHE_` + its uppercase),
+    /// or `"environment"` for a `LETHE_*` variable that names no field
+    /// ([`Config::from_env`]), whose name is then the [`value`](ConfigError::value).
     pub fn field(&self) -> &'static str {
         self.field
     }
