@@ -658,6 +658,14 @@ impl Config {
                  with other processes: use a Writer (mode async)",
             ));
         }
+        if self.uring.as_deref() == Some("strict") {
+            return Err(ConfigError::new(
+                "uring",
+                "strict",
+                "strict means io_uring or fail, and SyncWriter writes with plain syscalls: \
+                 use off, or a Writer (mode async)",
+            ));
+        }
         let checked = Config {
             mode: None,
             ..self.clone()
@@ -1164,6 +1172,11 @@ mod tests {
             ),
             (&[("LETHE_ON_FULL", "drop")][..], "on_full", "drop"),
             (&[("LETHE_SHARED", "true")][..], "shared", "true"),
+            (
+                &[("LETHE_MODE", "sync"), ("LETHE_URING", "strict")][..],
+                "uring",
+                "strict",
+            ),
             (
                 &[("LETHE_MODE", "sync"), ("LETHE_FSYNC", "soon")][..],
                 "fsync",

@@ -1593,6 +1593,11 @@ impl Options {
         self.fsync
     }
 
+    /// [`Options::io_uring`]'s mode.
+    pub(crate) fn uring_mode(&self) -> crate::Uring {
+        self.uring.get_mode()
+    }
+
     /// [`Options::sweep_every`]'s interval.
     pub(crate) fn sweep_interval(&self) -> Option<std::time::Duration> {
         self.sweep_every

@@ -146,7 +146,9 @@ impl SyncWriter<SystemClock> {
     ///
     /// # Errors
     ///
-    /// As [`RotatingFile::open`].
+    /// As [`RotatingFile::open`], and [`Op::CheckPath`] for options it cannot honour:
+    /// [`shared`](Options::shared) mode, and [`Uring::Strict`](crate::Uring::Strict)
+    /// (the SyncWriter writes with plain syscalls; `Uring::On` is accepted and not used).
     pub fn open(path: impl AsRef<Path>, options: Options) -> Result<SyncWriter, Error> {
         SyncWriter::open_with_clock(path, options, SystemClock)
     }
@@ -171,6 +173,14 @@ impl<C: Clock + 'static> SyncWriter<C> {
                 io::ErrorKind::InvalidInput,
                 "shared mode is not supported by SyncWriter (it writes without a per-batch \
                  lock); use Writer or RotatingFile",
+            );
+            return Err(Error::new(Op::CheckPath, path.as_ref(), e));
+        }
+        if options.uring_mode() == crate::Uring::Strict {
+            let e = io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "io_uring mode strict (io_uring or fail) cannot be met: SyncWriter writes \
+                 with plain syscalls on its callers' threads; use Uring::Off, or a Writer",
             );
             return Err(Error::new(Op::CheckPath, path.as_ref(), e));
         }

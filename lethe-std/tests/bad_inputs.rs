@@ -4,7 +4,9 @@
 
 use std::io::ErrorKind;
 
-use lethe_std::{Backpressure, Op, Options, SyncWriter, Writer, WriterOptions};
+use lethe_std::{
+    Backpressure, Op, Options, SyncWriter, Uring, UringOptions, Writer, WriterOptions,
+};
 
 #[test]
 fn bad_options_are_refused_by_every_writer_with_the_rule() {
@@ -120,4 +122,25 @@ fn oversized_records_and_reservations_are_refused_with_both_lengths() {
     let text = std::fs::read(dir.path().join("app.log")).unwrap();
     assert_eq!(text.len(), 6 + 1000 + 7);
     assert!(text.starts_with(b"small\n") && text.ends_with(b"\nafter\n"));
+}
+
+#[test]
+fn a_sync_writer_refuses_strict_io_uring_which_it_cannot_meet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let strict = Options::default().io_uring(UringOptions::default().mode(Uring::Strict));
+    let e = SyncWriter::open(&path, strict).err().unwrap();
+    assert_eq!(e.op(), Op::CheckPath, "{e}");
+    assert_eq!(e.io_error().kind(), ErrorKind::InvalidInput);
+    assert!(
+        e.to_string()
+            .contains("io_uring mode strict (io_uring or fail) cannot be met"),
+        "{e}"
+    );
+    assert!(!path.exists(), "nothing is created");
+    // On (io_uring where possible) and Off are fine: the SyncWriter writes with syscalls.
+    for mode in [Uring::On, Uring::Off] {
+        let options = Options::default().io_uring(UringOptions::default().mode(mode));
+        SyncWriter::open(&path, options).unwrap().close().unwrap();
+    }
 }
