@@ -95,8 +95,15 @@ fn check_settings_table(source: &str, text: &str) {
                 continue;
             }
             // `on` with the uring feature, else `off`.
-            "uring" if cfg!(feature = "uring") => defaults[0],
-            "uring" => defaults[1],
+            "uring" => {
+                let modes: Vec<&str> = defaults
+                    .iter()
+                    .copied()
+                    .filter(|d| ["on", "off"].contains(d))
+                    .collect();
+                assert_eq!(&modes[..2], ["on", "off"], "{source}: uring: {}", row[3]);
+                modes[usize::from(!cfg!(feature = "uring"))]
+            }
             _ => match defaults.first() {
                 Some(d) => *d,
                 // No default value: unset (confine_to).
