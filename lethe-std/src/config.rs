@@ -1327,6 +1327,75 @@ mod tests {
             assert_eq!((e.field(), e.value()), ("fsync", v), "{e}");
             assert!(e.rule().contains(rule), "{e}");
         }
+        // Every unit of both grammars, in each case the size grammar allows: a size unit
+        // gives the size, a duration unit the duration, and only m (or a bare number) is
+        // refused, as the one spelling both grammars accept.
+        let size_units = [
+            "b", "k", "kb", "ki", "kib", "m", "mb", "mi", "mib", "g", "gb", "gi", "gib", "t", "tb",
+            "ti", "tib", "p", "pb", "pi", "pib", "e", "eb", "ei", "eib",
+        ];
+        let duration_units = [
+            "w",
+            "week",
+            "weeks",
+            "d",
+            "day",
+            "days",
+            "h",
+            "hr",
+            "hrs",
+            "hour",
+            "hours",
+            "m",
+            "min",
+            "mins",
+            "minute",
+            "minutes",
+            "s",
+            "sec",
+            "secs",
+            "second",
+            "seconds",
+            "ms",
+            "msec",
+            "msecs",
+            "millisecond",
+            "milliseconds",
+            "us",
+            "usec",
+            "usecs",
+            "microsecond",
+            "microseconds",
+            "ns",
+            "nsec",
+            "nsecs",
+            "nanosecond",
+            "nanoseconds",
+        ];
+        for unit in size_units
+            .iter()
+            .flat_map(|u| [u.to_string(), u.to_ascii_uppercase()])
+            .chain(duration_units.iter().map(|u| u.to_string()))
+        {
+            for space in ["", " "] {
+                let v = format!("2{space}{unit}");
+                let got = fsync(&v);
+                let both = parse_duration(&v).is_ok() && parse_size(&v).is_ok();
+                assert_eq!(
+                    both,
+                    unit == "m",
+                    "{v}: only m is both a size and a duration"
+                );
+                if unit.eq_ignore_ascii_case("m") {
+                    assert!(got.is_err(), "{v}: {got:?}");
+                } else if let Ok(d) = parse_duration(&v) {
+                    assert_eq!(got, Ok(Fsync::Every(d)), "{v}");
+                } else {
+                    let n = parse_size(&v).unwrap();
+                    assert_eq!(got, Ok(Fsync::EveryBytes(n)), "{v}");
+                }
+            }
+        }
         // The same rule from the environment, and for a SyncWriter.
         let e = Config::from_vars(|name| (name == "LETHE_FSYNC").then(|| "5".into()))
             .unwrap()
