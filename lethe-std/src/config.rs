@@ -1535,6 +1535,71 @@ mod tests {
     }
 
     #[test]
+    fn hostile_strings_in_any_field_are_refused_naming_that_field_and_value_never_a_panic() {
+        let long_digits = "9".repeat(1000);
+        let long_junk = "x".repeat(5000);
+        let hostile = [
+            "",
+            " ",
+            "\0",
+            "1\0",
+            "-1",
+            "+1",
+            "0",
+            "1.5",
+            "1e3",
+            "0x10",
+            "0o640",
+            "18446744073709551616",
+            "18446744073709551616B",
+            "99999999999999999999d",
+            "١٠",
+            "１０MB",
+            "é",
+            "💥",
+            "None",
+            "none ",
+            "grow:",
+            "grow:\0",
+            "grow:-1",
+            "grow:💥",
+            "grow:99999999999999999999EiB",
+            "5m",
+            "\u{202e}5s",
+            long_digits.as_str(),
+            long_junk.as_str(),
+        ];
+        let fields: [(&str, fn(&mut Config) -> &mut Option<String>); 14] = [
+            ("max_size", |c| &mut c.max_size),
+            ("rotate_every", |c| &mut c.rotate_every),
+            ("max_backups", |c| &mut c.max_backups),
+            ("max_age", |c| &mut c.max_age),
+            ("max_total", |c| &mut c.max_total),
+            ("fsync", |c| &mut c.fsync),
+            ("buffer", |c| &mut c.buffer),
+            ("on_full", |c| &mut c.on_full),
+            ("mode", |c| &mut c.mode),
+            ("file_mode", |c| &mut c.file_mode),
+            ("time_zone", |c| &mut c.time_zone),
+            ("uring", |c| &mut c.uring),
+            ("preallocate", |c| &mut c.preallocate),
+            ("confine_to", |c| &mut c.confine_to),
+        ];
+        for (field, slot) in fields {
+            for value in hostile {
+                let mut config = Config::default();
+                *slot(&mut config) = Some(value.to_owned());
+                for result in [config.build().map(drop), config.build_sync().map(drop)] {
+                    if let Err(e) = result {
+                        assert_eq!((e.field(), e.value()), (field, value), "{e}");
+                        assert!(!e.rule().is_empty(), "{e}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn seven_days_is_weekly_on_monday() {
         assert_eq!(parse_schedule("7d"), parse_schedule("weekly"));
         assert_eq!(
