@@ -160,7 +160,7 @@ impl Args {
         let file = match &self.config {
             None => Config::default(),
             Some(path) => {
-                let text = std::fs::read_to_string(path)
+                let text = read_config(path)
                     .map_err(|e| format!("--config: cannot read {}: {e}", path.display()))?;
                 toml::from_str::<Config>(&text).map_err(|e| {
                     format!("--config {}: {}", path.display(), one_line(&e.to_string()))
@@ -224,6 +224,33 @@ impl Args {
         // The whole line is in memory already; never refuse one for its length.
         Ok(options.max_record_len(usize::MAX))
     }
+}
+
+/// The largest `--config` file read: far beyond any configuration (every key set takes
+/// about 1 KiB), and small enough that a wrong path (`/dev/zero`, a log file) is refused
+/// at once instead of filling memory.
+const CONFIG_LIMIT: u64 = 1 << 20;
+
+/// The text of a `--config` file (any file that can be read: a pipe from `<(...)` too),
+/// refusing more than [`CONFIG_LIMIT`] bytes and text that is not UTF-8.
+fn read_config(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(CONFIG_LIMIT + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > CONFIG_LIMIT {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is larger than {CONFIG_LIMIT} bytes, far more than a configuration"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
 }
 
 /// A `--x`/`--no-x` pair as a layer's value: set only if one of them was given (clap

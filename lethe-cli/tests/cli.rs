@@ -579,6 +579,23 @@ fn a_toml_config_file_sets_defaults_that_flags_and_env_override() {
         );
         assert!(stderr.contains(needle), "{stderr}");
     }
+    // A path that is no configuration file (an endless device, a large file) is refused
+    // at once, not read until memory runs out.
+    let big = dir.path().join("big.toml");
+    fs::write(&big, vec![b'#'; (1 << 20) + 1]).unwrap();
+    for path in [big.as_path(), Path::new("/dev/zero")] {
+        let out = lethe(
+            &["--config", path.to_str().unwrap(), log.to_str().unwrap()],
+            b"",
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
+        assert!(
+            stderr.contains("larger than 1048576 bytes"),
+            "{}: {stderr}",
+            path.display()
+        );
+    }
     // With compression on in the file, its level is taken.
     fs::write(&conf, "compress = true\ncompress_level = 9\n").unwrap();
     let out = lethe(
