@@ -1569,7 +1569,8 @@ mod tests {
             long_digits.as_str(),
             long_junk.as_str(),
         ];
-        let fields: [(&str, fn(&mut Config) -> &mut Option<String>); 14] = [
+        type Slot = fn(&mut Config) -> &mut Option<String>;
+        let fields: [(&str, Slot); 14] = [
             ("max_size", |c| &mut c.max_size),
             ("rotate_every", |c| &mut c.rotate_every),
             ("max_backups", |c| &mut c.max_backups),
