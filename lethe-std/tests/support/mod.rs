@@ -5,6 +5,7 @@
 
 pub mod alloc;
 mod common;
+pub mod faultfs;
 
 #[allow(unused_imports)] // each test file uses its own subset
 pub use common::*;

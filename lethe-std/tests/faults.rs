@@ -1,0 +1,686 @@
+//! The blocking I/O path under real injected faults: a FUSE file system
+//! (`support::faultfs`) makes `fsync`, `write`, `rename` fail on demand while the writers
+//! run against it. Every file here is opened with `Uring::Off`, so the blocking path is
+//! what runs even in a build with the `uring` feature. Each test mounts its own file
+//! system; where FUSE cannot be mounted it reports through `support::missing` (a SKIP
+//! locally, a failure in CI).
+mod support;
+
+use std::fs;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lethe_core::retention::RetentionPolicy;
+use lethe_std::{
+    Backpressure, Fsync, Op, Options, RotatingFile, SyncWriter, Uring, UringOptions, Writer,
+    WriterOptions,
+};
+use support::faultfs::{FaultFs, FaultOp};
+
+const EIO: i32 = libc::EIO;
+const ENOSPC: i32 = libc::ENOSPC;
+
+/// `Options` on the blocking path (whatever the build's features).
+fn blocking() -> Options {
+    Options::default().io_uring(UringOptions::default().mode(Uring::Off))
+}
+
+/// Every error the handler hears of: the operation and the OS error number.
+type Seen = Arc<Mutex<Vec<(Op, Option<i32>)>>>;
+
+fn seen_by(set: impl FnOnce(Box<dyn FnMut(&lethe_std::Error) + Send>)) -> Seen {
+    let seen: Seen = Arc::default();
+    let sink = Arc::clone(&seen);
+    set(Box::new(move |e| {
+        sink.lock()
+            .unwrap()
+            .push((e.op(), e.io_error().raw_os_error()))
+    }));
+    seen
+}
+
+fn count(seen: &Seen, op: Op, errno: i32) -> usize {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .filter(|&&e| e == (op, Some(errno)))
+        .count()
+}
+
+/// Record `i`: 100 bytes, numbered.
+fn line(i: usize) -> String {
+    format!("line {i:07} {}\n", "x".repeat(86))
+}
+
+/// `text` is exactly records `0..n`, once each, in order.
+fn assert_lines(text: &str, n: usize) {
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), n, "line count");
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(format!("{l}\n"), line(i), "line {i}");
+    }
+}
+
+/// The `lethe_std::Error` inside an `io::Error` a `Writer` returned.
+fn op_of(e: &std::io::Error) -> (Op, Option<i32>) {
+    let inner = e
+        .get_ref()
+        .and_then(|i| i.downcast_ref::<lethe_std::Error>())
+        .unwrap_or_else(|| panic!("not a lethe_std::Error: {e}"));
+    (inner.op(), inner.io_error().raw_os_error())
+}
+
+/// Runs `f` on a thread and fails (instead of hanging the suite) if it has not returned
+/// after a minute: for the calls that must never hang on a failing file.
+fn returns<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{what} did not return within a minute"))
+}
+
+#[test]
+fn the_fault_file_system_passes_through_and_fails_on_demand() {
+    let Some(ffs) = FaultFs::mount("faultfs self-test") else {
+        return;
+    };
+    let path = ffs.dir().join("a.log");
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(b"one\n").unwrap();
+    f.sync_all().unwrap();
+    ffs.arm(FaultOp::Fsync, EIO, Some(1), None);
+    assert_eq!(f.sync_all().unwrap_err().raw_os_error(), Some(EIO));
+    f.sync_all().unwrap();
+    ffs.arm(FaultOp::Write, ENOSPC, None, Some("*.log"));
+    assert_eq!(f.write(b"two\n").unwrap_err().raw_os_error(), Some(ENOSPC));
+    ffs.disarm(FaultOp::Write);
+    f.write_all(b"three\n").unwrap();
+    assert_eq!(
+        fs::read_to_string(ffs.backing().join("a.log")).unwrap(),
+        "one\nthree\n"
+    );
+    ffs.arm(FaultOp::Rename, EIO, Some(1), Some("*.gz.tmp"));
+    fs::rename(&path, ffs.dir().join("b.log")).unwrap();
+    fs::write(ffs.dir().join("c.gz.tmp"), "x").unwrap();
+    let err = fs::rename(ffs.dir().join("c.gz.tmp"), ffs.dir().join("c.gz")).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(EIO));
+    fs::rename(ffs.dir().join("c.gz.tmp"), ffs.dir().join("c.gz")).unwrap();
+    assert_eq!(support::names(ffs.dir()), ["b.log", "c.gz"]);
+    assert_eq!(support::names(ffs.backing()), ["b.log", "c.gz"]);
+    assert_eq!(ffs.injected(FaultOp::Fsync), 1);
+    assert_eq!(ffs.injected(FaultOp::Write), 1);
+    assert_eq!(ffs.injected(FaultOp::Rename), 1);
+    assert_eq!(ffs.calls(FaultOp::Fsync), 3);
+    drop(f);
+}
+
+// --- a. A failing fsync ---------------------------------------------------------------
+
+#[test]
+fn a_failed_policy_fsync_is_reported_once_and_not_retried() {
+    let Some(ffs) = FaultFs::mount("failed policy fsync") else {
+        return;
+    };
+    let mut file = RotatingFile::open(
+        ffs.dir().join("app.log"),
+        blocking().max_size(None).fsync(Fsync::EveryBytes(1000)),
+    )
+    .unwrap();
+    let seen = seen_by(|h| file.set_error_handler(h));
+    // Each 1000-byte record reaches the threshold: one fsync per record; the first five
+    // fail.
+    ffs.arm(FaultOp::Fsync, EIO, Some(5), Some("app.log"));
+    for i in 0..20 {
+        file.write_record(format!("{i:0>999}\n").as_bytes())
+            .unwrap();
+    }
+    let stats = file.stats();
+    assert_eq!(ffs.injected(FaultOp::Fsync), 5);
+    // Not retried: the file system saw exactly the policy's 20 fsyncs.
+    assert_eq!(ffs.calls(FaultOp::Fsync), 20);
+    assert_eq!(stats.syncs, 20, "{stats:?}");
+    assert_eq!(count(&seen, Op::Sync, EIO), 5, "{:?}", seen.lock().unwrap());
+    assert_eq!(stats.errors, 5);
+    assert_eq!(stats.errors_by_op.get(Op::Sync), 5);
+    file.sync().unwrap();
+    let text = fs::read_to_string(ffs.backing().join("app.log")).unwrap();
+    assert_eq!(text.lines().count(), 20);
+    file.close().unwrap();
+}
+
+#[test]
+fn a_rotation_whose_fsync_fails_is_reported_and_completes() {
+    let Some(ffs) = FaultFs::mount("failed rotation fsync") else {
+        return;
+    };
+    let log = Writer::open(
+        ffs.dir().join("app.log"),
+        WriterOptions::default().file(
+            blocking()
+                .max_size(Some(20_000))
+                .retention(RetentionPolicy::new().max_count(100)),
+        ),
+    )
+    .unwrap();
+    let seen = seen_by(|h| log.set_error_handler(h));
+    // Every fsync of the finished file fails; each rotation must still happen.
+    ffs.arm(FaultOp::Fsync, EIO, None, Some("app.log"));
+    for i in 0..1000 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    log.flush().unwrap();
+    ffs.disarm(FaultOp::Fsync);
+    let m = log.close().unwrap();
+    // 100 000 bytes in 20 000-byte files: at least four rotations.
+    assert!(m.file.rotations >= 4, "{:?}", m.file);
+    assert_eq!(
+        count(&seen, Op::Sync, EIO) as u64,
+        ffs.injected(FaultOp::Fsync)
+    );
+    assert!(ffs.injected(FaultOp::Fsync) >= m.file.rotations);
+    assert_eq!(
+        m.file.errors_by_op.get(Op::Sync),
+        ffs.injected(FaultOp::Fsync)
+    );
+    assert_eq!(
+        support::names(ffs.backing()).len() as u64,
+        m.file.rotations + 1
+    );
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
+}
+
+#[test]
+fn writer_sync_returns_a_failed_fsync_and_the_next_one_succeeds() {
+    let Some(ffs) = FaultFs::mount("writer sync") else {
+        return;
+    };
+    let log = Writer::open(
+        ffs.dir().join("app.log"),
+        WriterOptions::default().file(blocking()),
+    )
+    .unwrap();
+    for i in 0..500 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    ffs.arm(FaultOp::Fsync, EIO, Some(1), Some("app.log"));
+    let err = log.sync().unwrap_err();
+    assert_eq!(op_of(&err), (Op::Sync, Some(EIO)), "{err}");
+    assert_eq!(log.metrics().file.errors_by_op.get(Op::Sync), 1);
+    // Writing goes on, and the next sync reaches the disk.
+    for i in 500..1000 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    log.sync().unwrap();
+    assert_eq!(ffs.calls(FaultOp::Fsync), 2);
+    let m = log.close().unwrap();
+    assert_eq!(m.writes, 1000);
+    assert_eq!(m.file.errors_by_op.get(Op::Sync), 1);
+    assert_lines(
+        &fs::read_to_string(ffs.backing().join("app.log")).unwrap(),
+        1000,
+    );
+}
+
+#[test]
+fn the_writers_policy_fsyncs_fail_reported_and_writing_goes_on() {
+    let Some(ffs) = FaultFs::mount("writer fsync policy") else {
+        return;
+    };
+    let log = Writer::open(
+        ffs.dir().join("app.log"),
+        WriterOptions::default().file(blocking().max_size(None).fsync(Fsync::EveryBytes(8_000))),
+    )
+    .unwrap();
+    let seen = seen_by(|h| log.set_error_handler(h));
+    ffs.arm(FaultOp::Fsync, EIO, Some(5), Some("app.log"));
+    for i in 0..3000 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    log.sync().unwrap();
+    let m = log.close().unwrap();
+    assert_eq!(ffs.injected(FaultOp::Fsync), 5);
+    assert_eq!(count(&seen, Op::Sync, EIO), 5, "{:?}", seen.lock().unwrap());
+    assert_eq!(m.file.errors_by_op.get(Op::Sync), 5);
+    assert_eq!(m.file.errors, 5);
+    assert_eq!(m.write_errors, 0);
+    assert_lines(
+        &fs::read_to_string(ffs.backing().join("app.log")).unwrap(),
+        3000,
+    );
+}
+
+#[test]
+fn closing_or_dropping_a_writer_whose_fsync_fails_reports_it_without_hanging() {
+    let Some(ffs) = FaultFs::mount("close with failing fsync") else {
+        return;
+    };
+    ffs.arm(FaultOp::Fsync, EIO, None, Some("*.log"));
+    // close: the final fsync's error comes back, with the metrics.
+    let log = Writer::open(
+        ffs.dir().join("a.log"),
+        WriterOptions::default().file(blocking()),
+    )
+    .unwrap();
+    for i in 0..1000 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    let (m, closed) = returns("close", move || log.close_reporting());
+    let err = closed.unwrap_err();
+    assert_eq!(op_of(&err), (Op::Sync, Some(EIO)), "{err}");
+    assert_eq!(m.writes, 1000);
+    assert_eq!(m.lost_at_close, 0);
+    assert_lines(
+        &fs::read_to_string(ffs.backing().join("a.log")).unwrap(),
+        1000,
+    );
+    // drop: the error goes to the handler.
+    let log = Writer::open(
+        ffs.dir().join("b.log"),
+        WriterOptions::default().file(blocking()),
+    )
+    .unwrap();
+    let seen = seen_by(|h| log.set_error_handler(h));
+    for i in 0..1000 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    returns("drop", move || drop(log));
+    assert_eq!(count(&seen, Op::Sync, EIO), 1, "{:?}", seen.lock().unwrap());
+    assert_lines(
+        &fs::read_to_string(ffs.backing().join("b.log")).unwrap(),
+        1000,
+    );
+}
+
+// --- b. A failing write ---------------------------------------------------------------
+
+/// A writer under `Block` whose writes fail with `errno` until disarmed: the records are
+/// held, the error is reported and counted, `flush` returns it, and after disarming
+/// every record arrives once, in order.
+fn failing_writes_hold_the_records(errno: i32) {
+    let Some(ffs) = FaultFs::mount("failing write under block") else {
+        return;
+    };
+    let log = Writer::open(
+        ffs.dir().join("app.log"),
+        WriterOptions::default()
+            .buffer(64 * 1024)
+            .file(blocking().max_size(None)),
+    )
+    .unwrap();
+    let seen = seen_by(|h| log.set_error_handler(h));
+    for i in 0..100 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    log.flush().unwrap();
+    ffs.arm(FaultOp::Write, errno, None, Some("app.log"));
+    // 3 000 records of 100 bytes: far more than the 64 KiB ring holds, so the writer
+    // blocks until the file works again.
+    let writer = {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            for i in 100..3100 {
+                log.write_record(line(i).as_bytes()).unwrap();
+            }
+        })
+    };
+    assert!(support::eventually(|| log.metrics().write_errors >= 3));
+    assert!(support::eventually(|| log.metrics().blocked > 0));
+    let err = log.flush().unwrap_err();
+    assert!(
+        err.to_string().contains(&format!("os error {errno}")),
+        "{err}"
+    );
+    assert!(log.flush_timeout(Duration::from_millis(50)).is_err());
+    assert!(!writer.is_finished());
+    ffs.disarm(FaultOp::Write);
+    writer.join().unwrap();
+    log.flush().unwrap();
+    let m = log.close().unwrap();
+    assert_eq!(m.writes, 3100);
+    assert_eq!(m.lost_at_close, 0);
+    assert_eq!(m.dropped, 0);
+    assert!(m.write_errors >= 3);
+    assert_eq!(m.file.errors_by_op.get(Op::Write), m.write_errors);
+    assert_eq!(count(&seen, Op::Write, errno) as u64, m.write_errors);
+    assert_eq!(ffs.injected(FaultOp::Write), m.write_errors);
+    assert_lines(
+        &fs::read_to_string(ffs.backing().join("app.log")).unwrap(),
+        3100,
+    );
+}
+
+#[test]
+fn failing_writes_eio_hold_the_records_under_block_and_recover() {
+    failing_writes_hold_the_records(EIO);
+}
+
+#[test]
+fn failing_writes_enospc_hold_the_records_under_block_and_recover() {
+    failing_writes_hold_the_records(ENOSPC);
+}
+
+#[test]
+fn failing_writes_under_drop_lose_exactly_the_counted_records() {
+    let Some(ffs) = FaultFs::mount("failing write under drop") else {
+        return;
+    };
+    let log = Writer::open(
+        ffs.dir().join("app.log"),
+        WriterOptions::default()
+            .buffer(64 * 1024)
+            .backpressure(Backpressure::Drop)
+            .file(blocking().max_size(None)),
+    )
+    .unwrap();
+    ffs.arm(FaultOp::Write, EIO, None, Some("app.log"));
+    log.write_record(line(0).as_bytes()).unwrap();
+    assert!(support::eventually(|| log.metrics().write_errors > 0));
+    for i in 1..3000 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    assert!(log.metrics().dropped > 0, "{:?}", log.metrics());
+    ffs.disarm(FaultOp::Write);
+    // `flush` returns the consumer's error until its next retry (after its backoff)
+    // succeeds.
+    assert!(support::eventually(|| log.flush().is_ok()));
+    let m = log.close().unwrap();
+    let text = fs::read_to_string(ffs.backing().join("app.log")).unwrap();
+    let numbers: Vec<usize> = text
+        .lines()
+        .map(|l| {
+            assert_eq!(
+                format!("{l}\n"),
+                line(l[5..12].parse().unwrap()),
+                "torn: {l}"
+            );
+            l[5..12].parse().unwrap()
+        })
+        .collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "in order, once");
+    assert_eq!(numbers.len() as u64, m.writes);
+    assert_eq!(m.writes + m.dropped, 3000, "{m:?}");
+    assert!(m.write_errors > 0);
+}
+
+#[test]
+fn close_gives_up_on_writes_that_keep_failing_and_counts_the_lost_records() {
+    let Some(ffs) = FaultFs::mount("close on failing writes") else {
+        return;
+    };
+    let log = Writer::open(
+        ffs.dir().join("app.log"),
+        WriterOptions::default()
+            .close_timeout(Duration::from_millis(300))
+            .file(blocking()),
+    )
+    .unwrap();
+    for i in 0..50 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    log.flush().unwrap();
+    ffs.arm(FaultOp::Write, EIO, None, Some("app.log"));
+    for i in 50..100 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    let (m, closed) = returns("close", move || log.close_reporting());
+    let err = closed.unwrap_err();
+    assert!(err.to_string().contains("50 records"), "{err}");
+    assert_eq!(m.lost_at_close, 50, "{m:?}");
+    assert_eq!(m.writes, 50);
+    assert_lines(
+        &fs::read_to_string(ffs.backing().join("app.log")).unwrap(),
+        50,
+    );
+}
+
+// --- c. A failing rename at rotation ------------------------------------------------
+
+#[test]
+fn a_failing_rename_at_rotation_is_reported_and_retried_and_loses_nothing() {
+    let Some(ffs) = FaultFs::mount("failing rename") else {
+        return;
+    };
+    let log = Writer::open(
+        ffs.dir().join("app.log"),
+        WriterOptions::default().file(
+            blocking()
+                .max_size(Some(20_000))
+                .retention(RetentionPolicy::new().max_count(100)),
+        ),
+    )
+    .unwrap();
+    let seen = seen_by(|h| log.set_error_handler(h));
+    // The first rotation's rename fails three times.
+    ffs.arm(FaultOp::Rename, EIO, Some(3), Some("app.log"));
+    for i in 0..1000 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    let m = log.close().unwrap();
+    assert_eq!(ffs.injected(FaultOp::Rename), 3);
+    assert_eq!(
+        count(&seen, Op::Rename, EIO),
+        3,
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert_eq!(m.file.errors_by_op.get(Op::Rename), 3);
+    assert!(m.file.rotations >= 4, "{:?}", m.file);
+    assert_eq!(
+        support::names(ffs.backing()).len() as u64,
+        m.file.rotations + 1
+    );
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
+}
+
+#[test]
+fn a_rotating_file_returns_a_failed_rename_and_a_later_rotation_succeeds() {
+    let Some(ffs) = FaultFs::mount("rotating file rename") else {
+        return;
+    };
+    let mut file = RotatingFile::open(
+        ffs.dir().join("app.log"),
+        blocking()
+            .max_size(Some(1_000))
+            .retention(RetentionPolicy::new().max_count(100)),
+    )
+    .unwrap();
+    for i in 0..10 {
+        file.write_record(line(i).as_bytes()).unwrap();
+    }
+    ffs.arm(FaultOp::Rename, EIO, Some(2), Some("app.log"));
+    // The eleventh record needs a rotation, whose rename fails twice: the record is not
+    // written, and the caller may retry.
+    for _ in 0..2 {
+        let e = file.write_record(line(10).as_bytes()).unwrap_err();
+        assert_eq!(
+            (e.op(), e.io_error().raw_os_error()),
+            (Op::Rename, Some(EIO)),
+            "{e}"
+        );
+    }
+    for i in 10..25 {
+        file.write_record(line(i).as_bytes()).unwrap();
+    }
+    let stats = file.close().unwrap();
+    assert_eq!(stats.rotations, 2);
+    assert_eq!(stats.errors_by_op.get(Op::Rename), 2);
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 25);
+}
+
+// --- d. SyncWriter ------------------------------------------------------------------
+
+#[test]
+fn sync_writer_returns_failed_fsyncs_and_writes_and_goes_on() {
+    let Some(ffs) = FaultFs::mount("sync writer") else {
+        return;
+    };
+    let log = SyncWriter::open(ffs.dir().join("app.log"), blocking().max_size(None)).unwrap();
+    for i in 0..10 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    ffs.arm(FaultOp::Fsync, EIO, Some(1), Some("app.log"));
+    let e = log.sync().unwrap_err();
+    assert_eq!((e.op(), e.io_error().raw_os_error()), (Op::Sync, Some(EIO)));
+    log.sync().unwrap();
+    ffs.arm(FaultOp::Write, EIO, Some(2), Some("app.log"));
+    for _ in 0..2 {
+        let e = log.write_record(line(10).as_bytes()).unwrap_err();
+        assert_eq!(
+            (e.op(), e.io_error().raw_os_error()),
+            (Op::Write, Some(EIO))
+        );
+    }
+    for i in 10..20 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    let m = log.metrics();
+    assert_eq!(m.writes, 20);
+    assert_eq!(m.file.errors_by_op.get(Op::Sync), 1);
+    assert_eq!(m.file.errors_by_op.get(Op::Write), 2);
+    log.close().unwrap();
+    assert_lines(
+        &fs::read_to_string(ffs.backing().join("app.log")).unwrap(),
+        20,
+    );
+}
+
+// --- e. Compression -----------------------------------------------------------------
+
+/// Checks in the file system's log that no raw backup was unlinked before its `.gz` was
+/// durable: a successful `fsync` of `B.gz.tmp`, its rename to `B.gz`, and after that a
+/// successful `fsync` of the directory. Returns how many raw backups were unlinked.
+fn assert_raw_unlinked_only_after_durable_gz(ffs: &FaultFs) -> usize {
+    let events = ffs.events();
+    let mut unlinked = 0;
+    for (i, e) in events.iter().enumerate() {
+        if e.op != FaultOp::Unlink || e.errno != 0 {
+            continue;
+        }
+        let raw = &e.names[0];
+        if raw.ends_with(".tmp") || raw.ends_with(".sha256") || raw.ends_with(".gz") {
+            continue;
+        }
+        let (gz, tmp) = (format!("{raw}.gz"), format!("{raw}.gz.tmp"));
+        let before = &events[..i];
+        let renamed = before
+            .iter()
+            .rposition(|r| {
+                r.op == FaultOp::Rename && r.errno == 0 && r.names == [tmp.as_str(), gz.as_str()]
+            })
+            .unwrap_or_else(|| panic!("{raw} unlinked before {gz} was in place: {before:?}"));
+        assert!(
+            before[..renamed]
+                .iter()
+                .any(|s| s.op == FaultOp::Fsync && s.errno == 0 && s.names == [tmp.as_str()]),
+            "{raw} unlinked, but {tmp} was never synced"
+        );
+        assert!(
+            before[renamed..]
+                .iter()
+                .any(|s| s.op == FaultOp::FsyncDir && s.errno == 0),
+            "{raw} unlinked before the rename to {gz} was synced"
+        );
+        unlinked += 1;
+    }
+    unlinked
+}
+
+#[test]
+fn compression_survives_a_failing_fsync_or_rename_of_its_temporary() {
+    let Some(ffs) = FaultFs::mount("compression faults") else {
+        return;
+    };
+    let mut file = RotatingFile::open(
+        ffs.dir().join("app.log"),
+        blocking()
+            .max_size(Some(5_000))
+            .compress(Some(1))
+            .checksum(true)
+            .retention(RetentionPolicy::new().max_count(100)),
+    )
+    .unwrap();
+    let seen = seen_by(|h| file.set_error_handler(h));
+    // The first compression's temporary fails its fsync (not transient: the job fails,
+    // the raw segment stays); the next two renames of a temporary find the disk full
+    // (transient: retried).
+    ffs.arm(FaultOp::Fsync, EIO, Some(1), Some("*.gz.tmp"));
+    let mut next = 0;
+    let mut write = |file: &mut RotatingFile, n: usize| {
+        for _ in 0..n {
+            file.write_record(line(next).as_bytes()).unwrap();
+            next += 1;
+        }
+    };
+    write(&mut file, 60); // one rotation
+    assert!(support::eventually(|| file.stats().compressions_failed == 1));
+    ffs.arm(FaultOp::Rename, ENOSPC, Some(2), Some("*.gz.tmp"));
+    write(&mut file, 100); // two more
+    let stats = file.close().unwrap();
+    assert_eq!(stats.rotations, 3, "{stats:?}");
+    assert_eq!(stats.compressions, 2, "{stats:?}");
+    assert_eq!(stats.compressions_failed, 1, "{stats:?}");
+    assert_eq!(stats.jobs_retried, 2, "{stats:?}");
+    assert_eq!(ffs.injected(FaultOp::Rename), 2);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [(Op::Sync, Some(EIO))],
+        "only the failed job is reported"
+    );
+    assert_eq!(assert_raw_unlinked_only_after_durable_gz(&ffs), 2);
+    let names = support::names(ffs.backing());
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    assert_eq!(
+        names.iter().filter(|n| n.ends_with(".gz")).count(),
+        2,
+        "{names:?}"
+    );
+    support::sh_in(ffs.backing(), "sha256sum -c *.sha256");
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 160);
+}
+
+#[test]
+fn compression_keeps_the_raw_segment_while_its_gz_is_not_durable() {
+    let Some(ffs) = FaultFs::mount("compression directory fsync") else {
+        return;
+    };
+    let mut file = RotatingFile::open(
+        ffs.dir().join("app.log"),
+        blocking()
+            .max_size(Some(5_000))
+            .compress(Some(1))
+            .sync_on_rotate(false)
+            .retention(RetentionPolicy::new().max_count(100)),
+    )
+    .unwrap();
+    // Every directory fsync fails: no rename of a `.gz` into place is ever durable, so
+    // no raw segment may be unlinked.
+    ffs.arm(FaultOp::FsyncDir, EIO, None, None);
+    for i in 0..160 {
+        file.write_record(line(i).as_bytes()).unwrap();
+    }
+    let stats = file.close().unwrap();
+    assert_eq!(stats.rotations, 3, "{stats:?}");
+    assert_eq!(stats.compressions, 0, "{stats:?}");
+    assert_eq!(stats.compressions_failed, 3, "{stats:?}");
+    assert_eq!(assert_raw_unlinked_only_after_durable_gz(&ffs), 0);
+    // Every segment is still there raw (backups sort before `app.log`), whatever became
+    // of its `.gz`.
+    let raw: Vec<String> = support::names(ffs.backing())
+        .into_iter()
+        .filter(|n| n.ends_with(".log"))
+        .collect();
+    assert_eq!(raw.len(), 4, "{raw:?}");
+    let text: String = raw
+        .iter()
+        .map(|n| fs::read_to_string(ffs.backing().join(n)).unwrap())
+        .collect();
+    assert_lines(&text, 160);
+}
