@@ -551,6 +551,33 @@ fn sync_writer_returns_failed_fsyncs_and_writes_and_goes_on() {
     );
 }
 
+#[test]
+fn sync_writers_failed_policy_fsync_is_reported_and_not_retried() {
+    let Some(ffs) = FaultFs::mount("sync writer fsync policy") else {
+        return;
+    };
+    let log = SyncWriter::open(
+        ffs.dir().join("app.log"),
+        blocking().max_size(None).fsync(Fsync::EveryBytes(2_500)),
+    )
+    .unwrap();
+    let seen = seen_by(|h| log.set_error_handler(h));
+    // 1000-byte records: the policy's points are after records 3, 6 and 9 (2 500 bytes
+    // since the previous point, counted from the point). The first fsync fails.
+    ffs.arm(FaultOp::Fsync, EIO, Some(1), Some("app.log"));
+    for i in 0..11 {
+        log.write_record(format!("{i:0>999}\n").as_bytes()).unwrap();
+    }
+    assert_eq!(ffs.injected(FaultOp::Fsync), 1);
+    assert_eq!(count(&seen, Op::Sync, EIO), 1);
+    // Not retried at the next record as if it could succeed now: three fsyncs in all.
+    assert_eq!(ffs.calls(FaultOp::Fsync), 3, "{:?}", ffs.events());
+    let m = log.metrics();
+    assert_eq!(m.file.errors_by_op.get(Op::Sync), 1);
+    assert_eq!(m.file.errors, 1);
+    log.close().unwrap();
+}
+
 // --- e. Compression -----------------------------------------------------------------
 
 /// Checks in the file system's log that no raw backup was unlinked before its `.gz` was
