@@ -250,7 +250,13 @@ impl<C: Clock + 'static> SyncWriter<C> {
                 .max_size
                 .is_some_and(|max| start > 0 && start.saturating_add(len) > max);
             if !(due_by_time || due_by_size) {
-                core.append(&segment.file, record)?;
+                if let Err((reached, e)) = core.append(&segment.file, record) {
+                    // Only the bytes that reached the file (a full disk's prefix) count
+                    // toward the size limit: a failed write must not bring the next
+                    // rotation closer.
+                    segment.size.fetch_sub(len - reached, Ordering::Relaxed);
+                    return Err(e);
+                }
                 core.writes.fetch_add(1, Ordering::Relaxed);
                 core.bytes.fetch_add(len, Ordering::Relaxed);
                 core.after_write(&segment.file, len, now);
@@ -425,13 +431,18 @@ impl<C: Clock + 'static> SyncCore<C> {
     /// Appends `record` to `file` with `O_APPEND` writes. On a full disk with
     /// [`Options::free_space_on_full`], deletes the oldest backup Lethe produced and goes
     /// on with the rest of the record, as long as there is one to delete.
-    fn append(&self, file: &File, record: &[u8]) -> Result<(), Error> {
+    ///
+    /// # Errors
+    ///
+    /// The bytes of `record` that reached the file before the write failed, and the error.
+    fn append(&self, file: &File, record: &[u8]) -> Result<(), (u64, Error)> {
         let mut rest = record;
         while !rest.is_empty() {
+            let reached = (record.len() - rest.len()) as u64;
             match io::Write::write(&mut &*file, rest) {
                 Ok(0) => {
                     let e = io::Error::new(io::ErrorKind::WriteZero, "write returned 0");
-                    return Err(self.write_failed(e));
+                    return Err((reached, self.write_failed(e)));
                 }
                 Ok(n) => rest = &rest[n..],
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -439,7 +450,7 @@ impl<C: Clock + 'static> SyncCore<C> {
                     if self
                         .shared
                         .made_room(&e, self.options.frees_space_on_full()) => {}
-                Err(e) => return Err(self.write_failed(e)),
+                Err(e) => return Err((reached, self.write_failed(e))),
             }
         }
         Ok(())

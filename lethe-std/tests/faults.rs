@@ -578,6 +578,39 @@ fn sync_writers_failed_policy_fsync_is_reported_and_not_retried() {
     log.close().unwrap();
 }
 
+#[test]
+fn sync_writers_failed_writes_do_not_count_toward_the_size_limit() {
+    let Some(ffs) = FaultFs::mount("sync writer size after failed writes") else {
+        return;
+    };
+    let log = SyncWriter::open(
+        ffs.dir().join("app.log"),
+        blocking()
+            .max_size(Some(10_000))
+            .retention(RetentionPolicy::new().max_count(100)),
+    )
+    .unwrap();
+    // 200 failed attempts of 100 bytes each, then 50 records: 5 000 bytes, half the limit.
+    ffs.arm(FaultOp::Write, EIO, Some(200), Some("app.log"));
+    for _ in 0..200 {
+        log.write_record(line(0).as_bytes()).unwrap_err();
+    }
+    for i in 0..50 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    let m = log.metrics();
+    assert_eq!(
+        m.file.rotations, 0,
+        "records that never reached the file rotated it"
+    );
+    log.close().unwrap();
+    assert_eq!(support::names(ffs.backing()), ["app.log"]);
+    assert_lines(
+        &fs::read_to_string(ffs.backing().join("app.log")).unwrap(),
+        50,
+    );
+}
+
 // --- e. Compression -----------------------------------------------------------------
 
 /// Checks in the file system's log that no raw backup was unlinked before its `.gz` was
