@@ -410,6 +410,48 @@ fn failing_writes_under_drop_lose_exactly_the_counted_records() {
 }
 
 #[test]
+fn auto_mode_holds_the_record_a_failing_direct_write_refused_and_recovers() {
+    let Some(ffs) = FaultFs::mount("auto mode failing write") else {
+        return;
+    };
+    let log = Writer::open(
+        ffs.dir().join("app.log"),
+        WriterOptions::default()
+            .mode(lethe_std::Mode::Auto)
+            // A write through FUSE is slow; only the failure may switch modes here.
+            .auto_slow_write(Duration::from_secs(60))
+            .file(blocking().max_size(None)),
+    )
+    .unwrap();
+    let seen = seen_by(|h| log.set_error_handler(h));
+    for i in 0..10 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    assert!(log.metrics().direct_mode, "{:?}", log.metrics());
+    // The direct write fails: under Block the caller does not see it; the record goes to
+    // the ring, whose consumer retries it.
+    ffs.arm(FaultOp::Write, EIO, Some(3), Some("app.log"));
+    for i in 10..20 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    assert!(support::eventually(|| log.flush().is_ok()));
+    let m = log.close().unwrap();
+    assert_eq!(ffs.injected(FaultOp::Write), 3);
+    assert!(m.mode_switches >= 1, "{m:?}");
+    assert_eq!(
+        count(&seen, Op::Write, EIO),
+        3,
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert_eq!(m.writes, 20);
+    assert_lines(
+        &fs::read_to_string(ffs.backing().join("app.log")).unwrap(),
+        20,
+    );
+}
+
+#[test]
 fn close_gives_up_on_writes_that_keep_failing_and_counts_the_lost_records() {
     let Some(ffs) = FaultFs::mount("close on failing writes") else {
         return;
@@ -512,6 +554,38 @@ fn a_rotating_file_returns_a_failed_rename_and_a_later_rotation_succeeds() {
     assert_eq!(stats.rotations, 2);
     assert_eq!(stats.errors_by_op.get(Op::Rename), 2);
     assert_lines(&support::contents(ffs.backing(), "app.log"), 25);
+}
+
+#[test]
+fn a_rotation_whose_new_file_cannot_be_created_is_undone_and_retried() {
+    let Some(ffs) = FaultFs::mount("failing create at rotation") else {
+        return;
+    };
+    let log = Writer::open(
+        ffs.dir().join("app.log"),
+        WriterOptions::default().file(
+            blocking()
+                .max_size(Some(20_000))
+                .retention(RetentionPolicy::new().max_count(100)),
+        ),
+    )
+    .unwrap();
+    let seen = seen_by(|h| log.set_error_handler(h));
+    // The first two rotations renamed the file away but cannot create the new one: each
+    // puts the old file back and is retried.
+    ffs.arm(FaultOp::Create, EIO, Some(2), Some("app.log"));
+    for i in 0..1000 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    let m = log.close().unwrap();
+    assert_eq!(ffs.injected(FaultOp::Create), 2);
+    assert_eq!(count(&seen, Op::Open, EIO), 2, "{:?}", seen.lock().unwrap());
+    assert!(m.file.rotations >= 4, "{:?}", m.file);
+    assert_eq!(
+        support::names(ffs.backing()).len() as u64,
+        m.file.rotations + 1
+    );
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
 }
 
 // --- d. SyncWriter ------------------------------------------------------------------
@@ -743,4 +817,47 @@ fn compression_keeps_the_raw_segment_while_its_gz_is_not_durable() {
         .map(|n| fs::read_to_string(ffs.backing().join(n)).unwrap())
         .collect();
     assert_lines(&text, 160);
+}
+
+#[test]
+fn a_raw_segment_that_cannot_be_unlinked_after_compression_is_removed_by_recovery() {
+    let Some(ffs) = FaultFs::mount("failing unlink after compression") else {
+        return;
+    };
+    let options = || {
+        blocking()
+            .max_size(Some(5_000))
+            .compress(Some(1))
+            .checksum(true)
+            .retention(RetentionPolicy::new().max_count(100))
+    };
+    let mut file = RotatingFile::open(ffs.dir().join("app.log"), options()).unwrap();
+    let seen = seen_by(|h| file.set_error_handler(h));
+    // The raw segment's unlink fails after its `.gz` and sidecar are in place.
+    ffs.arm(FaultOp::Unlink, EIO, None, Some("app.*.log"));
+    for i in 0..60 {
+        file.write_record(line(i).as_bytes()).unwrap();
+    }
+    let stats = file.close().unwrap();
+    assert_eq!(stats.rotations, 1);
+    assert_eq!(stats.jobs_failed, 1, "{stats:?}");
+    assert_eq!(
+        count(&seen, Op::Remove, EIO),
+        1,
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    // Both copies are complete: the raw segment and the verified `.gz`.
+    let names = support::names(ffs.backing());
+    assert_eq!(names.len(), 4, "{names:?}");
+    support::sh_in(ffs.backing(), "sha256sum -c *.sha256");
+    // The next open's recovery keeps the good `.gz` and removes the raw copy.
+    ffs.disarm(FaultOp::Unlink);
+    let file = RotatingFile::open(ffs.dir().join("app.log"), options()).unwrap();
+    file.close().unwrap();
+    let names = support::names(ffs.backing());
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".log.gz")), "{names:?}");
+    support::sh_in(ffs.backing(), "sha256sum -c *.sha256");
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 60);
 }
