@@ -41,11 +41,11 @@ fn seen_by(set: impl FnOnce(Box<dyn FnMut(&lethe_std::Error) + Send>)) -> Seen {
 }
 
 fn count(seen: &Seen, op: Op, errno: i32) -> usize {
-    seen.lock()
-        .unwrap()
-        .iter()
-        .filter(|&&e| e == (op, Some(errno)))
-        .count()
+    count_in(&seen.lock().unwrap(), op, errno)
+}
+
+fn count_in(seen: &[(Op, Option<i32>)], op: Op, errno: i32) -> usize {
+    seen.iter().filter(|&&e| e == (op, Some(errno))).count()
 }
 
 /// Record `i`: 100 bytes, numbered.
@@ -584,6 +584,46 @@ fn a_rotation_whose_new_file_cannot_be_created_is_undone_and_retried() {
     assert_eq!(
         support::names(ffs.backing()).len() as u64,
         m.file.rotations + 1
+    );
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
+}
+
+#[test]
+fn a_rotation_that_can_neither_create_the_new_file_nor_undo_its_rename_loses_nothing() {
+    let Some(ffs) = FaultFs::mount("failing create and undo at rotation") else {
+        return;
+    };
+    let log = Writer::open(
+        ffs.dir().join("app.log"),
+        WriterOptions::default().file(
+            blocking()
+                .max_size(Some(20_000))
+                .retention(RetentionPolicy::new().max_count(100)),
+        ),
+    )
+    .unwrap();
+    let seen = seen_by(|h| log.set_error_handler(h));
+    // The first rotation renames the file away, cannot create the new one, and cannot
+    // rename the old one back: the writer holds a file that is now a backup's name.
+    ffs.arm(FaultOp::Create, EIO, Some(1), Some("app.log"));
+    ffs.arm(FaultOp::Rename, EIO, Some(1), Some("app.*.log"));
+    for i in 0..1000 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    let m = log.close().unwrap();
+    assert_eq!(ffs.injected(FaultOp::Create), 1);
+    assert_eq!(ffs.injected(FaultOp::Rename), 1);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(count_in(&seen, Op::Open, EIO), 1, "{seen:?}");
+    assert_eq!(count_in(&seen, Op::Rename, EIO), 1, "{seen:?}");
+    // The writer went on appending to the renamed file (later rotations then fail to
+    // find the path), until it noticed that the path names no file and opened a new one
+    // there: reported, and the renamed file stays as a backup of its own.
+    assert!(seen.iter().any(|e| e.0 == Op::Stat), "{seen:?}");
+    assert!(m.file.rotations >= 3, "{:?}", m.file);
+    assert_eq!(
+        support::names(ffs.backing()).len() as u64,
+        m.file.rotations + 2
     );
     assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
 }

@@ -41,7 +41,7 @@ pub enum FaultOp {
     FsyncDir,
     /// `write` (`pwrite`, `writev`) to a file; the failed call writes nothing.
     Write,
-    /// `rename`/`renameat2`; matched against the old and the new name.
+    /// `rename`/`renameat2`; a pattern is matched against the old name.
     Rename,
     /// Creating a file (`open` with `O_CREAT` of a name that does not exist).
     Create,
@@ -89,6 +89,12 @@ impl Faults {
     /// Counts a call of `op` on `names`; the errno to fail it with, if a fault says so.
     fn check(&mut self, op: FaultOp, names: &[&OsStr]) -> Option<Errno> {
         *self.calls.entry(op).or_default() += 1;
+        // A rename matches by its old name.
+        let names = if op == FaultOp::Rename {
+            &names[..1]
+        } else {
+            names
+        };
         let i = self.armed.iter().position(|f| {
             f.op == op
                 && f.remaining != Some(0)
