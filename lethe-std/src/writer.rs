@@ -1219,7 +1219,11 @@ impl<C: Clock + 'static> Handle<C> {
                     .file
                     .into_inner()
                     .unwrap_or_else(PoisonError::into_inner);
-                file.close().map(|stats| metrics.file = stats)
+                let closed = file.close().map(|_| ());
+                // The file's counters after close, failed or not: a failed final fsync
+                // is counted (`Op::Sync`) in the metrics that come back with its error.
+                metrics.file = core.shared.stats();
+                closed
             }
             // Unreachable (no other owner exists); dropping `core` waits for the workers.
             Err(core) => lock(&core.file).sync(),

@@ -276,6 +276,8 @@ fn closing_or_dropping_a_writer_whose_fsync_fails_reports_it_without_hanging() {
     assert_eq!(op_of(&err), (Op::Sync, Some(EIO)), "{err}");
     assert_eq!(m.writes, 1000);
     assert_eq!(m.lost_at_close, 0);
+    // The final metrics count the failure close returned.
+    assert_eq!(m.file.errors_by_op.get(Op::Sync), 1, "{:?}", m.file);
     assert_lines(
         &fs::read_to_string(ffs.backing().join("a.log")).unwrap(),
         1000,
