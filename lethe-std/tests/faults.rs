@@ -197,6 +197,37 @@ fn a_rotation_whose_fsync_fails_is_reported_and_completes() {
 }
 
 #[test]
+fn a_rotation_whose_directory_fsync_fails_is_reported_and_not_repeated() {
+    let Some(ffs) = FaultFs::mount("failed directory fsync at rotation") else {
+        return;
+    };
+    let log = Writer::open(
+        ffs.dir().join("app.log"),
+        WriterOptions::default().file(
+            blocking()
+                .max_size(Some(20_000))
+                .retention(RetentionPolicy::new().max_count(100)),
+        ),
+    )
+    .unwrap();
+    let seen = seen_by(|h| log.set_error_handler(h));
+    ffs.arm(FaultOp::FsyncDir, EIO, None, None);
+    for i in 0..1000 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    let m = log.close().unwrap();
+    assert!(m.file.rotations >= 4, "{:?}", m.file);
+    // One report per rotation; none was retried into a second backup.
+    assert_eq!(count(&seen, Op::Sync, EIO) as u64, m.file.rotations);
+    assert_eq!(ffs.injected(FaultOp::FsyncDir), m.file.rotations);
+    assert_eq!(
+        support::names(ffs.backing()).len() as u64,
+        m.file.rotations + 1
+    );
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
+}
+
+#[test]
 fn writer_sync_returns_a_failed_fsync_and_the_next_one_succeeds() {
     let Some(ffs) = FaultFs::mount("writer sync") else {
         return;
