@@ -228,10 +228,17 @@ fn write_sidecar(
     let line = format!("{}  {file_name}\n", hex(digest));
     let mut f = create_exclusive(&tmp, mode)?;
     f.write_all(line.as_bytes())
-        .map_err(|e| Error::new(Op::Write, &tmp, e))?;
-    f.sync_all().map_err(|e| Error::new(Op::Sync, &tmp, e))?;
-    drop(f);
-    rename_noreplace(&tmp, &dest)?;
+        .map_err(|e| Error::new(Op::Write, &tmp, e))
+        .and_then(|()| f.sync_all().map_err(|e| Error::new(Op::Sync, &tmp, e)))
+        .and_then(|()| {
+            drop(f);
+            rename_noreplace(&tmp, &dest)
+        })
+        .inspect_err(|_| {
+            // Best effort, as for the `.gz` temporary: recovery at the next start removes
+            // it otherwise.
+            let _ = remove_if_exists(&tmp);
+        })?;
     sync_dir(dir)
 }
 

@@ -934,3 +934,52 @@ fn a_raw_segment_that_cannot_be_unlinked_after_compression_is_removed_by_recover
     support::sh_in(ffs.backing(), "sha256sum -c *.sha256");
     assert_lines(&support::contents(ffs.backing(), "app.log"), 60);
 }
+
+#[test]
+fn a_sidecar_that_cannot_be_renamed_into_place_is_finished_by_recovery() {
+    let Some(ffs) = FaultFs::mount("failing sidecar rename") else {
+        return;
+    };
+    let options = || {
+        blocking()
+            .max_size(Some(5_000))
+            .compress(Some(1))
+            .checksum(true)
+            .retention(RetentionPolicy::new().max_count(100))
+    };
+    let mut file = RotatingFile::open(ffs.dir().join("app.log"), options()).unwrap();
+    let seen = seen_by(|h| file.set_error_handler(h));
+    // The `.gz` is in place; its sidecar's temporary cannot be renamed (not transient).
+    ffs.arm(FaultOp::Rename, EIO, Some(1), Some("*.sha256.tmp"));
+    for i in 0..60 {
+        file.write_record(line(i).as_bytes()).unwrap();
+    }
+    let stats = file.close().unwrap();
+    assert_eq!(stats.rotations, 1);
+    assert_eq!(stats.compressions, 1, "{stats:?}");
+    assert_eq!(stats.checksums_failed, 1, "{stats:?}");
+    assert_eq!(stats.jobs_retried, 0, "{stats:?}");
+    assert_eq!(
+        count(&seen, Op::Rename, EIO),
+        1,
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    // The raw segment stays until its `.gz` is complete with its sidecar.
+    assert_eq!(assert_raw_unlinked_only_after_durable_gz(&ffs), 0);
+    let names = support::names(ffs.backing());
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
+    // The next open's recovery keeps the good `.gz`, removes the raw copy and writes the
+    // missing sidecar.
+    let file = RotatingFile::open(ffs.dir().join("app.log"), options()).unwrap();
+    file.close().unwrap();
+    let names = support::names(ffs.backing());
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names.iter().any(|n| n.ends_with(".log.gz.sha256")),
+        "{names:?}"
+    );
+    support::sh_in(ffs.backing(), "sha256sum -c *.sha256");
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 60);
+}
