@@ -758,6 +758,44 @@ fn sync_writers_failed_writes_do_not_count_toward_the_size_limit() {
     );
 }
 
+#[test]
+fn sync_writer_returns_a_failed_rotation_and_a_later_one_succeeds() {
+    let Some(ffs) = FaultFs::mount("sync writer rename") else {
+        return;
+    };
+    let log = SyncWriter::open(
+        ffs.dir().join("app.log"),
+        blocking()
+            .max_size(Some(1_000))
+            .retention(RetentionPolicy::new().max_count(100)),
+    )
+    .unwrap();
+    for i in 0..10 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    // The eleventh record needs a rotation: its rename fails, then its new file cannot
+    // be created (the rename is undone); the record is not written either time.
+    ffs.arm(FaultOp::Rename, EIO, Some(1), Some("app.log"));
+    let e = log.write_record(line(10).as_bytes()).unwrap_err();
+    assert_eq!(
+        (e.op(), e.io_error().raw_os_error()),
+        (Op::Rename, Some(EIO))
+    );
+    ffs.arm(FaultOp::Create, EIO, Some(1), Some("app.log"));
+    let e = log.write_record(line(10).as_bytes()).unwrap_err();
+    assert_eq!((e.op(), e.io_error().raw_os_error()), (Op::Open, Some(EIO)));
+    for i in 10..25 {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    let m = log.metrics();
+    assert_eq!(m.file.rotations, 2);
+    assert_eq!(m.file.errors_by_op.get(Op::Rename), 1);
+    assert_eq!(m.file.errors_by_op.get(Op::Open), 1);
+    log.close().unwrap();
+    assert_eq!(support::names(ffs.backing()).len(), 3);
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 25);
+}
+
 // --- e. Compression -----------------------------------------------------------------
 
 /// Checks in the file system's log that no raw backup was unlinked before its `.gz` was
