@@ -1,9 +1,10 @@
 //! The blocking I/O path under real injected faults: a FUSE file system
 //! (`support::faultfs`) makes `fsync`, `write`, `rename` fail on demand while the writers
-//! run against it. Every file here is opened with `Uring::Off`, so the blocking path is
-//! what runs even in a build with the `uring` feature. Each test mounts its own file
-//! system; where FUSE cannot be mounted it reports through `support::missing` (a SKIP
-//! locally, a failure in CI).
+//! run against it. The files are opened with `Uring::Off`, so the blocking path is what
+//! runs even in a build with the `uring` feature; with that feature three of the checks
+//! run once more through io_uring (`Uring::Strict`) on the same faults. Each test mounts
+//! its own file system; where FUSE cannot be mounted it reports through
+//! `support::missing` (a SKIP locally, a failure in CI).
 mod support;
 
 use std::fs;
@@ -125,12 +126,34 @@ fn the_fault_file_system_passes_through_and_fails_on_demand() {
 
 #[test]
 fn a_failed_policy_fsync_is_reported_once_and_not_retried() {
+    failed_policy_fsyncs_are_reported_once(blocking());
+}
+
+/// The same through io_uring (fsyncs linked behind the writes), on the same faults.
+#[cfg(feature = "uring")]
+#[test]
+fn a_failed_linked_fsync_on_the_fault_fs_is_reported_once_and_not_retried() {
+    if support::uring_unavailable("faultfs linked fsync") {
+        return;
+    }
+    failed_policy_fsyncs_are_reported_once(Options::default().io_uring(uring_strict()));
+}
+
+/// io_uring or fail (a fallback would test the blocking path again).
+#[cfg(feature = "uring")]
+fn uring_strict() -> UringOptions {
+    UringOptions::default().mode(Uring::Strict)
+}
+
+/// 20 records through a `RotatingFile` on `options` whose policy fsyncs after each;
+/// the first five fsyncs fail: each reported once, none retried.
+fn failed_policy_fsyncs_are_reported_once(options: Options) {
     let Some(ffs) = FaultFs::mount("failed policy fsync") else {
         return;
     };
     let mut file = RotatingFile::open(
         ffs.dir().join("app.log"),
-        blocking().max_size(None).fsync(Fsync::EveryBytes(1000)),
+        options.max_size(None).fsync(Fsync::EveryBytes(1000)),
     )
     .unwrap();
     let seen = seen_by(|h| file.set_error_handler(h));
@@ -336,7 +359,7 @@ fn closing_or_dropping_a_writer_whose_fsync_fails_reports_it_without_hanging() {
 /// A writer under `Block` whose writes fail with `errno` until disarmed: the records are
 /// held, the error is reported and counted, `flush` returns it, and after disarming
 /// every record arrives once, in order.
-fn failing_writes_hold_the_records(errno: i32) {
+fn failing_writes_hold_the_records(errno: i32, file: Options) {
     let Some(ffs) = FaultFs::mount("failing write under block") else {
         return;
     };
@@ -344,7 +367,7 @@ fn failing_writes_hold_the_records(errno: i32) {
         ffs.dir().join("app.log"),
         WriterOptions::default()
             .buffer(64 * 1024)
-            .file(blocking().max_size(None)),
+            .file(file.max_size(None)),
     )
     .unwrap();
     let seen = seen_by(|h| log.set_error_handler(h));
@@ -391,12 +414,30 @@ fn failing_writes_hold_the_records(errno: i32) {
 
 #[test]
 fn failing_writes_eio_hold_the_records_under_block_and_recover() {
-    failing_writes_hold_the_records(EIO);
+    failing_writes_hold_the_records(EIO, blocking());
 }
 
 #[test]
 fn failing_writes_enospc_hold_the_records_under_block_and_recover() {
-    failing_writes_hold_the_records(ENOSPC);
+    failing_writes_hold_the_records(ENOSPC, blocking());
+}
+
+/// The same through io_uring, with the appends on the ring and with an fsync policy
+/// (writes and fsyncs linked in one submission).
+#[cfg(feature = "uring")]
+#[test]
+fn failing_uring_writes_hold_the_records_under_block_and_recover() {
+    if support::uring_unavailable("faultfs uring writes") {
+        return;
+    }
+    let ring = uring_strict().appends(lethe_std::UringAppends::Ring);
+    failing_writes_hold_the_records(EIO, Options::default().io_uring(ring));
+    failing_writes_hold_the_records(
+        EIO,
+        Options::default()
+            .io_uring(uring_strict())
+            .fsync(Fsync::EveryBytes(8_000)),
+    );
 }
 
 #[test]
@@ -519,14 +560,28 @@ fn close_gives_up_on_writes_that_keep_failing_and_counts_the_lost_records() {
 
 #[test]
 fn a_failing_rename_at_rotation_is_reported_and_retried_and_loses_nothing() {
+    failing_renames_at_rotation_are_retried(blocking());
+}
+
+/// The same through io_uring's linked rotation chain.
+#[cfg(feature = "uring")]
+#[test]
+fn a_failing_rename_in_the_uring_rotation_chain_is_reported_and_retried() {
+    if support::uring_unavailable("faultfs uring rename") {
+        return;
+    }
+    failing_renames_at_rotation_are_retried(Options::default().io_uring(uring_strict()));
+}
+
+/// A writer on `file` whose first rotation's rename fails three times.
+fn failing_renames_at_rotation_are_retried(file: Options) {
     let Some(ffs) = FaultFs::mount("failing rename") else {
         return;
     };
     let log = Writer::open(
         ffs.dir().join("app.log"),
         WriterOptions::default().file(
-            blocking()
-                .max_size(Some(20_000))
+            file.max_size(Some(20_000))
                 .retention(RetentionPolicy::new().max_count(100)),
         ),
     )
