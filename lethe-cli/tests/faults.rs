@@ -109,3 +109,47 @@ fn writes_that_never_recover_lose_counted_lines_and_exit_1() {
     assert!(stderr.contains("os error 5"), "{stderr}");
     assert_eq!(fs::read(ffs.backing().join("app.log")).unwrap(), b"");
 }
+
+#[test]
+fn a_failing_rename_at_rotation_is_named_counted_and_retried() {
+    let Some(ffs) = FaultFs::mount("lethe with a failing rename") else {
+        return;
+    };
+    // The first rotation's rename fails three times; lethe holds the lines and retries.
+    ffs.arm(FaultOp::Rename, libc::EIO, Some(3), Some("app.log"));
+    let file = ffs.dir().join("app.log");
+    let input = numbers(1, 20_000); // about 110 KB: six rotations at 16 KB
+    let out = lethe(
+        &[
+            "--max-size",
+            "16KB",
+            "--max-backups",
+            "1000",
+            "--no-compress",
+            "--stats",
+            file.to_str().unwrap(),
+        ],
+        &input,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(ffs.injected(FaultOp::Rename), 3);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("rename") && l.contains("os error 5")),
+        "{stderr}"
+    );
+    assert_eq!(stat(&stderr, "errors"), 3, "{stderr}");
+    assert!(stat(&stderr, "rotations") >= 6, "{stderr}");
+    assert_eq!(stat(&stderr, "lines lost"), 0, "{stderr}");
+    // Backups in name (so sequence) order, then the active file: the input, once.
+    let mut joined = Vec::new();
+    for name in support::names(ffs.backing()) {
+        if name != "app.log" {
+            joined.extend(fs::read(ffs.backing().join(name)).unwrap());
+        }
+    }
+    joined.extend(fs::read(ffs.backing().join("app.log")).unwrap());
+    assert_eq!(joined, input);
+}

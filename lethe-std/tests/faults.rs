@@ -716,6 +716,55 @@ fn a_rotation_that_can_neither_create_the_new_file_nor_undo_its_rename_loses_not
     assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
 }
 
+#[test]
+fn a_rotation_syncs_renames_creates_and_syncs_the_directory_in_that_order() {
+    let Some(ffs) = FaultFs::mount("rotation order") else {
+        return;
+    };
+    let mut file = RotatingFile::open(
+        ffs.dir().join("app.log"),
+        blocking()
+            .max_size(Some(1_000))
+            .retention(RetentionPolicy::new().max_count(100)),
+    )
+    .unwrap();
+    for i in 0..50 {
+        file.write_record(line(i).as_bytes()).unwrap();
+    }
+    let stats = file.close().unwrap();
+    assert_eq!(stats.rotations, 4);
+    // docs/GUARANTEES.md section 5: fsync the finished file, rename it without replacing,
+    // create the new active file, fsync the directory; nothing else in between.
+    let steps: Vec<(FaultOp, String)> = ffs
+        .events()
+        .into_iter()
+        .filter(|e| e.op != FaultOp::Write)
+        .map(|e| {
+            assert_eq!(e.errno, 0, "{e:?}");
+            (e.op, e.names[0].clone())
+        })
+        .collect();
+    let renames: Vec<usize> = (0..steps.len())
+        .filter(|&i| steps[i].0 == FaultOp::Rename)
+        .collect();
+    assert_eq!(renames.len(), 4, "{steps:?}");
+    for i in renames {
+        assert_eq!(
+            steps[i - 1],
+            (FaultOp::Fsync, "app.log".into()),
+            "{steps:?}"
+        );
+        assert_eq!(steps[i].1, "app.log", "{steps:?}");
+        assert_eq!(
+            steps[i + 1],
+            (FaultOp::Create, "app.log".into()),
+            "{steps:?}"
+        );
+        assert_eq!(steps[i + 2].0, FaultOp::FsyncDir, "{steps:?}");
+    }
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 50);
+}
+
 // --- d. SyncWriter ------------------------------------------------------------------
 
 #[test]
