@@ -435,8 +435,9 @@ pub struct Stats {
     pub rotations: u64,
     /// Bytes in the active file now.
     pub size: u64,
-    /// `fsync`s of the active file: explicit, by the [`Fsync`] policy, before each
-    /// rotation (with [`Options::sync_on_rotate`]), and at close.
+    /// `fsync`s of the active file issued: explicit, by the [`Fsync`] policy, before each
+    /// rotation (with [`Options::sync_on_rotate`]), and at close. One that failed is
+    /// counted here too, and in `errors_by_op` under [`Op::Sync`].
     pub syncs: u64,
     /// Backup files deleted by retention.
     pub backups_removed: u64,

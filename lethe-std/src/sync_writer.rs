@@ -317,12 +317,12 @@ impl<C: Clock + 'static> SyncWriter<C> {
     /// The `fsync` error.
     pub fn sync(&self) -> Result<(), Error> {
         let c = &self.core;
+        // Counted when issued, as every writer counts them (`Stats::syncs`).
+        c.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
         c.current.load().file.sync_all().map_err(|e| {
             c.shared.count_error(Op::Sync);
             Error::new(Op::Sync, &c.path, e)
-        })?;
-        c.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        })
     }
 
     /// Calls `hook` after every rotation (see [`RotateEvent`]). The hook runs when the
@@ -485,11 +485,9 @@ impl<C: Clock + 'static> SyncCore<C> {
                 // one is due by the policy, as after a successful one.
                 self.unsynced.store(0, Ordering::Relaxed);
                 self.synced_at.store(nanos(now), Ordering::Relaxed);
-                match file.sync_all() {
-                    Ok(()) => {
-                        self.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(e) => self.shared.report(Error::new(Op::Sync, &self.path, e)),
+                self.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
+                if let Err(e) = file.sync_all() {
+                    self.shared.report(Error::new(Op::Sync, &self.path, e));
                 }
                 self.syncing.store(false, Ordering::Release);
             }

@@ -793,6 +793,8 @@ fn sync_writer_returns_failed_fsyncs_and_writes_and_goes_on() {
     }
     let m = log.metrics();
     assert_eq!(m.writes, 20);
+    // Both fsyncs were issued (counted as RotatingFile counts them); one failed.
+    assert_eq!(m.file.syncs, 2);
     assert_eq!(m.file.errors_by_op.get(Op::Sync), 1);
     assert_eq!(m.file.errors_by_op.get(Op::Write), 2);
     log.close().unwrap();
@@ -824,6 +826,7 @@ fn sync_writers_failed_policy_fsync_is_reported_and_not_retried() {
     // Not retried at the next record as if it could succeed now: three fsyncs in all.
     assert_eq!(ffs.calls(FaultOp::Fsync), 3, "{:?}", ffs.events());
     let m = log.metrics();
+    assert_eq!(m.file.syncs, 3, "issued, the failed one included");
     assert_eq!(m.file.errors_by_op.get(Op::Sync), 1);
     assert_eq!(m.file.errors, 1);
     log.close().unwrap();
