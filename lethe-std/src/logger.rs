@@ -113,6 +113,10 @@ use queue::{ErrorHook, lock};
 struct Shared {
     level: AtomicLevel,
     closed: AtomicBool,
+    /// The fork generation and process the logger was built in: a forked child's copy
+    /// has no delivery threads, so it takes no records there ([`crate::fork`]).
+    forks: u64,
+    owner: u32,
     filters: Vec<Box<dyn Filter>>,
     samplers: Vec<Arc<dyn Sampler>>,
     enrichers: Vec<Arc<dyn Enricher>>,
@@ -125,6 +129,23 @@ struct Shared {
     counters: LoggerCounters,
     clock: fn() -> Timestamp,
     on_error: ErrorHook,
+}
+
+impl Shared {
+    /// Whether this is a forked child of the process that built the logger.
+    fn forked(&self) -> bool {
+        crate::fork::current() != self.forks
+    }
+
+    /// Counts a record the logger does not take: after shutdown, or in a forked child.
+    #[cold]
+    fn not_taken(&self) {
+        if self.forked() {
+            self.counters.in_forked_child.add(1);
+        } else {
+            self.counters.after_shutdown.add(1);
+        }
+    }
 }
 
 /// The structured logger. Cheap to clone (an `Arc` and the bound fields); clones and
@@ -338,8 +359,8 @@ impl Logger {
         extra: Option<ExtraFields<'_>>,
     ) {
         let s = &*self.shared;
-        if s.closed.load(Ordering::Relaxed) {
-            s.counters.after_shutdown.add(1);
+        if s.closed.load(Ordering::Relaxed) || crate::fork::current() != s.forks {
+            s.not_taken();
             return;
         }
         let record = Record {
@@ -476,6 +497,9 @@ impl Logger {
     /// The first destination's error (a failing file, a backend that does not drain);
     /// every destination is flushed regardless.
     pub fn flush(&self) -> io::Result<()> {
+        if self.shared.forked() {
+            return Err(crate::fork::refused("logger", self.shared.owner));
+        }
         let deadline = deadline_after(Duration::from_secs(30));
         let mut first = Ok(());
         for d in self.shared.destinations.load().iter() {
@@ -501,6 +525,13 @@ impl Logger {
     /// [`ShutdownError`] naming the destinations that failed or did not finish in time
     /// (they keep draining in the background).
     pub fn shutdown(&self, timeout: Duration) -> Result<(), ShutdownError> {
+        if self.shared.forked() {
+            // The destinations' threads are the parent's: nothing here can drain them.
+            let why = crate::fork::refused("logger", self.shared.owner).to_string();
+            return Err(ShutdownError {
+                pending: vec![("logger".into(), why)],
+            });
+        }
         let deadline = deadline_after(timeout);
         self.shared.closed.store(true, Ordering::SeqCst);
         let all = {
@@ -576,6 +607,7 @@ impl Logger {
             filtered: c.filtered.get(),
             sampled_out: c.sampled_out.get(),
             after_shutdown: c.after_shutdown.get(),
+            in_forked_child: c.in_forked_child.get(),
             after_close: c.after_close.get(),
             panicked: c.panicked.get(),
             destinations: self

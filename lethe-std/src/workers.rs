@@ -412,6 +412,10 @@ pub(crate) struct Pool {
     tx: Option<SyncSender<Task>>,
     handles: Vec<JoinHandle<()>>,
     shared: Arc<Shared>,
+    /// The fork generation the workers were started in: in a forked child they do not
+    /// exist, so jobs run on the submitting thread and nothing is joined
+    /// ([`crate::fork`]).
+    forks: u64,
 }
 
 impl Pool {
@@ -454,10 +458,17 @@ impl Pool {
             tx: Some(tx),
             handles,
             shared,
+            forks: crate::fork::generation(),
         })
     }
 
-    /// Queues `job`, or runs it on this thread if the queue is full.
+    /// Whether this is a forked child of the process that started the workers.
+    fn forked(&self) -> bool {
+        crate::fork::current() != self.forks
+    }
+
+    /// Queues `job`, or runs it on this thread if the queue is full (or in a forked child,
+    /// where the workers do not exist).
     pub(crate) fn submit(&self, job: Job) {
         self.shared
             .in_flight
@@ -465,6 +476,7 @@ impl Pool {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(job.sequence());
         let rejected = match &self.tx {
+            Some(_) if self.forked() => Some(job),
             Some(tx) => match tx.try_send(Task::Job(job)) {
                 Ok(()) => None,
                 Err(TrySendError::Full(task) | TrySendError::Disconnected(task)) => match task {
@@ -488,6 +500,7 @@ impl Pool {
     /// sweep comes anyway. Without workers (the pool is finishing), sweeps here.
     pub(crate) fn sweep(&self) {
         match &self.tx {
+            Some(_) if self.forked() => self.shared.sweep(),
             Some(tx) => match tx.try_send(Task::Sweep) {
                 Ok(()) | Err(TrySendError::Full(_)) => {}
                 Err(TrySendError::Disconnected(_)) => self.shared.sweep(),
@@ -499,6 +512,11 @@ impl Pool {
     /// Waits for every queued job to finish.
     pub(crate) fn finish(&mut self) {
         drop(self.tx.take());
+        if self.forked() {
+            // The parent's threads: joining them here would wait for ever.
+            std::mem::forget(std::mem::take(&mut self.handles));
+            return;
+        }
         for h in self.handles.drain(..) {
             // A worker that panicked has already lost its job; there is nothing to add.
             let _ = h.join();

@@ -283,6 +283,10 @@ struct Core<C: Clock + 'static> {
     mode_switches: AtomicU64,
     /// Set once by close; read on every write, so it has a cache line of its own.
     closed: Padded<AtomicBool>,
+    /// The fork generation ([`crate::fork`]) and process id the writer was opened in: in
+    /// a forked child, whose copy has no consumer thread, every call refuses.
+    forks: u64,
+    owner: u32,
     /// The consumer announced it is about to park.
     parked: Padded<AtomicBool>,
     /// Flushers waiting on `progress`: woken after every batch.
@@ -510,6 +514,8 @@ impl<C: Clock + 'static> Writer<C> {
             direct: Padded(AtomicBool::new(options.mode == Mode::Auto)),
             mode_switches: AtomicU64::new(0),
             closed: Padded(AtomicBool::new(false)),
+            forks: crate::fork::generation(),
+            owner: std::process::id(),
             parked: Padded(AtomicBool::new(false)),
             waiting: AtomicU64::new(0),
             waiting_room: AtomicU64::new(0),
@@ -551,8 +557,10 @@ impl<C: Clock + 'static> Writer<C> {
     /// # Errors
     ///
     /// `InvalidInput` if it is longer than [`WriterOptions::max_record_len`] (naming both
-    /// lengths); `BrokenPipe` after the writer was closed; with [`Backpressure::Sync`] or
-    /// an oversized record, the direct write's error.
+    /// lengths); `BrokenPipe` after the writer was closed; `Unsupported` in a `fork(2)`
+    /// child of the process that opened it (as every call there: docs/GUARANTEES.md,
+    /// section 7); with [`Backpressure::Sync`] or an oversized record, the direct write's
+    /// error.
     pub fn write_record(&self, record: &[u8]) -> io::Result<()> {
         let core = self.core();
         if record.len() > core.max_record_len {
@@ -565,8 +573,8 @@ impl<C: Clock + 'static> Writer<C> {
                 ),
             ));
         }
-        if core.closed.0.load(Ordering::Relaxed) {
-            return Err(closed());
+        if core.closed.0.load(Ordering::Relaxed) || core.forked() {
+            return Err(core.refusal());
         }
         if core.direct.0.load(Ordering::Relaxed) && self.try_write_direct(record)? {
             return Ok(());
@@ -622,8 +630,8 @@ impl<C: Clock + 'static> Writer<C> {
         let core = self.core();
         let mut spins = 0u32;
         loop {
-            if core.closed.0.load(Ordering::Relaxed) {
-                return Err(closed());
+            if core.closed.0.load(Ordering::Relaxed) || core.forked() {
+                return Err(core.refusal());
             }
             let (index, ring) = core.ring.current();
             match ring.reserve(len) {
@@ -665,8 +673,8 @@ impl<C: Clock + 'static> Writer<C> {
     #[inline(always)]
     pub fn try_reserve(&self, len: usize) -> io::Result<Option<WriteGrant<'_, Box<[Slot]>>>> {
         let core = self.core();
-        if core.closed.0.load(Ordering::Relaxed) {
-            return Err(closed());
+        if core.closed.0.load(Ordering::Relaxed) || core.forked() {
+            return Err(core.refusal());
         }
         loop {
             let (index, ring) = core.ring.current();
@@ -701,7 +709,8 @@ impl<C: Clock + 'static> Writer<C> {
     /// # Errors
     ///
     /// The file's error if the consumer cannot write it right now (the records stay
-    /// buffered and are retried); `BrokenPipe` if the writer was closed.
+    /// buffered and are retried); `BrokenPipe` if the writer was closed; `Unsupported` in
+    /// a forked child.
     pub fn flush(&self) -> io::Result<()> {
         self.flush_until(None).map(|_| ())
     }
@@ -725,6 +734,9 @@ impl<C: Clock + 'static> Writer<C> {
     /// at the deadline.
     pub(crate) fn flush_until(&self, deadline: Option<Instant>) -> io::Result<bool> {
         let core = self.core();
+        if core.forked() {
+            return Err(core.refusal());
+        }
         let (index, ring) = core.ring.current();
         let target = ring.claimed_position();
         let mut first = true;
@@ -860,6 +872,11 @@ impl<C: Clock + 'static> Writer<C> {
     /// then [`Metrics::lost_at_close`] counts the records close gave up on, and the
     /// error says what failed (the records lost first, then a failed final `fsync`).
     pub fn close_reporting(self) -> (Metrics, io::Result<()>) {
+        let core = self.core();
+        if core.forked() {
+            // Nothing to wait for here; dropping the handle leaves the parent's state alone.
+            return (Writer::snapshot(core), Err(core.refusal()));
+        }
         match Arc::try_unwrap(self.handle) {
             Ok(handle) => handle.shutdown(),
             Err(handle) => {
@@ -970,8 +987,8 @@ impl<C: Clock + 'static> Writer<C> {
     /// One round of waiting for room in ring `index`, found full.
     fn wait_for_room(&self, spins: u32, index: usize) -> io::Result<()> {
         let core = self.core();
-        if core.closed.0.load(Ordering::Relaxed) {
-            return Err(closed());
+        if core.closed.0.load(Ordering::Relaxed) || core.forked() {
+            return Err(core.refusal());
         }
         if spins < 64 {
             std::hint::spin_loop();
@@ -1180,6 +1197,23 @@ impl<C: Clock + 'static> Core<C> {
             || (consuming == index && ring.used() * 2 <= ring.capacity())
     }
 
+    /// Whether this is a forked child of the process that opened the writer (one relaxed
+    /// load on the write path; see [`crate::fork`]).
+    #[inline(always)]
+    fn forked(&self) -> bool {
+        crate::fork::current() != self.forks
+    }
+
+    /// Why a call is refused: closed, or used in a forked child.
+    #[cold]
+    fn refusal(&self) -> io::Error {
+        if self.forked() {
+            crate::fork::refused("log writer", self.owner)
+        } else {
+            closed()
+        }
+    }
+
     fn notify_progress(&self) {
         fence(Ordering::SeqCst); // pairs with the one in `wait_progress`
         // The producers blocked on the ring being consumed are the ones it can free.
@@ -1253,6 +1287,16 @@ impl<C: Clock + 'static> Drop for Handle<C> {
     /// which cannot be returned here, goes to the error handler. The background work is
     /// waited for when the file drops.
     fn drop(&mut self) {
+        if self.core.forked() {
+            // A forked child's copy: its consumer and workers do not exist here, so
+            // joining them would wait for ever, and the parent may have held the file's
+            // lock when it forked. Leave the copy as it is (the child's exit frees it).
+            if let Ok(mut consumer) = self.consumer.try_lock() {
+                std::mem::forget(consumer.take());
+            }
+            std::mem::forget(Arc::clone(&self.core));
+            return;
+        }
         self.stop_consumer();
         if self.sync_on_drop
             && let Err(e) = lock(&self.core.file).sync()

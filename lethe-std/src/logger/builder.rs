@@ -158,6 +158,8 @@ impl LoggerBuilder {
         let shared = Arc::new(Shared {
             level,
             closed: AtomicBool::new(false),
+            forks: crate::fork::generation(),
+            owner: std::process::id(),
             filters: self.filters,
             samplers: self.samplers,
             enrichers: self.enrichers,

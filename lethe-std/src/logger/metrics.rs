@@ -106,6 +106,7 @@ pub(crate) struct LoggerCounters {
     pub(crate) filtered: Counter,
     pub(crate) sampled_out: Counter,
     pub(crate) after_shutdown: Counter,
+    pub(crate) in_forked_child: Counter,
     /// Shared with every destination (see [`LoggerMetrics::after_close`]).
     pub(crate) after_close: Arc<Counter>,
     pub(crate) panicked: Counter,
@@ -207,6 +208,11 @@ pub struct LoggerMetrics {
     pub panicked: u64,
     /// Records logged after [`shutdown`](crate::logger::Logger::shutdown), not written.
     pub after_shutdown: u64,
+    /// Records logged in a `fork(2)` child of the process that built the logger, not
+    /// written: the destinations' threads do not exist in the child (build a new logger
+    /// there). The child's own copy counts them; its `flush` and `shutdown` return the
+    /// reason.
+    pub in_forked_child: u64,
     /// Records that raced with [`remove`](crate::logger::Logger::remove) or
     /// [`shutdown`](crate::logger::Logger::shutdown): logged while the destination was
     /// being closed, they reached it after it had stopped taking records, and were not
