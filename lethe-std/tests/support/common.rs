@@ -1,7 +1,8 @@
 //! Helpers that lethe-std's and the `lethe` command's integration tests both use:
-//! directory listings, gzip, shell checks, a small tmpfs, and the crash tests' seeded
-//! generator. lethe-std's `support` module re-exports them; lethe-cli's includes this
-//! file by `#[path]`, so it uses only std and flate2 (a dev-dependency of both).
+//! directory listings, gzip, shell checks, a small tmpfs, a read-only bind mount, and the
+//! crash tests' seeded generator. lethe-std's `support` module re-exports them;
+//! lethe-cli's includes this file by `#[path]`, so it uses only std and flate2 (a
+//! dev-dependency of both).
 
 use std::fs;
 use std::io::Read as _;
@@ -104,6 +105,40 @@ impl Drop for Unmount<'_> {
             let _ = Command::new("umount").arg("-l").arg(self.0).status();
         }
     }
+}
+
+/// Makes the directory `dir` read-only where it is: bind-mounts it over itself, then
+/// remounts that bind read-only, so every path operation in it (create, rename, unlink,
+/// mkdir, an open for writing) fails with EROFS, while a file opened for writing before
+/// keeps its descriptor on the writable mount underneath (as when a directory is remounted
+/// read-only under a running program). Running as root does not get around it, unlike
+/// `chmod 0555` (CAP_DAC_OVERRIDE). Dropping the guard unmounts the bind: the directory is
+/// writable again. `None` after [`missing`] when this process may not mount.
+pub fn read_only(dir: &Path) -> Option<Unmount<'_>> {
+    let mount = |options: &str| {
+        Command::new("mount")
+            .args(["-o", options])
+            .arg(dir)
+            .arg(dir)
+            .output()
+    };
+    let (bound, reason) = match mount("bind") {
+        // Unmounts the bind again if it cannot be made read-only.
+        Ok(o) if o.status.success() => match (Unmount(dir), mount("remount,bind,ro")) {
+            (guard, Ok(o)) if o.status.success() => return Some(guard),
+            (_, Ok(o)) => (true, String::from_utf8_lossy(&o.stderr).trim().to_owned()),
+            (_, Err(e)) => (true, e.to_string()),
+        },
+        Ok(o) => (false, String::from_utf8_lossy(&o.stderr).trim().to_owned()),
+        Err(e) => (false, e.to_string()),
+    };
+    let step = if bound {
+        "remount read-only"
+    } else {
+        "bind-mount"
+    };
+    missing(format_args!("cannot {step} {}: {reason}", dir.display()));
+    None
 }
 
 /// A small xorshift generator for the crash tests; seed it with [`crash_seed`], which
