@@ -463,8 +463,8 @@ pub struct Stats {
     /// `write(2)` ([`UringAppends::Auto`](crate::UringAppends::Auto)); 0 on the blocking
     /// path.
     pub plain_appends: u64,
-    /// Errors in work that does not fail a write (retention, background jobs, recovery),
-    /// reported to the error handler.
+    /// Errors in work that does not fail a write (retention, background jobs, recovery, a
+    /// size or time rotation that failed), reported to the error handler.
     pub errors: u64,
     /// Every error by the operation that failed: those reported to the error handler and
     /// those returned to a caller (a failed write, rotation or `fsync`). A
@@ -511,6 +511,10 @@ pub struct RotatingFile<C: Clock + 'static = SystemClock> {
     /// When [`follow_path`](RotatingFile::follow_path) last checked that the path still
     /// names the active file.
     followed_at: UnixTime,
+    /// After an automatic rotation failed (a read-only directory, say): until this time
+    /// (seconds, by the clock) records go into the active file past the trigger instead of
+    /// trying again ([`ROTATE_RETRY_EVERY`]).
+    rotate_retry_at: Option<i64>,
     shared: Arc<Shared>,
     pool: Pool,
     /// Shared mode's state ([`Options::shared`]); `None` for a single-process file.
@@ -738,6 +742,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
             synced_at: now,
             swept_at: now,
             followed_at: now,
+            rotate_retry_at: None,
             shared,
             pool,
             coord,
@@ -747,7 +752,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
     }
 
     /// Receives errors of work that does not fail a write: recovery at open, background
-    /// compression and checksums, retention. Errors that happened before a handler was set
+    /// compression and checksums, retention, size and time rotations that failed (see
+    /// [`write_record`](RotatingFile::write_record)). Errors that happened before a handler was set
     /// (up to 1 000) are delivered to it first; all are counted in [`Stats::errors`].
     pub fn set_error_handler(&mut self, handler: impl FnMut(&Error) + Send + 'static) {
         self.shared.set_error_handler(Box::new(handler));
@@ -835,11 +841,18 @@ impl<C: Clock + 'static> RotatingFile<C> {
 
     /// Appends `record` as one record, rotating first if the policy says so.
     ///
+    /// A due size or time rotation that fails (a read-only or removed directory: the
+    /// rename or the new file's creation fails) does not fail the write: the error goes to
+    /// the error handler (counted in [`Stats::errors`]), the record is appended to the
+    /// active file, which this writer still holds, past the trigger, and the rotation is
+    /// tried again before the first record a second later (by the file's clock), until it
+    /// succeeds. In [`shared`](Options::shared) mode the write fails instead (below).
+    ///
     /// # Errors
     ///
-    /// [`Op::Rename`], [`Op::Open`] or [`Op::Sync`] if a due rotation failed (nothing was
-    /// written; the next write retries the rotation), or [`Op::Write`] if the append
-    /// failed. A record that reached the file only in part (a full disk) is cut off it
+    /// In shared mode, [`Op::Rename`], [`Op::Open`], [`Op::Sync`] or [`Op::Lock`] if a due
+    /// rotation failed (nothing was written; the next write retries the rotation);
+    /// [`Op::Write`] if the append failed. A record that reached the file only in part (a full disk) is cut off it
     /// again before this returns, so the file never holds a torn record and the caller may
     /// simply retry; only if that truncation fails too does the prefix stay (the error
     /// handler hears of both).
@@ -854,11 +867,14 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// records, 16 × through io_uring with an `fsync` policy, 1 × in shared mode, gathered into one buffer; through io_uring the
     /// fsyncs the [`Fsync`] policy wants inside a run are linked between its writes, one
     /// submission per run). `resume` bytes of `records[0]` were already written by an earlier call
-    /// that failed part-way ([`BatchError::partial`]); they are not written again.
+    /// that failed part-way ([`BatchError::partial`]); they are not written again. A failed
+    /// size or time rotation is reported and the records go on into the active file, as
+    /// in [`write_record`](RotatingFile::write_record).
     ///
     /// # Errors
     ///
-    /// [`BatchError`]: how far the batch got, and the error (a failed rotation or write).
+    /// [`BatchError`]: how far the batch got, and the error (a failed write, or in shared
+    /// mode a failed rotation).
     pub fn write_batch(&mut self, records: &[&[u8]], resume: usize) -> Result<(), BatchError> {
         let result = self.write_locked(records, resume, false);
         self.count_batch(&result);
@@ -968,16 +984,28 @@ impl<C: Clock + 'static> RotatingFile<C> {
                 };
                 if let Decision::Rotate(reason) = decision
                     && !self.size_deferred(reason)
+                    && !self.rotation_put_off(reason, now)
                 {
                     if end > done {
                         break; // write the run first, rotate on the next pass
                     }
-                    if let Err(error) = self.rotate_at(now, reason, len) {
-                        return Err(BatchError {
-                            written: done,
-                            partial: 0,
-                            error,
-                        });
+                    match self.rotate_at(now, reason, len) {
+                        Ok(()) => {}
+                        // The active file is still the one this writer holds, and still
+                        // writable: the record goes there (past the trigger) rather than
+                        // fail, and the rotation is tried again a second later.
+                        Err(error) if self.coord.is_none() && reason != Reason::Manual => {
+                            self.shared.report(error);
+                            self.rotate_retry_at =
+                                Some(now.secs().saturating_add(ROTATE_RETRY_EVERY));
+                        }
+                        Err(error) => {
+                            return Err(BatchError {
+                                written: done,
+                                partial: 0,
+                                error,
+                            });
+                        }
                     }
                     plan = self.rotator;
                 }
@@ -1393,6 +1421,12 @@ impl<C: Clock + 'static> RotatingFile<C> {
         }
     }
 
+    /// Whether a due rotation for `reason` waits, because an automatic one failed less
+    /// than [`ROTATE_RETRY_EVERY`] ago (by the clock).
+    fn rotation_put_off(&self, reason: Reason, now: UnixTime) -> bool {
+        reason != Reason::Manual && self.rotate_retry_at.is_some_and(|at| now.secs() < at)
+    }
+
     /// Rotates before a record of `len` bytes because of `reason`.
     fn rotate_at(&mut self, now: UnixTime, reason: Reason, len: u64) -> Result<(), Error> {
         if self.coord.is_some() {
@@ -1412,6 +1446,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
         );
         self.check_io();
         let (name, file) = retired?;
+        self.rotate_retry_at = None;
         self.next_sequence += 1;
         self.after_retire(name, file, now);
         if let Some(job) = self.options.job_for(name) {
@@ -1518,6 +1553,11 @@ impl<C: Clock + 'static> io::Write for RotatingFile<C> {
 /// How often, in seconds, the writer checks that its path still names the active file
 /// (see [`RotatingFile::tick`]).
 const FOLLOW_EVERY: i64 = 1;
+
+/// How long, in seconds by the file's clock, records go on into the active file after an
+/// automatic rotation failed, before the next attempt (each attempt that fails is
+/// reported; with `sync_on_rotate` each one also `fsync`s the file).
+pub(crate) const ROTATE_RETRY_EVERY: i64 = 1;
 
 /// The longest log file path accepted, in bytes (Linux's `PATH_MAX` minus the NUL).
 pub const MAX_PATH_LEN: usize = 4095;

@@ -16,7 +16,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Op};
 use crate::events::RotateEvent;
 use crate::io_backend::fsync_due;
-use crate::rotating_file::{Fsync, Options, RotatingFile, retire_active};
+use crate::rotating_file::{Fsync, Options, ROTATE_RETRY_EVERY, RotatingFile, retire_active};
 use crate::workers::{Pool, Shared};
 use crate::writer::Metrics;
 
@@ -138,6 +138,10 @@ struct SyncCore<C: Clock + 'static> {
     syncing: AtomicBool,
     /// When retention was last swept (or the writer opened), in seconds since the epoch.
     swept_at: AtomicI64,
+    /// After an automatic rotation failed: until this time (seconds since the epoch, by
+    /// the clock) records go into the active file past the trigger instead of trying
+    /// again; `i64::MIN` while rotations succeed.
+    rotate_retry_at: AtomicI64,
 }
 
 impl SyncWriter<SystemClock> {
@@ -221,15 +225,22 @@ impl<C: Clock + 'static> SyncWriter<C> {
                 synced_at: AtomicI64::new(nanos(opened)),
                 syncing: AtomicBool::new(false),
                 swept_at: AtomicI64::new(opened.secs()),
+                rotate_retry_at: AtomicI64::new(i64::MIN),
             }),
         })
     }
 
     /// Writes `record` as one record.
     ///
+    /// A due size or time rotation that fails (a read-only or removed directory) does not
+    /// fail the write: the error goes to the error handler (counted in
+    /// [`Stats::errors`](crate::Stats::errors)), the record is appended to the active file,
+    /// past the trigger, and the rotation is tried again by the first writer that finds it
+    /// due a second later (by the clock), until it succeeds.
+    ///
     /// # Errors
     ///
-    /// The write's error, or a failed rotation's. With a full disk a prefix of the record
+    /// The write's error. With a full disk a prefix of the record
     /// may have reached the file, and it stays there: threads append without a lock, so
     /// another thread's record may already follow it (a `Writer` or a `RotatingFile`
     /// takes such a prefix back; docs/GUARANTEES.md, section 1).
@@ -249,7 +260,7 @@ impl<C: Clock + 'static> SyncWriter<C> {
             let due_by_size = core
                 .max_size
                 .is_some_and(|max| start > 0 && start.saturating_add(len) > max);
-            if !(due_by_time || due_by_size) {
+            if !(due_by_time || due_by_size) || core.rotation_put_off() {
                 if let Err((reached, e)) = core.append(&segment.file, record) {
                     // Only the bytes that reached the file (a full disk's prefix) count
                     // toward the size limit: a failed write must not bring the next
@@ -270,13 +281,23 @@ impl<C: Clock + 'static> SyncWriter<C> {
                 .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
                 .is_ok()
             {
-                let result = if Arc::ptr_eq(&segment, &*core.current.load()) {
-                    core.rotate(&segment)
-                } else {
-                    Ok(()) // someone else rotated meanwhile
-                };
+                // Someone else rotated meanwhile, or found that it cannot be done now.
+                let result =
+                    if !Arc::ptr_eq(&segment, &*core.current.load()) || core.rotation_put_off() {
+                        Ok(())
+                    } else {
+                        core.rotate(&segment)
+                    };
+                if let Err(e) = result {
+                    // The active file is still current and writable: this record and the
+                    // next ones go there (past the trigger) until the retry is due.
+                    core.rotate_retry_at.store(
+                        core.clock.now().secs().saturating_add(ROTATE_RETRY_EVERY),
+                        Ordering::Relaxed,
+                    );
+                    core.shared.report(e);
+                }
                 core.rotating.store(false, Ordering::Release);
-                result.inspect_err(|e| core.shared.count_error(e.op()))?;
             } else {
                 spins += 1;
                 if spins < 64 {
@@ -356,7 +377,9 @@ impl<C: Clock + 'static> SyncWriter<C> {
         }
     }
 
-    /// Receives errors of background work (compression, checksums, retention, recovery).
+    /// Receives errors of background work (compression, checksums, retention, recovery)
+    /// and of size or time rotations that failed (see
+    /// [`write_record`](SyncWriter::write_record)).
     pub fn set_error_handler(&self, handler: impl FnMut(&Error) + Send + 'static) {
         self.core.shared.set_error_handler(Box::new(handler));
     }
@@ -506,6 +529,13 @@ impl<C: Clock + 'static> SyncCore<C> {
         }
     }
 
+    /// Whether a due size or time rotation waits, because one failed less than
+    /// [`ROTATE_RETRY_EVERY`] ago. Reads the clock only after such a failure.
+    fn rotation_put_off(&self) -> bool {
+        let at = self.rotate_retry_at.load(Ordering::Relaxed);
+        at != i64::MIN && self.clock.now().secs() < at
+    }
+
     /// Renames the active file to its backup name, opens a new one and swaps it in. The
     /// caller holds the rotation flag and has checked that `old` is still current.
     fn rotate(&self, old: &Arc<Segment>) -> Result<(), Error> {
@@ -526,6 +556,7 @@ impl<C: Clock + 'static> SyncCore<C> {
         )?;
         *next += 1;
         drop(next);
+        self.rotate_retry_at.store(i64::MIN, Ordering::Relaxed);
         let period_end = match self.schedule {
             Some(s) => next_boundary(s, now, offset),
             None => NO_BOUNDARY,

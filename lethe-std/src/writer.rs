@@ -807,7 +807,9 @@ impl<C: Clock + 'static> Writer<C> {
     }
 
     /// Receives errors that do not fail a write: the consumer's write failures (before
-    /// each retry), background compression and checksums, retention, recovery.
+    /// each retry), size and time rotations that failed (the records go on into the
+    /// active file; see [`RotatingFile::write_record`]), background compression and
+    /// checksums, retention, recovery.
     pub fn set_error_handler(&self, handler: impl FnMut(&Error) + Send + 'static) {
         lock(&self.core().file).set_error_handler(handler);
     }

@@ -7,17 +7,25 @@
 //!
 //! I/O backend: every test opens its files with [`blocking`] (`Uring::Off`), so it runs the
 //! blocking syscall path whatever the features (`--all-features` would otherwise make
-//! io_uring the default, see `lethe-std/src/io_backend.rs`); the opening test also opens
-//! a `Writer` with the default options, which is io_uring under `--all-features`.
+//! io_uring the default, see `lethe-std/src/io_backend.rs`). The opening test also opens
+//! a `Writer` with the default options, and the test of a running `Writer` also runs on
+//! io_uring (`Uring::Strict`, whose rotation is one linked chain) where the `uring`
+//! feature is on and io_uring is usable.
 //!
-//! What is checked:
+//! What is checked (docs/GUARANTEES.md, section 6, "Read-only directory"):
 //! - opening a log there fails with an error naming the path and EROFS, and creates
 //!   nothing;
+//! - a running writer keeps appending through its open file when its rotation cannot
+//!   rename: the failure is reported (`Op::Rename`, counted in `Stats::errors`), the file
+//!   grows past `max_size`, the rotation is tried again at most once a second (by the
+//!   file's clock) and succeeds by itself once the directory is writable, and every
+//!   acknowledged record is in the files exactly once, in order;
+//! - `flush`, `sync` and `close` succeed meanwhile (the records reach the open file);
 //! - background compression and retention fail, are reported once each and keep the raw
 //!   segment; recovery at the next open finishes the compression;
 //! - start-up in a read-only directory fails before recovery touches any file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -30,7 +38,7 @@ use lethe_std::{
 };
 
 mod support;
-use support::{names, read_only};
+use support::{contents, names, read_only};
 
 /// 2026-11-23T00:00:00Z.
 const MIDNIGHT: i64 = 1_795_392_000;
@@ -158,6 +166,293 @@ fn parent_directories_on_a_read_only_mount_below_a_writable_one_are_reported() {
     assert!(names(&mount).is_empty());
     drop(_ro);
     assert!(names(&mount).is_empty(), "nothing half-created");
+}
+
+// --- b. A running writer whose directory turns read-only -----------------------------
+
+/// Checks `t<thread> <seq>` lines: each of `threads` threads wrote `0..per_thread` once
+/// each, in order.
+fn assert_every_line_once_in_order(text: &str, threads: u32, per_thread: u32) {
+    let mut next: HashMap<u32, u32> = HashMap::new();
+    for line in text.lines() {
+        let (t, i) = line
+            .split_once(' ')
+            .unwrap_or_else(|| panic!("torn line {line:?}"));
+        let t: u32 = t.trim_start_matches('t').parse().unwrap();
+        let i: u32 = i.parse().unwrap_or_else(|_| panic!("torn line {line:?}"));
+        let expected = next.entry(t).or_insert(0);
+        assert_eq!(i, *expected, "thread {t}: duplicate, gap or reorder");
+        *expected += 1;
+    }
+    assert_eq!(next.len() as u32, threads, "{next:?}");
+    assert!(next.values().all(|&n| n == per_thread), "{next:?}");
+}
+
+/// `RotatingFile` (and so a `Writer`'s consumer): while the rotation cannot rename, each
+/// record still goes into the active file, which grows past `max_size`; the failure is
+/// reported once per retry, and the retries are a second apart by the file's clock.
+#[test]
+fn a_rotating_file_keeps_appending_while_its_rotation_cannot_rename() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(MIDNIGHT);
+    let reports = Reports::default();
+    let options = blocking()
+        .max_size(Some(100))
+        .retention(RetentionPolicy::new());
+    let mut log =
+        RotatingFile::open_with_clock(dir.path().join("app.log"), options, clock.clone()).unwrap();
+    log.set_error_handler(keep(&reports));
+    let mut n = 0u32;
+    let mut write = |log: &mut RotatingFile<ManualClock>, count: u32| {
+        for _ in 0..count {
+            log.write_record(format!("t0 {n}\n").as_bytes()).unwrap();
+            n += 1;
+        }
+    };
+    write(&mut log, 60); // a few rotations while writable
+    let rotated = log.stats().rotations;
+    assert!(rotated >= 2, "{:?}", log.stats());
+    let Some(ro) = read_only(dir.path()) else {
+        return;
+    };
+    write(&mut log, 40);
+    assert_eq!(log.stats().rotations, rotated, "nothing could be renamed");
+    assert!(
+        log.size() > 100,
+        "the file grows past max_size: {}",
+        log.size()
+    );
+    {
+        let reports = reports.lock().unwrap();
+        assert_eq!(reports.len(), 1, "one attempt in this second: {reports:?}");
+        let (op, kind, message) = &reports[0];
+        assert_eq!(
+            (*op, *kind),
+            (Op::Rename, io::ErrorKind::ReadOnlyFilesystem)
+        );
+        assert!(
+            message.contains(&dir.path().display().to_string()),
+            "{message}"
+        );
+    }
+    clock.advance(1);
+    write(&mut log, 5);
+    assert_eq!(
+        reports.lock().unwrap().len(),
+        2,
+        "tried again a second later"
+    );
+    let stats = log.stats();
+    assert_eq!(stats.errors_by_op.get(Op::Rename), 2, "{stats:?}");
+    assert_eq!(stats.errors, 2, "{stats:?}");
+    // Durability calls work on the open file.
+    log.sync().unwrap();
+
+    drop(ro);
+    write(&mut log, 5); // the same second: not tried again yet
+    assert_eq!(log.stats().rotations, rotated);
+    clock.advance(1);
+    write(&mut log, 30);
+    assert!(
+        log.stats().rotations > rotated,
+        "rotates by itself once writable"
+    );
+    assert_eq!(
+        reports.lock().unwrap().len(),
+        2,
+        "{:?}",
+        reports.lock().unwrap()
+    );
+    log.close().unwrap();
+    assert_every_line_once_in_order(&contents(dir.path(), "app.log"), 1, n);
+}
+
+/// Writes `t<thread> <seq>` lines from `threads.len()` threads, `count` each, continuing
+/// each thread's sequence in `threads`; every write must succeed. Fails (instead of
+/// hanging) if they have not all finished within `support::eventually`'s 10 s.
+fn write_from_threads<W: Fn(&[u8]) + Clone + Send + 'static>(
+    write: &W,
+    threads: &mut [u32],
+    count: u32,
+) {
+    let handles: Vec<_> = threads
+        .iter()
+        .enumerate()
+        .map(|(t, &from)| {
+            let write = write.clone();
+            std::thread::spawn(move || {
+                for i in from..from + count {
+                    write(format!("t{t} {i}\n").as_bytes());
+                }
+            })
+        })
+        .collect();
+    assert!(
+        support::eventually(|| handles.iter().all(|h| h.is_finished())),
+        "writers blocked: a deadlock or a writer that stopped appending"
+    );
+    for h in handles {
+        h.join().unwrap();
+    }
+    for next in threads.iter_mut() {
+        *next += count;
+    }
+}
+
+/// `SyncWriter`: four threads go on writing while the directory is read-only; one
+/// attempt per second (by the clock) fails and is reported, whichever thread finds the
+/// rotation due; once writable, the next attempt rotates.
+#[test]
+fn a_sync_writer_keeps_appending_while_its_rotation_cannot_rename() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(MIDNIGHT);
+    let reports = Reports::default();
+    let options = blocking()
+        .max_size(Some(2000))
+        .retention(RetentionPolicy::new());
+    let log =
+        SyncWriter::open_with_clock(dir.path().join("app.log"), options, clock.clone()).unwrap();
+    log.set_error_handler(keep(&reports));
+    let w = log.clone();
+    let write = move |r: &[u8]| w.write_record(r).unwrap();
+    let mut threads = [0u32; 4];
+    write_from_threads(&write, &mut threads, 200);
+    let rotated = log.counts().2;
+    assert!(rotated >= 2, "{:?}", log.metrics());
+    let Some(ro) = read_only(dir.path()) else {
+        return;
+    };
+    write_from_threads(&write, &mut threads, 500);
+    assert_eq!(log.counts().2, rotated, "nothing could be renamed");
+    assert!(log.metrics().file.size > 2000, "{:?}", log.metrics());
+    {
+        let reports = reports.lock().unwrap();
+        assert_eq!(reports.len(), 1, "one attempt in this second: {reports:?}");
+        let (op, kind, message) = &reports[0];
+        assert_eq!(
+            (*op, *kind),
+            (Op::Rename, io::ErrorKind::ReadOnlyFilesystem)
+        );
+        assert!(
+            message.contains(&dir.path().display().to_string()),
+            "{message}"
+        );
+    }
+    clock.advance(1);
+    write_from_threads(&write, &mut threads, 10);
+    assert_eq!(
+        reports.lock().unwrap().len(),
+        2,
+        "tried again a second later"
+    );
+    let stats = log.metrics().file;
+    assert_eq!(stats.errors_by_op.get(Op::Rename), 2, "{stats:?}");
+    assert_eq!(stats.errors, 2, "{stats:?}");
+    log.sync().unwrap();
+
+    drop(ro);
+    clock.advance(1);
+    write_from_threads(&write, &mut threads, 200);
+    assert!(log.counts().2 > rotated, "rotates by itself once writable");
+    assert_eq!(reports.lock().unwrap().len(), 2);
+    drop(write);
+    log.close().unwrap();
+    assert_every_line_once_in_order(&contents(dir.path(), "app.log"), 4, threads[0]);
+}
+
+/// `Writer` (async, `Block`): four threads write more than the ring holds while the
+/// directory is read-only; none of them blocks for good, `flush` and `sync` succeed, the
+/// failed rotation is reported (`Op::Rename`), and once the directory is writable the
+/// consumer rotates by itself within about a second. Returns the final metrics.
+fn a_running_writer_keeps_appending(file: Options) -> Option<lethe_std::Metrics> {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = Reports::default();
+    let options = WriterOptions::default()
+        .file(
+            file.max_size(Some(16 << 10))
+                .retention(RetentionPolicy::new()),
+        )
+        .buffer(64 << 10);
+    let log = Writer::open(dir.path().join("app.log"), options).unwrap();
+    log.set_error_handler(keep(&reports));
+    let w = log.clone();
+    let write = move |r: &[u8]| w.write_record(r).unwrap();
+    let mut threads = [0u32; 4];
+    write_from_threads(&write, &mut threads, 2000);
+    log.flush().unwrap();
+    let rotated = log.metrics().file.rotations;
+    assert!(rotated >= 2, "{:?}", log.metrics());
+    let ro = read_only(dir.path())?;
+    // 4 × 20 000 lines of about 9 bytes: more than ten rings' worth.
+    write_from_threads(&write, &mut threads, 20_000);
+    log.flush().unwrap();
+    log.sync().unwrap();
+    let m = log.metrics();
+    assert_eq!(m.file.rotations, rotated, "nothing could be renamed: {m:?}");
+    assert!(
+        m.file.size > 16 << 10,
+        "the file grows past max_size: {m:?}"
+    );
+    assert_eq!(m.write_errors, 0, "no batch failed: {m:?}");
+    assert!(m.file.errors_by_op.get(Op::Rename) >= 1, "{m:?}");
+    {
+        let reports = reports.lock().unwrap();
+        assert!(!reports.is_empty());
+        for (op, kind, message) in reports.iter() {
+            assert_eq!(
+                (*op, *kind),
+                (Op::Rename, io::ErrorKind::ReadOnlyFilesystem)
+            );
+            assert!(
+                message.contains(&dir.path().display().to_string()),
+                "{message}"
+            );
+        }
+    }
+
+    drop(ro);
+    let mut next = 0u32;
+    let rotates = support::eventually(|| {
+        log.write_record(format!("t4 {next}\n").as_bytes()).unwrap();
+        next += 1;
+        log.flush().unwrap();
+        log.metrics().file.rotations > rotated
+    });
+    assert!(
+        rotates,
+        "rotates by itself once writable: {:?}",
+        log.metrics()
+    );
+    drop(write);
+    let metrics = log.close().unwrap();
+    let text = contents(dir.path(), "app.log");
+    let (others, t4): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| !l.starts_with("t4 "));
+    assert_every_line_once_in_order(&(others.join("\n") + "\n"), 4, threads[0]);
+    let t4: Vec<String> = t4.iter().map(|l| l.to_string()).collect();
+    let expected: Vec<String> = (0..next).map(|i| format!("t4 {i}")).collect();
+    assert_eq!(t4, expected, "the lines written after, once each, in order");
+    Some(metrics)
+}
+
+#[test]
+fn a_running_writer_on_the_blocking_path_keeps_appending_while_its_directory_is_read_only() {
+    if let Some(m) = a_running_writer_keeps_appending(blocking()) {
+        assert_eq!(m.file.io, lethe_std::IoStatus::Blocking);
+    }
+}
+
+/// The same through io_uring, whose rotation is one linked chain
+/// (`FSYNC → RENAMEAT → OPENAT → FSYNC(dir)`) that stops at the rename.
+#[cfg(feature = "uring")]
+#[test]
+fn a_running_writer_on_io_uring_keeps_appending_while_its_directory_is_read_only() {
+    if support::uring_unavailable("read-only directory on io_uring") {
+        return;
+    }
+    let uring = Options::default().io_uring(UringOptions::default().mode(Uring::Strict));
+    if let Some(m) = a_running_writer_keeps_appending(uring) {
+        assert_eq!(m.file.io, lethe_std::IoStatus::Uring);
+    }
 }
 
 // --- c. Background work in a read-only directory -------------------------------------
@@ -362,4 +657,67 @@ fn start_up_in_a_read_only_directory_fails_before_recovery_touches_anything() {
     for foreign in ["app.log.bak", "x.tmp", "app.log"] {
         assert_eq!(fs::read(dir.path().join(foreign)).unwrap(), before[foreign]);
     }
+}
+
+// --- e. flush, sync and close while the directory is read-only -------------------------
+
+/// Each writer is closed while its directory is still read-only, after records that are
+/// over its size limit: `flush`, `sync` and `close` all succeed (the records reach the
+/// open file, which is `fsync`ed), the failed rotation having gone to the error handler;
+/// nothing hangs and nothing is lost.
+#[test]
+fn flush_sync_and_close_while_the_directory_is_read_only_succeed_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = || {
+        blocking()
+            .max_size(Some(64))
+            .retention(RetentionPolicy::new())
+    };
+    let lines = |name: &str| -> String { (0..20).map(|i| format!("{name} {i}\n")).collect() };
+    let rotating = RotatingFile::open(dir.path().join("rotating.log"), options());
+    let sync = SyncWriter::open(dir.path().join("sync.log"), options());
+    let writer = Writer::open(
+        dir.path().join("writer.log"),
+        WriterOptions::default().file(options()),
+    );
+    let (mut rotating, sync, writer) = (rotating.unwrap(), sync.unwrap(), writer.unwrap());
+    let Some(ro) = read_only(dir.path()) else {
+        return;
+    };
+    for line in lines("rotating").lines() {
+        rotating
+            .write_record(format!("{line}\n").as_bytes())
+            .unwrap();
+    }
+    for line in lines("sync").lines() {
+        sync.write_record(format!("{line}\n").as_bytes()).unwrap();
+    }
+    for line in lines("writer").lines() {
+        writer.write_record(format!("{line}\n").as_bytes()).unwrap();
+    }
+    rotating.sync().unwrap();
+    sync.sync().unwrap();
+    writer.flush().unwrap();
+    writer.sync().unwrap();
+    let stats = rotating.close().unwrap();
+    assert_eq!(stats.rotations, 0);
+    assert_eq!(stats.errors_by_op.get(Op::Rename), 1, "{stats:?}");
+    let m = sync.metrics();
+    sync.close().unwrap();
+    assert_eq!(m.file.errors_by_op.get(Op::Rename), 1, "{m:?}");
+    let m = writer.close().unwrap();
+    assert_eq!(m.file.rotations, 0);
+    assert!(m.file.errors_by_op.get(Op::Rename) >= 1, "{m:?}");
+    assert_eq!(m.lost_at_close, 0);
+    drop(ro);
+    for name in ["rotating", "sync", "writer"] {
+        assert_eq!(
+            fs::read_to_string(dir.path().join(format!("{name}.log"))).unwrap(),
+            lines(name)
+        );
+    }
+    assert_eq!(
+        names(dir.path()),
+        ["rotating.log", "sync.log", "writer.log"]
+    );
 }
