@@ -1,0 +1,174 @@
+//! The `lethe` command with a read-only log directory, for real: the directory is
+//! bind-mounted read-only over itself (`support::read_only`; root cannot write through
+//! it), as when a file system is remounted read-only. `lethe` writes with the default I/O
+//! path of its build (io_uring where built with it and allowed, else blocking syscalls);
+//! both behave the same here (lethe-std's `tests/read_only.rs` checks each).
+//!
+//! - Started there, it exits 1 at once with one line naming the path and the cause, and
+//!   creates nothing.
+//! - Running when the directory turns read-only, it keeps appending (past `--max-size`),
+//!   reports the failed rotation on stderr, rotates by itself once the directory is
+//!   writable again, and exits 0 with every line in the files exactly once, in order.
+
+use std::fs;
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+mod support;
+use support::{gunzip, lethe, names, numbers, read_only, sh_in, spawn_lethe};
+
+#[test]
+fn started_in_a_read_only_directory_lethe_exits_1_with_one_line_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(ro) = read_only(dir.path()) else {
+        return;
+    };
+    let file = dir.path().join("app.log");
+    let nested = dir.path().join("logs/app.log");
+    for (path, op, named) in [
+        (&file, "open", file.clone()),
+        (&nested, "create directory", dir.path().join("logs")),
+    ] {
+        let out = lethe(&[path.to_str().unwrap()], b"one line\n");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert_eq!(
+            stderr.trim_end(),
+            format!(
+                "lethe: {op} {}: Read-only file system (os error 30)",
+                named.display()
+            )
+        );
+    }
+    drop(ro);
+    assert!(names(dir.path()).is_empty(), "nothing was created");
+}
+
+/// Collects a running `lethe`'s stderr lines.
+fn collect_stderr(child: &mut std::process::Child) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&lines);
+    let err = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in err.lines().map_while(Result::ok) {
+            seen.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
+/// Polls `ready` every few milliseconds until it holds; fails after 30 s.
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The lines in `dir`'s `app.log` segments: backups in order (`.gz` decompressed), then
+/// the active file.
+fn all_lines(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for n in names(dir) {
+        let p = dir.join(&n);
+        if n.starts_with("app.0") && n.ends_with(".log.gz") {
+            out.extend(gunzip(&p));
+        } else if n.starts_with("app.0") && n.ends_with(".log") {
+            out.extend(fs::read(&p).unwrap());
+        }
+    }
+    out.extend(fs::read(dir.join("app.log")).unwrap());
+    out
+}
+
+#[test]
+fn a_running_lethe_keeps_appending_while_its_directory_is_read_only_and_rotates_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.log");
+    let mut child = spawn_lethe(
+        &[
+            "--max-size",
+            "4KB",
+            "--max-backups",
+            "1000",
+            "--compress",
+            "--checksum",
+        ],
+        &file,
+    );
+    let stderr = collect_stderr(&mut child);
+    let mut stdin = child.stdin.take().unwrap();
+    let backups = |dir: &Path| {
+        names(dir)
+            .iter()
+            .filter(|n| n.starts_with("app.0") && !n.ends_with(".sha256"))
+            .count()
+    };
+    let size = || fs::metadata(&file).map_or(0, |m| m.len());
+
+    // About 10 KB: two rotations or more.
+    stdin.write_all(&numbers(1, 2000)).unwrap();
+    stdin.flush().unwrap();
+    // Their compression done too, so that the first error below is the rotation's (the
+    // next one within a second would be held back by the rate limit).
+    let compressed = |dir: &Path| {
+        names(dir)
+            .iter()
+            .filter(|n| n.starts_with("app.0") && n.ends_with(".gz.sha256"))
+            .count()
+    };
+    wait_until("the first lines, rotations and compressions", || {
+        backups(dir.path()) >= 2
+            && compressed(dir.path()) == backups(dir.path())
+            && all_lines(dir.path()).ends_with(b"2000\n")
+    });
+    let rotated = backups(dir.path());
+    let Some(ro) = read_only(dir.path()) else {
+        return;
+    };
+    // About 30 KB more, all into the active file.
+    stdin.write_all(&numbers(2001, 8000)).unwrap();
+    stdin.flush().unwrap();
+    wait_until("the lines written while read-only", || {
+        fs::read(&file).is_ok_and(|t| t.ends_with(b"\n8000\n"))
+    });
+    assert!(size() > 16 << 10, "past --max-size: {}", size());
+    assert_eq!(backups(dir.path()), rotated, "nothing could be renamed");
+    wait_until("the failed rotation on stderr", || {
+        stderr.lock().unwrap().iter().any(|l| l.contains("rename"))
+    });
+    {
+        let lines = stderr.lock().unwrap();
+        let dir_name = dir.path().display().to_string();
+        // (Where io_uring cannot be used, lethe says so first.)
+        for l in lines.iter().filter(|l| !l.contains("io_uring")) {
+            assert!(l.starts_with("lethe: "), "{lines:?}");
+            assert!(l.contains("Read-only file system"), "{lines:?}");
+            assert!(l.contains(&dir_name), "{lines:?}");
+        }
+    }
+
+    drop(ro);
+    // Lines keep coming; a second later the rotation succeeds.
+    let mut next = 8001;
+    wait_until("a rotation once writable", || {
+        stdin.write_all(&numbers(next, next + 9)).unwrap();
+        stdin.flush().unwrap();
+        next += 10;
+        std::thread::sleep(Duration::from_millis(10));
+        backups(dir.path()) > rotated
+    });
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{:?}", stderr.lock().unwrap());
+    assert_eq!(
+        all_lines(dir.path()),
+        numbers(1, next - 1),
+        "every line once, in order"
+    );
+    sh_in(dir.path(), "sha256sum -c *.sha256 && gzip -t *.gz");
+}
