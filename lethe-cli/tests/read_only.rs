@@ -7,8 +7,9 @@
 //! - Started there, it exits 1 at once with one line naming the path and the cause, and
 //!   creates nothing.
 //! - Running when the directory turns read-only, it keeps appending (past `--max-size`),
-//!   reports the failed rotation on stderr, rotates by itself once the directory is
-//!   writable again, and exits 0 with every line in the files exactly once, in order.
+//!   reports the failed rotation on stderr (and a failed SIGUSR1 rotation or SIGHUP
+//!   reopen), rotates by itself once the directory is writable again, and exits 0 with
+//!   every line in the files exactly once, in order.
 
 use std::fs;
 use std::io::{BufRead as _, BufReader, Write as _};
@@ -152,9 +153,33 @@ fn a_running_lethe_keeps_appending_while_its_directory_is_read_only_and_rotates_
         }
     }
 
+    // SIGUSR1 (rotate now) and SIGHUP (reopen) fail there too: reported, and lethe goes
+    // on with the file it has. (The second message within a second of the first is held
+    // back by the rate limit and printed at exit.)
+    let signal = |name: &str| {
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{name}");
+    };
+    signal("USR1");
+    wait_until("the failed SIGUSR1 rotation on stderr", || {
+        stderr.lock().unwrap().iter().any(|l| {
+            l.starts_with("lethe: SIGUSR1: rotation failed: ")
+                && l.contains("Read-only file system")
+        })
+    });
+    signal("HUP");
+    stdin.write_all(&numbers(8001, 8010)).unwrap();
+    stdin.flush().unwrap();
+    wait_until("the lines after the signals", || {
+        fs::read(&file).is_ok_and(|t| t.ends_with(b"\n8010\n"))
+    });
+
     drop(ro);
     // Lines keep coming; a second later the rotation succeeds.
-    let mut next = 8001;
+    let mut next = 8011;
     wait_until("a rotation once writable", || {
         stdin.write_all(&numbers(next, next + 9)).unwrap();
         stdin.flush().unwrap();
@@ -165,6 +190,14 @@ fn a_running_lethe_keeps_appending_while_its_directory_is_read_only_and_rotates_
     drop(stdin);
     let status = child.wait().unwrap();
     assert!(status.success(), "{:?}", stderr.lock().unwrap());
+    assert!(
+        stderr.lock().unwrap().iter().any(|l| {
+            l.starts_with("lethe: SIGHUP: reopening failed: open ")
+                && l.contains("Read-only file system")
+        }),
+        "{:?}",
+        stderr.lock().unwrap()
+    );
     assert_eq!(
         all_lines(dir.path()),
         numbers(1, next - 1),
