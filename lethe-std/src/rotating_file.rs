@@ -455,7 +455,10 @@ pub struct Stats {
     pub jobs_failed: u64,
     /// Background jobs run again after a transient failure (a full disk, a busy or
     /// interrupted call) that had changed nothing yet: up to 3 retries per job, about 50,
-    /// 100 and 200 ms apart (with jitter). Only a job's last failure is reported.
+    /// 100 and 200 ms apart (with jitter). Only a job's last failure is reported. Also
+    /// jobs that failed because the directory was read-only (reported, and counted in
+    /// `jobs_failed`), queued again after the next rotation, which shows the directory is
+    /// writable again.
     pub jobs_retried: u64,
     /// Background jobs run on the rotating thread because the queue was full.
     pub inline_jobs: u64,
@@ -1447,9 +1450,15 @@ impl<C: Clock + 'static> RotatingFile<C> {
         self.check_io();
         let (name, file) = retired?;
         self.rotate_retry_at = None;
+        // The rename and the new file show the directory writable: jobs that failed
+        // because it was read-only run again (taken before this rotation's own job).
+        let failed_before = self.shared.take_read_only_failures();
         self.next_sequence += 1;
         self.after_retire(name, file, now);
         if let Some(job) = self.options.job_for(name) {
+            self.pool.submit(job);
+        }
+        for job in failed_before {
             self.pool.submit(job);
         }
         self.shared.sweep();

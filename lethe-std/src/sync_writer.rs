@@ -557,6 +557,9 @@ impl<C: Clock + 'static> SyncCore<C> {
         *next += 1;
         drop(next);
         self.rotate_retry_at.store(i64::MIN, Ordering::Relaxed);
+        // The directory is writable: jobs that failed because it was read-only run again
+        // (taken before this rotation's own job is queued).
+        let failed_before = self.shared.take_read_only_failures();
         let period_end = match self.schedule {
             Some(s) => next_boundary(s, now, offset),
             None => NO_BOUNDARY,
@@ -578,6 +581,9 @@ impl<C: Clock + 'static> SyncCore<C> {
             sequence: name.sequence,
         });
         drop(retired); // if no writer holds it any more, its hook runs and job is queued now
+        for job in failed_before {
+            self.pool.submit(job);
+        }
         self.rotations.fetch_add(1, Ordering::Relaxed);
         // The new file starts with nothing to fsync (the policy's count starts over).
         self.unsynced.store(0, Ordering::Relaxed);

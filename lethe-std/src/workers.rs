@@ -63,6 +63,9 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) counters: Counters,
     in_flight: Mutex<HashSet<u64>>,
+    /// Jobs that failed because the directory was read-only, to queue again after the
+    /// next rotation ([`Shared::take_read_only_failures`]).
+    read_only_failures: Mutex<Vec<Job>>,
     on_error: Mutex<Reporting>,
     on_rotate: Mutex<Option<RotateHook>>,
     /// Shared mode: serialises jobs, sweeps and cleanup with other processes.
@@ -100,6 +103,7 @@ impl Shared {
             clock,
             counters: Counters::default(),
             in_flight: Mutex::new(HashSet::new()),
+            read_only_failures: Mutex::new(Vec::new()),
             on_error: Mutex::new(Reporting::default()),
             on_rotate: Mutex::new(None),
             maintenance: None,
@@ -330,6 +334,33 @@ impl Shared {
         }
     }
 
+    /// The jobs that failed because the directory was read-only since the last call and
+    /// whose input is still there (retention may have deleted it since), counted in
+    /// `Stats::jobs_retried`: a rotation that just succeeded (so the directory is writable
+    /// again) queues them again.
+    pub(crate) fn take_read_only_failures(&self) -> Vec<Job> {
+        let mut jobs = std::mem::take(
+            &mut *self
+                .read_only_failures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        jobs.retain(|&job| {
+            let (Job::Compress(name) | Job::ChecksumRaw(name) | Job::ChecksumGz(name)) = job;
+            let form = match job {
+                Job::ChecksumGz(_) => lethe_core::naming::Form::Gzip,
+                _ => lethe_core::naming::Form::Raw,
+            };
+            self.naming
+                .path_of(&self.dir, lethe_core::naming::BackupName { form, ..name })
+                .is_ok_and(|p| p.exists())
+        });
+        self.counters
+            .jobs_retried
+            .fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        jobs
+    }
+
     /// Runs `job`, records the outcome, then sweeps retention.
     fn process(&self, job: Job) {
         let held = self.maintain();
@@ -371,6 +402,12 @@ impl Shared {
             .fetch_add(u64::from(done.checksums), Ordering::Relaxed);
         if let Some((step, e)) = failed {
             c.jobs_failed.fetch_add(1, Ordering::Relaxed);
+            if let Some(again) = read_only_retry(job, done, step, &e) {
+                self.read_only_failures
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(again);
+            }
             match step {
                 Some(Step::Compress) => c.compressions_failed.fetch_add(1, Ordering::Relaxed),
                 Some(Step::Checksum) => c.checksums_failed.fetch_add(1, Ordering::Relaxed),
@@ -390,6 +427,21 @@ impl Shared {
 
 /// How many times a background job runs before its transient failure is reported.
 const JOB_ATTEMPTS: u32 = 4;
+
+/// The job to run again once the directory is writable, if `job` failed at `step` with
+/// a read-only file system after doing `done`: the job itself if it had changed nothing,
+/// the `.gz`'s sidecar if only that was missing; otherwise (the raw copy not yet removed
+/// after its `.gz` is in place) `None`, and start-up recovery finishes it.
+fn read_only_retry(job: Job, done: archive::Done, step: Option<Step>, e: &Error) -> Option<Job> {
+    if e.io_error().kind() != std::io::ErrorKind::ReadOnlyFilesystem {
+        return None;
+    }
+    match (job, done.compressed, step) {
+        (_, false, Some(_)) if done == archive::Done::default() => Some(job),
+        (Job::Compress(name), true, Some(Step::Checksum)) => Some(Job::ChecksumGz(name)),
+        _ => None,
+    }
+}
 
 /// Whether `e` may go away by itself: a full disk or quota (space can come back), an
 /// interrupted, would-block or busy call, or the kernel short of memory.

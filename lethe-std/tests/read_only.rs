@@ -22,7 +22,8 @@
 //!   acknowledged record is in the files exactly once, in order;
 //! - `flush`, `sync` and `close` succeed meanwhile (the records reach the open file);
 //! - background compression and retention fail, are reported once each and keep the raw
-//!   segment; recovery at the next open finishes the compression;
+//!   segment; the next rotation (once writable) runs the compression again, and so does
+//!   recovery at the next open;
 //! - start-up in a read-only directory fails before recovery touches any file.
 
 use std::collections::{BTreeMap, HashMap};
@@ -578,6 +579,94 @@ fn compression_and_retention_in_a_read_only_directory_are_reported_and_finished_
         fs::read_to_string(path.join("app.log")).unwrap(),
         "third segment\n"
     );
+}
+
+/// A running log whose compression failed in a read-only directory does not wait for the
+/// next start: the next rotation (which shows the directory writable again) queues the
+/// failed job again, counted in `Stats::jobs_retried`. `RotatingFile` and `SyncWriter`
+/// (the `on_rotate` hook, which makes the directory read-only, runs before the finished
+/// segment's job is queued in both).
+#[test]
+fn a_compression_that_failed_in_a_read_only_directory_runs_again_after_the_next_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path: &'static Path = Box::leak(dir.path().to_path_buf().into_boxed_path());
+    let options = || {
+        blocking()
+            .max_size(None)
+            .compress(Some(6))
+            .checksum(true)
+            .retention(RetentionPolicy::new())
+    };
+    // Makes the directory read-only at the first rotation (only): returns the slot that
+    // holds the mount's guard, and the hook.
+    let at_first_rotation = || {
+        let guard = Arc::new(Mutex::new(None));
+        let slot = Arc::clone(&guard);
+        let hook = move |_: &lethe_std::RotateEvent<'_>| {
+            let mut slot = slot.lock().unwrap();
+            if slot.is_none() {
+                *slot = Some(read_only(path));
+            }
+        };
+        (guard, hook)
+    };
+    let mounted = |guard: &Arc<Mutex<Option<Option<_>>>>| {
+        guard.lock().unwrap().as_ref().is_some_and(Option::is_some)
+    };
+    for (i, sync) in [false, true].into_iter().enumerate() {
+        let file = path.join(format!("w{i}.log"));
+        let (guard, hook) = at_first_rotation();
+        let stats = if sync {
+            let log = SyncWriter::open(&file, options()).unwrap();
+            log.set_on_rotate(hook);
+            log.write_record(b"one\n").unwrap();
+            log.rotate().unwrap();
+            if !mounted(&guard) {
+                return;
+            }
+            assert!(support::eventually(|| log.metrics().file.jobs_failed == 1));
+            drop(guard.lock().unwrap().as_mut().and_then(Option::take)); // writable again
+            log.write_record(b"two\n").unwrap();
+            log.rotate().unwrap();
+            log.write_record(b"three\n").unwrap();
+            let stats = log.metrics().file;
+            log.close().unwrap();
+            stats
+        } else {
+            let mut log = RotatingFile::open(&file, options()).unwrap();
+            log.set_on_rotate(hook);
+            log.write_record(b"one\n").unwrap();
+            log.rotate().unwrap();
+            if !mounted(&guard) {
+                return;
+            }
+            assert!(support::eventually(|| log.stats().jobs_failed == 1));
+            drop(guard.lock().unwrap().as_mut().and_then(Option::take)); // writable again
+            log.write_record(b"two\n").unwrap();
+            log.rotate().unwrap();
+            log.write_record(b"three\n").unwrap();
+            log.close().unwrap()
+        };
+        let name = format!("w{i}");
+        let gz: Vec<String> = names(path)
+            .into_iter()
+            .filter(|n| n.starts_with(&format!("{name}.0")) && n.ends_with(".gz"))
+            .collect();
+        assert_eq!(gz.len(), 2, "sync {sync}: {:?}", names(path));
+        assert_eq!(support::gunzip(&path.join(&gz[0])), b"one\n");
+        assert_eq!(support::gunzip(&path.join(&gz[1])), b"two\n");
+        assert!(
+            names(path)
+                .iter()
+                .all(|n| !n.starts_with(&format!("{name}.0")) || n.contains(".gz")),
+            "no raw segment left: {:?}",
+            names(path)
+        );
+        assert_eq!(stats.jobs_retried, 1, "sync {sync}: {stats:?}");
+        assert_eq!(stats.jobs_failed, 1, "sync {sync}: {stats:?}");
+        support::sh_in(path, &format!("sha256sum -c {name}.*.sha256"));
+        assert_eq!(fs::read_to_string(&file).unwrap(), "three\n");
+    }
 }
 
 // --- d. Start-up recovery in a read-only directory -----------------------------------
