@@ -268,6 +268,61 @@ fn a_rotating_file_keeps_appending_while_its_rotation_cannot_rename() {
     assert_every_line_once_in_order(&contents(dir.path(), "app.log"), 1, n);
 }
 
+/// A time rotation that falls due while the directory is read-only: the records of the
+/// new period go on into the active file (reported, tried again a second later), and the
+/// first record a second after the directory is writable again rotates.
+#[test]
+fn a_time_rotation_due_in_a_read_only_directory_waits_and_happens_once_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(MIDNIGHT - 10);
+    let reports = Reports::default();
+    let options = blocking()
+        .max_size(None)
+        .schedule(Some(lethe_core::rotation::Schedule::HOURLY));
+    let mut log =
+        RotatingFile::open_with_clock(dir.path().join("app.log"), options, clock.clone()).unwrap();
+    log.set_error_handler(keep(&reports));
+    log.write_record(b"before midnight\n").unwrap();
+    let Some(ro) = read_only(dir.path()) else {
+        return;
+    };
+    clock.advance(10);
+    log.write_record(b"after midnight\n").unwrap();
+    log.write_record(b"the same second\n").unwrap();
+    assert_eq!(reports.lock().unwrap().len(), 1);
+    clock.advance(1);
+    log.write_record(b"a second later\n").unwrap();
+    assert_eq!(reports.lock().unwrap().len(), 2);
+    assert!(
+        reports
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(op, kind, _)| (*op, *kind) == (Op::Rename, io::ErrorKind::ReadOnlyFilesystem)),
+        "{:?}",
+        reports.lock().unwrap()
+    );
+    drop(ro);
+    log.write_record(b"writable, same second\n").unwrap();
+    assert_eq!(log.stats().rotations, 0);
+    clock.advance(1);
+    log.write_record(b"rotated\n").unwrap();
+    let stats = log.close().unwrap();
+    assert_eq!(stats.rotations, 1, "{stats:?}");
+    assert_eq!(stats.errors, 2, "{stats:?}");
+    let backups = backup_files(dir.path());
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join(&backups[0])).unwrap(),
+        "before midnight\nafter midnight\nthe same second\na second later\n\
+         writable, same second\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app.log")).unwrap(),
+        "rotated\n"
+    );
+}
+
 /// Writes `t<thread> <seq>` lines from `threads.len()` threads, `count` each, continuing
 /// each thread's sequence in `threads`; every write must succeed. Fails (instead of
 /// hanging) if they have not all finished within `support::eventually`'s 10 s.
