@@ -756,8 +756,9 @@ impl<C: Clock + 'static> RotatingFile<C> {
 
     /// Receives errors of work that does not fail a write: recovery at open, background
     /// compression and checksums, retention, size and time rotations that failed (see
-    /// [`write_record`](RotatingFile::write_record)). Errors that happened before a handler was set
-    /// (up to 1 000) are delivered to it first; all are counted in [`Stats::errors`].
+    /// [`write_record`](RotatingFile::write_record)). Errors that happened before a
+    /// handler was set (up to 1 000) are delivered to it first; all are counted in
+    /// [`Stats::errors`].
     pub fn set_error_handler(&mut self, handler: impl FnMut(&Error) + Send + 'static) {
         self.shared.set_error_handler(Box::new(handler));
     }
@@ -855,10 +856,10 @@ impl<C: Clock + 'static> RotatingFile<C> {
     ///
     /// In shared mode, [`Op::Rename`], [`Op::Open`], [`Op::Sync`] or [`Op::Lock`] if a due
     /// rotation failed (nothing was written; the next write retries the rotation);
-    /// [`Op::Write`] if the append failed. A record that reached the file only in part (a full disk) is cut off it
-    /// again before this returns, so the file never holds a torn record and the caller may
-    /// simply retry; only if that truncation fails too does the prefix stay (the error
-    /// handler hears of both).
+    /// [`Op::Write`] if the append failed. A record that reached the file only in part (a
+    /// full disk) is cut off it again before this returns, so the file never holds a torn
+    /// record and the caller may simply retry; only if that truncation fails too does the
+    /// prefix stay (the error handler hears of both).
     pub fn write_record(&mut self, record: &[u8]) -> Result<(), Error> {
         let result = self.write_locked(&[record], 0, true);
         self.count_batch(&result);

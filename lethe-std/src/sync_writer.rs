@@ -240,10 +240,10 @@ impl<C: Clock + 'static> SyncWriter<C> {
     ///
     /// # Errors
     ///
-    /// The write's error. With a full disk a prefix of the record
-    /// may have reached the file, and it stays there: threads append without a lock, so
-    /// another thread's record may already follow it (a `Writer` or a `RotatingFile`
-    /// takes such a prefix back; docs/GUARANTEES.md, section 1).
+    /// The write's error. With a full disk a prefix of the record may have reached the
+    /// file, and it stays there: threads append without a lock, so another thread's record
+    /// may already follow it (a `Writer` or a `RotatingFile` takes such a prefix back;
+    /// docs/GUARANTEES.md, section 1).
     pub fn write_record(&self, record: &[u8]) -> Result<(), Error> {
         let core = &*self.core;
         let len = record.len() as u64;
