@@ -850,12 +850,15 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// the error handler (counted in [`Stats::errors`]), the record is appended to the
     /// active file, which this writer still holds, past the trigger, and the rotation is
     /// tried again before the first record a second later (by the file's clock), until it
-    /// succeeds. In [`shared`](Options::shared) mode the write fails instead (below).
+    /// succeeds. In [`shared`](Options::shared) mode the record is appended under the
+    /// shared lock, which the failed rotation takes back first; if even that fails, the
+    /// write fails (below).
     ///
     /// # Errors
     ///
-    /// In shared mode, [`Op::Rename`], [`Op::Open`], [`Op::Sync`] or [`Op::Lock`] if a due
-    /// rotation failed (nothing was written; the next write retries the rotation);
+    /// In shared mode, the rotation's error ([`Op::Rename`], [`Op::Open`], [`Op::Sync`]) or
+    /// [`Op::Lock`] if a due rotation failed and the shared lock could not be taken back
+    /// (nothing was written; the next write retries the rotation);
     /// [`Op::Write`] if the append failed. A record that reached the file only in part (a
     /// full disk) is cut off it again before this returns, so the file never holds a torn
     /// record and the caller may simply retry; only if that truncation fails too does the
@@ -878,7 +881,7 @@ impl<C: Clock + 'static> RotatingFile<C> {
     /// # Errors
     ///
     /// [`BatchError`]: how far the batch got, and the error (a failed write, or in shared
-    /// mode a failed rotation).
+    /// mode a failed rotation that could not take the shared lock back).
     pub fn write_batch(&mut self, records: &[&[u8]], resume: usize) -> Result<(), BatchError> {
         let result = self.write_locked(records, resume, false);
         self.count_batch(&result);
@@ -995,10 +998,11 @@ impl<C: Clock + 'static> RotatingFile<C> {
                     }
                     match self.rotate_at(now, reason, len) {
                         Ok(()) => {}
-                        // The active file is still the one this writer holds, and still
-                        // writable: the record goes there (past the trigger) rather than
-                        // fail, and the rotation is tried again a second later.
-                        Err(error) if self.coord.is_none() && reason != Reason::Manual => {
+                        // The active file is still the one this writer holds (in shared
+                        // mode, the one the path names, under the shared lock again), and
+                        // still writable: the record goes there (past the trigger) rather
+                        // than fail, and the rotation is tried again a second later.
+                        Err(error) if reason != Reason::Manual && self.may_append() => {
                             self.shared.report(error);
                             self.rotate_retry_at =
                                 Some(now.secs().saturating_add(ROTATE_RETRY_EVERY));

@@ -39,7 +39,7 @@ use lethe_std::{
 };
 
 mod support;
-use support::{contents, names, read_only};
+use support::{names, read_only};
 
 /// 2026-11-23T00:00:00Z.
 const MIDNIGHT: i64 = 1_795_392_000;
@@ -95,6 +95,21 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     walk(dir, dir, &mut out);
     out
+}
+
+/// The text of `dir`'s `app.log` and its backups (`app.0…`, raw or `.gz`), backups in
+/// order first (shared mode's lock files beside them are not part of the log).
+fn log_text(dir: &Path) -> String {
+    let mut text = Vec::new();
+    for n in names(dir).iter().filter(|n| n.starts_with("app.0")) {
+        if n.ends_with(".gz") {
+            text.extend(support::gunzip(&dir.join(n)));
+        } else if n.ends_with(".log") {
+            text.extend(fs::read(dir.join(n)).unwrap());
+        }
+    }
+    text.extend(fs::read(dir.join("app.log")).unwrap());
+    String::from_utf8(text).unwrap()
 }
 
 // --- a. Opening a log in a read-only directory ---------------------------------------
@@ -265,7 +280,7 @@ fn a_rotating_file_keeps_appending_while_its_rotation_cannot_rename() {
         reports.lock().unwrap()
     );
     log.close().unwrap();
-    assert_every_line_once_in_order(&contents(dir.path(), "app.log"), 1, n);
+    assert_every_line_once_in_order(&log_text(dir.path()), 1, n);
 }
 
 /// A time rotation that falls due while the directory is read-only: the records of the
@@ -413,7 +428,7 @@ fn a_sync_writer_keeps_appending_while_its_rotation_cannot_rename() {
     assert_eq!(reports.lock().unwrap().len(), 2);
     drop(write);
     log.close().unwrap();
-    assert_every_line_once_in_order(&contents(dir.path(), "app.log"), 4, threads[0]);
+    assert_every_line_once_in_order(&log_text(dir.path()), 4, threads[0]);
 }
 
 /// `Writer` (async, `Block`): four threads write more than the ring holds while the
@@ -481,7 +496,7 @@ fn a_running_writer_keeps_appending(file: Options) -> Option<lethe_std::Metrics>
     );
     drop(write);
     let metrics = log.close().unwrap();
-    let text = contents(dir.path(), "app.log");
+    let text = log_text(dir.path());
     let (others, t4): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| !l.starts_with("t4 "));
     assert_every_line_once_in_order(&(others.join("\n") + "\n"), 4, threads[0]);
     let t4: Vec<String> = t4.iter().map(|l| l.to_string()).collect();
@@ -495,6 +510,14 @@ fn a_running_writer_on_the_blocking_path_keeps_appending_while_its_directory_is_
     if let Some(m) = a_running_writer_keeps_appending(blocking()) {
         assert_eq!(m.file.io, lethe_std::IoStatus::Blocking);
     }
+}
+
+/// The same in shared mode (several processes coordinate with `flock` on lock files opened
+/// before the directory turned read-only): the batch whose rotation failed is written
+/// under the shared lock into the file this process holds.
+#[test]
+fn a_running_shared_mode_writer_keeps_appending_while_its_directory_is_read_only() {
+    a_running_writer_keeps_appending(blocking().shared(true));
 }
 
 /// The same through io_uring, whose rotation is one linked chain
@@ -638,9 +661,9 @@ fn compression_and_retention_in_a_read_only_directory_are_reported_and_finished_
 
 /// A running log whose compression failed in a read-only directory does not wait for the
 /// next start: the next rotation (which shows the directory writable again) queues the
-/// failed job again, counted in `Stats::jobs_retried`. `RotatingFile` and `SyncWriter`
-/// (the `on_rotate` hook, which makes the directory read-only, runs before the finished
-/// segment's job is queued in both).
+/// failed job again, counted in `Stats::jobs_retried`. `RotatingFile` (alone and in
+/// shared mode) and `SyncWriter` (the `on_rotate` hook, which makes the directory
+/// read-only, runs before the finished segment's job is queued in each).
 #[test]
 fn a_compression_that_failed_in_a_read_only_directory_runs_again_after_the_next_rotation() {
     let dir = tempfile::tempdir().unwrap();
@@ -668,10 +691,10 @@ fn a_compression_that_failed_in_a_read_only_directory_runs_again_after_the_next_
     let mounted = |guard: &Arc<Mutex<Option<Option<_>>>>| {
         guard.lock().unwrap().as_ref().is_some_and(Option::is_some)
     };
-    for (i, sync) in [false, true].into_iter().enumerate() {
+    for (i, kind) in ["rotating", "sync", "shared"].into_iter().enumerate() {
         let file = path.join(format!("w{i}.log"));
         let (guard, hook) = at_first_rotation();
-        let stats = if sync {
+        let stats = if kind == "sync" {
             let log = SyncWriter::open(&file, options()).unwrap();
             log.set_on_rotate(hook);
             log.write_record(b"one\n").unwrap();
@@ -688,7 +711,7 @@ fn a_compression_that_failed_in_a_read_only_directory_runs_again_after_the_next_
             log.close().unwrap();
             stats
         } else {
-            let mut log = RotatingFile::open(&file, options()).unwrap();
+            let mut log = RotatingFile::open(&file, options().shared(kind == "shared")).unwrap();
             log.set_on_rotate(hook);
             log.write_record(b"one\n").unwrap();
             log.rotate().unwrap();
@@ -707,7 +730,7 @@ fn a_compression_that_failed_in_a_read_only_directory_runs_again_after_the_next_
             .into_iter()
             .filter(|n| n.starts_with(&format!("{name}.0")) && n.ends_with(".gz"))
             .collect();
-        assert_eq!(gz.len(), 2, "sync {sync}: {:?}", names(path));
+        assert_eq!(gz.len(), 2, "{kind}: {:?}", names(path));
         assert_eq!(support::gunzip(&path.join(&gz[0])), b"one\n");
         assert_eq!(support::gunzip(&path.join(&gz[1])), b"two\n");
         assert!(
@@ -717,8 +740,8 @@ fn a_compression_that_failed_in_a_read_only_directory_runs_again_after_the_next_
             "no raw segment left: {:?}",
             names(path)
         );
-        assert_eq!(stats.jobs_retried, 1, "sync {sync}: {stats:?}");
-        assert_eq!(stats.jobs_failed, 1, "sync {sync}: {stats:?}");
+        assert_eq!(stats.jobs_retried, 1, "{kind}: {stats:?}");
+        assert_eq!(stats.jobs_failed, 1, "{kind}: {stats:?}");
         support::sh_in(path, &format!("sha256sum -c {name}.*.sha256"));
         assert_eq!(fs::read_to_string(&file).unwrap(), "three\n");
     }

@@ -363,6 +363,13 @@ impl<C: Clock + 'static> RotatingFile<C> {
         }
     }
 
+    /// Whether this writer may append now: always outside shared mode; in shared mode,
+    /// while it holds the shared lock (a failed rotation takes it back before it returns,
+    /// unless even that failed).
+    pub(super) fn may_append(&self) -> bool {
+        self.coord.as_ref().is_none_or(|c| c.held)
+    }
+
     /// Whether a rotation for `reason` is put off until the next batch (a size rotation
     /// that found the lock busy).
     pub(super) fn size_deferred(&self, reason: Reason) -> bool {
@@ -523,6 +530,8 @@ impl<C: Clock + 'static> RotatingFile<C> {
         let recorded = write_record(&c.lock, &record);
         c.ident = ident;
         c.file_start = now;
+        // The directory is writable: jobs that failed because it was read-only run again.
+        c.pending_jobs.extend(self.shared.take_read_only_failures());
         c.pending_jobs.extend(self.options.job_for(name));
         c.sweep_due = true;
         self.next_sequence = sequence + 1;
