@@ -10,20 +10,20 @@
 //! io_uring the default, see `lethe-std/src/io_backend.rs`). The opening test also opens
 //! a `Writer` with the default options, and the test of a running `Writer` also runs on
 //! io_uring (`Uring::Strict`, whose rotation is one linked chain) where the `uring`
-//! feature is on and io_uring is usable.
+//! feature is on and io_uring is usable, and in shared mode.
 //!
 //! What is checked (docs/GUARANTEES.md, section 6, "Read-only directory"):
 //! - opening a log there fails with an error naming the path and EROFS, and creates
 //!   nothing;
-//! - a running writer keeps appending through its open file when its rotation cannot
-//!   rename: the failure is reported (`Op::Rename`, counted in `Stats::errors`), the file
+//! - a running writer keeps appending through its open file when its size or time
+//!   rotation cannot rename: the failure is reported (`Op::Rename`, counted in `Stats::errors`), the file
 //!   grows past `max_size`, the rotation is tried again at most once a second (by the
 //!   file's clock) and succeeds by itself once the directory is writable, and every
 //!   acknowledged record is in the files exactly once, in order;
 //! - `flush`, `sync` and `close` succeed meanwhile (the records reach the open file);
 //! - background compression and retention fail, are reported once each and keep the raw
-//!   segment; the next rotation (once writable) runs the compression again, and so does
-//!   recovery at the next open;
+//!   segment; the next rotation (once writable) runs the compression again
+//!   (`Stats::jobs_retried`), and so does recovery at the next open;
 //! - start-up in a read-only directory fails before recovery touches any file.
 
 use std::collections::{BTreeMap, HashMap};
