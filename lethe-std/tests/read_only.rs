@@ -841,8 +841,11 @@ fn flush_sync_and_close_while_the_directory_is_read_only_succeed_and_lose_nothin
             .retention(RetentionPolicy::new())
     };
     let lines = |name: &str| -> String { (0..20).map(|i| format!("{name} {i}\n")).collect() };
-    let rotating = RotatingFile::open(dir.path().join("rotating.log"), options());
-    let sync = SyncWriter::open(dir.path().join("sync.log"), options());
+    // A clock that stands still: one rotation attempt each, however slow the machine.
+    let clock = ManualClock::new(MIDNIGHT);
+    let rotating =
+        RotatingFile::open_with_clock(dir.path().join("rotating.log"), options(), clock.clone());
+    let sync = SyncWriter::open_with_clock(dir.path().join("sync.log"), options(), clock);
     let writer = Writer::open(
         dir.path().join("writer.log"),
         WriterOptions::default().file(options()),
