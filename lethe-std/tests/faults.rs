@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lethe_core::retention::RetentionPolicy;
+use lethe_std::clock::ManualClock;
 use lethe_std::{
     Backpressure, Fsync, Op, Options, RotatingFile, SyncWriter, Uring, UringOptions, Writer,
     WriterOptions,
@@ -556,7 +557,55 @@ fn close_gives_up_on_writes_that_keep_failing_and_counts_the_lost_records() {
     );
 }
 
-// --- c. A failing rename at rotation ------------------------------------------------
+// --- c. A failing rename or create at rotation ---------------------------------------
+//
+// A size rotation that fails does not fail the write (docs/GUARANTEES.md section 6,
+// "Failing rename or create at rotation"): it is reported to the error handler, the
+// records go on into the active file past `max_size`, and the rotation is tried again a
+// second later by the file's clock, until it succeeds by itself. The tests drive that
+// clock (`ManualClock`), so each second's single attempt is exactly where the test says.
+
+/// 2026-11-23T00:00:00Z: where the tests' manual clocks start.
+const MIDNIGHT: i64 = 1_795_392_000;
+
+/// Writes records `range` through `log` and waits until the consumer has written them.
+fn write_flushed(log: &Writer<ManualClock>, range: std::ops::Range<usize>) {
+    for i in range {
+        log.write_record(line(i).as_bytes()).unwrap();
+    }
+    log.flush().unwrap();
+}
+
+/// Checks in the file system's log that every rename of `app.log` whose new file could not
+/// be created was undone: the next rename renamed the backup back to `app.log`. Returns
+/// how many rotations were undone.
+fn assert_failed_creates_undone(ffs: &FaultFs) -> usize {
+    let events = ffs.events();
+    let mut undone = 0;
+    for (i, e) in events.iter().enumerate() {
+        if e.op != FaultOp::Create || e.errno == 0 {
+            continue;
+        }
+        let renamed = events[..i]
+            .iter()
+            .rfind(|r| r.op == FaultOp::Rename)
+            .unwrap_or_else(|| panic!("a failed create without a rename: {events:?}"));
+        assert_eq!(renamed.errno, 0, "{renamed:?}");
+        assert_eq!(renamed.names[0], "app.log", "{renamed:?}");
+        let back = events[i..]
+            .iter()
+            .find(|r| r.op == FaultOp::Rename)
+            .unwrap_or_else(|| panic!("the rename was not undone: {events:?}"));
+        assert_eq!(back.errno, 0, "{back:?}");
+        assert_eq!(
+            back.names,
+            [renamed.names[1].as_str(), "app.log"],
+            "undone: {events:?}"
+        );
+        undone += 1;
+    }
+    undone
+}
 
 #[test]
 fn a_failing_rename_at_rotation_is_reported_and_retried_and_loses_nothing() {
@@ -573,75 +622,139 @@ fn a_failing_rename_in_the_uring_rotation_chain_is_reported_and_retried() {
     failing_renames_at_rotation_are_retried(Options::default().io_uring(uring_strict()));
 }
 
-/// A writer on `file` whose first rotation's rename fails three times.
+/// A writer on `file` whose size rotation's rename fails: three automatic attempts, a
+/// second apart, and a manual `rotate` in between, each failing once. The writer never
+/// refuses or holds a record: the records go on into the active file, past `max_size`,
+/// each automatic failure is reported once (`Op::Rename`, EIO), the manual one is
+/// returned, and the first attempt after the fault clears rotates by itself.
 fn failing_renames_at_rotation_are_retried(file: Options) {
     let Some(ffs) = FaultFs::mount("failing rename") else {
         return;
     };
-    let log = Writer::open(
+    let clock = ManualClock::new(MIDNIGHT);
+    let log = Writer::open_with_clock(
         ffs.dir().join("app.log"),
         WriterOptions::default().file(
             file.max_size(Some(20_000))
                 .retention(RetentionPolicy::new().max_count(100)),
         ),
+        clock.clone(),
     )
     .unwrap();
     let seen = seen_by(|h| log.set_error_handler(h));
-    // The first rotation's rename fails three times.
-    ffs.arm(FaultOp::Rename, EIO, Some(3), Some("app.log"));
-    for i in 0..1000 {
-        log.write_record(line(i).as_bytes()).unwrap();
-    }
-    let m = log.close().unwrap();
+    ffs.arm(FaultOp::Rename, EIO, Some(4), Some("app.log"));
+    // 300 records of 100 bytes: the rotation is due at record 200; its rename fails, and
+    // the records go on into the active file. No second attempt within the second.
+    write_flushed(&log, 0..300);
+    assert_eq!(ffs.injected(FaultOp::Rename), 1);
+    assert_eq!(*seen.lock().unwrap(), [(Op::Rename, Some(EIO))]);
+    let m = log.metrics();
+    assert_eq!(m.file.rotations, 0, "{m:?}");
+    assert_eq!(m.file.size, 30_000, "past max_size: {m:?}");
+    assert_eq!(m.write_errors, 0, "no batch failed: {m:?}");
+    assert_eq!(support::names(ffs.backing()), ["app.log"]);
+    // A second later: the second attempt, reported. A manual rotation is not put off,
+    // and returns its failure (not reported to the handler).
+    clock.advance(1);
+    write_flushed(&log, 300..350);
+    assert_eq!(
+        count(&seen, Op::Rename, EIO),
+        2,
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    let err = log.rotate().unwrap_err();
+    assert_eq!(op_of(&err), (Op::Rename, Some(EIO)), "{err}");
     assert_eq!(ffs.injected(FaultOp::Rename), 3);
+    assert_eq!(seen.lock().unwrap().len(), 2, "{:?}", seen.lock().unwrap());
+    // Another second: the third automatic attempt, the last to fail.
+    clock.advance(1);
+    write_flushed(&log, 350..400);
+    assert_eq!(ffs.injected(FaultOp::Rename), 4);
     assert_eq!(
         count(&seen, Op::Rename, EIO),
         3,
         "{:?}",
         seen.lock().unwrap()
     );
-    assert_eq!(m.file.errors_by_op.get(Op::Rename), 3);
-    assert!(m.file.rotations >= 4, "{:?}", m.file);
-    assert_eq!(
-        support::names(ffs.backing()).len() as u64,
-        m.file.rotations + 1
-    );
+    assert_eq!(log.metrics().file.rotations, 0);
+    // The fault has cleared: a second later the next record rotates, by itself, and the
+    // size rotations after it happen as usual.
+    clock.advance(1);
+    write_flushed(&log, 400..1000);
+    let m = log.close().unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 3, "{:?}", seen.lock().unwrap());
+    // `errors` counts what went to the handler; `errors_by_op` also the returned one.
+    assert_eq!(m.file.errors, 3, "{:?}", m.file);
+    assert_eq!(m.file.errors_by_op.get(Op::Rename), 4, "{:?}", m.file);
+    assert_eq!(m.write_errors, 0, "{m:?}");
+    assert_eq!(m.writes, 1000);
+    // The first backup holds records 0..400 (40 000 bytes); the other 60 000 bytes make
+    // three 20 000-byte segments, the last one still active.
+    assert_eq!(m.file.rotations, 3, "{:?}", m.file);
+    let segments = support::segments(ffs.backing(), "app.log");
+    let sizes: Vec<usize> = segments.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [40_000, 20_000, 20_000, 20_000], "{sizes:?}");
     assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
 }
 
 #[test]
-fn a_rotating_file_returns_a_failed_rename_and_a_later_rotation_succeeds() {
+fn a_rotating_files_failed_rename_is_reported_retried_a_second_later_and_returned_by_rotate() {
     let Some(ffs) = FaultFs::mount("rotating file rename") else {
         return;
     };
-    let mut file = RotatingFile::open(
+    let clock = ManualClock::new(MIDNIGHT);
+    let mut file = RotatingFile::open_with_clock(
         ffs.dir().join("app.log"),
         blocking()
             .max_size(Some(1_000))
             .retention(RetentionPolicy::new().max_count(100)),
+        clock.clone(),
     )
     .unwrap();
+    let seen = seen_by(|h| file.set_error_handler(h));
     for i in 0..10 {
         file.write_record(line(i).as_bytes()).unwrap();
     }
     ffs.arm(FaultOp::Rename, EIO, Some(2), Some("app.log"));
-    // The eleventh record needs a rotation, whose rename fails twice: the record is not
-    // written, and the caller may retry.
-    for _ in 0..2 {
-        let e = file.write_record(line(10).as_bytes()).unwrap_err();
-        assert_eq!(
-            (e.op(), e.io_error().raw_os_error()),
-            (Op::Rename, Some(EIO)),
-            "{e}"
-        );
+    // The eleventh record needs a rotation, whose rename fails: reported, and the record
+    // goes into the active file past max_size, as do the next ones within the second,
+    // without another attempt.
+    for i in 10..15 {
+        file.write_record(line(i).as_bytes()).unwrap();
     }
-    for i in 10..25 {
+    assert_eq!(ffs.injected(FaultOp::Rename), 1);
+    assert_eq!(*seen.lock().unwrap(), [(Op::Rename, Some(EIO))]);
+    assert_eq!(file.size(), 1_500);
+    assert_eq!(file.stats().rotations, 0);
+    // A manual rotation is not put off, and returns its failure.
+    let e = file.rotate().unwrap_err();
+    assert_eq!(
+        (e.op(), e.io_error().raw_os_error()),
+        (Op::Rename, Some(EIO)),
+        "{e}"
+    );
+    assert_eq!(ffs.injected(FaultOp::Rename), 2);
+    assert_eq!(seen.lock().unwrap().len(), 1, "returned, not reported");
+    assert_eq!(support::names(ffs.backing()), ["app.log"]);
+    // The fault has cleared: a second later the next record rotates by itself (records
+    // 15..25 then fill the new file, and record 25 rotates again).
+    clock.advance(1);
+    for i in 15..30 {
         file.write_record(line(i).as_bytes()).unwrap();
     }
     let stats = file.close().unwrap();
-    assert_eq!(stats.rotations, 2);
-    assert_eq!(stats.errors_by_op.get(Op::Rename), 2);
-    assert_lines(&support::contents(ffs.backing(), "app.log"), 25);
+    assert_eq!(stats.rotations, 2, "{stats:?}");
+    // `errors` counts what went to the handler; `errors_by_op` also the returned one.
+    assert_eq!(stats.errors, 1, "{stats:?}");
+    assert_eq!(stats.errors_by_op.get(Op::Rename), 2, "{stats:?}");
+    assert_eq!(seen.lock().unwrap().len(), 1, "{:?}", seen.lock().unwrap());
+    let sizes: Vec<usize> = support::segments(ffs.backing(), "app.log")
+        .iter()
+        .map(Vec::len)
+        .collect();
+    assert_eq!(sizes, [1_500, 1_000, 500]);
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 30);
 }
 
 #[test]
@@ -649,30 +762,52 @@ fn a_rotation_whose_new_file_cannot_be_created_is_undone_and_retried() {
     let Some(ffs) = FaultFs::mount("failing create at rotation") else {
         return;
     };
-    let log = Writer::open(
+    let clock = ManualClock::new(MIDNIGHT);
+    let log = Writer::open_with_clock(
         ffs.dir().join("app.log"),
         WriterOptions::default().file(
             blocking()
                 .max_size(Some(20_000))
                 .retention(RetentionPolicy::new().max_count(100)),
         ),
+        clock.clone(),
     )
     .unwrap();
     let seen = seen_by(|h| log.set_error_handler(h));
-    // The first two rotations renamed the file away but cannot create the new one: each
-    // puts the old file back and is retried.
+    // The first two attempts rename the file away but cannot create the new one: each
+    // puts the old file back (the path names the file the writer appends to), is
+    // reported, and the records go on into it.
     ffs.arm(FaultOp::Create, EIO, Some(2), Some("app.log"));
-    for i in 0..1000 {
-        log.write_record(line(i).as_bytes()).unwrap();
-    }
-    let m = log.close().unwrap();
+    write_flushed(&log, 0..300);
+    assert_eq!(ffs.injected(FaultOp::Create), 1);
+    assert_eq!(*seen.lock().unwrap(), [(Op::Open, Some(EIO))]);
+    assert_eq!(support::names(ffs.backing()), ["app.log"]);
+    assert_eq!(log.metrics().file.size, 30_000);
+    clock.advance(1);
+    write_flushed(&log, 300..350);
     assert_eq!(ffs.injected(FaultOp::Create), 2);
     assert_eq!(count(&seen, Op::Open, EIO), 2, "{:?}", seen.lock().unwrap());
-    assert!(m.file.rotations >= 4, "{:?}", m.file);
-    assert_eq!(
-        support::names(ffs.backing()).len() as u64,
-        m.file.rotations + 1
+    assert_eq!(support::names(ffs.backing()), ["app.log"]);
+    assert_lines(
+        &fs::read_to_string(ffs.backing().join("app.log")).unwrap(),
+        350,
     );
+    assert_eq!(assert_failed_creates_undone(&ffs), 2);
+    // A second later the rotation succeeds by itself.
+    clock.advance(1);
+    write_flushed(&log, 350..1000);
+    let m = log.close().unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 2, "{:?}", seen.lock().unwrap());
+    assert_eq!(m.file.errors_by_op.get(Op::Open), 2, "{:?}", m.file);
+    assert_eq!(m.file.errors, 2, "{:?}", m.file);
+    assert_eq!(m.write_errors, 0, "{m:?}");
+    // Records 0..350 in the first backup, then 20 000-byte segments.
+    assert_eq!(m.file.rotations, 4, "{:?}", m.file);
+    let sizes: Vec<usize> = support::segments(ffs.backing(), "app.log")
+        .iter()
+        .map(Vec::len)
+        .collect();
+    assert_eq!(sizes, [35_000, 20_000, 20_000, 20_000, 5_000]);
     assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
 }
 
@@ -681,38 +816,57 @@ fn a_rotation_that_can_neither_create_the_new_file_nor_undo_its_rename_loses_not
     let Some(ffs) = FaultFs::mount("failing create and undo at rotation") else {
         return;
     };
-    let log = Writer::open(
+    let clock = ManualClock::new(MIDNIGHT);
+    let log = Writer::open_with_clock(
         ffs.dir().join("app.log"),
         WriterOptions::default().file(
             blocking()
                 .max_size(Some(20_000))
                 .retention(RetentionPolicy::new().max_count(100)),
         ),
+        clock.clone(),
     )
     .unwrap();
     let seen = seen_by(|h| log.set_error_handler(h));
     // The first rotation renames the file away, cannot create the new one, and cannot
-    // rename the old one back: the writer holds a file that is now a backup's name.
+    // rename the old one back: both reported, and the writer goes on appending to the
+    // file it holds, which now has a backup's name.
     ffs.arm(FaultOp::Create, EIO, Some(1), Some("app.log"));
     ffs.arm(FaultOp::Rename, EIO, Some(1), Some("app.*.log"));
-    for i in 0..1000 {
-        log.write_record(line(i).as_bytes()).unwrap();
-    }
-    let m = log.close().unwrap();
+    write_flushed(&log, 0..300);
     assert_eq!(ffs.injected(FaultOp::Create), 1);
     assert_eq!(ffs.injected(FaultOp::Rename), 1);
-    let seen = seen.lock().unwrap().clone();
-    assert_eq!(count_in(&seen, Op::Open, EIO), 1, "{seen:?}");
-    assert_eq!(count_in(&seen, Op::Rename, EIO), 1, "{seen:?}");
-    // The writer went on appending to the renamed file (later rotations then fail to
-    // find the path), until it noticed that the path names no file and opened a new one
-    // there: reported, and the renamed file stays as a backup of its own.
-    assert!(seen.iter().any(|e| e.0 == Op::Stat), "{seen:?}");
-    assert!(m.file.rotations >= 3, "{:?}", m.file);
     assert_eq!(
-        support::names(ffs.backing()).len() as u64,
-        m.file.rotations + 2
+        *seen.lock().unwrap(),
+        [(Op::Rename, Some(EIO)), (Op::Open, Some(EIO))]
     );
+    let names = support::names(ffs.backing());
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert_ne!(names[0], "app.log", "{names:?}");
+    // Within the second nothing else is tried.
+    write_flushed(&log, 300..350);
+    assert_eq!(seen.lock().unwrap().len(), 2, "{:?}", seen.lock().unwrap());
+    assert_lines(
+        &fs::read_to_string(ffs.backing().join(&names[0])).unwrap(),
+        350,
+    );
+    // A second later the writer notices that the path names no file: reported
+    // (`Op::Stat`), it opens a new file there, and the renamed file stays as a backup of
+    // its own; the size rotations after that happen as usual.
+    clock.advance(1);
+    write_flushed(&log, 350..1000);
+    let m = log.close().unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[2].0, Op::Stat, "{seen:?}");
+    assert_eq!(m.write_errors, 0, "{m:?}");
+    // 65 000 bytes after the new file: three rotations, 5 000 bytes still active.
+    assert_eq!(m.file.rotations, 3, "{:?}", m.file);
+    let sizes: Vec<usize> = support::segments(ffs.backing(), "app.log")
+        .iter()
+        .map(Vec::len)
+        .collect();
+    assert_eq!(sizes, [35_000, 20_000, 20_000, 20_000, 5_000]);
     assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
 }
 
@@ -866,41 +1020,81 @@ fn sync_writers_failed_writes_do_not_count_toward_the_size_limit() {
 }
 
 #[test]
-fn sync_writer_returns_a_failed_rotation_and_a_later_one_succeeds() {
+fn sync_writer_reports_a_failed_rotation_retries_it_a_second_later_and_rotate_returns_it() {
     let Some(ffs) = FaultFs::mount("sync writer rename") else {
         return;
     };
-    let log = SyncWriter::open(
+    let clock = ManualClock::new(MIDNIGHT);
+    let log = SyncWriter::open_with_clock(
         ffs.dir().join("app.log"),
         blocking()
             .max_size(Some(1_000))
             .retention(RetentionPolicy::new().max_count(100)),
+        clock.clone(),
     )
     .unwrap();
-    for i in 0..10 {
-        log.write_record(line(i).as_bytes()).unwrap();
-    }
-    // The eleventh record needs a rotation: its rename fails, then its new file cannot
-    // be created (the rename is undone); the record is not written either time.
+    let seen = seen_by(|h| log.set_error_handler(h));
+    let write = |range: std::ops::Range<usize>| {
+        for i in range {
+            log.write_record(line(i).as_bytes()).unwrap();
+        }
+    };
+    write(0..10);
+    // The eleventh record needs a rotation, whose rename fails: reported, and the record
+    // goes into the active file past max_size, as does the next one, without another
+    // attempt within the second.
     ffs.arm(FaultOp::Rename, EIO, Some(1), Some("app.log"));
-    let e = log.write_record(line(10).as_bytes()).unwrap_err();
+    write(10..12);
+    assert_eq!(*seen.lock().unwrap(), [(Op::Rename, Some(EIO))]);
+    assert_eq!(ffs.injected(FaultOp::Rename), 1);
+    // A second later the next attempt renames the file but cannot create the new one:
+    // reported, and the rename undone (the path names the file the writer appends to).
+    clock.advance(1);
+    ffs.arm(FaultOp::Create, EIO, Some(1), Some("app.log"));
+    write(12..14);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(Op::Rename, Some(EIO)), (Op::Open, Some(EIO))]
+    );
+    assert_eq!(ffs.injected(FaultOp::Create), 1);
+    assert_eq!(support::names(ffs.backing()), ["app.log"]);
+    // Manual rotations are not put off, and return their failures (not reported), the
+    // rename undone again.
+    ffs.arm(FaultOp::Rename, EIO, Some(1), Some("app.log"));
+    let e = log.rotate().unwrap_err();
     assert_eq!(
         (e.op(), e.io_error().raw_os_error()),
         (Op::Rename, Some(EIO))
     );
     ffs.arm(FaultOp::Create, EIO, Some(1), Some("app.log"));
-    let e = log.write_record(line(10).as_bytes()).unwrap_err();
+    let e = log.rotate().unwrap_err();
     assert_eq!((e.op(), e.io_error().raw_os_error()), (Op::Open, Some(EIO)));
-    for i in 10..25 {
-        log.write_record(line(i).as_bytes()).unwrap();
-    }
+    assert_eq!(seen.lock().unwrap().len(), 2, "{:?}", seen.lock().unwrap());
+    assert_eq!(assert_failed_creates_undone(&ffs), 2);
+    assert_eq!(support::names(ffs.backing()), ["app.log"]);
+    write(14..16);
+    assert_eq!(log.metrics().file.rotations, 0);
+    // The faults have cleared: a second later the next record rotates by itself (records
+    // 16..26 then fill the new file, and record 26 rotates again).
+    clock.advance(1);
+    write(16..30);
     let m = log.metrics();
-    assert_eq!(m.file.rotations, 2);
-    assert_eq!(m.file.errors_by_op.get(Op::Rename), 1);
-    assert_eq!(m.file.errors_by_op.get(Op::Open), 1);
+    assert_eq!(m.writes, 30);
+    assert_eq!(m.file.rotations, 2, "{m:?}");
+    assert_eq!(m.file.errors_by_op.get(Op::Rename), 2, "{m:?}");
+    assert_eq!(m.file.errors_by_op.get(Op::Open), 2, "{m:?}");
+    // Reported to the handler: the two automatic attempts (the manual ones returned).
+    assert_eq!(m.file.errors, 2, "{m:?}");
+    assert_eq!(ffs.injected(FaultOp::Rename), 2);
+    assert_eq!(ffs.injected(FaultOp::Create), 2);
+    assert_eq!(seen.lock().unwrap().len(), 2, "{:?}", seen.lock().unwrap());
     log.close().unwrap();
-    assert_eq!(support::names(ffs.backing()).len(), 3);
-    assert_lines(&support::contents(ffs.backing(), "app.log"), 25);
+    let sizes: Vec<usize> = support::segments(ffs.backing(), "app.log")
+        .iter()
+        .map(Vec::len)
+        .collect();
+    assert_eq!(sizes, [1_600, 1_000, 400]);
+    assert_lines(&support::contents(ffs.backing(), "app.log"), 30);
 }
 
 // --- e. Compression -----------------------------------------------------------------
