@@ -12,13 +12,14 @@
 //!   every line in the files exactly once, in order.
 
 use std::fs;
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod support;
-use support::{gunzip, lethe, names, numbers, read_only, sh_in, spawn_lethe};
+use support::{
+    collect_stderr, gunzip, lethe, names, numbers, read_only, sh_in, spawn_lethe, wait_until,
+};
 
 #[test]
 fn started_in_a_read_only_directory_lethe_exits_1_with_one_line_naming_the_path() {
@@ -46,30 +47,6 @@ fn started_in_a_read_only_directory_lethe_exits_1_with_one_line_naming_the_path(
     }
     drop(ro);
     assert!(names(dir.path()).is_empty(), "nothing was created");
-}
-
-/// Collects a running `lethe`'s stderr lines.
-fn collect_stderr(child: &mut std::process::Child) -> Arc<Mutex<Vec<String>>> {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&lines);
-    let err = BufReader::new(child.stderr.take().unwrap());
-    std::thread::spawn(move || {
-        for line in err.lines().map_while(Result::ok) {
-            seen.lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(line);
-        }
-    });
-    lines
-}
-
-/// Polls `ready` every few milliseconds until it holds; fails after 30 s.
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 /// The lines in `dir`'s `app.log` segments: backups in order (`.gz` decompressed), then

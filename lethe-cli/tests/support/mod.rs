@@ -9,9 +9,11 @@ mod common;
 #[allow(unused_imports)] // each test file uses its own subset
 pub use common::*;
 
-use std::io::Write as _;
+use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Runs the built `lethe` with `args` and the extra environment `envs`, feeds it `stdin`
 /// from a thread (so a large input cannot deadlock against its output), and returns its
@@ -60,4 +62,28 @@ pub fn numbers(from: u64, to: u64) -> Vec<u8> {
         .map(|i| format!("{i}\n"))
         .collect::<String>()
         .into_bytes()
+}
+
+/// Collects a running `lethe`'s stderr lines.
+pub fn collect_stderr(child: &mut std::process::Child) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&lines);
+    let err = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in err.lines().map_while(Result::ok) {
+            seen.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(line);
+        }
+    });
+    lines
+}
+
+/// Polls `ready` every few milliseconds until it holds; fails after 30 s.
+pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
