@@ -622,6 +622,28 @@ fn a_failing_rename_in_the_uring_rotation_chain_is_reported_and_retried() {
     failing_renames_at_rotation_are_retried(Options::default().io_uring(uring_strict()));
 }
 
+/// A `Writer` on the fault file system's `app.log` with `file`'s options, rotating at
+/// 20 000 bytes (up to 100 backups kept), on `clock`.
+fn rotating_writer(ffs: &FaultFs, file: Options, clock: &ManualClock) -> Writer<ManualClock> {
+    Writer::open_with_clock(
+        ffs.dir().join("app.log"),
+        WriterOptions::default().file(
+            file.max_size(Some(20_000))
+                .retention(RetentionPolicy::new().max_count(100)),
+        ),
+        clock.clone(),
+    )
+    .unwrap()
+}
+
+/// The sizes of `app.log`'s segments on the fault file system, oldest first.
+fn segment_sizes(ffs: &FaultFs) -> Vec<usize> {
+    support::segments(ffs.backing(), "app.log")
+        .iter()
+        .map(Vec::len)
+        .collect()
+}
+
 /// A writer on `file` whose size rotation's rename fails: three automatic attempts, a
 /// second apart, and a manual `rotate` in between, each failing once. The writer never
 /// refuses or holds a record: the records go on into the active file, past `max_size`,
@@ -632,15 +654,7 @@ fn failing_renames_at_rotation_are_retried(file: Options) {
         return;
     };
     let clock = ManualClock::new(MIDNIGHT);
-    let log = Writer::open_with_clock(
-        ffs.dir().join("app.log"),
-        WriterOptions::default().file(
-            file.max_size(Some(20_000))
-                .retention(RetentionPolicy::new().max_count(100)),
-        ),
-        clock.clone(),
-    )
-    .unwrap();
+    let log = rotating_writer(&ffs, file, &clock);
     let seen = seen_by(|h| log.set_error_handler(h));
     ffs.arm(FaultOp::Rename, EIO, Some(4), Some("app.log"));
     // 300 records of 100 bytes: the rotation is due at record 200; its rename fails, and
@@ -692,8 +706,7 @@ fn failing_renames_at_rotation_are_retried(file: Options) {
     // The first backup holds records 0..400 (40 000 bytes); the other 60 000 bytes make
     // three 20 000-byte segments, the last one still active.
     assert_eq!(m.file.rotations, 3, "{:?}", m.file);
-    let segments = support::segments(ffs.backing(), "app.log");
-    let sizes: Vec<usize> = segments.iter().map(Vec::len).collect();
+    let sizes = segment_sizes(&ffs);
     assert_eq!(sizes, [40_000, 20_000, 20_000, 20_000], "{sizes:?}");
     assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
 }
@@ -749,10 +762,7 @@ fn a_rotating_files_failed_rename_is_reported_retried_a_second_later_and_returne
     assert_eq!(stats.errors, 1, "{stats:?}");
     assert_eq!(stats.errors_by_op.get(Op::Rename), 2, "{stats:?}");
     assert_eq!(seen.lock().unwrap().len(), 1, "{:?}", seen.lock().unwrap());
-    let sizes: Vec<usize> = support::segments(ffs.backing(), "app.log")
-        .iter()
-        .map(Vec::len)
-        .collect();
+    let sizes = segment_sizes(&ffs);
     assert_eq!(sizes, [1_500, 1_000, 500]);
     assert_lines(&support::contents(ffs.backing(), "app.log"), 30);
 }
@@ -763,16 +773,7 @@ fn a_rotation_whose_new_file_cannot_be_created_is_undone_and_retried() {
         return;
     };
     let clock = ManualClock::new(MIDNIGHT);
-    let log = Writer::open_with_clock(
-        ffs.dir().join("app.log"),
-        WriterOptions::default().file(
-            blocking()
-                .max_size(Some(20_000))
-                .retention(RetentionPolicy::new().max_count(100)),
-        ),
-        clock.clone(),
-    )
-    .unwrap();
+    let log = rotating_writer(&ffs, blocking(), &clock);
     let seen = seen_by(|h| log.set_error_handler(h));
     // The first two attempts rename the file away but cannot create the new one: each
     // puts the old file back (the path names the file the writer appends to), is
@@ -803,10 +804,7 @@ fn a_rotation_whose_new_file_cannot_be_created_is_undone_and_retried() {
     assert_eq!(m.write_errors, 0, "{m:?}");
     // Records 0..350 in the first backup, then 20 000-byte segments.
     assert_eq!(m.file.rotations, 4, "{:?}", m.file);
-    let sizes: Vec<usize> = support::segments(ffs.backing(), "app.log")
-        .iter()
-        .map(Vec::len)
-        .collect();
+    let sizes = segment_sizes(&ffs);
     assert_eq!(sizes, [35_000, 20_000, 20_000, 20_000, 5_000]);
     assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
 }
@@ -817,16 +815,7 @@ fn a_rotation_that_can_neither_create_the_new_file_nor_undo_its_rename_loses_not
         return;
     };
     let clock = ManualClock::new(MIDNIGHT);
-    let log = Writer::open_with_clock(
-        ffs.dir().join("app.log"),
-        WriterOptions::default().file(
-            blocking()
-                .max_size(Some(20_000))
-                .retention(RetentionPolicy::new().max_count(100)),
-        ),
-        clock.clone(),
-    )
-    .unwrap();
+    let log = rotating_writer(&ffs, blocking(), &clock);
     let seen = seen_by(|h| log.set_error_handler(h));
     // The first rotation renames the file away, cannot create the new one, and cannot
     // rename the old one back: both reported, and the writer goes on appending to the
@@ -862,10 +851,7 @@ fn a_rotation_that_can_neither_create_the_new_file_nor_undo_its_rename_loses_not
     assert_eq!(m.write_errors, 0, "{m:?}");
     // 65 000 bytes after the new file: three rotations, 5 000 bytes still active.
     assert_eq!(m.file.rotations, 3, "{:?}", m.file);
-    let sizes: Vec<usize> = support::segments(ffs.backing(), "app.log")
-        .iter()
-        .map(Vec::len)
-        .collect();
+    let sizes = segment_sizes(&ffs);
     assert_eq!(sizes, [35_000, 20_000, 20_000, 20_000, 5_000]);
     assert_lines(&support::contents(ffs.backing(), "app.log"), 1000);
 }
@@ -1089,10 +1075,7 @@ fn sync_writer_reports_a_failed_rotation_retries_it_a_second_later_and_rotate_re
     assert_eq!(ffs.injected(FaultOp::Create), 2);
     assert_eq!(seen.lock().unwrap().len(), 2, "{:?}", seen.lock().unwrap());
     log.close().unwrap();
-    let sizes: Vec<usize> = support::segments(ffs.backing(), "app.log")
-        .iter()
-        .map(Vec::len)
-        .collect();
+    let sizes = segment_sizes(&ffs);
     assert_eq!(sizes, [1_600, 1_000, 400]);
     assert_lines(&support::contents(ffs.backing(), "app.log"), 30);
 }

@@ -52,6 +52,19 @@ fn blocking() -> Options {
 /// The errors a log reported to its error handler: operation, kind, message.
 type Reports = Arc<Mutex<Vec<(Op, io::ErrorKind, String)>>>;
 
+/// Asserts that one rotation was tried in this second: one report, a rename refused by the
+/// read-only file system, naming `dir`.
+fn assert_one_failed_rename(reports: &Reports, dir: &Path) {
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "one attempt in this second: {reports:?}");
+    let (op, kind, message) = &reports[0];
+    assert_eq!(
+        (*op, *kind),
+        (Op::Rename, io::ErrorKind::ReadOnlyFilesystem)
+    );
+    assert!(message.contains(&dir.display().to_string()), "{message}");
+}
+
 /// A handler that keeps every reported error in `reports`.
 fn keep(reports: &Reports) -> impl FnMut(&Error) + Send + 'static {
     let reports = Arc::clone(reports);
@@ -238,19 +251,7 @@ fn a_rotating_file_keeps_appending_while_its_rotation_cannot_rename() {
         "the file grows past max_size: {}",
         log.size()
     );
-    {
-        let reports = reports.lock().unwrap();
-        assert_eq!(reports.len(), 1, "one attempt in this second: {reports:?}");
-        let (op, kind, message) = &reports[0];
-        assert_eq!(
-            (*op, *kind),
-            (Op::Rename, io::ErrorKind::ReadOnlyFilesystem)
-        );
-        assert!(
-            message.contains(&dir.path().display().to_string()),
-            "{message}"
-        );
-    }
+    assert_one_failed_rename(&reports, dir.path());
     clock.advance(1);
     write(&mut log, 5);
     assert_eq!(
@@ -396,19 +397,7 @@ fn a_sync_writer_keeps_appending_while_its_rotation_cannot_rename() {
     write_from_threads(&write, &mut threads, 500);
     assert_eq!(log.counts().2, rotated, "nothing could be renamed");
     assert!(log.metrics().file.size > 2000, "{:?}", log.metrics());
-    {
-        let reports = reports.lock().unwrap();
-        assert_eq!(reports.len(), 1, "one attempt in this second: {reports:?}");
-        let (op, kind, message) = &reports[0];
-        assert_eq!(
-            (*op, *kind),
-            (Op::Rename, io::ErrorKind::ReadOnlyFilesystem)
-        );
-        assert!(
-            message.contains(&dir.path().display().to_string()),
-            "{message}"
-        );
-    }
+    assert_one_failed_rename(&reports, dir.path());
     clock.advance(1);
     write_from_threads(&write, &mut threads, 10);
     assert_eq!(
