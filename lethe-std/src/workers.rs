@@ -429,11 +429,16 @@ impl Shared {
 const JOB_ATTEMPTS: u32 = 4;
 
 /// The job to run again once the directory is writable, if `job` failed at `step` with
-/// a read-only file system after doing `done`: the job itself if it had changed nothing,
-/// the `.gz`'s sidecar if only that was missing; otherwise (the raw copy not yet removed
-/// after its `.gz` is in place) `None`, and start-up recovery finishes it.
+/// a read-only file system (or no permission: a directory whose write bit was taken
+/// away) after doing `done`: the job itself if it had changed nothing, the `.gz`'s
+/// sidecar if only that was missing; otherwise (the raw copy not yet removed after its
+/// `.gz` is in place) `None`, and start-up recovery finishes it.
 fn read_only_retry(job: Job, done: archive::Done, step: Option<Step>, e: &Error) -> Option<Job> {
-    if e.io_error().kind() != std::io::ErrorKind::ReadOnlyFilesystem {
+    use std::io::ErrorKind as K;
+    if !matches!(
+        e.io_error().kind(),
+        K::ReadOnlyFilesystem | K::PermissionDenied
+    ) {
         return None;
     }
     match (job, done.compressed, step) {

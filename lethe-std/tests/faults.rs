@@ -1305,3 +1305,46 @@ fn a_sidecar_that_cannot_be_renamed_into_place_is_finished_by_recovery() {
     support::sh_in(ffs.backing(), "sha256sum -c *.sha256");
     assert_lines(&support::contents(ffs.backing(), "app.log"), 60);
 }
+
+/// A compression refused with EACCES (a directory whose write permission was taken away,
+/// which root cannot reproduce with chmod) is reported, keeps the raw segment, and runs
+/// again after the next rotation shows the directory writable, as after EROFS.
+#[test]
+fn a_compression_refused_permission_runs_again_after_the_next_rotation() {
+    let Some(ffs) = FaultFs::mount("compression without permission") else {
+        return;
+    };
+    let mut log = RotatingFile::open(
+        ffs.dir().join("app.log"),
+        blocking()
+            .max_size(None)
+            .compress(Some(6))
+            .checksum(true)
+            .retention(RetentionPolicy::new()),
+    )
+    .unwrap();
+    let seen = seen_by(|h| log.set_error_handler(h));
+    ffs.arm(FaultOp::Create, libc::EACCES, None, Some("*.gz.tmp"));
+    log.write_record(b"one\n").unwrap();
+    log.rotate().unwrap();
+    assert!(support::eventually(|| log.stats().jobs_failed == 1));
+    assert_eq!(count(&seen, Op::Open, libc::EACCES), 1);
+    ffs.disarm(FaultOp::Create);
+    log.write_record(b"two\n").unwrap();
+    log.rotate().unwrap();
+    log.write_record(b"three\n").unwrap();
+    let stats = log.close().unwrap();
+    assert_eq!(stats.compressions, 2, "{stats:?}");
+    assert!(stats.jobs_retried >= 1, "{stats:?}");
+    let gz: Vec<String> = support::names(ffs.backing())
+        .into_iter()
+        .filter(|n| n.ends_with(".gz"))
+        .collect();
+    assert_eq!(gz.len(), 2, "{gz:?}");
+    let mut text = String::new();
+    for name in &gz {
+        text.push_str(std::str::from_utf8(&support::gunzip(&ffs.backing().join(name))).unwrap());
+    }
+    assert_eq!(text, "one\ntwo\n");
+    support::sh_in(ffs.backing(), "sha256sum -c --quiet *.sha256");
+}
