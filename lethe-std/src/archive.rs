@@ -65,6 +65,17 @@ pub(crate) enum Job {
 }
 
 impl Job {
+    /// The file the job reads: the raw backup, or for [`Job::ChecksumGz`] its `.gz`.
+    pub(crate) fn input(&self) -> BackupName {
+        match *self {
+            Job::Compress(name) | Job::ChecksumRaw(name) => name,
+            Job::ChecksumGz(name) => BackupName {
+                form: Form::Gzip,
+                ..name
+            },
+        }
+    }
+
     /// The backup's sequence number.
     pub(crate) fn sequence(&self) -> u64 {
         match self {
@@ -152,11 +163,7 @@ pub(crate) fn run(
             Ok(done)
         }
         Job::ChecksumRaw(name) | Job::ChecksumGz(name) => {
-            let form = if matches!(job, Job::ChecksumRaw(_)) {
-                Form::Raw
-            } else {
-                Form::Gzip
-            };
+            let form = job.input().form;
             let sidecar = || -> Result<(), Error> {
                 let digest = hash_file(&path_of(name, form)?)?;
                 write_sidecar(dir, naming, name, form, &digest, settings.file_mode)

@@ -113,10 +113,9 @@ use queue::{ErrorHook, lock};
 struct Shared {
     level: AtomicLevel,
     closed: AtomicBool,
-    /// The fork generation and process the logger was built in: a forked child's copy
-    /// has no delivery threads, so it takes no records there ([`crate::fork`]).
-    forks: u64,
-    owner: u32,
+    /// The process the logger was built in: a forked child's copy has no delivery
+    /// threads, so it takes no records there ([`crate::fork`]).
+    owner: crate::fork::Owner,
     filters: Vec<Box<dyn Filter>>,
     samplers: Vec<Arc<dyn Sampler>>,
     enrichers: Vec<Arc<dyn Enricher>>,
@@ -133,8 +132,9 @@ struct Shared {
 
 impl Shared {
     /// Whether this is a forked child of the process that built the logger.
+    #[inline(always)]
     fn forked(&self) -> bool {
-        crate::fork::current() != self.forks
+        self.owner.forked()
     }
 
     /// Counts a record the logger does not take: after shutdown, or in a forked child.
@@ -359,7 +359,7 @@ impl Logger {
         extra: Option<ExtraFields<'_>>,
     ) {
         let s = &*self.shared;
-        if s.closed.load(Ordering::Relaxed) || crate::fork::current() != s.forks {
+        if s.closed.load(Ordering::Relaxed) || s.forked() {
             s.not_taken();
             return;
         }
@@ -498,7 +498,7 @@ impl Logger {
     /// every destination is flushed regardless.
     pub fn flush(&self) -> io::Result<()> {
         if self.shared.forked() {
-            return Err(crate::fork::refused("logger", self.shared.owner));
+            return Err(self.shared.owner.refused("logger"));
         }
         let deadline = deadline_after(Duration::from_secs(30));
         let mut first = Ok(());
@@ -527,7 +527,7 @@ impl Logger {
     pub fn shutdown(&self, timeout: Duration) -> Result<(), ShutdownError> {
         if self.shared.forked() {
             // The destinations' threads are the parent's: nothing here can drain them.
-            let why = crate::fork::refused("logger", self.shared.owner).to_string();
+            let why = self.shared.owner.refused("logger").to_string();
             return Err(ShutdownError {
                 pending: vec![("logger".into(), why)],
             });

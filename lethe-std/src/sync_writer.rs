@@ -260,7 +260,7 @@ impl<C: Clock + 'static> SyncWriter<C> {
             let due_by_size = core
                 .max_size
                 .is_some_and(|max| start > 0 && start.saturating_add(len) > max);
-            if !(due_by_time || due_by_size) || core.rotation_put_off() {
+            if !(due_by_time || due_by_size) || core.rotation_put_off(now) {
                 if let Err((reached, e)) = core.append(&segment.file, record) {
                     // Only the bytes that reached the file (a full disk's prefix) count
                     // toward the size limit: a failed write must not bring the next
@@ -282,12 +282,13 @@ impl<C: Clock + 'static> SyncWriter<C> {
                 .is_ok()
             {
                 // Someone else rotated meanwhile, or found that it cannot be done now.
-                let result =
-                    if !Arc::ptr_eq(&segment, &*core.current.load()) || core.rotation_put_off() {
-                        Ok(())
-                    } else {
-                        core.rotate(&segment)
-                    };
+                let result = if !Arc::ptr_eq(&segment, &*core.current.load())
+                    || core.rotation_put_off(now)
+                {
+                    Ok(())
+                } else {
+                    core.rotate(&segment)
+                };
                 if let Err(e) = result {
                     // The active file is still current and writable: this record and the
                     // next ones go there (past the trigger) until the retry is due.
@@ -530,10 +531,11 @@ impl<C: Clock + 'static> SyncCore<C> {
     }
 
     /// Whether a due size or time rotation waits, because one failed less than
-    /// [`ROTATE_RETRY_EVERY`] ago. Reads the clock only after such a failure.
-    fn rotation_put_off(&self) -> bool {
+    /// [`ROTATE_RETRY_EVERY`] ago. Uses the record's clock reading, `now`; reads the clock
+    /// itself only after such a failure and if the record did not.
+    fn rotation_put_off(&self, now: Option<UnixTime>) -> bool {
         let at = self.rotate_retry_at.load(Ordering::Relaxed);
-        at != i64::MIN && self.clock.now().secs() < at
+        at != i64::MIN && now.unwrap_or_else(|| self.clock.now()).secs() < at
     }
 
     /// Renames the active file to its backup name, opens a new one and swaps it in. The

@@ -345,14 +345,9 @@ impl Shared {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        jobs.retain(|&job| {
-            let (Job::Compress(name) | Job::ChecksumRaw(name) | Job::ChecksumGz(name)) = job;
-            let form = match job {
-                Job::ChecksumGz(_) => lethe_core::naming::Form::Gzip,
-                _ => lethe_core::naming::Form::Raw,
-            };
+        jobs.retain(|job| {
             self.naming
-                .path_of(&self.dir, lethe_core::naming::BackupName { form, ..name })
+                .path_of(&self.dir, job.input())
                 .is_ok_and(|p| p.exists())
         });
         self.counters
@@ -469,10 +464,9 @@ pub(crate) struct Pool {
     tx: Option<SyncSender<Task>>,
     handles: Vec<JoinHandle<()>>,
     shared: Arc<Shared>,
-    /// The fork generation the workers were started in: in a forked child they do not
-    /// exist, so jobs run on the submitting thread and nothing is joined
-    /// ([`crate::fork`]).
-    forks: u64,
+    /// The process the workers were started in: in a forked child they do not exist, so
+    /// jobs run on the submitting thread and nothing is joined ([`crate::fork`]).
+    owner: crate::fork::Owner,
 }
 
 impl Pool {
@@ -515,13 +509,13 @@ impl Pool {
             tx: Some(tx),
             handles,
             shared,
-            forks: crate::fork::generation(),
+            owner: crate::fork::Owner::here(),
         })
     }
 
     /// Whether this is a forked child of the process that started the workers.
     fn forked(&self) -> bool {
-        crate::fork::current() != self.forks
+        self.owner.forked()
     }
 
     /// Queues `job`, or runs it on this thread if the queue is full (or in a forked child,

@@ -283,10 +283,9 @@ struct Core<C: Clock + 'static> {
     mode_switches: AtomicU64,
     /// Set once by close; read on every write, so it has a cache line of its own.
     closed: Padded<AtomicBool>,
-    /// The fork generation ([`crate::fork`]) and process id the writer was opened in: in
-    /// a forked child, whose copy has no consumer thread, every call refuses.
-    forks: u64,
-    owner: u32,
+    /// The process the writer was opened in ([`crate::fork`]): in a forked child, whose
+    /// copy has no consumer thread, every call refuses.
+    owner: crate::fork::Owner,
     /// The consumer announced it is about to park.
     parked: Padded<AtomicBool>,
     /// Flushers waiting on `progress`: woken after every batch.
@@ -514,8 +513,7 @@ impl<C: Clock + 'static> Writer<C> {
             direct: Padded(AtomicBool::new(options.mode == Mode::Auto)),
             mode_switches: AtomicU64::new(0),
             closed: Padded(AtomicBool::new(false)),
-            forks: crate::fork::generation(),
-            owner: std::process::id(),
+            owner: crate::fork::Owner::here(),
             parked: Padded(AtomicBool::new(false)),
             waiting: AtomicU64::new(0),
             waiting_room: AtomicU64::new(0),
@@ -989,8 +987,9 @@ impl<C: Clock + 'static> Writer<C> {
     /// One round of waiting for room in ring `index`, found full.
     fn wait_for_room(&self, spins: u32, index: usize) -> io::Result<()> {
         let core = self.core();
-        if core.closed.0.load(Ordering::Relaxed) || core.forked() {
-            return Err(core.refusal());
+        // (A forked child was refused before it got here: its thread cannot be waiting.)
+        if core.closed.0.load(Ordering::Relaxed) {
+            return Err(closed());
         }
         if spins < 64 {
             std::hint::spin_loop();
@@ -1203,14 +1202,14 @@ impl<C: Clock + 'static> Core<C> {
     /// load on the write path; see [`crate::fork`]).
     #[inline(always)]
     fn forked(&self) -> bool {
-        crate::fork::current() != self.forks
+        self.owner.forked()
     }
 
     /// Why a call is refused: closed, or used in a forked child.
     #[cold]
     fn refusal(&self) -> io::Error {
         if self.forked() {
-            crate::fork::refused("log writer", self.owner)
+            self.owner.refused("log writer")
         } else {
             closed()
         }

@@ -158,8 +158,7 @@ impl LoggerBuilder {
         let shared = Arc::new(Shared {
             level,
             closed: AtomicBool::new(false),
-            forks: crate::fork::generation(),
-            owner: std::process::id(),
+            owner: crate::fork::Owner::here(),
             filters: self.filters,
             samplers: self.samplers,
             enrichers: self.enrichers,
