@@ -741,7 +741,7 @@ fn unknown_variable(name: &str) -> ConfigError {
         .min_by_key(|f| f.len());
     let closest = FIELDS
         .iter()
-        .map(|f| (edit_distance(&key, f), f))
+        .map(|f| (strsim::osa_distance(&key, f), f))
         .filter(|&(d, _)| d <= 2.max(key.len() / 3))
         .min_by_key(|&(d, _)| d)
         .map(|(_, f)| f);
@@ -764,37 +764,6 @@ fn unknown_variable(name: &str) -> ConfigError {
              (every {ENV_PREFIX}* variable must name a setting of docs/CONFIGURATION.md)"
         ),
     )
-}
-
-/// The optimal-string-alignment distance between `a` and `b`: insertions, deletions,
-/// substitutions and transpositions of adjacent characters, each counting 1.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    // rows[i][j]: the distance between a[..i] and b[..j].
-    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        if let Some(first) = row.first_mut() {
-            *first = i;
-        }
-    }
-    if let Some(row) = rows.first_mut() {
-        for (j, cell) in row.iter_mut().enumerate() {
-            *cell = j;
-        }
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = d;
-        }
-    }
-    rows[a.len()][b.len()]
 }
 
 /// A whole number from a `LETHE_*` variable: `text` parsed as a `T`, then checked by
